@@ -1,0 +1,43 @@
+# Finds what opensock's headers need and provides the targets asio::asio and fmt::fmt.
+# Used by the source tree and by the installed opensockConfig.cmake alike.
+
+include(CMakeFindDependencyMacro)
+
+find_dependency(Threads)
+find_dependency(fmt)
+
+if(NOT TARGET asio::asio)
+  # vcpkg and Conan ship a CMake package for Asio; Debian ships only the headers.
+  find_package(asio CONFIG QUIET)
+endif()
+if(NOT TARGET asio::asio)
+  find_path(OPENSOCK_ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+  add_library(asio::asio INTERFACE IMPORTED)
+  set_target_properties(asio::asio PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${OPENSOCK_ASIO_INCLUDE_DIR}"
+    INTERFACE_COMPILE_DEFINITIONS ASIO_STANDALONE
+    INTERFACE_LINK_LIBRARIES Threads::Threads)
+endif()
+
+# Asio up to 1.22 recognises clang's coroutines only through <experimental/coroutine>,
+# which libstdc++ does not have; clang 14 with libstdc++ 12 runs them with these two
+# definitions.
+get_target_property(_opensock_asio_dirs asio::asio INTERFACE_INCLUDE_DIRECTORIES)
+find_file(OPENSOCK_ASIO_VERSION_HPP asio/version.hpp HINTS ${_opensock_asio_dirs})
+if(OPENSOCK_ASIO_VERSION_HPP)
+  file(STRINGS "${OPENSOCK_ASIO_VERSION_HPP}" _opensock_asio_line
+       REGEX "^#define ASIO_VERSION [0-9]+")
+  string(REGEX MATCH "[0-9]+" OPENSOCK_ASIO_VERSION "${_opensock_asio_line}")
+endif()
+if(OPENSOCK_ASIO_VERSION AND OPENSOCK_ASIO_VERSION LESS_EQUAL 102299)
+  set(OPENSOCK_ASIO_CLANG_COROUTINES ON)
+else()
+  set(OPENSOCK_ASIO_CLANG_COROUTINES OFF)
+endif()
+get_property(_opensock_asio_patched GLOBAL PROPERTY OPENSOCK_ASIO_CLANG_COROUTINES_SET)
+if(OPENSOCK_ASIO_CLANG_COROUTINES AND NOT _opensock_asio_patched)
+  set_property(GLOBAL PROPERTY OPENSOCK_ASIO_CLANG_COROUTINES_SET ON)
+  set_property(TARGET asio::asio APPEND PROPERTY INTERFACE_COMPILE_DEFINITIONS
+    "$<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_CO_AWAIT=1>"
+    "$<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_STD_COROUTINE=1>")
+endif()

@@ -1,0 +1,128 @@
+// A connect-only session (curl's CONNECT_ONLY): resolve, open through the socket
+// factory, connect, and hand the connected stream to the caller's own protocol.
+#pragma once
+
+#include <opensock/connector/connect.hpp>
+#include <opensock/connector/resolve.hpp>
+#include <opensock/detail/async_spawn.hpp>
+#include <opensock/open_context.hpp>
+#include <opensock/origin.hpp>
+#include <opensock/socket_factory.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/this_coro.hpp>
+
+#include <cassert>
+#include <optional>
+#include <span>
+#include <system_error>
+#include <utility>
+
+namespace opensock {
+
+/// Owns at most one connection, opened through `Factory` and closed through it. Names
+/// resolve to TCP endpoints, and the factory is asked for each; the stream type is
+/// whatever the factory returns: a TCP socket, or a Unix stream socket or any other
+/// Asio stream that the factory connected itself.
+template <class Factory = default_socket_factory>
+class connect_only_session {
+  using Protocol = asio::ip::tcp;
+  static_assert(detail::check_socket_factory<Factory, Protocol>());
+
+ public:
+  using executor_type = asio::any_io_executor;
+  using endpoint_type = Protocol::endpoint;
+  using factory_type = Factory;
+  using stream_type = factory_stream_t<Factory, Protocol>;
+
+  explicit connect_only_session(executor_type executor, Factory factory = Factory())
+      : executor_(std::move(executor)), factory_(std::move(factory)) {}
+
+  connect_only_session(const connect_only_session&) = delete;
+  connect_only_session& operator=(const connect_only_session&) = delete;
+  ~connect_only_session() { close(); }
+
+  /// Connects to `target`, closing the connection held before. Completes with
+  /// void(std::error_code): curl-numbered opensock errors, a factory's own abort code,
+  /// or asio::error::operation_aborted when cancelled (terminal cancellation). Every
+  /// socket opened for a failed or cancelled attempt is closed through the factory.
+  /// One connect at a time; the session must outlive the operation.
+  template <class CompletionToken>
+  auto async_connect(origin target, CompletionToken&& token) {
+    return detail::async_spawn(
+        executor_,
+        [this, target = std::move(target)]() mutable {
+          target_ = std::move(target);
+          return run_connect();
+        },
+        std::forward<CompletionToken>(token));
+  }
+
+  bool is_connected() const noexcept { return stream_.has_value(); }
+
+  /// The connected stream, for the caller's protocol. Requires is_connected().
+  stream_type& stream() noexcept {
+    assert(stream_);
+    return *stream_;
+  }
+
+  /// The endpoint connected to, after any rewrite by the factory. Requires is_connected().
+  const endpoint_type& remote_endpoint() const noexcept {
+    assert(stream_);
+    return remote_endpoint_;
+  }
+
+  /// Takes the stream out of the session; the caller closes it from then on.
+  stream_type release() {
+    assert(stream_);
+    stream_type s = std::move(*stream_);
+    stream_.reset();
+    return s;
+  }
+
+  /// Closes the connection, if any, through the factory.
+  void close() noexcept {
+    if (!stream_) return;
+    close_stream(factory_, *stream_);
+    stream_.reset();
+  }
+
+  Factory& factory() noexcept { return factory_; }
+  const Factory& factory() const noexcept { return factory_; }
+  executor_type get_executor() const noexcept { return executor_; }
+
+ private:
+  // The target lives in the session, not in the coroutine's parameters, for as long as
+  // the operation runs: the factory's context refers to its strings.
+  asio::awaitable<std::error_code> run_connect() {
+    // Cancellation arrives as operation_aborted codes that the stages act on, not as
+    // exceptions thrown at the next co_await.
+    co_await asio::this_coro::throw_if_cancelled(false);
+    close();
+    auto resolved = co_await resolve(target_.host, target_.port);
+    if (resolved.error) co_return resolved.error;
+
+    open_context<Protocol> context;
+    context.purpose = purpose::origin;
+    context.host = target_.host;
+    context.port = target_.port;
+    context.scheme = target_.scheme;
+    context.executor = executor_;
+    auto connected = co_await connect_in_order(
+        factory_, std::span<const endpoint_type>(resolved.endpoints), context);
+    if (connected.error) co_return connected.error;
+    stream_.emplace(std::move(*connected.stream));
+    remote_endpoint_ = connected.endpoint;
+    co_return std::error_code{};
+  }
+
+  executor_type executor_;
+  Factory factory_;
+  origin target_;
+  std::optional<stream_type> stream_;
+  endpoint_type remote_endpoint_{};
+};
+
+}  // namespace opensock

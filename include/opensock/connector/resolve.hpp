@@ -1,0 +1,99 @@
+// The connector's first stage: a host name and port become the list of TCP endpoints to
+// try, in order. Numeric hosts and "localhost" never reach a resolver.
+#pragma once
+
+#include <opensock/error.hpp>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/address.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace opensock {
+
+struct resolve_result {
+  std::error_code error;
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+};
+
+namespace detail {
+
+inline bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+// RFC 6761 reserves "localhost" and its subdomains for loopback; curl answers them
+// without a lookup, and so do we, so that such a name never leaves the machine.
+inline bool is_localhost_name(std::string_view host) noexcept {
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  constexpr std::string_view name = "localhost";
+  if (iequals_ascii(host, name)) return true;
+  return host.size() > name.size() + 1 && host[host.size() - name.size() - 1] == '.' &&
+         iequals_ascii(host.substr(host.size() - name.size()), name);
+}
+
+inline std::string_view strip_brackets(std::string_view host) noexcept {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    return host.substr(1, host.size() - 2);
+  return host;
+}
+
+}  // namespace detail
+
+/// Resolves `host` asynchronously. An IP literal gives itself; "localhost" gives ::1 then
+/// 127.0.0.1; any other name goes to getaddrinfo through Asio's resolver. A name that
+/// does not resolve ends in error::couldnt_resolve_host (curl's 6).
+inline asio::awaitable<resolve_result> resolve(std::string_view host, std::uint16_t port) {
+  using asio::ip::tcp;
+  resolve_result result;
+  const std::string_view bare = detail::strip_brackets(host);
+
+  std::error_code ec;
+  const auto literal = asio::ip::make_address(std::string(bare), ec);
+  if (!ec) {
+    result.endpoints.emplace_back(literal, port);
+    co_return result;
+  }
+  if (detail::is_localhost_name(bare)) {
+    result.endpoints.emplace_back(asio::ip::address_v6::loopback(), port);
+    result.endpoints.emplace_back(asio::ip::address_v4::loopback(), port);
+    co_return result;
+  }
+  if (bare.empty()) {
+    result.error = error::url_malformat;
+    co_return result;
+  }
+
+  tcp::resolver resolver(co_await asio::this_coro::executor);
+  const std::string service = std::to_string(port);
+  ec.clear();
+  auto found = co_await resolver.async_resolve(bare, service, tcp::resolver::numeric_service,
+                                               asio::redirect_error(asio::use_awaitable, ec));
+  if (ec == asio::error::operation_aborted) {
+    result.error = ec;
+    co_return result;
+  }
+  if (ec) {
+    result.error = error::couldnt_resolve_host;
+    co_return result;
+  }
+  result.endpoints.reserve(found.size());
+  for (const auto& entry : found) result.endpoints.push_back(entry.endpoint());
+  if (result.endpoints.empty()) result.error = error::host_has_no_address;
+  co_return result;
+}
+
+}  // namespace opensock

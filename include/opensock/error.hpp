@@ -1,0 +1,73 @@
+// The errors opensock reports: one std::error_category whose values carry libcurl's
+// CURLcode meanings and numbers, and curl_code() to read the curl number of any error.
+#pragma once
+
+#include <system_error>
+
+namespace opensock {
+
+/// Values below 1000 are libcurl's CURLcode numbers. Values from 1000 on refine one of
+/// them with a more precise message; curl_code() gives the number they refine.
+enum class error : int {
+  unsupported_protocol = 1,
+  failed_init = 2,
+  url_malformat = 3,
+  not_built_in = 4,
+  couldnt_resolve_proxy = 5,
+  couldnt_resolve_host = 6,
+  couldnt_connect = 7,
+  weird_server_reply = 8,
+  http2 = 16,
+  partial_file = 18,
+  http_returned_error = 22,
+  write_error = 23,
+  read_error = 26,
+  out_of_memory = 27,
+  operation_timedout = 28,
+  ssl_connect_error = 35,
+  aborted_by_callback = 42,
+  bad_function_argument = 43,
+  interface_failed = 45,
+  too_many_redirects = 47,
+  got_nothing = 52,
+  send_error = 55,
+  recv_error = 56,
+  ssl_certproblem = 58,
+  ssl_cipher = 59,
+  peer_failed_verification = 60,
+  bad_content_encoding = 61,
+  filesize_exceeded = 63,
+  ssl_cacert_badfile = 77,
+  proxy = 97,
+  too_large = 100,
+
+  /// couldnt_connect: every resolved address was refused by the socket factory.
+  refused_by_socket_factory = 1000,
+  /// bad_function_argument: the factory returned a socket that is not open.
+  factory_socket_not_open,
+  /// bad_function_argument: the factory returned an unconnected stream of a type
+  /// opensock cannot connect (only the factory can connect it).
+  factory_stream_not_connectable,
+  /// bad_function_argument: the factory rewrote the endpoint to one that is not valid.
+  factory_endpoint_invalid,
+  /// couldnt_resolve_host: the name resolved to no address at all.
+  host_has_no_address,
+};
+
+/// The category of opensock::error; its name is "opensock".
+const std::error_category& error_category() noexcept;
+
+std::error_code make_error_code(error e) noexcept;
+
+/// The libcurl CURLcode number for `ec`: 0 for success, the number an opensock error
+/// carries, the nearest curl meaning for system and Asio errors (ECONNREFUSED is 7,
+/// ETIMEDOUT 28, a failed name lookup 6, a cancelled operation 42). Any other code can
+/// only have come from a user callback such as a factory's abort, so it is 42.
+int curl_code(std::error_code ec) noexcept;
+
+}  // namespace opensock
+
+template <>
+struct std::is_error_code_enum<opensock::error> : std::true_type {};
+
+#include <opensock/impl/error.hpp>

@@ -1,0 +1,40 @@
+// What a socket factory is told about the socket it is asked to open: why, for which
+// resolved endpoint (which it may rewrite), for which host and port, and which attempt.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+
+#include <cstdint>
+#include <string_view>
+
+namespace opensock {
+
+/// Why a socket is opened. libcurl has one value for both; opensock tells them apart so
+/// a factory can treat the hop to a proxy differently from the origin.
+enum class purpose {
+  origin,  ///< a connection to the server named in the request
+  proxy,   ///< a connection to a proxy that will reach the origin
+};
+
+/// Passed by reference to every factory call, once per connection attempt.
+template <class Protocol>
+struct open_context {
+  using protocol_type = Protocol;
+  using endpoint_type = typename Protocol::endpoint;
+
+  opensock::purpose purpose = opensock::purpose::origin;
+  /// The resolved address. A factory that changes it redirects the attempt: opensock
+  /// connects the returned socket to this endpoint as the factory left it.
+  endpoint_type endpoint{};
+  /// The name and port being reached, as the caller gave them (not the address).
+  std::string_view host{};
+  std::uint16_t port = 0;
+  /// "http", "https", "ws", … or "tcp" for a connect-only session.
+  std::string_view scheme{};
+  /// 1 for the first socket opened for this connection, then 2, 3, …
+  unsigned attempt = 1;
+  /// The executor the returned socket must use.
+  asio::any_io_executor executor{};
+};
+
+}  // namespace opensock

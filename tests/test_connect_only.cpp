@@ -1,0 +1,386 @@
+#include <opensock/connect_only.hpp>
+
+#include "support/catch.hpp"
+#include "support/loopback_listener.hpp"
+#include "support/memory_stream.hpp"
+#include "support/run.hpp"
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/read.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+#include <asio/version.hpp>
+#include <asio/write.hpp>
+#if ASIO_VERSION >= 102400
+#include <asio/deferred.hpp>
+#else
+#include <asio/experimental/deferred.hpp>
+#endif
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+using asio::ip::make_address;
+using asio::ip::tcp;
+using opensock::connect_only_session;
+using opensock::open_context;
+using opensock::open_result;
+using opensock::test::loopback_listener;
+using opensock::test::memory_stream;
+using opensock::test::run;
+using opensock::test::run_connect;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool ipv6_loopback_works(asio::io_context& io) {
+  std::error_code ec;
+  tcp::acceptor probe(io);
+  probe.open(tcp::v6(), ec);
+  if (!ec) probe.bind({make_address("::1"), 0}, ec);
+  return !ec;
+}
+
+// Counts the sockets it opens and closes, to prove nothing is left open.
+struct counting_factory {
+  int* opened;
+  int* closed;
+  open_result<tcp::socket> operator()(open_context<tcp>& context) {
+    auto answer = opensock::default_socket_factory{}(context);
+    if (answer.has_stream()) ++*opened;
+    return answer;
+  }
+  void close(tcp::socket& socket) {
+    ++*closed;
+    socket.close();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the default factory connects, and the stream carries the caller's protocol") {
+  asio::io_context io;
+  loopback_listener server(io);
+  connect_only_session session(io.get_executor());
+  REQUIRE(!run_connect(io, session, {"127.0.0.1", server.port()}));
+  REQUIRE(session.is_connected());
+  CHECK(session.remote_endpoint() == server.endpoint());
+
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await asio::async_write(session.stream(), asio::buffer("ping\n", 5), asio::use_awaitable);
+    auto& peer = server.connections().at(0);
+    char received[5];
+    co_await asio::async_read(peer, asio::buffer(received), asio::use_awaitable);
+    CHECK(std::string(received, 5) == "ping\n");
+  }());
+}
+
+TEST_CASE("localhost tries ::1 first, then 127.0.0.1") {
+  asio::io_context io;
+  loopback_listener server(io);  // 127.0.0.1 only
+  std::vector<tcp::endpoint> offered;
+  connect_only_session session(io.get_executor(), [&](open_context<tcp>& context) {
+    offered.push_back(context.endpoint);
+    return opensock::default_socket_factory{}(context);
+  });
+  REQUIRE(!run_connect(io, session, {"localhost", server.port()}));
+  REQUIRE(offered.size() == 2);
+  CHECK(offered[0].address() == make_address("::1"));
+  CHECK(offered[1].address() == make_address("127.0.0.1"));
+  CHECK(session.remote_endpoint() == server.endpoint());
+}
+
+TEST_CASE("IPv6 loopback connects on the first attempt") {
+  asio::io_context io;
+  if (!ipv6_loopback_works(io)) {
+    WARN("no IPv6 loopback on this machine: test not run");
+    return;
+  }
+  loopback_listener server(io, make_address("::1"));
+  connect_only_session session(io.get_executor());
+  REQUIRE(!run_connect(io, session, {"[::1]", server.port()}));
+  CHECK(session.remote_endpoint() == server.endpoint());
+}
+
+TEST_CASE("the factory sees host, port, scheme, purpose, attempt and executor") {
+  asio::io_context io;
+  loopback_listener server(io);
+  open_context<tcp> seen;
+  std::string host, scheme;
+  connect_only_session session(io.get_executor(), [&](open_context<tcp>& context) {
+    seen = context;
+    host = context.host;
+    scheme = context.scheme;
+    return opensock::default_socket_factory{}(context);
+  });
+  REQUIRE(!run_connect(io, session, {"127.0.0.1", server.port(), "tcp"}));
+  CHECK(host == "127.0.0.1");
+  CHECK(scheme == "tcp");
+  CHECK(seen.port == server.port());
+  CHECK(seen.purpose == opensock::purpose::origin);
+  CHECK(seen.attempt == 1);
+  CHECK(seen.executor == asio::any_io_executor(io.get_executor()));
+}
+
+TEST_CASE("the seed's example: a socket connected beforehand is handed over") {
+  asio::io_context io;
+  loopback_listener server(io);
+  tcp::socket established(io);
+  established.connect(server.endpoint());
+  const auto handle = established.native_handle();
+
+  connect_only_session session(io.get_executor(), [&](open_context<tcp>&) {
+    return opensock::connected(std::move(established));
+  });
+  // The session believes it reaches 127.99.99.99:9999, where nothing listens.
+  REQUIRE(!run_connect(io, session, {"127.99.99.99", 9999}));
+  CHECK(session.stream().native_handle() == handle);
+  opensock::test::settle(io);
+  CHECK(server.peers().size() == 1);
+}
+
+TEST_CASE("a coroutine factory connects a Unix stream socket itself") {
+  asio::io_context io;
+  using unix_socket = asio::local::stream_protocol;
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("opensock-test-" + std::to_string(::getpid()) + ".sock")).string();
+  std::filesystem::remove(path);
+  unix_socket::acceptor acceptor(io, unix_socket::endpoint(path));
+  unix_socket::socket accepted(io);
+  acceptor.async_accept(accepted, [](std::error_code) {});
+
+  connect_only_session session(
+      io.get_executor(),
+      [&](open_context<tcp>& context) -> asio::awaitable<open_result<unix_socket::socket>> {
+        unix_socket::socket socket(context.executor);
+        co_await socket.async_connect(unix_socket::endpoint(path), asio::use_awaitable);
+        co_return opensock::connected(std::move(socket));
+      });
+  REQUIRE(!run_connect(io, session, {"localhost", 80}));
+  static_assert(std::is_same_v<decltype(session)::stream_type, unix_socket::socket>);
+
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await asio::async_write(accepted, asio::buffer("hello", 5), asio::use_awaitable);
+    char received[5];
+    co_await asio::async_read(session.stream(), asio::buffer(received), asio::use_awaitable);
+    CHECK(std::string(received, 5) == "hello");
+  }());
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("any Asio async stream can be the session's stream") {
+  asio::io_context io;
+  std::optional<memory_stream> peer;
+  connect_only_session session(io.get_executor(), [&](open_context<tcp>& context) {
+    auto [ours, theirs] = memory_stream::make_pair(context.executor);
+    peer.emplace(std::move(theirs));
+    return opensock::connected(std::move(ours));
+  });
+  REQUIRE(!run_connect(io, session, {"127.0.0.1", 1}));
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await asio::async_write(session.stream(), asio::buffer("abc", 3), asio::use_awaitable);
+    char received[3];
+    co_await asio::async_read(*peer, asio::buffer(received), asio::use_awaitable);
+    CHECK(std::string(received, 3) == "abc");
+  }());
+}
+
+TEST_CASE("a name that does not resolve fails with 6 before the factory is asked") {
+  asio::io_context io;
+  int calls = 0;
+  connect_only_session session(io.get_executor(), [&](open_context<tcp>& context) {
+    ++calls;
+    return opensock::default_socket_factory{}(context);
+  });
+  auto ec = run_connect(io, session, {std::string(64, 'x') + ".invalid", 80});
+  CHECK(ec == opensock::error::couldnt_resolve_host);
+  CHECK(calls == 0);
+  CHECK(!session.is_connected());
+}
+
+TEST_CASE("nothing listening: couldnt_connect, and every socket opened is closed") {
+  asio::io_context io;
+  opensock::test::closed_port nothing(io);
+  int opened = 0, closed = 0;
+  connect_only_session session(io.get_executor(), counting_factory{&opened, &closed});
+  auto ec = run_connect(io, session, {"localhost", nothing.port()});
+  CHECK(ec == opensock::error::couldnt_connect);
+  CHECK(opened == 2);
+  CHECK(closed == 2);
+}
+
+TEST_CASE("closing, reconnecting and destroying the session close through the factory") {
+  asio::io_context io;
+  loopback_listener server(io);
+  int opened = 0, closed = 0;
+  {
+    connect_only_session session(io.get_executor(), counting_factory{&opened, &closed});
+    REQUIRE(!run_connect(io, session, {"127.0.0.1", server.port()}));
+    REQUIRE(!run_connect(io, session, {"127.0.0.1", server.port()}));
+    CHECK(closed == 1);  // the first connection, replaced by the second
+    session.close();
+    CHECK(closed == 2);
+    CHECK(!session.is_connected());
+    REQUIRE(!run_connect(io, session, {"127.0.0.1", server.port()}));
+  }
+  CHECK(opened == 3);
+  CHECK(closed == 3);
+}
+
+TEST_CASE("a released stream is the caller's: the factory does not close it") {
+  asio::io_context io;
+  loopback_listener server(io);
+  int opened = 0, closed = 0;
+  std::optional<tcp::socket> kept;
+  {
+    connect_only_session session(io.get_executor(), counting_factory{&opened, &closed});
+    REQUIRE(!run_connect(io, session, {"127.0.0.1", server.port()}));
+    kept.emplace(session.release());
+    CHECK(!session.is_connected());
+  }
+  CHECK(closed == 0);
+  CHECK(kept->is_open());
+}
+
+TEST_CASE("an abort from the factory ends the connect with the factory's error") {
+  asio::io_context io;
+  const auto blocked = std::make_error_code(std::errc::permission_denied);
+  connect_only_session session(io.get_executor(),
+                               [&](open_context<tcp>&) -> open_result<tcp::socket> {
+                                 return opensock::abort(blocked);
+                               });
+  CHECK(run_connect(io, session, {"localhost", 80}) == blocked);
+}
+
+TEST_CASE("async_connect works with callbacks, futures and deferred") {
+  asio::io_context io;
+  loopback_listener server(io);
+  connect_only_session session(io.get_executor());
+
+  std::optional<std::error_code> from_callback;
+  session.async_connect({"127.0.0.1", server.port()},
+                        [&](std::error_code ec) {
+                          from_callback = ec;
+                          io.stop();
+                        });
+  io.run_for(5s);
+  REQUIRE(from_callback);
+  CHECK(!*from_callback);
+
+#if ASIO_VERSION >= 102400
+  auto op = session.async_connect({"127.0.0.1", server.port()}, asio::deferred);
+#else
+  auto op = session.async_connect({"127.0.0.1", server.port()}, asio::experimental::deferred);
+#endif
+  std::optional<std::error_code> from_deferred;
+  std::move(op)([&](std::error_code ec) {
+    from_deferred = ec;
+    io.stop();
+  });
+  io.restart();
+  io.run_for(5s);
+  REQUIRE(from_deferred);
+  CHECK(!*from_deferred);
+
+  io.restart();
+  auto future = session.async_connect({"127.0.0.1", server.port()}, asio::use_future);
+  std::thread runner([&] { io.run_for(5s); });
+  const auto status = future.wait_for(5s);
+  io.stop();
+  runner.join();
+  REQUIRE(status == std::future_status::ready);
+  CHECK_NOTHROW(future.get());
+  CHECK(session.is_connected());
+}
+
+TEST_CASE("a failing connect reported through a future throws its system_error") {
+  asio::io_context io;
+  connect_only_session session(io.get_executor(), [](open_context<tcp>&) {
+    return opensock::open_result<tcp::socket>(opensock::refuse());
+  });
+  auto future = session.async_connect({"127.0.0.1", 1}, asio::use_future);
+  io.run_for(5s);  // no listener: the context runs out of work once the connect is done
+  try {
+    future.get();
+    FAIL("the connect should have failed");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == opensock::error::refused_by_socket_factory);
+  }
+}
+
+TEST_CASE("terminal cancellation ends the connect at once and leaks no socket") {
+  asio::io_context io;
+  int opened = 0, closed = 0;
+  auto slow_factory = [&](open_context<tcp>& context) -> asio::awaitable<open_result<tcp::socket>> {
+    auto answer = counting_factory{&opened, &closed}(context);
+    asio::steady_timer never(context.executor, 1h);  // a factory waiting on something slow
+    std::error_code ec;
+    co_await never.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      ++closed;
+      answer.stream().close();
+      co_return opensock::abort(ec);
+    }
+    co_return answer;
+  };
+  connect_only_session session(io.get_executor(), slow_factory);
+  asio::cancellation_signal cancel;
+  std::optional<std::error_code> result;
+  session.async_connect({"localhost", 80},
+                        asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec) {
+                          result = ec;
+                          io.stop();
+                        }));
+  asio::steady_timer soon(io, 20ms);
+  soon.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+  const auto started = std::chrono::steady_clock::now();
+  io.run_for(5s);
+  REQUIRE(result);
+  CHECK(*result == asio::error::operation_aborted);
+  CHECK(opensock::curl_code(*result) == 42);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  CHECK(opened == 1);  // the walk stopped: ::1 was tried, 127.0.0.1 never
+  CHECK(closed == opened);
+  CHECK(!session.is_connected());
+}
+
+TEST_CASE("cancelling the awaiting coroutine cancels the connect") {
+  asio::io_context io;
+  bool factory_saw_cancel = false;
+  connect_only_session session(
+      io.get_executor(),
+      [&](open_context<tcp>& context) -> asio::awaitable<open_result<tcp::socket>> {
+        asio::steady_timer never(context.executor, 1h);
+        std::error_code ec;
+        co_await never.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        factory_saw_cancel = ec == asio::error::operation_aborted;
+        co_return opensock::abort(ec);
+      });
+  asio::cancellation_signal cancel;
+  std::optional<std::error_code> result;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        std::error_code ec;
+        co_await session.async_connect({"127.0.0.1", 80},
+                                       asio::redirect_error(asio::use_awaitable, ec));
+        result = ec;
+      },
+      asio::bind_cancellation_slot(cancel.slot(), [](std::exception_ptr) {}));
+  asio::steady_timer soon(io, 20ms);
+  soon.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+  io.run_for(5s);
+  CHECK(factory_saw_cancel);
+  REQUIRE(result);
+  CHECK(*result == asio::error::operation_aborted);
+}

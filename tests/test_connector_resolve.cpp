@@ -1,0 +1,74 @@
+#include <opensock/connector/resolve.hpp>
+
+#include "support/catch.hpp"
+#include "support/run.hpp"
+
+#include <asio/io_context.hpp>
+
+#include <string>
+
+using asio::ip::make_address;
+using asio::ip::tcp;
+using opensock::test::run;
+
+namespace {
+
+opensock::resolve_result resolve(std::string host, std::uint16_t port) {
+  asio::io_context io;
+  return run(io, opensock::resolve(host, port));
+}
+
+}  // namespace
+
+TEST_CASE("an IPv4 literal resolves to itself") {
+  auto r = resolve("127.0.0.7", 8080);
+  REQUIRE(!r.error);
+  REQUIRE(r.endpoints.size() == 1);
+  CHECK(r.endpoints[0] == tcp::endpoint(make_address("127.0.0.7"), 8080));
+}
+
+TEST_CASE("an IPv6 literal resolves to itself, with or without brackets") {
+  for (const char* host : {"::1", "[::1]"}) {
+    auto r = resolve(host, 443);
+    REQUIRE(!r.error);
+    REQUIRE(r.endpoints.size() == 1);
+    CHECK(r.endpoints[0] == tcp::endpoint(make_address("::1"), 443));
+  }
+}
+
+TEST_CASE("localhost and its subdomains are loopback, IPv6 first, without a lookup") {
+  for (const char* host : {"localhost", "LocalHost", "localhost.", "api.localhost", "a.b.LOCALHOST"}) {
+    CAPTURE(host);
+    auto r = resolve(host, 9);
+    REQUIRE(!r.error);
+    REQUIRE(r.endpoints.size() == 2);
+    CHECK(r.endpoints[0] == tcp::endpoint(make_address("::1"), 9));
+    CHECK(r.endpoints[1] == tcp::endpoint(make_address("127.0.0.1"), 9));
+  }
+  CHECK(!opensock::detail::is_localhost_name("notlocalhost"));
+  CHECK(!opensock::detail::is_localhost_name("localhost.example"));
+}
+
+TEST_CASE("odd IPv4 spellings that getaddrinfo accepts resolve numerically") {
+  for (const char* host : {"2130706433", "0x7f.1", "017700000001", "127.1"}) {
+    CAPTURE(host);
+    auto r = resolve(host, 80);
+    REQUIRE(!r.error);
+    REQUIRE(!r.endpoints.empty());
+    CHECK(r.endpoints[0] == tcp::endpoint(make_address("127.0.0.1"), 80));
+  }
+}
+
+TEST_CASE("a name that cannot resolve ends in couldnt_resolve_host, curl's 6") {
+  // glibc refuses a first label longer than 63 characters without asking any server.
+  const std::string unresolvable = std::string(64, 'a') + ".invalid";
+  auto r = resolve(unresolvable, 80);
+  CHECK(r.error == opensock::error::couldnt_resolve_host);
+  CHECK(opensock::curl_code(r.error) == 6);
+  CHECK(r.endpoints.empty());
+}
+
+TEST_CASE("an empty host is a malformed target, curl's 3") {
+  CHECK(resolve("", 80).error == opensock::error::url_malformat);
+  CHECK(resolve("[]", 80).error == opensock::error::url_malformat);
+}
