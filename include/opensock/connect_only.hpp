@@ -101,7 +101,8 @@ class connect_only_session {
     // exceptions thrown at the next co_await.
     co_await asio::this_coro::throw_if_cancelled(false);
     close();
-    auto resolved = co_await resolve(target_.host, target_.port);
+    resolve_result resolved{{}, endpoints_without_lookup(target_.host, target_.port)};
+    if (resolved.endpoints.empty()) resolved = co_await resolve(target_.host, target_.port);
     if (resolved.error) co_return resolved.error;
 
     open_context<Protocol> context;

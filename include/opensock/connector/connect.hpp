@@ -48,7 +48,14 @@ asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_att
   using kind = typename open_result<stream_type>::kind;
   attempt_result<stream_type> result;
 
-  auto answer = co_await open_socket(factory, context);
+  // A synchronous factory is called in place: no coroutine frame per attempt.
+  std::optional<open_result<stream_type>> opened;
+  if constexpr (is_coroutine_factory_v<Factory, Protocol>) {
+    opened.emplace(co_await open_socket(factory, context));
+  } else {
+    opened.emplace(open_socket_now(factory, context));
+  }
+  open_result<stream_type>& answer = *opened;
   switch (answer.what()) {
     case kind::refused:
       result.outcome = attempt_outcome::refused;

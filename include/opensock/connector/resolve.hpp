@@ -53,25 +53,33 @@ inline std::string_view strip_brackets(std::string_view host) noexcept {
 
 }  // namespace detail
 
-/// Resolves `host` asynchronously. An IP literal gives itself; "localhost" gives ::1 then
-/// 127.0.0.1; any other name goes to getaddrinfo through Asio's resolver. A name that
-/// does not resolve ends in error::couldnt_resolve_host (curl's 6).
+/// The endpoints of a host that needs no lookup: an IP literal gives itself, and
+/// "localhost" (or a name under it) gives ::1 then 127.0.0.1. Empty for any other name.
+inline std::vector<asio::ip::tcp::endpoint> endpoints_without_lookup(std::string_view host,
+                                                                     std::uint16_t port) {
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  const std::string_view bare = detail::strip_brackets(host);
+  std::error_code ec;
+  const auto literal = asio::ip::make_address(bare, ec);
+  if (!ec) {
+    endpoints.emplace_back(literal, port);
+  } else if (detail::is_localhost_name(bare)) {
+    endpoints.reserve(2);
+    endpoints.emplace_back(asio::ip::address_v6::loopback(), port);
+    endpoints.emplace_back(asio::ip::address_v4::loopback(), port);
+  }
+  return endpoints;
+}
+
+/// Resolves `host` asynchronously: first as endpoints_without_lookup() does, any other
+/// name through getaddrinfo on Asio's resolver. A name that does not resolve ends in
+/// error::couldnt_resolve_host (curl's 6).
 inline asio::awaitable<resolve_result> resolve(std::string_view host, std::uint16_t port) {
   using asio::ip::tcp;
   resolve_result result;
+  result.endpoints = endpoints_without_lookup(host, port);
+  if (!result.endpoints.empty()) co_return result;
   const std::string_view bare = detail::strip_brackets(host);
-
-  std::error_code ec;
-  const auto literal = asio::ip::make_address(std::string(bare), ec);
-  if (!ec) {
-    result.endpoints.emplace_back(literal, port);
-    co_return result;
-  }
-  if (detail::is_localhost_name(bare)) {
-    result.endpoints.emplace_back(asio::ip::address_v6::loopback(), port);
-    result.endpoints.emplace_back(asio::ip::address_v4::loopback(), port);
-    co_return result;
-  }
   if (bare.empty()) {
     result.error = error::url_malformat;
     co_return result;
@@ -79,7 +87,7 @@ inline asio::awaitable<resolve_result> resolve(std::string_view host, std::uint1
 
   tcp::resolver resolver(co_await asio::this_coro::executor);
   const std::string service = std::to_string(port);
-  ec.clear();
+  std::error_code ec;
   auto found = co_await resolver.async_resolve(bare, service, tcp::resolver::numeric_service,
                                                asio::redirect_error(asio::use_awaitable, ec));
   if (ec == asio::error::operation_aborted) {
