@@ -25,7 +25,7 @@ TEST_CASE("a bare socket is an opened socket for opensock to connect") {
 
 TEST_CASE("connected() marks a stream as already connected") {
   asio::io_context io;
-  result r = opensock::connected(tcp::socket(io));
+  result r = opensock::connected(tcp::socket(io, tcp::v4()));
   CHECK(r.what() == result::kind::connected);
   CHECK(r.has_stream());
 }
