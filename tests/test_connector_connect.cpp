@@ -1,5 +1,7 @@
 #include <opensock/connector/connect.hpp>
 
+#include <opensock/connector/happy_eyeballs.hpp>
+
 #include "support/catch.hpp"
 #include "support/loopback_listener.hpp"
 #include "support/memory_stream.hpp"

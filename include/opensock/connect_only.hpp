@@ -1,10 +1,13 @@
-// A connect-only session (curl's CONNECT_ONLY): resolve, open through the socket
-// factory, connect, and hand the connected stream to the caller's own protocol.
+// A connect-only session (curl's CONNECT_ONLY): resolve, race attempts through the
+// socket factory, connect, and hand the connected stream to the caller's own protocol.
 #pragma once
 
 #include <opensock/connector/connect.hpp>
-#include <opensock/connector/resolve.hpp>
+#include <opensock/connector/connect_options.hpp>
+#include <opensock/connector/happy_eyeballs.hpp>
+#include <opensock/connector/name_overrides.hpp>
 #include <opensock/detail/async_spawn.hpp>
+#include <opensock/detail/deadline.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/origin.hpp>
 #include <opensock/socket_factory.hpp>
@@ -15,16 +18,19 @@
 #include <asio/this_coro.hpp>
 
 #include <cassert>
+#include <chrono>
 #include <optional>
 #include <span>
 #include <system_error>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace opensock {
 
 /// Owns at most one connection, opened through `Factory` and closed through it. Names
-/// resolve to TCP endpoints, and the factory is asked for each; the stream type is
-/// whatever the factory returns: a TCP socket, or a Unix stream socket or any other
+/// resolve to TCP endpoints and the factory is asked for each attempt; the stream type
+/// is whatever the factory returns: a TCP socket, or a Unix stream socket or any other
 /// Asio stream that the factory connected itself.
 template <class Factory = default_socket_factory>
 class connect_only_session {
@@ -37,18 +43,23 @@ class connect_only_session {
   using factory_type = Factory;
   using stream_type = factory_stream_t<Factory, Protocol>;
 
-  explicit connect_only_session(executor_type executor, Factory factory = Factory())
-      : executor_(std::move(executor)), factory_(std::move(factory)) {}
+  explicit connect_only_session(executor_type executor, Factory factory = Factory(),
+                                connect_options options = {})
+      : executor_(std::move(executor)),
+        factory_(std::move(factory)),
+        options_(std::move(options)) {}
 
   connect_only_session(const connect_only_session&) = delete;
   connect_only_session& operator=(const connect_only_session&) = delete;
   ~connect_only_session() { close(); }
 
   /// Connects to `target`, closing the connection held before. Completes with
-  /// void(std::error_code): curl-numbered opensock errors, a factory's own abort code,
-  /// or asio::error::operation_aborted when cancelled (terminal cancellation). Every
-  /// socket opened for a failed or cancelled attempt is closed through the factory.
-  /// One connect at a time; the session must outlive the operation.
+  /// void(std::error_code): curl-numbered opensock errors (operation_timedout past the
+  /// connect or total timeout), a factory's own abort code, or
+  /// asio::error::operation_aborted when cancelled (terminal cancellation). Every
+  /// socket opened for a failed, losing or cancelled attempt is closed through the
+  /// factory. One connect at a time; the session must outlive the operation, and its
+  /// executor must be a strand if the io_context runs on several threads.
   template <class CompletionToken>
   auto async_connect(origin target, CompletionToken&& token) {
     return detail::async_spawn(
@@ -74,6 +85,11 @@ class connect_only_session {
     return remote_endpoint_;
   }
 
+  /// Every attempt of the last connect, with its endpoint, outcome, error and timing.
+  const std::vector<attempt_record<endpoint_type>>& attempts() const noexcept {
+    return attempts_;
+  }
+
   /// Takes the stream out of the session; the caller closes it from then on.
   stream_type release() {
     assert(stream_);
@@ -91,6 +107,8 @@ class connect_only_session {
 
   Factory& factory() noexcept { return factory_; }
   const Factory& factory() const noexcept { return factory_; }
+  connect_options& options() noexcept { return options_; }
+  const connect_options& options() const noexcept { return options_; }
   executor_type get_executor() const noexcept { return executor_; }
 
  private:
@@ -101,9 +119,27 @@ class connect_only_session {
     // exceptions thrown at the next co_await.
     co_await asio::this_coro::throw_if_cancelled(false);
     close();
-    resolve_result resolved{{}, endpoints_without_lookup(target_.host, target_.port)};
-    if (resolved.endpoints.empty()) resolved = co_await resolve(target_.host, target_.port);
-    if (resolved.error) co_return resolved.error;
+    attempts_.clear();
+    const auto deadline = options_.connect_deadline(std::chrono::steady_clock::now());
+    auto outcome = co_await detail::with_deadline(connect_stages(), deadline);
+    if (!outcome) {
+      close();
+      co_return error::operation_timedout;
+    }
+    co_return *outcome;
+  }
+
+  asio::awaitable<std::error_code> connect_stages() {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    resolve_result resolved;
+    if constexpr (skips_resolution_v<Factory>) {
+      // The factory reaches the peer by its own means: one attempt, no address.
+      resolved.endpoints.emplace_back(asio::ip::address_v4::any(), target_.port);
+    } else {
+      resolved = co_await resolve(target_.host, target_.port, options_.names);
+      if (resolved.error) co_return resolved.error;
+    }
+    const auto ordered = interleave_families(std::span<const endpoint_type>(resolved.endpoints));
 
     open_context<Protocol> context;
     context.purpose = purpose::origin;
@@ -111,19 +147,26 @@ class connect_only_session {
     context.port = target_.port;
     context.scheme = target_.scheme;
     context.executor = executor_;
-    auto connected = co_await connect_in_order(
-        factory_, std::span<const endpoint_type>(resolved.endpoints), context);
+    auto connected = co_await connect_endpoints(factory_, std::span<const endpoint_type>(ordered),
+                                                context, options_.happy_eyeballs);
+    attempts_ = std::move(connected.attempts);
     if (connected.error) co_return connected.error;
     stream_.emplace(std::move(*connected.stream));
     remote_endpoint_ = connected.endpoint;
+    if constexpr (std::is_same_v<stream_type, asio::ip::tcp::socket>) {
+      std::error_code ignored;  // as curl: a socket that refuses it still works
+      if (options_.tcp_nodelay) stream_->set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
     co_return std::error_code{};
   }
 
   executor_type executor_;
   Factory factory_;
+  connect_options options_;
   origin target_;
   std::optional<stream_type> stream_;
   endpoint_type remote_endpoint_{};
+  std::vector<attempt_record<endpoint_type>> attempts_;
 };
 
 }  // namespace opensock

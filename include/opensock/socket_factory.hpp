@@ -40,6 +40,18 @@ inline constexpr bool is_coroutine_factory_v =
     detail::factory_answer<std::invoke_result_t<Factory&, open_context<Protocol>&>,
                            typename Protocol::endpoint>::is_awaitable;
 
+/// Whether the connector skips name resolution for `Factory` and makes one attempt: a
+/// factory that reaches the peer by its own means (a Unix socket path, say) declares
+/// `static constexpr bool skips_resolution = true;`.
+template <class Factory>
+inline constexpr bool skips_resolution_v = [] {
+  if constexpr (requires { Factory::skips_resolution; }) {
+    return static_cast<bool>(Factory::skips_resolution);
+  } else {
+    return false;
+  }
+}();
+
 /// What libcurl does without a callback: socket(family, socktype, protocol) for the
 /// endpoint's protocol, nothing more. A failed socket() refuses the address with its
 /// error, so the next address (of another family, say) is tried.

@@ -1,5 +1,5 @@
-// The connector's connect stage: one attempt (open through the factory, connect unless
-// the factory already did) and the walk through the resolved endpoints in order.
+// The connector's connect stage for one attempt: open through the factory, connect
+// unless the factory already did, and close through the factory what fails.
 #pragma once
 
 #include <opensock/connector/open.hpp>
@@ -16,9 +16,10 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <optional>
-#include <span>
 #include <system_error>
+#include <vector>
 
 namespace opensock {
 
@@ -101,61 +102,44 @@ asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_att
   co_return result;
 }
 
+/// What became of one attempt, for the caller to read after the connect.
+template <class Endpoint>
+struct attempt_record {
+  unsigned number = 0;
+  /// The endpoint as the factory left it.
+  Endpoint endpoint{};
+  attempt_outcome outcome = attempt_outcome::failed;
+  std::error_code error;
+  /// When the attempt started, counted from the start of the connect, and how long it ran.
+  std::chrono::steady_clock::duration started{};
+  std::chrono::steady_clock::duration took{};
+};
+
 template <class Stream, class Endpoint>
 struct connect_result {
   std::error_code error;
   std::optional<Stream> stream;
   /// The endpoint the stream was connected to, after any rewrite by the factory.
   Endpoint endpoint{};
+  /// Every attempt, in the order they started.
+  std::vector<attempt_record<Endpoint>> attempts;
 };
 
-/// Tries `endpoints` one after the other, each through connect_attempt with a copy of
-/// `prototype` (which gives purpose, host, port, scheme and executor) whose endpoint and
-/// attempt number are set. The first connected stream wins. When no attempt connects:
-/// error::refused_by_socket_factory if the factory refused every address,
-/// error::couldnt_connect otherwise; an abort or a cancellation ends the walk at once.
-template <class Factory, class Protocol>
-  requires socket_factory<Factory, Protocol>
-asio::awaitable<connect_result<factory_stream_t<Factory, Protocol>, typename Protocol::endpoint>>
-connect_in_order(Factory& factory, std::span<const typename Protocol::endpoint> endpoints,
-                 const open_context<Protocol>& prototype) {
-  open_context<Protocol> context = prototype;
-  connect_result<factory_stream_t<Factory, Protocol>, typename Protocol::endpoint> result;
-  bool only_policy_refusals = true;
-  unsigned attempt = 0;
-  for (const auto& endpoint : endpoints) {
-    context.endpoint = endpoint;
-    context.attempt = ++attempt;
-    auto tried = co_await connect_attempt(factory, context);
-    switch (tried.outcome) {
-      case attempt_outcome::connected:
-        result.stream = std::move(tried.stream);
-        result.endpoint = context.endpoint;
-        co_return result;
-      case attempt_outcome::aborted:
-        result.error = tried.error;
-        co_return result;
-      case attempt_outcome::refused:
-        if (tried.error != error::refused_by_socket_factory) only_policy_refusals = false;
-        break;
-      case attempt_outcome::failed:
-        only_policy_refusals = false;
-        break;
-    }
-    // A coroutine factory may swallow a cancellation; the walk must still stop.
-    auto state = co_await asio::this_coro::cancellation_state;
-    if (state.cancelled() != asio::cancellation_type::none) {
-      result.error = asio::error::operation_aborted;
-      co_return result;
-    }
-  }
-  if (endpoints.empty()) {
-    result.error = error::host_has_no_address;
-  } else {
-    result.error = only_policy_refusals ? error::refused_by_socket_factory
-                                        : error::couldnt_connect;
-  }
-  co_return result;
+namespace detail {
+
+// The error of a connect in which no attempt connected and none aborted: what every
+// attempt agrees on when that is an opensock error (the factory refused them all, every
+// bind failed), else couldnt_connect.
+template <class Endpoint>
+std::error_code no_connection_error(const std::vector<attempt_record<Endpoint>>& attempts) {
+  if (attempts.empty()) return error::host_has_no_address;
+  const std::error_code first = attempts.front().error;
+  for (const auto& attempt : attempts)
+    if (attempt.error != first) return error::couldnt_connect;
+  if (first.category() == error_category()) return first;
+  return error::couldnt_connect;
 }
+
+}  // namespace detail
 
 }  // namespace opensock

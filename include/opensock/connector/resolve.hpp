@@ -8,10 +8,12 @@
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -71,10 +73,14 @@ inline std::vector<asio::ip::tcp::endpoint> endpoints_without_lookup(std::string
   return endpoints;
 }
 
+enum class ip_version { any, v4, v6 };
+
 /// Resolves `host` asynchronously: first as endpoints_without_lookup() does, any other
-/// name through getaddrinfo on Asio's resolver. A name that does not resolve ends in
-/// error::couldnt_resolve_host (curl's 6).
-inline asio::awaitable<resolve_result> resolve(std::string_view host, std::uint16_t port) {
+/// name through getaddrinfo on Asio's resolver, restricted to `version`. A name that
+/// does not resolve ends in error::couldnt_resolve_host (curl's 6). Cancellation is
+/// honoured at once: a lookup still running is abandoned, not waited for.
+inline asio::awaitable<resolve_result> resolve(std::string_view host, std::uint16_t port,
+                                               ip_version version = ip_version::any) {
   using asio::ip::tcp;
   resolve_result result;
   result.endpoints = endpoints_without_lookup(host, port);
@@ -85,21 +91,45 @@ inline asio::awaitable<resolve_result> resolve(std::string_view host, std::uint1
     co_return result;
   }
 
-  tcp::resolver resolver(co_await asio::this_coro::executor);
+  // getaddrinfo cannot be interrupted: the lookup reports into state it shares with
+  // this coroutine, which waits on a timer that cancellation or the lookup ends.
+  struct lookup {
+    explicit lookup(const asio::any_io_executor& executor) : resolver(executor), wake(executor) {}
+    tcp::resolver resolver;
+    asio::steady_timer wake;
+    std::error_code error;
+    tcp::resolver::results_type found;
+    bool done = false;
+  };
+  auto state = std::make_shared<lookup>(co_await asio::this_coro::executor);
+  auto on_done = [state](std::error_code ec, tcp::resolver::results_type found) {
+    state->error = ec;
+    state->found = std::move(found);
+    state->done = true;
+    state->wake.cancel();
+  };
   const std::string service = std::to_string(port);
-  std::error_code ec;
-  auto found = co_await resolver.async_resolve(bare, service, tcp::resolver::numeric_service,
-                                               asio::redirect_error(asio::use_awaitable, ec));
-  if (ec == asio::error::operation_aborted) {
-    result.error = ec;
+  const auto flags = tcp::resolver::numeric_service;
+  if (version == ip_version::any) {
+    state->resolver.async_resolve(bare, service, flags, on_done);
+  } else {
+    state->resolver.async_resolve(version == ip_version::v4 ? tcp::v4() : tcp::v6(), bare,
+                                  service, flags, on_done);
+  }
+  state->wake.expires_at(asio::steady_timer::time_point::max());
+  std::error_code ignored;
+  co_await state->wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  if (!state->done) {
+    state->resolver.cancel();
+    result.error = asio::error::operation_aborted;
     co_return result;
   }
-  if (ec) {
+  if (state->error) {
     result.error = error::couldnt_resolve_host;
     co_return result;
   }
-  result.endpoints.reserve(found.size());
-  for (const auto& entry : found) result.endpoints.push_back(entry.endpoint());
+  result.endpoints.reserve(state->found.size());
+  for (const auto& entry : state->found) result.endpoints.push_back(entry.endpoint());
   if (result.endpoints.empty()) result.error = error::host_has_no_address;
   co_return result;
 }

@@ -2,6 +2,8 @@
 // that is not the factory's to close can be kept open, handed back, or counted.
 #pragma once
 
+#include <opensock/socket_factory.hpp>
+
 #include <utility>
 
 namespace opensock {
@@ -12,6 +14,8 @@ namespace opensock {
 template <class Open, class Close>
 class closing_factory {
  public:
+  static constexpr bool skips_resolution = skips_resolution_v<Open>;
+
   closing_factory(Open open, Close close) : open_(std::move(open)), close_(std::move(close)) {}
 
   template <class Context>

@@ -1,0 +1,34 @@
+// How a session connects: which addresses (curl's -4/-6, --resolve, --connect-to), how
+// attempts race, and how long the connect may take.
+#pragma once
+
+#include <opensock/connector/happy_eyeballs.hpp>
+#include <opensock/connector/name_overrides.hpp>
+
+#include <chrono>
+#include <optional>
+
+namespace opensock {
+
+struct connect_options {
+  resolve_options names;
+  happy_eyeballs_options happy_eyeballs;
+  /// Resolve and connect (and later TLS and proxy handshakes) must finish within this;
+  /// curl's default is 300 s. Past it the connect fails with operation_timedout (28).
+  std::optional<std::chrono::milliseconds> connect_timeout = std::chrono::seconds(300);
+  /// The whole operation must finish within this (curl's --max-time); none by default.
+  std::optional<std::chrono::milliseconds> total_timeout;
+  /// TCP_NODELAY on TCP connections, on by default as in curl.
+  bool tcp_nodelay = true;
+
+  /// The deadline of a connect that starts at `start`.
+  std::chrono::steady_clock::time_point connect_deadline(
+      std::chrono::steady_clock::time_point start) const {
+    auto deadline = std::chrono::steady_clock::time_point::max();
+    for (const auto& limit : {connect_timeout, total_timeout})
+      if (limit && start + *limit < deadline) deadline = start + *limit;
+    return deadline;
+  }
+};
+
+}  // namespace opensock

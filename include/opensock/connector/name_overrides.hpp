@@ -1,0 +1,178 @@
+// curl's two ways to steer a name without DNS: --resolve HOST:PORT:ADDR[,ADDR…] gives the
+// addresses of HOST:PORT, --connect-to HOST:PORT:HOST2:PORT2 sends connections for
+// HOST:PORT to HOST2:PORT2. Both change only where the socket goes, never the name
+// the request carries (Host header, TLS name).
+#pragma once
+
+#include <opensock/connector/resolve.hpp>
+
+#include <asio/ip/address.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace opensock {
+namespace detail {
+
+// Splits "A:B:C…" at colons outside brackets, so "[::1]:80" has two fields.
+inline std::vector<std::string_view> split_fields(std::string_view text) {
+  std::vector<std::string_view> fields;
+  std::size_t start = 0;
+  bool bracket = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '[') bracket = true;
+    if (text[i] == ']') bracket = false;
+    if (text[i] == ':' && !bracket) {
+      fields.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  fields.push_back(text.substr(start));
+  return fields;
+}
+
+inline std::optional<std::uint16_t> parse_port(std::string_view text) {
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value > 65535)
+    return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
+
+}  // namespace detail
+
+/// One --resolve entry: HOST:PORT:ADDRESS[,ADDRESS…], HOST may be "*" for any host.
+struct resolve_override {
+  std::string host;
+  std::uint16_t port = 0;
+  std::vector<asio::ip::address> addresses;
+
+  /// Parses curl's syntax (a leading '+' is accepted and ignored, IPv6 addresses may
+  /// be bracketed); nullopt for anything malformed.
+  static std::optional<resolve_override> parse(std::string_view text) {
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    const auto first = text.find(':');
+    if (first == std::string_view::npos) return std::nullopt;
+    const auto second = text.find(':', first + 1);
+    if (second == std::string_view::npos) return std::nullopt;
+    resolve_override entry;
+    entry.host = std::string(text.substr(0, first));
+    const auto port = detail::parse_port(text.substr(first + 1, second - first - 1));
+    if (entry.host.empty() || !port) return std::nullopt;
+    entry.port = *port;
+    std::string_view rest = text.substr(second + 1);
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view item = detail::strip_brackets(rest.substr(0, comma));
+      std::error_code ec;
+      entry.addresses.push_back(asio::ip::make_address(item, ec));
+      if (ec) return std::nullopt;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    if (entry.addresses.empty()) return std::nullopt;
+    return entry;
+  }
+
+  bool matches(std::string_view h, std::uint16_t p) const noexcept {
+    return p == port && (host == "*" || detail::iequals_ascii(host, detail::strip_brackets(h)));
+  }
+};
+
+/// One --connect-to entry: HOST:PORT:HOST2:PORT2. An empty HOST or PORT matches any;
+/// an empty HOST2 or PORT2 keeps the original.
+struct connect_to_rule {
+  std::string host;
+  std::optional<std::uint16_t> port;
+  std::string to_host;
+  std::optional<std::uint16_t> to_port;
+
+  static std::optional<connect_to_rule> parse(std::string_view text) {
+    const auto fields = detail::split_fields(text);
+    if (fields.size() != 4) return std::nullopt;
+    connect_to_rule rule;
+    rule.host = std::string(detail::strip_brackets(fields[0]));
+    rule.to_host = std::string(detail::strip_brackets(fields[2]));
+    if (!fields[1].empty() && !(rule.port = detail::parse_port(fields[1]))) return std::nullopt;
+    if (!fields[3].empty() && !(rule.to_port = detail::parse_port(fields[3]))) return std::nullopt;
+    return rule;
+  }
+
+  bool matches(std::string_view h, std::uint16_t p) const noexcept {
+    return (host.empty() || detail::iequals_ascii(host, detail::strip_brackets(h))) &&
+           (!port || *port == p);
+  }
+};
+
+/// How names become endpoints: curl's -4/-6, --connect-to and --resolve.
+struct resolve_options {
+  ip_version version = ip_version::any;
+  std::vector<connect_to_rule> connect_to;
+  std::vector<resolve_override> overrides;
+};
+
+/// Where a connection to `host`:`port` goes after the first matching --connect-to rule.
+struct network_target {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+inline network_target apply_connect_to(const resolve_options& options, std::string_view host,
+                                       std::uint16_t port) {
+  for (const auto& rule : options.connect_to) {
+    if (!rule.matches(host, port)) continue;
+    return {rule.to_host.empty() ? std::string(host) : rule.to_host, rule.to_port.value_or(port)};
+  }
+  return {std::string(host), port};
+}
+
+/// The addresses a --resolve entry gives `host`:`port`, or nullopt when none matches.
+inline std::optional<std::vector<asio::ip::tcp::endpoint>> overridden_endpoints(
+    const resolve_options& options, std::string_view host, std::uint16_t port) {
+  for (const auto& entry : options.overrides) {
+    if (!entry.matches(host, port)) continue;
+    std::vector<asio::ip::tcp::endpoint> endpoints;
+    for (const auto& address : entry.addresses) endpoints.emplace_back(address, port);
+    return endpoints;
+  }
+  return std::nullopt;
+}
+
+/// Keeps the endpoints of the wanted IP version.
+inline void keep_version(std::vector<asio::ip::tcp::endpoint>& endpoints, ip_version version) {
+  if (version == ip_version::any) return;
+  std::erase_if(endpoints, [&](const asio::ip::tcp::endpoint& e) {
+    return e.address().is_v6() != (version == ip_version::v6);
+  });
+}
+
+}  // namespace opensock
+
+namespace opensock {
+
+/// Resolves `host`:`port` as curl does with these options: --connect-to first, then a
+/// --resolve entry for the resulting name and port, else a lookup; -4/-6 keep one
+/// family (none left is error::couldnt_resolve_host).
+inline asio::awaitable<resolve_result> resolve(std::string_view host, std::uint16_t port,
+                                               const resolve_options& options) {
+  const network_target target = apply_connect_to(options, host, port);
+  resolve_result result;
+  if (auto overridden = overridden_endpoints(options, target.host, target.port)) {
+    result.endpoints = std::move(*overridden);
+  } else {
+    result.endpoints = endpoints_without_lookup(target.host, target.port);
+    if (result.endpoints.empty()) {
+      result = co_await resolve(target.host, target.port, options.version);
+      if (result.error) co_return result;
+    }
+  }
+  keep_version(result.endpoints, options.version);
+  if (result.endpoints.empty()) result.error = error::couldnt_resolve_host;
+  co_return result;
+}
+
+}  // namespace opensock
