@@ -4,6 +4,7 @@
 #include "support/loopback_listener.hpp"
 #include "support/memory_stream.hpp"
 #include "support/run.hpp"
+#include "support/unanswered_port.hpp"
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -383,4 +384,125 @@ TEST_CASE("cancelling the awaiting coroutine cancels the connect") {
   CHECK(factory_saw_cancel);
   REQUIRE(result);
   CHECK(*result == asio::error::operation_aborted);
+}
+
+TEST_CASE("a connect timeout ends in operation_timedout, curl's 28, and leaks nothing") {
+  asio::io_context io;
+  opensock::test::unanswered_port silent(make_address("127.0.0.2"));
+  int opened = 0, closed = 0;
+  opensock::connect_options options;
+  options.connect_timeout = 150ms;
+  connect_only_session session(io.get_executor(), counting_factory{&opened, &closed}, options);
+  const auto started = std::chrono::steady_clock::now();
+  const auto ec = run_connect(io, session, {"127.0.0.2", silent.port()});
+  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(ec == opensock::error::operation_timedout);
+  CHECK(opensock::curl_code(ec) == 28);
+  CHECK(took >= 150ms);
+  CHECK(took < 1s);  // no hang past the deadline
+  CHECK(opened == 1);
+  CHECK(closed == opened);
+  CHECK(!session.is_connected());
+}
+
+TEST_CASE("the total timeout bounds the connect too, whichever is shorter") {
+  asio::io_context io;
+  opensock::test::unanswered_port silent(make_address("127.0.0.2"));
+  opensock::connect_options options;
+  options.connect_timeout = 10s;
+  options.total_timeout = 100ms;
+  connect_only_session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(run_connect(io, session, {"127.0.0.2", silent.port()}) == opensock::error::operation_timedout);
+  CHECK(std::chrono::steady_clock::now() - started < 1s);
+}
+
+TEST_CASE("cancelling a race of silent addresses closes every socket it opened") {
+  asio::io_context io;
+  opensock::test::unanswered_port a(make_address("127.0.0.2"));
+  opensock::test::unanswered_port b(make_address("127.0.0.3"), a.port());
+  int opened = 0, closed = 0;
+  opensock::connect_options options;
+  options.happy_eyeballs.attempt_delay = 10ms;
+  options.names.overrides.push_back(*opensock::resolve_override::parse(
+      "silent.test:" + std::to_string(a.port()) + ":127.0.0.2,127.0.0.3"));
+  connect_only_session session(io.get_executor(), counting_factory{&opened, &closed}, options);
+  asio::cancellation_signal cancel;
+  std::optional<std::error_code> result;
+  session.async_connect({"silent.test", a.port()},
+                        asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec) {
+                          result = ec;
+                          io.stop();
+                        }));
+  asio::steady_timer soon(io, 100ms);
+  soon.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+  io.run_for(5s);
+  REQUIRE(result);
+  CHECK(*result == asio::error::operation_aborted);
+  CHECK(opened == 2);
+  CHECK(closed == 2);
+}
+
+TEST_CASE("a second connect while one runs fails with in_progress") {
+  asio::io_context io;
+  opensock::test::unanswered_port silent(make_address("127.0.0.2"));
+  opensock::connect_options options;
+  options.connect_timeout = 200ms;
+  connect_only_session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  std::vector<std::error_code> results;
+  auto record = [&](std::error_code ec) {
+    results.push_back(ec);
+    if (results.size() == 2) io.stop();
+  };
+  session.async_connect({"127.0.0.2", silent.port()}, record);
+  session.async_connect({"127.0.0.1", 1}, record);
+  io.run_for(5s);
+  REQUIRE(results.size() == 2);
+  CHECK(results[0] == asio::error::in_progress);
+  CHECK(results[1] == opensock::error::operation_timedout);
+}
+
+TEST_CASE("the attempts of the last connect can be read back, with outcome and time") {
+  asio::io_context io;
+  loopback_listener server(io);
+  connect_only_session session(io.get_executor());
+  REQUIRE(!run_connect(io, session, {"localhost", server.port()}));
+  const auto& attempts = session.attempts();
+  REQUIRE(attempts.size() == 2);
+  CHECK(attempts[0].number == 1);
+  CHECK(attempts[0].endpoint.address() == make_address("::1"));
+  CHECK(attempts[0].outcome == opensock::attempt_outcome::failed);
+  CHECK(attempts[0].error == asio::error::connection_refused);
+  CHECK(attempts[1].number == 2);
+  CHECK(attempts[1].outcome == opensock::attempt_outcome::connected);
+  CHECK(attempts[1].started >= attempts[0].started);
+  CHECK(attempts[1].took < 1s);
+}
+
+TEST_CASE("Happy Eyeballs on real sockets: silent ::1, answering 127.0.0.1") {
+  asio::io_context io;
+  if (!ipv6_loopback_works(io)) {
+    WARN("no IPv6 loopback on this machine: test not run");
+    return;
+  }
+  loopback_listener server(io);
+  std::optional<opensock::test::unanswered_port> silent;
+  try {
+    silent.emplace(make_address("::1"), server.port());
+  } catch (const std::exception&) {
+    WARN("port taken on ::1: test not run");
+    return;
+  }
+  opensock::connect_options options;
+  options.names.overrides.push_back(*opensock::resolve_override::parse(
+      "dual.test:" + std::to_string(server.port()) + ":127.0.0.1,[::1]"));
+  connect_only_session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(!run_connect(io, session, {"dual.test", server.port()}));
+  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(session.remote_endpoint() == server.endpoint());
+  REQUIRE(session.attempts().size() == 2);
+  CHECK(session.attempts()[0].endpoint.address() == make_address("::1"));  // IPv6 first
+  CHECK(took >= 190ms);
+  CHECK(took < 2s);
 }

@@ -14,6 +14,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_type.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/this_coro.hpp>
 
@@ -51,23 +52,24 @@ class connect_only_session {
 
   connect_only_session(const connect_only_session&) = delete;
   connect_only_session& operator=(const connect_only_session&) = delete;
-  ~connect_only_session() { close(); }
+  ~connect_only_session() {
+    assert(!connecting_ && "a connect_only_session must outlive its async_connect");
+    close();
+  }
 
   /// Connects to `target`, closing the connection held before. Completes with
   /// void(std::error_code): curl-numbered opensock errors (operation_timedout past the
   /// connect or total timeout), a factory's own abort code, or
   /// asio::error::operation_aborted when cancelled (terminal cancellation). Every
   /// socket opened for a failed, losing or cancelled attempt is closed through the
-  /// factory. One connect at a time; the session must outlive the operation, and its
+  /// factory. One connect at a time: a second one started while the first runs fails
+  /// with asio::error::in_progress. The session must outlive the operation, and its
   /// executor must be a strand if the io_context runs on several threads.
   template <class CompletionToken>
   auto async_connect(origin target, CompletionToken&& token) {
     return detail::async_spawn(
         executor_,
-        [this, target = std::move(target)]() mutable {
-          target_ = std::move(target);
-          return run_connect();
-        },
+        [this, target = std::move(target)]() mutable { return run_connect(std::move(target)); },
         std::forward<CompletionToken>(token));
   }
 
@@ -112,12 +114,19 @@ class connect_only_session {
   executor_type get_executor() const noexcept { return executor_; }
 
  private:
-  // The target lives in the session, not in the coroutine's parameters, for as long as
-  // the operation runs: the factory's context refers to its strings.
-  asio::awaitable<std::error_code> run_connect() {
+  asio::awaitable<std::error_code> run_connect(origin target) {
     // Cancellation arrives as operation_aborted codes that the stages act on, not as
     // exceptions thrown at the next co_await.
     co_await asio::this_coro::throw_if_cancelled(false);
+    if (connecting_) co_return asio::error::in_progress;
+    connecting_ = true;
+    struct connect_done {
+      bool& flag;
+      ~connect_done() { flag = false; }
+    } done{connecting_};
+    // The factory's context refers to the target's strings: they live in the session
+    // until the operation ends.
+    target_ = std::move(target);
     close();
     attempts_.clear();
     const auto deadline = options_.connect_deadline(std::chrono::steady_clock::now());
@@ -138,6 +147,9 @@ class connect_only_session {
     } else {
       resolved = co_await resolve(target_.host, target_.port, options_.names);
       if (resolved.error) co_return resolved.error;
+      auto state = co_await asio::this_coro::cancellation_state;
+      if (state.cancelled() != asio::cancellation_type::none)
+        co_return asio::error::operation_aborted;
     }
     const auto ordered = interleave_families(std::span<const endpoint_type>(resolved.endpoints));
 
@@ -164,6 +176,7 @@ class connect_only_session {
   Factory factory_;
   connect_options options_;
   origin target_;
+  bool connecting_ = false;
   std::optional<stream_type> stream_;
   endpoint_type remote_endpoint_{};
   std::vector<attempt_record<endpoint_type>> attempts_;

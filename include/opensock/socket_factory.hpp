@@ -73,6 +73,8 @@ template <class Factory, class Stream>
 void close_stream(Factory& factory, Stream& stream) noexcept {
   if constexpr (requires { factory.close(stream); }) {
     factory.close(stream);
+  } else if constexpr (requires { factory.get().close(stream); }) {
+    factory.get().close(stream);  // a std::reference_wrapper to a factory
   } else {
     detail::close_lowest_layer(stream);
   }

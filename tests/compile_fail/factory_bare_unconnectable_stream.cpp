@@ -1,22 +1,18 @@
-// A factory that returns, bare, a stream opensock has no way to connect; wrapped in
-// opensock::connected() it is fine.
+// A factory that returns, bare, a stream opensock has no way to connect to a TCP
+// endpoint (a Unix socket); wrapped in opensock::connected() it is fine.
 #include <opensock/connect_only.hpp>
 
-#include <asio/any_io_executor.hpp>
 #include <asio/io_context.hpp>
-
-struct pipe_end {
-  asio::any_io_executor executor;
-  asio::any_io_executor get_executor() const { return executor; }
-};
+#include <asio/local/stream_protocol.hpp>
 
 int main() {
   asio::io_context io;
   auto factory = [](opensock::open_context<asio::ip::tcp>& context) {
+    asio::local::stream_protocol::socket socket(context.executor);
 #ifdef OPENSOCK_COMPILE_FAIL_CONTROL
-    return opensock::connected(pipe_end{context.executor});
+    return opensock::connected(std::move(socket));
 #else
-    return pipe_end{context.executor};
+    return socket;
 #endif
   };
   opensock::connect_only_session session(io.get_executor(), factory);

@@ -75,6 +75,17 @@ asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_att
   }
 
   stream_type& stream = answer.stream();
+  // Closes through the factory on every way out but success, including the frame's
+  // destruction while the connect is pending (the io_context shutting down).
+  struct close_unless_kept {
+    Factory& factory;
+    stream_type& stream;
+    bool keep = false;
+    ~close_unless_kept() {
+      if (!keep) close_stream(factory, stream);
+    }
+  } guard{factory, stream};
+
   std::error_code ec;
   if constexpr (!detail::connectable_to<stream_type, typename Protocol::endpoint>) {
     ec = error::factory_stream_not_connectable;
@@ -82,18 +93,22 @@ asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_att
     if constexpr (requires { stream.is_open(); }) {
       if (!stream.is_open()) ec = error::factory_socket_not_open;
     }
+    // A coroutine factory may have swallowed a cancellation: do not start a connect.
+    auto state = co_await asio::this_coro::cancellation_state;
+    if (!ec && state.cancelled() != asio::cancellation_type::none)
+      ec = asio::error::operation_aborted;
     if (!ec) {
       co_await stream.async_connect(context.endpoint,
                                     asio::redirect_error(asio::use_awaitable, ec));
     }
   }
   if (!ec) {
+    guard.keep = true;
     result.outcome = attempt_outcome::connected;
     result.stream.emplace(answer.take_stream());
     co_return result;
   }
 
-  close_stream(factory, stream);
   result.error = ec;
   const bool stop = ec == asio::error::operation_aborted ||
                     ec == error::factory_socket_not_open ||

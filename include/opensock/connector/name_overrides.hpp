@@ -72,7 +72,9 @@ struct resolve_override {
       std::error_code ec;
       entry.addresses.push_back(asio::ip::make_address(item, ec));
       if (ec) return std::nullopt;
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(comma + 1);
+      if (rest.empty()) return std::nullopt;  // a trailing comma
     }
     if (entry.addresses.empty()) return std::nullopt;
     return entry;
@@ -157,7 +159,8 @@ namespace opensock {
 /// Resolves `host`:`port` as curl does with these options: --connect-to first, then a
 /// --resolve entry for the resulting name and port, else a lookup; -4/-6 keep one
 /// family (none left is error::couldnt_resolve_host).
-inline asio::awaitable<resolve_result> resolve(std::string_view host, std::uint16_t port,
+/// `options` must outlive the operation (co_await it in the same expression).
+inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
                                                const resolve_options& options) {
   const network_target target = apply_connect_to(options, host, port);
   resolve_result result;

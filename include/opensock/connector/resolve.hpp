@@ -79,7 +79,7 @@ enum class ip_version { any, v4, v6 };
 /// name through getaddrinfo on Asio's resolver, restricted to `version`. A name that
 /// does not resolve ends in error::couldnt_resolve_host (curl's 6). Cancellation is
 /// honoured at once: a lookup still running is abandoned, not waited for.
-inline asio::awaitable<resolve_result> resolve(std::string_view host, std::uint16_t port,
+inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
                                                ip_version version = ip_version::any) {
   using asio::ip::tcp;
   resolve_result result;

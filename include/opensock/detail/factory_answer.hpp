@@ -4,18 +4,27 @@
 
 #include <opensock/open_result.hpp>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/buffer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <concepts>
 #include <system_error>
+#include <type_traits>
 
 namespace opensock::detail {
 
-// Any Asio I/O object has an executor; awaitables and open_result do not, which keeps
-// the specialisations below apart.
+// An Asio async stream, held by value: it has an executor and reads and writes
+// asynchronously. Awaitables and open_result are not streams, which keeps the
+// specialisations below apart.
 template <class T>
-concept stream_like = std::move_constructible<T> && requires(T& t) { t.get_executor(); };
+concept stream_like = std::is_object_v<T> && std::move_constructible<T> &&
+                      requires(T& t, asio::mutable_buffer in, asio::const_buffer out) {
+                        t.get_executor();
+                        t.async_read_some(in, asio::use_awaitable);
+                        t.async_write_some(out, asio::use_awaitable);
+                      };
 
 template <class Stream, class Endpoint>
 concept connectable_to = requires(Stream& s, const Endpoint& e) {
@@ -49,9 +58,13 @@ struct factory_answer<open_result<Stream>, Endpoint> {
   static constexpr bool is_awaitable = false;
 };
 
-template <class Answer, class Executor, class Endpoint>
-struct factory_answer<asio::awaitable<Answer, Executor>, Endpoint>
+// A coroutine factory: one level of asio::awaitable on the default executor type, which
+// is what opensock's own coroutines await.
+template <class Answer, class Endpoint>
+struct factory_answer<asio::awaitable<Answer, asio::any_io_executor>, Endpoint>
     : factory_answer<Answer, Endpoint> {
+  static constexpr bool valid =
+      factory_answer<Answer, Endpoint>::valid && !factory_answer<Answer, Endpoint>::is_awaitable;
   static constexpr bool is_awaitable = true;
 };
 

@@ -7,6 +7,7 @@
 #include <opensock/error.hpp>
 #include <opensock/factory/layer.hpp>
 
+#include <asio/error.hpp>
 #include <asio/ip/address.hpp>
 
 #include <sys/socket.h>
@@ -46,7 +47,7 @@ class bind_local_layer : public layer_base {
     std::error_code ec;
     for (unsigned port = ports_.first;; ++port) {
       socket.bind(endpoint_type(local, static_cast<std::uint16_t>(port)), ec);
-      if (!ec || port >= ports_.last || ec != std::errc::address_in_use) break;
+      if (!ec || port >= ports_.last || ec != asio::error::address_in_use) break;
     }
     if (ec) return abort(error::interface_failed);
     return proceed;

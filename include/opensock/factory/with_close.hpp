@@ -4,6 +4,7 @@
 
 #include <opensock/socket_factory.hpp>
 
+#include <concepts>
 #include <utility>
 
 namespace opensock {
@@ -24,6 +25,7 @@ class closing_factory {
   }
 
   template <class Stream>
+    requires std::invocable<Close&, Stream&>
   void close(Stream& stream) noexcept {
     close_(stream);
   }

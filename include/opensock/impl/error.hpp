@@ -18,7 +18,8 @@ inline const char* curl_message(error e) noexcept {
     case error::failed_init: return "Failed initialization";
     case error::url_malformat: return "URL using bad/illegal format or missing URL";
     case error::not_built_in:
-      return "A requested feature, protocol or option was not found built-in";
+      return "A requested feature, protocol or option was not found built-in in this libcurl "
+             "due to a build-time decision.";
     case error::couldnt_resolve_proxy: return "Couldn't resolve proxy name";
     case error::couldnt_resolve_host: return "Couldn't resolve host name";
     case error::couldnt_connect: return "Couldn't connect to server";

@@ -1,0 +1,102 @@
+#include <opensock/connector/name_overrides.hpp>
+
+#include "support/catch.hpp"
+#include "support/run.hpp"
+
+#include <asio/io_context.hpp>
+
+#include <string>
+
+using asio::ip::make_address;
+using asio::ip::tcp;
+using opensock::connect_to_rule;
+using opensock::resolve_override;
+using opensock::test::run;
+
+namespace {
+
+opensock::resolve_result resolve_with(const opensock::resolve_options& options, std::string host,
+                                      std::uint16_t port) {
+  asio::io_context io;
+  return run(io, opensock::resolve(host, port, options));
+}
+
+const std::string unresolvable = std::string(64, 'n') + ".invalid";
+
+}  // namespace
+
+TEST_CASE("resolve entries (curl's --resolve) parse as curl writes them") {
+  auto entry = resolve_override::parse("example.com:443:127.0.0.1,[::1],127.0.0.2");
+  REQUIRE(entry);
+  CHECK(entry->host == "example.com");
+  CHECK(entry->port == 443);
+  REQUIRE(entry->addresses.size() == 3);
+  CHECK(entry->addresses[1] == make_address("::1"));
+  CHECK(resolve_override::parse("+example.com:80:127.0.0.1"));
+  CHECK(resolve_override::parse("*:80:127.0.0.1")->matches("anything.test", 80));
+  for (const char* bad : {"", "example.com", "example.com:80", "example.com:80:", ":80:127.0.0.1",
+                          "example.com:x:127.0.0.1", "example.com:70000:127.0.0.1",
+                          "example.com:80:not-an-ip", "example.com:80:127.0.0.1,"}) {
+    CAPTURE(bad);
+    CHECK(!resolve_override::parse(bad));
+  }
+}
+
+TEST_CASE("connect-to rules (curl's --connect-to) parse as curl writes them") {
+  auto rule = connect_to_rule::parse("example.com:443:127.0.0.1:8443");
+  REQUIRE(rule);
+  CHECK(rule->matches("EXAMPLE.com", 443));
+  CHECK(!rule->matches("example.com", 80));
+  CHECK(rule->to_host == "127.0.0.1");
+  CHECK(rule->to_port == 8443);
+  auto any = connect_to_rule::parse("::[::1]:");
+  REQUIRE(any);
+  CHECK(any->matches("whatever", 1));
+  CHECK(any->to_host == "::1");
+  CHECK(!any->to_port);
+  for (const char* bad : {"", "a:1:b", "a:1:b:2:c", "a:x:b:2", "a:1:b:99999"}) {
+    CAPTURE(bad);
+    CHECK(!connect_to_rule::parse(bad));
+  }
+}
+
+TEST_CASE("a resolve entry answers for its host and port without a lookup") {
+  opensock::resolve_options options;
+  options.overrides.push_back(*resolve_override::parse(unresolvable + ":80:127.0.0.5,::1"));
+  auto r = resolve_with(options, unresolvable, 80);
+  REQUIRE(!r.error);
+  REQUIRE(r.endpoints.size() == 2);
+  CHECK(r.endpoints[0] == tcp::endpoint(make_address("127.0.0.5"), 80));
+  CHECK(r.endpoints[1] == tcp::endpoint(make_address("::1"), 80));
+  // Another port is not covered: the lookup runs and fails.
+  CHECK(resolve_with(options, unresolvable, 81).error == opensock::error::couldnt_resolve_host);
+}
+
+TEST_CASE("connect-to moves the network target, and resolve entries apply to the new name") {
+  opensock::resolve_options options;
+  options.connect_to.push_back(*connect_to_rule::parse("origin.test:443:backend.test:8443"));
+  options.overrides.push_back(*resolve_override::parse("backend.test:8443:127.0.0.6"));
+  auto r = resolve_with(options, "origin.test", 443);
+  REQUIRE(!r.error);
+  REQUIRE(r.endpoints.size() == 1);
+  CHECK(r.endpoints[0] == tcp::endpoint(make_address("127.0.0.6"), 8443));
+  const auto target = opensock::apply_connect_to(options, "other.test", 443);
+  CHECK(target.host == "other.test");
+  CHECK(target.port == 443);
+}
+
+TEST_CASE("an IP version (curl's -4 and -6) keeps one family") {
+  opensock::resolve_options v4;
+  v4.version = opensock::ip_version::v4;
+  auto r4 = resolve_with(v4, "localhost", 80);
+  REQUIRE(r4.endpoints.size() == 1);
+  CHECK(r4.endpoints[0].address() == make_address("127.0.0.1"));
+
+  opensock::resolve_options v6;
+  v6.version = opensock::ip_version::v6;
+  auto r6 = resolve_with(v6, "localhost", 80);
+  REQUIRE(r6.endpoints.size() == 1);
+  CHECK(r6.endpoints[0].address() == make_address("::1"));
+
+  CHECK(resolve_with(v6, "127.0.0.1", 80).error == opensock::error::couldnt_resolve_host);
+}
