@@ -19,7 +19,7 @@ namespace opensock {
 /// What a layer's before() hook says: go on to the inner factory, or answer now.
 using layer_verdict = std::variant<std::monostate, refusal, abortion>;
 
-inline constexpr layer_verdict proceed{};
+inline const layer_verdict proceed{};
 
 /// A layer is any class with some of these members (Context is open_context<P>):
 ///   layer_verdict before(Context&)
