@@ -52,6 +52,25 @@ enum class error : int {
   factory_endpoint_invalid,
   /// couldnt_resolve_host: the name resolved to no address at all.
   host_has_no_address,
+  /// unsupported_protocol: the reply does not start with "HTTP/" (curl refuses HTTP/0.9).
+  http09_not_allowed,
+  /// unsupported_protocol: an HTTP version other than 1.0, 1.1 or 2 in the status line.
+  unsupported_http_version,
+  /// unsupported_protocol: a status code that is not three digits from 100 to 999.
+  unsupported_status_code,
+  /// weird_server_reply: a header line that is not `name: value`.
+  malformed_header,
+  /// weird_server_reply: the connection closed inside the status line or headers.
+  incomplete_header,
+  /// weird_server_reply: Content-Length values that disagree or are not numbers.
+  bad_content_length,
+  /// recv_error: a chunk size or chunk delimiter that is not valid chunked coding.
+  malformed_chunk,
+  /// recv_error: a header line or the whole header section over the parser's limit
+  /// (curl fails over 300 KiB of headers with this code).
+  response_headers_too_large,
+  /// filesize_exceeded: a body over the caller's size limit.
+  body_too_large,
 };
 
 /// The category of opensock::error; its name is "opensock".

@@ -58,6 +58,17 @@ inline const char* curl_message(error e) noexcept {
     case error::factory_endpoint_invalid:
       return "The socket factory rewrote the endpoint to an invalid address";
     case error::host_has_no_address: return "Couldn't resolve host name: it has no address";
+    case error::http09_not_allowed: return "Received HTTP/0.9 when not allowed";
+    case error::unsupported_http_version: return "Unsupported HTTP version in response";
+    case error::unsupported_status_code: return "Unsupported response code in HTTP response";
+    case error::malformed_header: return "Weird server reply: header without colon";
+    case error::incomplete_header:
+      return "Weird server reply: the connection closed inside the response header";
+    case error::bad_content_length: return "Weird server reply: invalid Content-Length value";
+    case error::malformed_chunk:
+      return "Illegal or missing hexadecimal sequence in chunked-encoding";
+    case error::response_headers_too_large: return "Too large response headers";
+    case error::body_too_large: return "Maximum file size exceeded";
   }
   return nullptr;
 }
@@ -69,6 +80,15 @@ inline int refined_curl_code(error e) noexcept {
     case error::factory_stream_not_connectable:
     case error::factory_endpoint_invalid: return 43;
     case error::host_has_no_address: return 6;
+    case error::http09_not_allowed:
+    case error::unsupported_http_version:
+    case error::unsupported_status_code: return 1;
+    case error::malformed_header:
+    case error::incomplete_header:
+    case error::bad_content_length: return 8;
+    case error::malformed_chunk:
+    case error::response_headers_too_large: return 56;
+    case error::body_too_large: return 63;
     default: return static_cast<int>(e);
   }
 }

@@ -1,0 +1,356 @@
+// Definitions for opensock/http/response_parser.hpp.
+#pragma once
+
+#include <opensock/http/response_parser.hpp>
+
+#include <cstring>
+#include <limits>
+
+namespace opensock::http {
+namespace detail {
+
+inline std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A decimal Content-Length, or nullopt for anything else (signs, spaces inside,
+// values past 2^63).
+inline std::optional<std::uint64_t> parse_length(std::string_view text) noexcept {
+  text = trim_ows(text);
+  if (text.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (max - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+// The Content-Length of a response: every field and every comma-separated value in
+// them must be the same number. `bad` is set when they are not.
+inline std::optional<std::uint64_t> content_length_of(const fields& headers, bool& bad) {
+  std::optional<std::uint64_t> length;
+  for (const auto& f : headers) {
+    if (!iequals(f.name, "content-length")) continue;
+    std::string_view list = f.value;
+    for (;;) {
+      const auto comma = list.find(',');
+      const auto value = parse_length(list.substr(0, comma));
+      if (!value || (length && *length != *value)) {
+        bad = true;
+        return std::nullopt;
+      }
+      length = value;
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return length;
+}
+
+inline std::optional<std::uint64_t> parse_chunk_size(std::string_view line) noexcept {
+  // chunk-size [ chunk-ext ]; extensions and whitespace before them are ignored.
+  std::size_t i = 0;
+  std::uint64_t size = 0;
+  for (; i < line.size(); ++i) {
+    const char c = line[i];
+    int digit;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    else break;
+    if (size > (std::numeric_limits<std::uint64_t>::max() >> 5)) return std::nullopt;  // overflow
+    size = size * 16 + static_cast<std::uint64_t>(digit);
+  }
+  if (i == 0) return std::nullopt;
+  const std::string_view rest = trim_ows(line.substr(i));
+  if (!rest.empty() && rest.front() != ';') return std::nullopt;
+  return size;
+}
+
+}  // namespace detail
+
+inline void response_parser::start(bool head_request) {
+  state_ = state::status_line;
+  head_request_ = head_request;
+  header_done_ = false;
+  received_any_ = false;
+  keep_alive_ = false;
+  error_.clear();
+  status_ = 0;
+  version_ = 0;
+  reason_.clear();
+  headers_.clear();
+  trailers_.clear();
+  interim_.clear();
+  framing_ = body_framing::none;
+  content_length_.reset();
+  body_bytes_ = 0;
+  remaining_ = 0;
+  header_bytes_ = 0;
+}
+
+inline std::optional<std::string_view> response_parser::take_line(std::string_view input,
+                                                                  std::size_t& pos) {
+  const std::string_view rest = input.substr(pos);
+  const void* found = std::memchr(rest.data(), '\n', rest.size());
+  if (!found) {
+    if (rest.size() > limits_.max_line) fail(opensock::error::response_headers_too_large);
+    return std::nullopt;
+  }
+  const std::size_t length = static_cast<const char*>(found) - rest.data();
+  if (length > limits_.max_line) {
+    fail(opensock::error::response_headers_too_large);
+    return std::nullopt;
+  }
+  std::string_view line = rest.substr(0, length);
+  pos += length + 1;
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+inline bool response_parser::parse_status_line(std::string_view line) {
+  // HTTP-version SP status-code [ SP reason-phrase ], as curl reads it.
+  if (line.substr(0, 5) != "HTTP/") {
+    fail(opensock::error::http09_not_allowed);
+    return false;
+  }
+  std::string_view rest = line.substr(5);
+  if (rest.substr(0, 3) == "1.1") {
+    version_ = 11;
+    rest.remove_prefix(3);
+  } else if (rest.substr(0, 3) == "1.0") {
+    version_ = 10;
+    rest.remove_prefix(3);
+  } else if (rest.substr(0, 1) == "2" && (rest.size() == 1 || rest[1] == ' ')) {
+    version_ = 20;
+    rest.remove_prefix(1);
+  } else {
+    fail(opensock::error::unsupported_http_version);
+    return false;
+  }
+  if (rest.empty() || rest.front() != ' ') {
+    fail(opensock::error::unsupported_http_version);
+    return false;
+  }
+  rest.remove_prefix(1);
+  const bool three_digits = rest.size() >= 3 && rest[0] >= '1' && rest[0] <= '9' &&
+                            rest[1] >= '0' && rest[1] <= '9' && rest[2] >= '0' && rest[2] <= '9' &&
+                            (rest.size() == 3 || rest[3] == ' ');
+  if (!three_digits) {
+    fail(opensock::error::unsupported_status_code);
+    return false;
+  }
+  status_ = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
+  reason_.assign(rest.size() > 4 ? rest.substr(4) : std::string_view());
+  return true;
+}
+
+inline bool response_parser::parse_field_line(std::string_view line, fields& into) {
+  if (line.front() == ' ' || line.front() == '\t') {
+    // obs-fold: the line continues the previous field's value, joined by one space.
+    if (into.empty()) {
+      fail(opensock::error::malformed_header);
+      return false;
+    }
+    auto& value = into.back().value;
+    const std::string_view more = detail::trim_ows(line);
+    if (!more.empty()) {
+      if (!value.empty()) value += ' ';
+      value.append(more);
+    }
+    return true;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    fail(opensock::error::malformed_header);
+    return false;
+  }
+  if (into.size() >= limits_.max_header_count) {
+    fail(opensock::error::response_headers_too_large);
+    return false;
+  }
+  into.add(std::string(detail::trim_ows(line.substr(0, colon))),
+           std::string(detail::trim_ows(line.substr(colon + 1))));
+  return true;
+}
+
+inline bool response_parser::end_of_header() {
+  if (status_ >= 100 && status_ < 200 && status_ != 101) {
+    interim_.push_back({status_, std::move(headers_)});
+    headers_ = fields();
+    state_ = state::status_line;
+    return true;
+  }
+  header_done_ = true;
+  const auto connection = headers_.get("connection");
+  keep_alive_ = version_ == 10 ? connection && has_token(*connection, "keep-alive")
+                               : !(connection && has_token(*connection, "close"));
+
+  const bool no_body = head_request_ || status_ == 204 || status_ == 304 ||
+                       (status_ >= 100 && status_ < 200);
+  if (status_ == 101) keep_alive_ = false;  // the connection now speaks another protocol
+  if (no_body) {
+    framing_ = body_framing::none;
+    state_ = state::done;
+    return true;
+  }
+  const auto encodings = headers_.get_all("transfer-encoding");
+  if (!encodings.empty()) {
+    // The final coding decides: chunked is read as such, anything else until close.
+    std::string_view last = encodings.back();
+    const auto comma = last.rfind(',');
+    if (comma != std::string_view::npos) last = last.substr(comma + 1);
+    if (iequals(detail::trim_ows(last), "chunked")) {
+      framing_ = body_framing::chunked;
+      state_ = state::chunk_size;
+    } else {
+      framing_ = body_framing::until_close;
+      state_ = state::body_until_close;
+      keep_alive_ = false;
+    }
+    // Content-Length beside Transfer-Encoding is ignored, and the connection is not
+    // reused: the two framings disagreeing is how responses get smuggled.
+    if (headers_.contains("content-length")) keep_alive_ = false;
+    return true;
+  }
+  bool bad = false;
+  content_length_ = detail::content_length_of(headers_, bad);
+  if (bad) {
+    fail(opensock::error::bad_content_length);
+    return false;
+  }
+  if (content_length_) {
+    if (limits_.max_body && *content_length_ > *limits_.max_body) {
+      fail(opensock::error::body_too_large);
+      return false;
+    }
+    framing_ = body_framing::length;
+    remaining_ = *content_length_;
+    state_ = remaining_ == 0 ? state::done : state::body_length;
+    return true;
+  }
+  framing_ = body_framing::until_close;
+  state_ = state::body_until_close;
+  keep_alive_ = false;
+  return true;
+}
+
+inline bool response_parser::count_body(std::size_t n) {
+  body_bytes_ += n;
+  if (limits_.max_body && body_bytes_ > *limits_.max_body) {
+    fail(opensock::error::body_too_large);
+    return false;
+  }
+  return true;
+}
+
+template <class OnBody>
+std::size_t response_parser::parse(std::string_view input, OnBody&& on_body) {
+  std::size_t pos = 0;
+  if (!input.empty()) received_any_ = true;
+  while (pos < input.size() || state_ == state::done) {
+    switch (state_) {
+      case state::status_line:
+      case state::header_line:
+      case state::trailer_line: {
+        const std::size_t line_start = pos;
+        const auto line = take_line(input, pos);
+        if (!line) return state_ == state::failed ? 0 : line_start;
+        header_bytes_ += pos - line_start;
+        if (header_bytes_ > limits_.max_header_bytes) return fail(opensock::error::response_headers_too_large);
+        if (state_ == state::status_line) {
+          if (!parse_status_line(*line)) return 0;
+          state_ = state::header_line;
+        } else if (line->empty()) {
+          if (state_ == state::trailer_line) {
+            state_ = state::done;
+          } else if (!end_of_header()) {
+            return 0;
+          }
+        } else if (!parse_field_line(*line, state_ == state::trailer_line ? trailers_ : headers_)) {
+          return 0;
+        }
+        break;
+      }
+      case state::body_length:
+      case state::chunk_data: {
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size() - pos));
+        if (!count_body(n)) return 0;
+        if (n > 0) on_body(input.substr(pos, n));
+        pos += n;
+        remaining_ -= n;
+        if (remaining_ == 0)
+          state_ = state_ == state::body_length ? state::done : state::chunk_data_end;
+        break;
+      }
+      case state::chunk_data_end: {
+        // The CR LF (or bare LF) after a chunk's data.
+        if (input[pos] == '\n') {
+          pos += 1;
+        } else if (input[pos] == '\r') {
+          if (pos + 1 == input.size()) return pos;
+          if (input[pos + 1] != '\n') return fail(opensock::error::malformed_chunk);
+          pos += 2;
+        } else {
+          return fail(opensock::error::malformed_chunk);
+        }
+        state_ = state::chunk_size;
+        break;
+      }
+      case state::chunk_size: {
+        const std::size_t line_start = pos;
+        const auto line = take_line(input, pos);
+        if (!line) return state_ == state::failed ? 0 : line_start;
+        const auto size = detail::parse_chunk_size(*line);
+        if (!size) return fail(opensock::error::malformed_chunk);
+        if (limits_.max_body && body_bytes_ + *size > *limits_.max_body)
+          return fail(opensock::error::body_too_large);
+        remaining_ = *size;
+        state_ = remaining_ == 0 ? state::trailer_line : state::chunk_data;
+        break;
+      }
+      case state::body_until_close: {
+        const std::size_t n = input.size() - pos;
+        if (!count_body(n)) return 0;
+        on_body(input.substr(pos));
+        pos = input.size();
+        break;
+      }
+      case state::done:
+      case state::failed:
+        return pos;
+    }
+  }
+  return pos;
+}
+
+inline void response_parser::finish_at_eof() {
+  switch (state_) {
+    case state::done:
+    case state::failed:
+      return;
+    case state::body_until_close:
+      state_ = state::done;
+      return;
+    case state::status_line:
+    case state::header_line:
+      if (!received_any_) {
+        fail(opensock::error::got_nothing);
+      } else {
+        fail(opensock::error::incomplete_header);
+      }
+      return;
+    default:
+      fail(opensock::error::partial_file);
+      return;
+  }
+}
+
+}  // namespace opensock::http

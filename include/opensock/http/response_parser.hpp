@@ -1,0 +1,134 @@
+// An incremental HTTP/1.x response parser: fed any split of the bytes a server sends, it
+// reads the status line and headers within explicit limits, skips 1xx interim responses
+// (kept for the caller), and delivers the body by Content-Length, chunked coding (with
+// trailers) or until the connection closes, as views into the caller's buffer.
+#pragma once
+
+#include <opensock/error.hpp>
+#include <opensock/http/fields.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace opensock::http {
+
+struct parser_limits {
+  /// One status, header or trailer line (curl: 100 KiB).
+  std::size_t max_line = 100 * 1024;
+  /// The status line and headers together, interim responses included (curl: 300 KiB).
+  std::size_t max_header_bytes = 300 * 1024;
+  /// Header fields in one response.
+  std::size_t max_header_count = 1000;
+  /// Body bytes; none by default (curl's --max-filesize).
+  std::optional<std::uint64_t> max_body;
+};
+
+/// A 1xx response that came before the final one.
+struct interim_response {
+  int status = 0;
+  fields headers;
+};
+
+enum class body_framing {
+  none,         ///< HEAD, 1xx, 204, 304: no body whatever the headers say
+  length,       ///< Content-Length
+  chunked,      ///< Transfer-Encoding ending in chunked
+  until_close,  ///< neither: the body ends when the server closes
+};
+
+class response_parser {
+ public:
+  explicit response_parser(parser_limits limits = {}) : limits_(limits) {}
+
+  /// Prepares for the next response on the connection, keeping allocated capacity.
+  /// `head_request`: the response to a HEAD request has no body.
+  void start(bool head_request = false);
+
+  /// Consumes what it can of `input`: whole lines of the header, and body bytes, which
+  /// it passes to `on_body(std::string_view)` as views into `input`. Returns the bytes
+  /// consumed; the caller keeps the rest and calls again once more has arrived. Stops
+  /// at the end of the response: what follows belongs to the next one.
+  template <class OnBody>
+  std::size_t parse(std::string_view input, OnBody&& on_body);
+
+  /// The server closed the connection: ends a body delimited by the close, or fails with
+  /// got_nothing (52) if nothing came, incomplete_header (8) inside the header,
+  /// partial_file (18) inside a body of known length or chunked.
+  void finish_at_eof();
+
+  bool header_done() const noexcept { return header_done_; }
+  bool done() const noexcept { return state_ == state::done; }
+  std::error_code error() const noexcept { return error_; }
+
+  int status() const noexcept { return status_; }
+  /// 10, 11 or 20 for HTTP/1.0, HTTP/1.1, HTTP/2.
+  int version() const noexcept { return version_; }
+  std::string_view reason() const noexcept { return reason_; }
+  const fields& headers() const noexcept { return headers_; }
+  const fields& trailers() const noexcept { return trailers_; }
+  const std::vector<interim_response>& interim() const noexcept { return interim_; }
+  body_framing framing() const noexcept { return framing_; }
+  std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
+  std::uint64_t body_bytes() const noexcept { return body_bytes_; }
+
+  /// Whether the connection may carry another request once this response is done:
+  /// HTTP/1.1 unless "Connection: close", HTTP/1.0 only with "Connection: keep-alive",
+  /// never after a body delimited by the close, a 101, or Content-Length together with
+  /// Transfer-Encoding (a response that could desynchronise the connection).
+  bool keep_alive() const noexcept { return keep_alive_; }
+
+ private:
+  enum class state {
+    status_line,
+    header_line,
+    body_length,
+    chunk_size,
+    chunk_data,
+    chunk_data_end,
+    trailer_line,
+    body_until_close,
+    done,
+    failed,
+  };
+
+  std::size_t fail(opensock::error e) {
+    error_ = e;
+    state_ = state::failed;
+    return 0;
+  }
+
+  // Takes one line (without CR LF or LF) from `input` at `pos`; nullopt if incomplete.
+  std::optional<std::string_view> take_line(std::string_view input, std::size_t& pos);
+
+  bool parse_status_line(std::string_view line);
+  bool parse_field_line(std::string_view line, fields& into);
+  bool end_of_header();
+  bool count_body(std::size_t n);
+
+  parser_limits limits_;
+  state state_ = state::status_line;
+  bool head_request_ = false;
+  bool header_done_ = false;
+  bool received_any_ = false;
+  bool keep_alive_ = false;
+  std::error_code error_;
+  int status_ = 0;
+  int version_ = 0;
+  std::string reason_;
+  fields headers_;
+  fields trailers_;
+  std::vector<interim_response> interim_;
+  body_framing framing_ = body_framing::none;
+  std::optional<std::uint64_t> content_length_;
+  std::uint64_t body_bytes_ = 0;
+  std::uint64_t remaining_ = 0;
+  std::size_t header_bytes_ = 0;
+};
+
+}  // namespace opensock::http
+
+#include <opensock/http/impl/response_parser.hpp>

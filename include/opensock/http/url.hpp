@@ -1,0 +1,53 @@
+// URLs as an HTTP client reads them (RFC 3986): scheme, userinfo, host (IPv6 literals in
+// brackets), port, path with dot segments removed, query, fragment. Malformed input is
+// error::url_malformat (curl's 3); a scheme opensock does not speak is 1.
+#pragma once
+
+#include <opensock/error.hpp>
+#include <opensock/origin.hpp>
+
+#include <asio/ip/address.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace opensock::http {
+
+struct url {
+  std::string scheme;    ///< lower case: "http", "https", "ws" or "wss"
+  std::string userinfo;  ///< as written, percent-encoded; empty without '@'
+  std::string host;      ///< lower case; an IPv6 literal without its brackets
+  std::uint16_t port = 0;  ///< the explicit port, or the scheme's default
+  bool explicit_port = false;
+  std::string path;      ///< starts with '/', dot segments removed, percent-encoded
+  std::string query;     ///< without the '?'
+  bool has_query = false;
+  std::string fragment;  ///< without the '#'; never sent
+
+  /// Parses an absolute URL. Characters a URL may not hold (controls, space, '<', '>',
+  /// '"', '{', '}', '|', '\\', '^', '`') are malformed; bytes from 0x80 up are
+  /// percent-encoded in the path, query and fragment.
+  static url parse(std::string_view text, std::error_code& ec);
+
+  /// The request target in origin form: path and query.
+  std::string target() const { return has_query ? path + "?" + query : path; }
+
+  /// The Host header's value: the host (bracketed if IPv6), with the port when it is not
+  /// the scheme's default.
+  std::string host_header() const;
+
+  opensock::origin origin() const { return {host, port, scheme}; }
+
+  /// The URL written back, without the fragment.
+  std::string to_string() const;
+
+  static std::optional<std::uint16_t> default_port(std::string_view scheme) noexcept;
+};
+
+}  // namespace opensock::http
+
+#include <opensock/http/impl/url.hpp>

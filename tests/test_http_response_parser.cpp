@@ -1,0 +1,244 @@
+#include <opensock/http/response_parser.hpp>
+
+#include "support/catch.hpp"
+
+#include <string>
+#include <vector>
+
+using opensock::error;
+using opensock::http::body_framing;
+using opensock::http::parser_limits;
+using opensock::http::response_parser;
+
+namespace {
+
+struct parsed {
+  std::error_code error;
+  bool done = false;
+  int status = 0;
+  std::string body;
+  std::size_t consumed = 0;
+  bool keep_alive = false;
+  std::size_t interim = 0;
+};
+
+// Feeds `wire` in pieces cut at `cuts`, as a connection would deliver it, keeping the
+// unconsumed rest like a read buffer does; then reports the end of the stream if
+// `eof`.
+parsed feed(std::string_view wire, std::vector<std::size_t> cuts, bool eof, bool head = false,
+            parser_limits limits = {}) {
+  response_parser parser(limits);
+  parser.start(head);
+  parsed out;
+  std::string buffer;
+  cuts.push_back(wire.size());
+  std::size_t from = 0;
+  for (std::size_t cut : cuts) {
+    buffer.append(wire.substr(from, cut - from));
+    from = cut;
+    const std::size_t n = parser.parse(buffer, [&](std::string_view b) { out.body.append(b); });
+    out.consumed += n;
+    buffer.erase(0, n);
+    if (parser.error() || parser.done()) break;
+  }
+  if (eof && !parser.error() && !parser.done()) parser.finish_at_eof();
+  out.error = parser.error();
+  out.done = parser.done();
+  out.status = parser.status();
+  out.keep_alive = parser.keep_alive();
+  out.interim = parser.interim().size();
+  return out;
+}
+
+parsed feed_whole(std::string_view wire, bool eof = true, bool head = false) {
+  return feed(wire, {}, eof, head);
+}
+
+struct good_case {
+  const char* wire;
+  int status;
+  const char* body;
+  bool needs_eof;  // the body ends with the connection
+};
+
+const std::vector<good_case> good = {
+    {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 200, "hello", false},
+    {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200, "", false},
+    {"HTTP/1.0 200 OK\r\n\r\nuntil close", 200, "until close", true},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n",
+     200, "hello world", false},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n",
+     200, "0123456789", false},
+    {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+     "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+     201, "ok", false},
+    {"HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", 204, "", false},
+    {"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", 304, "", false},
+    {"HTTP/1.1 200 OK\nContent-Length: 2\n\nab", 200, "ab", false},
+    {"HTTP/1.1 200\r\nContent-Length: 1\r\n\r\nx", 200, "x", false},
+    {"HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\nContent-Length: 3\r\n\r\nabc", 200, "abc", false},
+    {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+     200, "abc", false},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw bytes", 200, "raw bytes", true},
+    {"HTTP/1.1 200 OK\r\nFolded: a\r\n  b\r\nContent-Length: 0\r\n\r\n", 200, "", false},
+    {"HTTP/1.1 999 Weird\r\nContent-Length: 0\r\n\r\n", 999, "", false},
+    {"HTTP/2 200 OK\r\n\r\n", 200, "", true},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n", 200, "abc", false},
+};
+
+}  // namespace
+
+TEST_CASE("every response of the corpus parses the same at every split") {
+  for (const auto& c : good) {
+    const std::string_view wire = c.wire;
+    CAPTURE(wire);
+    const auto whole = feed_whole(wire);
+    REQUIRE(!whole.error);
+    REQUIRE(whole.done);
+    CHECK(whole.status == c.status);
+    CHECK(whole.body == c.body);
+    for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+      CAPTURE(cut);
+      const auto split = feed(wire, {cut}, true);
+      CHECK(!split.error);
+      CHECK(split.done);
+      CHECK(split.body == c.body);
+    }
+    // One byte at a time.
+    std::vector<std::size_t> every;
+    for (std::size_t i = 1; i < wire.size(); ++i) every.push_back(i);
+    const auto bytewise = feed(wire, every, true);
+    CHECK(!bytewise.error);
+    CHECK(bytewise.body == c.body);
+    // Without the end of the stream, only bodies delimited by it are unfinished.
+    CHECK(feed(wire, {}, false).done == !c.needs_eof);
+  }
+}
+
+TEST_CASE("interim responses are kept for the caller") {
+  const auto r = feed_whole(good[5].wire);
+  CHECK(r.interim == 2);
+  response_parser parser;
+  parser.start();
+  parser.parse(good[5].wire, [](std::string_view) {});
+  REQUIRE(parser.interim().size() == 2);
+  CHECK(parser.interim()[1].status == 103);
+  CHECK(parser.interim()[1].headers.get("link") == "</a>");
+}
+
+TEST_CASE("headers keep order, duplicates and folding; trailers are separate") {
+  response_parser parser;
+  parser.start();
+  const std::string wire =
+      "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-Long: one\r\n two\r\n\tthree\r\nset-cookie: b=2\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0\r\nChecksum: abc\r\n\r\n";
+  parser.parse(wire, [](std::string_view) {});
+  REQUIRE(parser.done());
+  CHECK(parser.headers().get_all("SET-COOKIE") == std::vector<std::string_view>{"a=1", "b=2"});
+  CHECK(parser.headers().get("x-long") == "one two three");
+  CHECK(parser.trailers().get("checksum") == "abc");
+  CHECK(parser.reason() == "OK");
+  CHECK(parser.version() == 11);
+}
+
+TEST_CASE("a response stops where the next one begins") {
+  response_parser parser;
+  parser.start();
+  const std::string two = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\n";
+  std::string body;
+  const auto n = parser.parse(two, [&](std::string_view b) { body += b; });
+  CHECK(parser.done());
+  CHECK(body == "a");
+  CHECK(two.substr(n).rfind("HTTP/1.1", 0) == 0);
+}
+
+TEST_CASE("HEAD responses have no body whatever Content-Length says") {
+  const auto r = feed_whole("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", false, true);
+  CHECK(r.done);
+  CHECK(r.body.empty());
+  CHECK(r.keep_alive);
+}
+
+TEST_CASE("keep-alive follows version, Connection and framing") {
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").keep_alive);
+  CHECK(!feed_whole("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").keep_alive);
+  CHECK(!feed_whole("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keep_alive);
+  CHECK(feed_whole("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n").keep_alive);
+  CHECK(!feed_whole("HTTP/1.1 200 OK\r\n\r\nbody").keep_alive);
+  CHECK(!feed_whole(good[11].wire).keep_alive);  // Content-Length beside chunked
+}
+
+TEST_CASE("malformed replies end in curl's error numbers") {
+  struct bad_case {
+    const char* wire;
+    error expected;
+    int curl;
+  };
+  const std::vector<bad_case> bad = {
+      {"FOO\r\n\r\n", error::http09_not_allowed, 1},
+      {"HTTP/1.2 200 OK\r\n\r\n", error::unsupported_http_version, 1},
+      {"HTTP/1.10 200 OK\r\n\r\n", error::unsupported_http_version, 1},
+      {"HTTP/1.1 2000 OK\r\n\r\n", error::unsupported_status_code, 1},
+      {"HTTP/1.1 20 OK\r\n\r\n", error::unsupported_status_code, 1},
+      {"HTTP/1.1 099 OK\r\n\r\n", error::unsupported_status_code, 1},
+      {"HTTP/1.1 abc OK\r\n\r\n", error::unsupported_status_code, 1},
+      {"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", error::malformed_header, 8},
+      {"HTTP/1.1 200 OK\r\n: empty name\r\n\r\n", error::malformed_header, 8},
+      {"HTTP/1.1 200 OK\r\n Leading: fold\r\n\r\n", error::malformed_header, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", error::malformed_chunk, 56},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", error::malformed_chunk, 56},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3 x\r\nabc\r\n", error::malformed_chunk, 56},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n", error::malformed_chunk, 56},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", error::partial_file, 18},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", error::partial_file, 18},
+      {"HTTP/1.1 200 OK\r\nContent-", error::incomplete_header, 8},
+      {"", error::got_nothing, 52},
+  };
+  for (const auto& c : bad) {
+    const std::string_view wire = c.wire;
+    CAPTURE(wire);
+    for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+      CAPTURE(cut);
+      const auto r = feed(wire, {cut}, true);
+      CHECK(r.error == c.expected);
+      CHECK(opensock::curl_code(r.error) == c.curl);
+    }
+  }
+}
+
+TEST_CASE("every limit is explicit and enforced") {
+  parser_limits small;
+  small.max_line = 64;
+  const std::string long_line = "HTTP/1.1 200 OK\r\nX: " + std::string(100, 'a') + "\r\n\r\n";
+  CHECK(feed(long_line, {}, true, false, small).error == error::response_headers_too_large);
+  // Without a newline in sight, the limit applies to what is buffered.
+  CHECK(feed("HTTP/1.1 200 OK\r\nX: " + std::string(100, 'a'), {}, false, false, small).error ==
+        error::response_headers_too_large);
+
+  parser_limits total;
+  total.max_header_bytes = 200;
+  std::string many = "HTTP/1.1 200 OK\r\n";
+  for (int i = 0; i < 20; ++i) many += "X-Field: 0123456789\r\n";
+  CHECK(feed(many + "\r\n", {}, true, false, total).error == error::response_headers_too_large);
+  CHECK(opensock::curl_code(error::response_headers_too_large) == 56);
+
+  parser_limits count;
+  count.max_header_count = 5;
+  CHECK(feed(many + "\r\n", {}, true, false, count).error == error::response_headers_too_large);
+
+  parser_limits body;
+  body.max_body = 4;
+  CHECK(feed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", {}, true, false, body).error ==
+        error::body_too_large);
+  CHECK(feed("HTTP/1.1 200 OK\r\n\r\nhello", {}, true, false, body).error == error::body_too_large);
+  CHECK(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", {}, true,
+             false, body)
+            .error == error::body_too_large);
+  CHECK(opensock::curl_code(error::body_too_large) == 63);
+  // The default header limit is curl's: 300 KiB.
+  CHECK(parser_limits{}.max_header_bytes == 300 * 1024);
+}
