@@ -6,7 +6,11 @@
 #include "support/unanswered_port.hpp"
 
 #include <opensock/connect_only.hpp>
+#include <opensock/factory/bind.hpp>
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -188,4 +192,65 @@ TEST_CASE("an abort stops the race and closes what is running") {
   CHECK(result.error == std::errc::permission_denied);
   CHECK(counter.opened == 1);
   CHECK(result.attempts.at(0).outcome == attempt_outcome::aborted);
+}
+
+TEST_CASE("cancelled twice while attempts drain: the race waits for them all") {
+  asio::io_context io;
+  counting_factory counter;
+  // A factory that ignores cancellation for a while, as a slow helper process might.
+  auto stubborn = [&](open_context<tcp>& context) -> asio::awaitable<open_result<tcp::socket>> {
+    co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
+    asio::steady_timer busy(context.executor, 300ms);
+    std::error_code ignored;
+    co_await busy.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    co_return counter(context);
+  };
+  const std::vector<tcp::endpoint> endpoints = {v4(1, "127.0.0.2")};
+  std::optional<std::error_code> result;
+  bool done = false;
+  asio::cancellation_signal cancel;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        // An ordinary coroutine: it throws on cancellation by default.
+        auto r = co_await opensock::connect_endpoints(
+            stubborn, std::span<const tcp::endpoint>(endpoints), prototype(io));
+        result = r.error;
+      },
+      asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr) {
+        done = true;
+        io.stop();
+      }));
+  asio::steady_timer first(io, 50ms), second(io, 100ms);
+  first.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+  second.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+  io.run_for(5s);
+  REQUIRE(done);
+  REQUIRE(result);
+  CHECK(*result == asio::error::operation_aborted);
+  CHECK(counter.opened == 1);  // the attempt ran to its end before the race returned
+}
+
+TEST_CASE("a local port held by one attempt refuses the next, which does not end the race") {
+  asio::io_context io;
+  loopback_listener server(io);
+  unanswered_port silent(make_address("127.0.0.2"), server.port());
+  tcp::acceptor probe(io, {make_address("127.0.0.1"), 0});
+  const std::uint16_t port = probe.local_endpoint().port();
+  probe.close();  // free again: the first attempt takes it, the second finds it held
+  opensock::connect_options options;
+  options.happy_eyeballs = {20ms, 6};
+  options.connect_timeout = 300ms;
+  options.names.overrides.push_back(*opensock::resolve_override::parse(
+      "held.test:" + std::to_string(server.port()) + ":127.0.0.2,127.0.0.1"));
+  opensock::connect_only_session session(
+      io.get_executor(),
+      opensock::default_socket_factory{} | opensock::bind_local(make_address("127.0.0.1"), {port, port}),
+      options);
+  // Not aborted at the second attempt: the race runs on to the deadline.
+  CHECK(opensock::test::run_connect(io, session, {"held.test", server.port()}) ==
+        opensock::error::operation_timedout);
+  REQUIRE(session.attempts().size() == 2);
+  CHECK(session.attempts()[1].outcome == attempt_outcome::refused);
+  CHECK(session.attempts()[1].error == opensock::error::interface_failed);
 }

@@ -34,9 +34,11 @@ TEST_CASE("resolve entries (curl's --resolve) parse as curl writes them") {
   CHECK(entry->addresses[1] == make_address("::1"));
   CHECK(resolve_override::parse("+example.com:80:127.0.0.1"));
   CHECK(resolve_override::parse("*:80:127.0.0.1")->matches("anything.test", 80));
+  CHECK(resolve_override::parse("h:*:127.0.0.1")->matches("h", 8080));
+  CHECK(resolve_override::parse("h:80:127.0.0.1,,[::1],")->addresses.size() == 2);
   for (const char* bad : {"", "example.com", "example.com:80", "example.com:80:", ":80:127.0.0.1",
                           "example.com:x:127.0.0.1", "example.com:70000:127.0.0.1",
-                          "example.com:80:not-an-ip", "example.com:80:127.0.0.1,"}) {
+                          "example.com:80:not-an-ip", "example.com:80:,,"}) {
     CAPTURE(bad);
     CHECK(!resolve_override::parse(bad));
   }
@@ -99,4 +101,23 @@ TEST_CASE("an IP version (curl's -4 and -6) keeps one family") {
   CHECK(r6.endpoints[0].address() == make_address("::1"));
 
   CHECK(resolve_with(v6, "127.0.0.1", 80).error == opensock::error::couldnt_resolve_host);
+}
+
+TEST_CASE("the most specific resolve entry wins, wildcards last") {
+  opensock::resolve_options options;
+  options.overrides.push_back(*resolve_override::parse("*:443:127.0.0.2"));
+  options.overrides.push_back(*resolve_override::parse("exact.test:*:127.0.0.4"));
+  options.overrides.push_back(*resolve_override::parse("exact.test:443:127.0.0.3"));
+  CHECK(resolve_with(options, "exact.test", 443).endpoints.at(0).address() == make_address("127.0.0.3"));
+  CHECK(resolve_with(options, "exact.test", 80).endpoints.at(0).address() == make_address("127.0.0.4"));
+  CHECK(resolve_with(options, "other.test", 443).endpoints.at(0).address() == make_address("127.0.0.2"));
+}
+
+TEST_CASE("resolve entries are used whatever the IP version says, as curl documents") {
+  opensock::resolve_options options;
+  options.version = opensock::ip_version::v4;
+  options.overrides.push_back(*resolve_override::parse("six.test:80:[::1]"));
+  auto r = resolve_with(options, "six.test", 80);
+  REQUIRE(!r.error);
+  CHECK(r.endpoints.at(0).address() == make_address("::1"));
 }

@@ -35,6 +35,7 @@ const std::vector<verdict> table = {
     // carrier-grade NAT, link-local, cloud metadata
     {"100.64.0.1", true}, {"100.127.255.255", true}, {"100.63.255.255", false}, {"100.128.0.0", false},
     {"169.254.169.254", true}, {"169.254.0.1", true}, {"169.253.255.255", false},
+    {"168.63.129.16", true}, {"168.63.129.17", false},
     // IETF assignments, benchmarking, multicast, reserved, broadcast
     {"192.0.0.8", true}, {"198.18.0.1", true}, {"198.19.255.255", true}, {"198.20.0.0", false},
     {"224.0.0.1", true}, {"239.255.255.250", true}, {"240.0.0.1", true}, {"255.255.255.255", true},
@@ -47,7 +48,8 @@ const std::vector<verdict> table = {
     {"ff05::2", true},
     // IPv4 carried in IPv6: mapped, compatible, NAT64, 6to4 — judged by the IPv4 inside
     {"::ffff:127.0.0.1", true}, {"::ffff:10.1.2.3", true}, {"::ffff:169.254.169.254", true},
-    {"::ffff:8.8.8.8", false}, {"::127.0.0.1", true}, {"::10.0.0.1", true}, {"::8.8.8.8", false},
+    {"::ffff:8.8.8.8", false}, {"::127.0.0.1", true}, {"::10.0.0.1", true}, {"::8.8.8.8", true},
+    {"::0.0.0.5", true}, {"::ffff:0:7f00:1", true}, {"::ffff:0:808:808", false},
     {"64:ff9b::127.0.0.1", true}, {"64:ff9b::a9fe:a9fe", true}, {"64:ff9b::808:808", false},
     {"64:ff9b:1::1", true},
     {"2002:7f00:1::", true}, {"2002:a00:1::1", true}, {"2002:c0a8:101::1", true},

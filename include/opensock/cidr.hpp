@@ -45,7 +45,7 @@ class cidr {
   /// Whether `address` lies in this network. An IPv4 network also contains the IPv6
   /// addresses that carry one of its addresses as IPv4-mapped (::ffff:a.b.c.d) or
   /// IPv4-compatible (::a.b.c.d); an IPv6 network contains the IPv4-mapped form of an
-  /// IPv4 address.
+  /// IPv4 address, so ::/0 and ::ffff:0:0/96 contain every IPv4 address.
   bool contains(const asio::ip::address& address) const noexcept {
     if (v4_) {
       const auto v4 = embedded_v4(address);

@@ -71,6 +71,9 @@ enum class error : int {
   response_headers_too_large,
   /// filesize_exceeded: a body over the caller's size limit.
   body_too_large,
+  /// bad_function_argument: a request method, target, header name or value holding
+  /// CR, LF, NUL or other bytes HTTP/1.1 does not allow there; nothing was sent.
+  invalid_request_field,
 };
 
 /// The category of opensock::error; its name is "opensock".

@@ -21,12 +21,15 @@ struct connect_options {
   /// TCP_NODELAY on TCP connections, on by default as in curl.
   bool tcp_nodelay = true;
 
-  /// The deadline of a connect that starts at `start`.
+  /// The deadline of a connect that starts at `start`. A limit too large to add is
+  /// no limit; a zero limit has passed already.
   std::chrono::steady_clock::time_point connect_deadline(
       std::chrono::steady_clock::time_point start) const {
-    auto deadline = std::chrono::steady_clock::time_point::max();
+    using clock = std::chrono::steady_clock;
+    auto deadline = clock::time_point::max();
+    const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start);
     for (const auto& limit : {connect_timeout, total_timeout})
-      if (limit && start + *limit < deadline) deadline = start + *limit;
+      if (limit && *limit < room && start + *limit < deadline) deadline = start + *limit;
     return deadline;
   }
 };

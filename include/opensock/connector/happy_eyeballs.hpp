@@ -70,6 +70,10 @@ connect_endpoints(Factory& factory, std::span<const typename Protocol::endpoint>
     co_return result;
   }
 
+  // The drain below must not throw: attempts still running refer to this frame.
+  const bool threw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
+  co_await asio::this_coro::throw_if_cancelled(false);
+
   struct attempt_slot {
     open_context<Protocol> context;
     asio::cancellation_signal cancel;
@@ -181,6 +185,7 @@ connect_endpoints(Factory& factory, std::span<const typename Protocol::endpoint>
     co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   }
 
+  co_await asio::this_coro::throw_if_cancelled(threw_if_cancelled);
   if (result.stream) co_return result;
   if (cancelled) {
     result.error = asio::error::operation_aborted;

@@ -46,14 +46,15 @@ inline std::optional<std::uint16_t> parse_port(std::string_view text) {
 
 }  // namespace detail
 
-/// One --resolve entry: HOST:PORT:ADDRESS[,ADDRESS…], HOST may be "*" for any host.
+/// One --resolve entry: HOST:PORT:ADDRESS[,ADDRESS…]; HOST or PORT may be "*" for any.
 struct resolve_override {
   std::string host;
-  std::uint16_t port = 0;
+  std::optional<std::uint16_t> port;  ///< nullopt for "*"
   std::vector<asio::ip::address> addresses;
 
   /// Parses curl's syntax (a leading '+' is accepted and ignored, IPv6 addresses may
-  /// be bracketed); nullopt for anything malformed.
+  /// be bracketed, empty items between commas are skipped); nullopt for anything
+  /// malformed or without an address.
   static std::optional<resolve_override> parse(std::string_view text) {
     if (!text.empty() && text.front() == '+') text.remove_prefix(1);
     const auto first = text.find(':');
@@ -62,27 +63,35 @@ struct resolve_override {
     if (second == std::string_view::npos) return std::nullopt;
     resolve_override entry;
     entry.host = std::string(text.substr(0, first));
-    const auto port = detail::parse_port(text.substr(first + 1, second - first - 1));
-    if (entry.host.empty() || !port) return std::nullopt;
-    entry.port = *port;
+    const std::string_view port_text = text.substr(first + 1, second - first - 1);
+    if (port_text != "*") {
+      entry.port = detail::parse_port(port_text);
+      if (!entry.port) return std::nullopt;
+    }
+    if (entry.host.empty()) return std::nullopt;
     std::string_view rest = text.substr(second + 1);
-    while (!rest.empty()) {
+    for (;;) {
       const auto comma = rest.find(',');
       const std::string_view item = detail::strip_brackets(rest.substr(0, comma));
-      std::error_code ec;
-      entry.addresses.push_back(asio::ip::make_address(item, ec));
-      if (ec) return std::nullopt;
+      if (!item.empty()) {
+        std::error_code ec;
+        entry.addresses.push_back(asio::ip::make_address(item, ec));
+        if (ec) return std::nullopt;
+      }
       if (comma == std::string_view::npos) break;
       rest = rest.substr(comma + 1);
-      if (rest.empty()) return std::nullopt;  // a trailing comma
     }
     if (entry.addresses.empty()) return std::nullopt;
     return entry;
   }
 
   bool matches(std::string_view h, std::uint16_t p) const noexcept {
-    return p == port && (host == "*" || detail::iequals_ascii(host, detail::strip_brackets(h)));
+    return (!port || *port == p) &&
+           (host == "*" || detail::iequals_ascii(host, detail::strip_brackets(h)));
   }
+  /// How specific the entry is, for choosing among several that match: an exact host
+  /// beats "*", an exact port beats "*".
+  int specificity() const noexcept { return (host == "*" ? 0 : 2) + (port ? 1 : 0); }
 };
 
 /// One --connect-to entry: HOST:PORT:HOST2:PORT2. An empty HOST or PORT matches any;
@@ -132,16 +141,18 @@ inline network_target apply_connect_to(const resolve_options& options, std::stri
   return {std::string(host), port};
 }
 
-/// The addresses a --resolve entry gives `host`:`port`, or nullopt when none matches.
+/// The addresses the most specific matching --resolve entry gives `host`:`port` (the
+/// first of equally specific ones), or nullopt when none matches.
 inline std::optional<std::vector<asio::ip::tcp::endpoint>> overridden_endpoints(
     const resolve_options& options, std::string_view host, std::uint16_t port) {
-  for (const auto& entry : options.overrides) {
-    if (!entry.matches(host, port)) continue;
-    std::vector<asio::ip::tcp::endpoint> endpoints;
-    for (const auto& address : entry.addresses) endpoints.emplace_back(address, port);
-    return endpoints;
-  }
-  return std::nullopt;
+  const resolve_override* best = nullptr;
+  for (const auto& entry : options.overrides)
+    if (entry.matches(host, port) && (!best || entry.specificity() > best->specificity()))
+      best = &entry;
+  if (!best) return std::nullopt;
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  for (const auto& address : best->addresses) endpoints.emplace_back(address, port);
+  return endpoints;
 }
 
 /// Keeps the endpoints of the wanted IP version.
@@ -157,8 +168,8 @@ inline void keep_version(std::vector<asio::ip::tcp::endpoint>& endpoints, ip_ver
 namespace opensock {
 
 /// Resolves `host`:`port` as curl does with these options: --connect-to first, then a
-/// --resolve entry for the resulting name and port, else a lookup; -4/-6 keep one
-/// family (none left is error::couldnt_resolve_host).
+/// --resolve entry for the resulting name and port, else a lookup restricted by -4/-6
+/// (--resolve addresses are used whatever -4/-6 say, as curl documents).
 /// `options` must outlive the operation (co_await it in the same expression).
 inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
                                                const resolve_options& options) {
@@ -166,12 +177,12 @@ inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t p
   resolve_result result;
   if (auto overridden = overridden_endpoints(options, target.host, target.port)) {
     result.endpoints = std::move(*overridden);
-  } else {
-    result.endpoints = endpoints_without_lookup(target.host, target.port);
-    if (result.endpoints.empty()) {
-      result = co_await resolve(target.host, target.port, options.version);
-      if (result.error) co_return result;
-    }
+    co_return result;
+  }
+  result.endpoints = endpoints_without_lookup(target.host, target.port);
+  if (result.endpoints.empty()) {
+    result = co_await resolve(target.host, target.port, options.version);
+    if (result.error) co_return result;
   }
   keep_version(result.endpoints, options.version);
   if (result.endpoints.empty()) result.error = error::couldnt_resolve_host;

@@ -22,6 +22,9 @@ namespace opensock::detail {
 template <class T>
 asio::awaitable<std::optional<T>> with_deadline(asio::awaitable<T> operation,
                                                 std::chrono::steady_clock::time_point deadline) {
+  // The drain below must not throw: the operation still running refers to this frame.
+  const bool threw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
+  co_await asio::this_coro::throw_if_cancelled(false);
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer wake(executor);
   asio::cancellation_signal cancel;
@@ -48,6 +51,7 @@ asio::awaitable<std::optional<T>> with_deadline(asio::awaitable<T> operation,
       co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
   }
+  co_await asio::this_coro::throw_if_cancelled(threw_if_cancelled);
   if (thrown) std::rethrow_exception(thrown);
   if (timed_out) co_return std::nullopt;
   co_return value;

@@ -31,8 +31,9 @@ class bind_local_layer : public layer_base {
       : address_(std::move(address)), ports_(ports) {}
 
   /// Binds opened sockets; an already connected one is left as it is. An address of the
-  /// other family than the attempt's refuses that attempt (another may be of the right
-  /// family); a bind that fails otherwise aborts with interface_failed.
+  /// other family than the attempt's, or a port range with no port free (another
+  /// attempt of the race may hold it), refuses that attempt with interface_failed; a
+  /// bind that fails otherwise aborts with interface_failed.
   template <class Context, class Result>
   layer_verdict after(const Context& context, Result& result) const {
     if (result.what() != Result::kind::opened) return proceed;
@@ -49,6 +50,7 @@ class bind_local_layer : public layer_base {
       socket.bind(endpoint_type(local, static_cast<std::uint16_t>(port)), ec);
       if (!ec || port >= ports_.last || ec != asio::error::address_in_use) break;
     }
+    if (ec == asio::error::address_in_use) return refuse(error::interface_failed);
     if (ec) return abort(error::interface_failed);
     return proceed;
   }

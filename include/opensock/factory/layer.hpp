@@ -93,7 +93,13 @@ class layered_factory {
   template <class Context, class Result>
   void adjust_after(Context& context, Result& result) {
     if constexpr (requires { layer_.after(context, result); }) {
-      layer_verdict verdict = layer_.after(context, result);
+      layer_verdict verdict;
+      try {
+        verdict = layer_.after(context, result);
+      } catch (...) {
+        if (result.has_stream()) close_stream(inner_, result.stream());
+        throw;
+      }
       if (std::holds_alternative<std::monostate>(verdict)) return;
       if (result.has_stream()) close_stream(inner_, result.stream());
       if (auto* r = std::get_if<refusal>(&verdict)) result = Result(*r);

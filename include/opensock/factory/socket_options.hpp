@@ -58,6 +58,8 @@ class set_options_layer : public layer_base {
       stream.set_option(option, ec);
     } else if constexpr (requires { stream.lowest_layer().set_option(option, ec); }) {
       stream.lowest_layer().set_option(option, ec);
+    } else {
+      static_assert(sizeof(Stream) == 0, "opensock::set_option: this stream takes no socket options");
     }
   }
 

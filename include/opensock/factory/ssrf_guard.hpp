@@ -36,8 +36,9 @@ class ssrf_guard_layer : public layer_base {
     if (detail::any_contains(exceptions_, address)) return false;
     if (address.is_v4()) return refuses_v4(address.to_v4());
     const auto v6 = address.to_v6();
-    if (auto carried = carried_v4(v6)) return refuses_v4(*carried);
-    return detail::any_contains(blocked_v6(), address);
+    if (detail::any_contains(blocked_v6(), address)) return true;
+    const auto carried = carried_v4(v6);
+    return carried && refuses_v4(*carried);
   }
 
   template <class Context>
@@ -54,6 +55,7 @@ class ssrf_guard_layer : public layer_base {
         "100.64.0.0/10",    // carrier-grade NAT (RFC 6598)
         "127.0.0.0/8",      // loopback
         "169.254.0.0/16",   // link-local, with the metadata service 169.254.169.254
+        "168.63.129.16/32", // Azure's platform endpoint (metadata, DNS, health)
         "172.16.0.0/12",    // private
         "192.0.0.0/24",     // IETF protocol assignments
         "192.168.0.0/16",   // private
@@ -66,8 +68,7 @@ class ssrf_guard_layer : public layer_base {
 
   static const std::vector<cidr>& blocked_v6() {
     static const std::vector<cidr> networks = detail::parse_networks({
-        "::/128",          // unspecified
-        "::1/128",         // loopback
+        "::/96",           // unspecified, loopback and deprecated IPv4-compatible
         "fe80::/10",       // link-local
         "fec0::/10",       // site-local (deprecated, still routed by some stacks)
         "fc00::/7",        // unique local, with the metadata service fd00:ec2::254
@@ -83,8 +84,8 @@ class ssrf_guard_layer : public layer_base {
     return detail::any_contains(blocked_v4(), asio::ip::address(v4));
   }
 
-  // The IPv4 address an IPv6 address leads to: IPv4-mapped and -compatible, the
-  // well-known NAT64 prefix 64:ff9b::/96, and 6to4 (2002::/16).
+  // The IPv4 address an IPv6 address leads to: IPv4-mapped, the SIIT form
+  // ::ffff:0:a.b.c.d, the well-known NAT64 prefix 64:ff9b::/96, and 6to4 (2002::/16).
   static std::optional<asio::ip::address_v4> carried_v4(const asio::ip::address_v6& v6) {
     const auto b = v6.to_bytes();
     auto v4_at = [&](std::size_t i) {
@@ -93,8 +94,9 @@ class ssrf_guard_layer : public layer_base {
     if (auto embedded = cidr::embedded_v4(asio::ip::address(v6)))
       return asio::ip::address_v4({(*embedded)[0], (*embedded)[1], (*embedded)[2], (*embedded)[3]});
     static const cidr nat64 = *cidr::parse("64:ff9b::/96");
+    static const cidr siit = *cidr::parse("::ffff:0:0:0/96");
     static const cidr six_to_four = *cidr::parse("2002::/16");
-    if (nat64.contains(v6)) return v4_at(12);
+    if (nat64.contains(v6) || siit.contains(v6)) return v4_at(12);
     if (six_to_four.contains(v6)) return v4_at(2);
     return std::nullopt;
   }

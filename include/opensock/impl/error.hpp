@@ -69,6 +69,8 @@ inline const char* curl_message(error e) noexcept {
       return "Illegal or missing hexadecimal sequence in chunked-encoding";
     case error::response_headers_too_large: return "Too large response headers";
     case error::body_too_large: return "Maximum file size exceeded";
+    case error::invalid_request_field:
+      return "A request method, target or header holds bytes HTTP does not allow there";
   }
   return nullptr;
 }
@@ -89,6 +91,7 @@ inline int refined_curl_code(error e) noexcept {
     case error::malformed_chunk:
     case error::response_headers_too_large: return 56;
     case error::body_too_large: return 63;
+    case error::invalid_request_field: return 43;
     default: return static_cast<int>(e);
   }
 }

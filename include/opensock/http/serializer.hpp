@@ -1,0 +1,111 @@
+// Writes a request's head (request line and header section) and frames its body: the
+// origin-form target, Host with a port only when it is not the default, Content-Length
+// for a body of known length, chunked coding otherwise. Fields are checked first: CR,
+// LF or NUL anywhere is an error before a byte is written (curl 7.88 sends them as
+// they are, which lets a caller's input inject headers).
+#pragma once
+
+#include <opensock/error.hpp>
+#include <opensock/http/fields.hpp>
+#include <opensock/http/request.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace opensock::http {
+namespace detail {
+
+// RFC 9110 token characters, for methods and field names.
+inline bool is_token(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) continue;
+    switch (c) {
+      case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
+      case '.': case '^': case '_': case '`': case '|': case '~':
+        continue;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+// A field value may hold any byte but CR, LF and NUL (and other controls but tab).
+inline bool is_field_value(std::string_view s) noexcept {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
+  }
+  return true;
+}
+
+inline bool is_target(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace detail
+
+/// Checks what serialize_head() would write; error::invalid_request_field if any part
+/// holds bytes HTTP/1.1 does not allow there.
+inline std::error_code validate(const request& r) {
+  if (!detail::is_token(r.method) || !detail::is_target(r.url.target()))
+    return error::invalid_request_field;
+  for (const auto& f : r.headers)
+    if (!detail::is_token(f.name) || !detail::is_field_value(f.value))
+      return error::invalid_request_field;
+  return {};
+}
+
+/// Appends the head of `r` to `out`. `body_length`: the body's size when known (then
+/// Content-Length is written for a non-empty body, and for an empty one on methods
+/// that carry a body), nullopt for a body streamed with chunked coding. Fields the
+/// caller set take precedence: a Host, Content-Length or Transfer-Encoding in
+/// `r.headers` is sent instead of opensock's. Nothing is appended on error.
+inline std::error_code serialize_head(const request& r, std::optional<std::uint64_t> body_length,
+                                      std::string& out) {
+  if (auto ec = validate(r)) return ec;
+  out.append(r.method).append(" ").append(r.url.target()).append(" HTTP/1.1\r\n");
+  if (!r.headers.contains("host")) out.append("Host: ").append(r.url.host_header()).append("\r\n");
+  for (const auto& f : r.headers) out.append(f.name).append(": ").append(f.value).append("\r\n");
+  const bool framed_by_caller =
+      r.headers.contains("content-length") || r.headers.contains("transfer-encoding");
+  if (!framed_by_caller) {
+    if (!body_length) {
+      out.append("Transfer-Encoding: chunked\r\n");
+    } else if (*body_length > 0 || r.method == "POST" || r.method == "PUT" ||
+               r.method == "PATCH") {
+      out.append("Content-Length: ").append(std::to_string(*body_length)).append("\r\n");
+    }
+  }
+  out.append("\r\n");
+  return {};
+}
+
+/// The line before a chunk of `size` bytes (size > 0) in chunked coding.
+inline void append_chunk_header(std::uint64_t size, std::string& out) {
+  char digits[17];
+  int n = 0;
+  do {
+    digits[n++] = "0123456789abcdef"[size & 15];
+    size >>= 4;
+  } while (size != 0);
+  while (n > 0) out += digits[--n];
+  out += "\r\n";
+}
+
+/// What ends a chunk's data.
+inline constexpr std::string_view chunk_end = "\r\n";
+
+/// The last chunk and the end of a chunked body without trailers.
+inline constexpr std::string_view last_chunk = "0\r\n\r\n";
+
+}  // namespace opensock::http
