@@ -70,6 +70,29 @@ connect_endpoints(Factory& factory, std::span<const typename Protocol::endpoint>
     co_return result;
   }
 
+  if (endpoints.size() == 1) {
+    // Nothing to race: the attempt runs in this coroutine, under its cancellation.
+    open_context<Protocol> context = prototype;
+    context.endpoint = endpoints[0];
+    attempt_record<typename Protocol::endpoint> record;
+    record.number = 1;
+    auto tried = co_await connect_attempt(factory, context);
+    record.endpoint = context.endpoint;
+    record.outcome = tried.outcome;
+    record.error = tried.error;
+    record.took = clock::now() - began;
+    result.attempts.push_back(record);
+    if (tried.outcome == attempt_outcome::connected) {
+      result.stream = std::move(tried.stream);
+      result.endpoint = context.endpoint;
+    } else if (tried.outcome == attempt_outcome::aborted) {
+      result.error = tried.error;
+    } else {
+      result.error = detail::no_connection_error(result.attempts);
+    }
+    co_return result;
+  }
+
   // The drain below must not throw: attempts still running refer to this frame.
   const bool threw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
   co_await asio::this_coro::throw_if_cancelled(false);
