@@ -205,7 +205,8 @@ TEST_CASE("cancelled twice while attempts drain: the race waits for them all") {
     co_await busy.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     co_return counter(context);
   };
-  const std::vector<tcp::endpoint> endpoints = {v4(1, "127.0.0.2")};
+  // Two addresses, so that the attempts run apart from the race's own coroutine.
+  const std::vector<tcp::endpoint> endpoints = {v4(1, "127.0.0.2"), v4(1, "127.0.0.3")};
   std::optional<std::error_code> result;
   bool done = false;
   asio::cancellation_signal cancel;
