@@ -1,24 +1,17 @@
 #include <opensock/http/serializer.hpp>
 
 #include "support/catch.hpp"
+#include "support/http_request.hpp"
 
 #include <opensock/http/response_parser.hpp>
 
 #include <string>
 
 using opensock::http::request;
+using opensock::test::make_request;
 using opensock::http::serialize_head;
 
 namespace {
-
-request make(std::string method, std::string url_text) {
-  request r;
-  r.method = std::move(method);
-  std::error_code ec;
-  r.url = opensock::http::url::parse(url_text, ec);
-  REQUIRE(!ec);
-  return r;
-}
 
 std::string head(const request& r, std::optional<std::uint64_t> length) {
   std::string out;
@@ -29,15 +22,15 @@ std::string head(const request& r, std::optional<std::uint64_t> length) {
 }  // namespace
 
 TEST_CASE("a GET: origin-form target and Host without the default port") {
-  CHECK(head(make("GET", "http://example.test/a?b=1#frag"), 0) ==
+  CHECK(head(make_request("GET", "http://example.test/a?b=1#frag"), 0) ==
         "GET /a?b=1 HTTP/1.1\r\nHost: example.test\r\n\r\n");
-  CHECK(head(make("GET", "http://example.test:8080/"), 0) ==
+  CHECK(head(make_request("GET", "http://example.test:8080/"), 0) ==
         "GET / HTTP/1.1\r\nHost: example.test:8080\r\n\r\n");
-  CHECK(head(make("GET", "https://[::1]:443/"), 0) == "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
+  CHECK(head(make_request("GET", "https://[::1]:443/"), 0) == "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
 }
 
 TEST_CASE("the caller's fields follow Host in order; a Host of theirs replaces ours") {
-  auto r = make("GET", "http://example.test/");
+  auto r = make_request("GET", "http://example.test/");
   r.headers.add("Accept", "*/*");
   r.headers.add("X-Two", "2");
   CHECK(head(r, 0) == "GET / HTTP/1.1\r\nHost: example.test\r\nAccept: */*\r\nX-Two: 2\r\n\r\n");
@@ -46,12 +39,12 @@ TEST_CASE("the caller's fields follow Host in order; a Host of theirs replaces o
 }
 
 TEST_CASE("bodies are framed by Content-Length, or chunked when the length is unknown") {
-  CHECK(head(make("POST", "http://h/"), 5) == "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n");
-  CHECK(head(make("POST", "http://h/"), 0) == "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
-  CHECK(head(make("DELETE", "http://h/"), 0) == "DELETE / HTTP/1.1\r\nHost: h\r\n\r\n");
-  CHECK(head(make("PUT", "http://h/"), std::nullopt) ==
+  CHECK(head(make_request("POST", "http://h/"), 5) == "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n");
+  CHECK(head(make_request("POST", "http://h/"), 0) == "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
+  CHECK(head(make_request("DELETE", "http://h/"), 0) == "DELETE / HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(head(make_request("PUT", "http://h/"), std::nullopt) ==
         "PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
-  auto own = make("POST", "http://h/");
+  auto own = make_request("POST", "http://h/");
   own.headers.add("Content-Length", "3");
   CHECK(head(own, 3) == "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n");
 }
@@ -62,22 +55,22 @@ TEST_CASE("CR, LF or NUL anywhere: an error before anything is written") {
     CHECK(serialize_head(r, 0, out) == opensock::error::invalid_request_field);
     CHECK(out == "untouched");
   };
-  auto r = make("GET", "http://h/");
+  auto r = make_request("GET", "http://h/");
   r.headers.add("X-Injected", "a\r\nEvil: 1");
   check_refused(r);
-  r = make("GET", "http://h/");
+  r = make_request("GET", "http://h/");
   r.headers.add("X-Nul", std::string("a\0b", 3));
   check_refused(r);
-  r = make("GET", "http://h/");
+  r = make_request("GET", "http://h/");
   r.headers.add("Bad Name", "v");
   check_refused(r);
-  r = make("GET", "http://h/");
+  r = make_request("GET", "http://h/");
   r.headers.add("", "v");
   check_refused(r);
-  check_refused(make("GET\r\nX: y", "http://h/"));
-  check_refused(make("GE T", "http://h/"));
+  check_refused(make_request("GET\r\nX: y", "http://h/"));
+  check_refused(make_request("GE T", "http://h/"));
   CHECK(opensock::curl_code(opensock::error::invalid_request_field) == 43);
-  r = make("GET", "http://h/");
+  r = make_request("GET", "http://h/");
   r.headers.add("X-Tab", "a\tb");  // a tab is allowed in a value
   CHECK(!serialize_head(r, 0, *std::make_unique<std::string>()));
 }

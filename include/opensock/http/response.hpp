@@ -1,0 +1,24 @@
+// An HTTP response as the caller receives it: status, headers, the 1xx responses that
+// came before it, the body read whole, and trailers.
+#pragma once
+
+#include <opensock/http/fields.hpp>
+#include <opensock/http/response_parser.hpp>
+
+#include <string>
+#include <vector>
+
+namespace opensock::http {
+
+struct response {
+  int status = 0;
+  /// 10, 11 or 20 for HTTP/1.0, HTTP/1.1, HTTP/2.
+  int version = 11;
+  std::string reason;
+  http::fields headers;
+  std::vector<interim_response> interim;
+  std::string body;
+  http::fields trailers;
+};
+
+}  // namespace opensock::http

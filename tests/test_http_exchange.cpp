@@ -1,0 +1,231 @@
+#include <opensock/http/exchange.hpp>
+
+#include "support/catch.hpp"
+#include "support/http_request.hpp"
+#include "support/memory_stream.hpp"
+#include "support/nginx.hpp"
+#include "support/run.hpp"
+
+#include <opensock/connect_only.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/read.hpp>
+#include <asio/read_until.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <string>
+
+using asio::ip::tcp;
+using opensock::http::connection_state;
+using opensock::http::request;
+using opensock::test::make_request;
+using opensock::http::response;
+using opensock::test::run;
+
+namespace {
+
+// A connection to the suite's nginx, through a connect-only session.
+struct nginx_connection {
+  asio::io_context io;
+  std::uint16_t port = 0;
+  opensock::connect_only_session<> session{io.get_executor()};
+  connection_state state;
+
+  bool open() {
+    const auto found = opensock::test::nginx_port();
+    if (!found) return false;
+    port = *found;
+    REQUIRE(!opensock::test::run_connect(io, session, {"127.0.0.1", port}));
+    return true;
+  }
+
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port) + path;
+  }
+
+  std::error_code send(const request& req, response& out) {
+    return run(io, opensock::http::exchange(session.stream(), req, out, state));
+  }
+};
+
+#define REQUIRE_NGINX(connection)                                     \
+  if (!(connection).open()) {                                         \
+    WARN("the suite's nginx is not running (run through ctest)");     \
+    return;                                                           \
+  }
+
+}  // namespace
+
+TEST_CASE("a GET to nginx, then another on the same connection") {
+  nginx_connection c;
+  REQUIRE_NGINX(c);
+  response first, second;
+  REQUIRE(!c.send(make_request("GET", c.url("/files/hello.txt")), first));
+  CHECK(first.status == 200);
+  CHECK(first.body == "hello, opensock\n");
+  CHECK(first.headers.get("content-length") == "16");
+  CHECK(c.state.reusable);
+  REQUIRE(!c.send(make_request("GET", c.url("/files/hello.txt")), second));
+  CHECK(second.body == first.body);
+  // nginx numbers its connections: the same number means the connection was reused.
+  CHECK(second.headers.get("x-connection") == first.headers.get("x-connection"));
+}
+
+TEST_CASE("chunked bodies from nginx, small and large") {
+  nginx_connection c;
+  REQUIRE_NGINX(c);
+  response small, large;
+  REQUIRE(!c.send(make_request("GET", c.url("/chunked/hello.txt")), small));
+  CHECK(small.headers.get("transfer-encoding") == "chunked");
+  CHECK(small.body == "hello, OPENSOCK\n");
+  REQUIRE(!c.send(make_request("GET", c.url("/chunked/1MiB.txt")), large));
+  REQUIRE(large.body.size() == 1u << 20);
+  bool pattern = true;
+  for (std::size_t i = 0; i < large.body.size(); ++i)
+    pattern = pattern && large.body[i] == char('a' + i % 26);
+  CHECK(pattern);
+  CHECK(c.state.reusable);
+}
+
+TEST_CASE("HEAD, 204, 304 with If-None-Match, 404 and a redirect from nginx") {
+  nginx_connection c;
+  REQUIRE_NGINX(c);
+  response head, no_content, full, not_modified, missing, redirect;
+  REQUIRE(!c.send(make_request("HEAD", c.url("/files/1MiB.txt")), head));
+  CHECK(head.status == 200);
+  CHECK(head.headers.get("content-length") == "1048576");
+  CHECK(head.body.empty());
+  REQUIRE(!c.send(make_request("GET", c.url("/no-content")), no_content));
+  CHECK(no_content.status == 204);
+  REQUIRE(!c.send(make_request("GET", c.url("/files/hello.txt")), full));
+  const auto etag = full.headers.get("etag");
+  REQUIRE(etag);
+  auto conditional = make_request("GET", c.url("/files/hello.txt"));
+  conditional.headers.add("If-None-Match", std::string(*etag));
+  REQUIRE(!c.send(conditional, not_modified));
+  CHECK(not_modified.status == 304);
+  CHECK(not_modified.body.empty());
+  REQUIRE(!c.send(make_request("GET", c.url("/status-404")), missing));
+  CHECK(missing.status == 404);
+  CHECK(missing.body == "not here\n");
+  REQUIRE(!c.send(make_request("GET", c.url("/redirect")), redirect));
+  CHECK(redirect.status == 302);
+  CHECK(redirect.headers.get("location")->find("/files/hello.txt") != std::string_view::npos);
+  CHECK(c.state.reusable);
+}
+
+TEST_CASE("a POST body reaches nginx") {
+  nginx_connection c;
+  REQUIRE_NGINX(c);
+  auto post = make_request("POST", c.url("/echo-method?x=1"));
+  post.body = "payload";
+  response r;
+  REQUIRE(!c.send(post, r));
+  CHECK(r.body == "POST /echo-method?x=1\n");
+}
+
+namespace {
+
+// Plays a server on the other end of an in-memory stream: reads one request head, then
+// writes `reply` and, if `close`, closes.
+asio::awaitable<std::string> scripted_server(opensock::test::memory_stream& peer, std::string reply,
+                                             bool close) {
+  std::string request;
+  auto buffer = asio::dynamic_buffer(request);
+  co_await asio::async_read_until(peer, buffer, "\r\n\r\n", asio::use_awaitable);
+  co_await asio::async_write(peer, asio::buffer(reply), asio::use_awaitable);
+  if (close) {
+    std::error_code ignored;
+    peer.close(ignored);
+  }
+  co_return request;
+}
+
+struct scripted_result {
+  std::error_code error;
+  response out;
+  std::string request;
+  bool reusable = false;
+};
+
+scripted_result exchange_with(std::string reply, bool close, request req = make_request("GET", "http://h/x")) {
+  asio::io_context io;
+  auto [client, server] = opensock::test::memory_stream::make_pair(io.get_executor());
+  scripted_result result;
+  connection_state state;
+  asio::co_spawn(io, scripted_server(server, std::move(reply), close),
+                 [&](std::exception_ptr, std::string seen) { result.request = std::move(seen); });
+  result.error = run(io, opensock::http::exchange(client, req, result.out, state));
+  result.reusable = state.reusable;
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("scripted faults end in curl's numbers") {
+  CHECK(exchange_with("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true).error ==
+        opensock::error::partial_file);
+  CHECK(exchange_with("", true).error == opensock::error::got_nothing);
+  CHECK(exchange_with("garbage\r\n\r\n", true).error == opensock::error::http09_not_allowed);
+  const auto until_close = exchange_with("HTTP/1.0 200 OK\r\n\r\nall of it", true);
+  CHECK(!until_close.error);
+  CHECK(until_close.out.body == "all of it");
+  CHECK(!until_close.reusable);
+}
+
+TEST_CASE("the request goes out as serialized, and a refused field sends nothing") {
+  auto req = make_request("GET", "http://example.test:8080/path?q");
+  req.headers.add("Accept", "*/*");
+  const auto sent = exchange_with("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, req);
+  CHECK(!sent.error);
+  CHECK(sent.request == "GET /path?q HTTP/1.1\r\nHost: example.test:8080\r\nAccept: */*\r\n\r\n");
+  CHECK(sent.reusable);
+
+  asio::io_context io;
+  auto [client, server] = opensock::test::memory_stream::make_pair(io.get_executor());
+  auto bad = make_request("GET", "http://h/");
+  bad.headers.add("X", "a\r\nInjected: yes");
+  connection_state state;
+  response out;
+  CHECK(run(io, opensock::http::exchange(client, bad, out, state)) ==
+        opensock::error::invalid_request_field);
+  std::error_code ignored;
+  client.close(ignored);
+  std::string received;
+  auto drained = run(io, [&]() -> asio::awaitable<std::size_t> {
+    std::error_code ec;
+    auto buffer = asio::dynamic_buffer(received);
+    co_return co_await asio::async_read(server, buffer, asio::redirect_error(asio::use_awaitable, ec));
+  }());
+  CHECK(drained == 0);
+}
+
+TEST_CASE("a reset while reading is a receive error, curl's 56") {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto peer = co_await acceptor.async_accept(asio::use_awaitable);
+        std::string request;
+        auto buffer = asio::dynamic_buffer(request);
+        co_await asio::async_read_until(peer, buffer, "\r\n\r\n", asio::use_awaitable);
+        co_await asio::async_write(peer, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")),
+                                   asio::use_awaitable);
+        peer.set_option(asio::socket_base::linger(true, 0));  // close with RST
+        peer.close();
+      },
+      asio::detached);
+  opensock::connect_only_session session(io.get_executor());
+  REQUIRE(!opensock::test::run_connect(io, session, {"127.0.0.1", acceptor.local_endpoint().port()}));
+  connection_state state;
+  response out;
+  const auto ec = run(io, opensock::http::exchange(session.stream(), make_request("GET", "http://h/"), out, state));
+  // A reset arrives as a receive error; if the kernel delivered the bytes and the end
+  // first, it is a short body.
+  CHECK((ec == opensock::error::recv_error || ec == opensock::error::partial_file));
+}
