@@ -4,8 +4,7 @@
 
 #include <opensock/connector/connect.hpp>
 #include <opensock/connector/connect_options.hpp>
-#include <opensock/connector/happy_eyeballs.hpp>
-#include <opensock/connector/name_overrides.hpp>
+#include <opensock/connector/connect_origin.hpp>
 #include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/deadline.hpp>
 #include <opensock/open_context.hpp>
@@ -14,16 +13,13 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/cancellation_type.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/this_coro.hpp>
 
 #include <cassert>
 #include <chrono>
 #include <optional>
-#include <span>
 #include <system_error>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -140,35 +136,11 @@ class connect_only_session {
 
   asio::awaitable<std::error_code> connect_stages() {
     co_await asio::this_coro::throw_if_cancelled(false);
-    resolve_result resolved;
-    if constexpr (skips_resolution_v<Factory>) {
-      // The factory reaches the peer by its own means: one attempt, no address.
-      resolved.endpoints.emplace_back(asio::ip::address_v4::any(), target_.port);
-    } else {
-      resolved = co_await resolve(target_.host, target_.port, options_.names);
-      if (resolved.error) co_return resolved.error;
-      auto state = co_await asio::this_coro::cancellation_state;
-      if (state.cancelled() != asio::cancellation_type::none)
-        co_return asio::error::operation_aborted;
-    }
-    const auto ordered = interleave_families(std::span<const endpoint_type>(resolved.endpoints));
-
-    open_context<Protocol> context;
-    context.purpose = purpose::origin;
-    context.host = target_.host;
-    context.port = target_.port;
-    context.scheme = target_.scheme;
-    context.executor = executor_;
-    auto connected = co_await connect_endpoints(factory_, std::span<const endpoint_type>(ordered),
-                                                context, options_.happy_eyeballs);
+    auto connected = co_await connect_origin(factory_, target_, options_);
     attempts_ = std::move(connected.attempts);
     if (connected.error) co_return connected.error;
     stream_.emplace(std::move(*connected.stream));
     remote_endpoint_ = connected.endpoint;
-    if constexpr (std::is_same_v<stream_type, asio::ip::tcp::socket>) {
-      std::error_code ignored;  // as curl: a socket that refuses it still works
-      if (options_.tcp_nodelay) stream_->set_option(asio::ip::tcp::no_delay(true), ignored);
-    }
     co_return std::error_code{};
   }
 

@@ -6,6 +6,7 @@
 #include <opensock/connect_only.hpp>
 #include <opensock/connector/connect.hpp>
 #include <opensock/connector/connect_options.hpp>
+#include <opensock/connector/connect_origin.hpp>
 #include <opensock/connector/happy_eyeballs.hpp>
 #include <opensock/connector/name_overrides.hpp>
 #include <opensock/connector/open.hpp>
@@ -22,6 +23,14 @@
 #include <opensock/factory/unix_socket.hpp>
 #include <opensock/factory/with_close.hpp>
 #include <opensock/format.hpp>
+#include <opensock/http/exchange.hpp>
+#include <opensock/http/fields.hpp>
+#include <opensock/http/request.hpp>
+#include <opensock/http/response.hpp>
+#include <opensock/http/response_parser.hpp>
+#include <opensock/http/serializer.hpp>
+#include <opensock/http/session.hpp>
+#include <opensock/http/url.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/open_result.hpp>
 #include <opensock/origin.hpp>

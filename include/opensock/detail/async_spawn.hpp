@@ -13,14 +13,16 @@
 
 #include <exception>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 namespace opensock::detail {
 
-// co_spawn completes with (exception_ptr, error_code); the caller's handler wants
-// (error_code). This adapter converts, and passes on the handler's associated executor,
-// cancellation slot and allocator so co_spawn sees them as the handler's own.
-template <class Handler, class Executor>
+// co_spawn completes with (exception_ptr, Result); the caller's handler wants
+// (error_code) or (error_code, T) for a Result of std::pair<error_code, T>. This adapter
+// converts, and passes on the handler's associated executor, cancellation slot and
+// allocator so co_spawn sees them as the handler's own.
+template <class Handler, class Executor, class Result = std::error_code>
 class spawn_completion {
  public:
   using executor_type = asio::associated_executor_t<Handler, Executor>;
@@ -40,9 +42,14 @@ class spawn_completion {
     return asio::get_associated_allocator(handler_);
   }
 
-  void operator()(std::exception_ptr thrown, std::error_code ec) {
-    if (thrown) ec = error_from_exception(thrown);
-    std::move(handler_)(ec);
+  void operator()(std::exception_ptr thrown, Result result) {
+    if constexpr (std::is_same_v<Result, std::error_code>) {
+      if (thrown) result = error_from_exception(thrown);
+      std::move(handler_)(result);
+    } else {
+      if (thrown) result.first = error_from_exception(thrown);
+      std::move(handler_)(result.first, std::move(result.second));
+    }
   }
 
  private:
@@ -59,6 +66,21 @@ auto async_spawn(Executor executor, MakeAwaitable make, Token&& token) {
         using handler_type = decltype(handler);
         asio::co_spawn(executor, make(),
                        spawn_completion<handler_type, Executor>(std::move(handler), executor));
+      },
+      token, std::move(make));
+}
+
+/// As async_spawn, for an awaitable of std::pair<std::error_code, T>: completes `token`
+/// with void(std::error_code, T).
+template <class T, class Token, class Executor, class MakeAwaitable>
+auto async_spawn_value(Executor executor, MakeAwaitable make, Token&& token) {
+  return asio::async_initiate<Token, void(std::error_code, T)>(
+      [executor](auto handler, MakeAwaitable make) {
+        using handler_type = decltype(handler);
+        using result_type = std::pair<std::error_code, T>;
+        asio::co_spawn(executor, make(),
+                       spawn_completion<handler_type, Executor, result_type>(std::move(handler),
+                                                                             executor));
       },
       token, std::move(make));
 }

@@ -61,6 +61,8 @@ class response_parser {
   void finish_at_eof();
 
   bool header_done() const noexcept { return header_done_; }
+  /// Whether any byte of this response has arrived.
+  bool received_anything() const noexcept { return received_any_; }
   bool done() const noexcept { return state_ == state::done; }
   std::error_code error() const noexcept { return error_; }
 

@@ -1,0 +1,67 @@
+// The whole connector for one origin: resolve (or skip it for a factory that reaches the
+// peer by its own means), order the addresses, race the attempts. Sessions of every
+// protocol open their connections through it.
+#pragma once
+
+#include <opensock/connector/connect.hpp>
+#include <opensock/connector/connect_options.hpp>
+#include <opensock/connector/happy_eyeballs.hpp>
+#include <opensock/connector/name_overrides.hpp>
+#include <opensock/open_context.hpp>
+#include <opensock/origin.hpp>
+#include <opensock/socket_factory.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/this_coro.hpp>
+
+#include <span>
+#include <type_traits>
+
+namespace opensock {
+
+/// Connects to `target` through `factory` as `options` say, for `purpose`. `target` and
+/// `options` must outlive the operation (co_await it in the same expression).
+template <class Factory>
+  requires socket_factory<Factory, asio::ip::tcp>
+asio::awaitable<connect_result<factory_stream_t<Factory, asio::ip::tcp>, asio::ip::tcp::endpoint>>
+connect_origin(Factory& factory, const origin& target, const connect_options& options,
+               opensock::purpose why = purpose::origin) {
+  using endpoint_type = asio::ip::tcp::endpoint;
+  connect_result<factory_stream_t<Factory, asio::ip::tcp>, endpoint_type> result;
+  resolve_result resolved;
+  if constexpr (skips_resolution_v<Factory>) {
+    resolved.endpoints.emplace_back(asio::ip::address_v4::any(), target.port);
+  } else {
+    resolved = co_await resolve(target.host, target.port, options.names);
+    if (resolved.error) {
+      result.error = resolved.error;
+      co_return result;
+    }
+    auto state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none) {
+      result.error = asio::error::operation_aborted;
+      co_return result;
+    }
+  }
+  const auto ordered = interleave_families(std::span<const endpoint_type>(resolved.endpoints));
+  open_context<asio::ip::tcp> context;
+  context.purpose = why;
+  context.host = target.host;
+  context.port = target.port;
+  context.scheme = target.scheme;
+  context.executor = co_await asio::this_coro::executor;
+  result = co_await connect_endpoints(factory, std::span<const endpoint_type>(ordered), context,
+                                      options.happy_eyeballs);
+  if constexpr (std::is_same_v<factory_stream_t<Factory, asio::ip::tcp>, asio::ip::tcp::socket>) {
+    if (!result.error && options.tcp_nodelay) {
+      std::error_code ignored;  // as curl: a socket that refuses it still works
+      result.stream->set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
+  }
+  co_return result;
+}
+
+}  // namespace opensock

@@ -1,0 +1,199 @@
+#include <opensock/http/session.hpp>
+
+#include "support/catch.hpp"
+#include "support/http_request.hpp"
+#include "support/loopback_listener.hpp"
+#include "support/nginx.hpp"
+#include "support/run.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/read_until.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <fmt/format.h>
+
+#include <string>
+#include <vector>
+
+using asio::ip::tcp;
+using opensock::http::response;
+using opensock::open_context;
+using opensock::open_result;
+using opensock::test::make_request;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Counts what the session asks of it, and what it closes.
+struct counting_factory {
+  int* opened;
+  int* closed;
+  std::vector<std::string>* seen = nullptr;
+  open_result<tcp::socket> operator()(open_context<tcp>& context) {
+    if (seen) seen->push_back(fmt::format("{} {}:{}", context.scheme, context.host, context.port));
+    auto answer = opensock::default_socket_factory{}(context);
+    if (answer.has_stream()) ++*opened;
+    return answer;
+  }
+  void close(tcp::socket& socket) {
+    ++*closed;
+    socket.close();
+  }
+};
+
+template <class Session>
+std::pair<std::error_code, response> request(asio::io_context& io, Session& session,
+                                             opensock::http::request req) {
+  std::pair<std::error_code, response> out;
+  bool done = false;
+  session.async_request(std::move(req), [&](std::error_code ec, response r) {
+    out = {ec, std::move(r)};
+    done = true;
+    io.stop();
+  });
+  opensock::test::run_until(io, done, 10s);
+  return out;
+}
+
+// A server that answers each request on a connection with `reply`, `per_connection`
+// times, then closes that connection; it accepts connections until destroyed.
+struct scripted_server {
+  scripted_server(asio::io_context& io, std::string reply, int per_connection)
+      : acceptor(io, {asio::ip::address_v4::loopback(), 0}) {
+    asio::co_spawn(io, serve(std::move(reply), per_connection), asio::detached);
+  }
+  asio::awaitable<void> serve(std::string reply, int per_connection) {
+    for (;;) {
+      std::error_code ec;
+      auto peer = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      ++connections;
+      asio::co_spawn(acceptor.get_executor(), answer(std::move(peer), reply, per_connection),
+                     asio::detached);
+    }
+  }
+  asio::awaitable<void> answer(tcp::socket peer, std::string reply, int per_connection) {
+    std::string in;
+    std::error_code ec;
+    for (int i = 0; i < per_connection; ++i) {
+      auto buffer = asio::dynamic_buffer(in);
+      const auto n = co_await asio::async_read_until(peer, buffer, "\r\n\r\n",
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      in.erase(0, n);
+      if (reply.empty()) continue;  // never answers
+      co_await asio::async_write(peer, asio::buffer(reply),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (reply.empty()) held.push_back(std::move(peer));
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/"; }
+  tcp::acceptor acceptor;
+  int connections = 0;
+  std::vector<tcp::socket> held;
+};
+
+}  // namespace
+
+TEST_CASE("requests to nginx reuse one kept-alive connection, the factory asked once") {
+  const auto port = opensock::test::nginx_port();
+  if (!port) {
+    WARN("the suite's nginx is not running (run through ctest)");
+    return;
+  }
+  asio::io_context io;
+  int opened = 0, closed = 0;
+  std::vector<std::string> seen;
+  {
+    opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed, &seen});
+    const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/files/hello.txt";
+    auto [ec1, first] = request(io, session, make_request("GET", url));
+    auto [ec2, second] = request(io, session, make_request("GET", url));
+    REQUIRE(!ec1);
+    REQUIRE(!ec2);
+    CHECK(first.body == "hello, opensock\n");
+    CHECK(second.headers.get("x-connection") == first.headers.get("x-connection"));
+    CHECK(opened == 1);
+    CHECK(session.idle_connections() == 1);
+  }
+  CHECK(closed == 1);  // the idle connection, when the session went
+  CHECK(seen == std::vector<std::string>{"http 127.0.0.1:" + std::to_string(*port)});
+}
+
+TEST_CASE("a pooled connection the server closed: an idempotent request is sent again") {
+  asio::io_context io;
+  scripted_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1);
+  int opened = 0, closed = 0;
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed});
+  REQUIRE(!request(io, session, make_request("GET", server.url())).first);
+  opensock::test::settle(io, 50ms);  // the server closes the kept-alive connection
+  auto [ec, again] = request(io, session, make_request("GET", server.url()));
+  CHECK(!ec);
+  CHECK(again.body == "ok");
+  CHECK(opened == 2);
+  CHECK(server.connections == 2);
+}
+
+TEST_CASE("a POST is not sent twice: the stale connection's error is returned") {
+  asio::io_context io;
+  scripted_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1);
+  int opened = 0, closed = 0;
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed});
+  REQUIRE(!request(io, session, make_request("GET", server.url())).first);
+  opensock::test::settle(io, 50ms);
+  auto post = make_request("POST", server.url());
+  post.body = "once";
+  const auto ec = request(io, session, post).first;
+  CHECK((ec == opensock::error::got_nothing || ec == opensock::error::send_error ||
+         ec == opensock::error::recv_error));
+  CHECK(opened == 1);
+  CHECK(closed == 1);
+}
+
+TEST_CASE("a request timeout ends in 28 and closes the connection through the factory") {
+  asio::io_context io;
+  scripted_server silent(io, "", 1);
+  int opened = 0, closed = 0;
+  opensock::http::session_options options;
+  options.timeout = 150ms;
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed}, options);
+  const auto started = std::chrono::steady_clock::now();
+  const auto ec = request(io, session, make_request("GET", silent.url())).first;
+  CHECK(ec == opensock::error::operation_timedout);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  CHECK(opened == 1);
+  CHECK(closed == 1);
+  CHECK(session.idle_connections() == 0);
+}
+
+TEST_CASE("idle connections expire and respect the pool's limits") {
+  asio::io_context io;
+  scripted_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 100);
+  int opened = 0, closed = 0;
+  opensock::http::session_options options;
+  options.idle_timeout = 0ms;
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed}, options);
+  REQUIRE(!request(io, session, make_request("GET", server.url())).first);
+  REQUIRE(!request(io, session, make_request("GET", server.url())).first);
+  CHECK(opened == 2);  // the first connection had expired
+
+  options.idle_timeout = 10s;
+  options.max_idle = 0;
+  opensock::http::session no_pool(io.get_executor(), counting_factory{&opened, &closed}, options);
+  REQUIRE(!request(io, no_pool, make_request("GET", server.url())).first);
+  CHECK(no_pool.idle_connections() == 0);
+}
+
+TEST_CASE("connect errors reach the caller with curl's numbers") {
+  asio::io_context io;
+  opensock::http::session session(io.get_executor());
+  opensock::test::closed_port nothing(io);
+  CHECK(request(io, session, make_request("GET", "http://127.0.0.1:" + std::to_string(nothing.port()) + "/"))
+            .first == opensock::error::couldnt_connect);
+  CHECK(request(io, session, make_request("GET", "http://" + std::string(64, 'z') + ".invalid/"))
+            .first == opensock::error::couldnt_resolve_host);
+}
