@@ -1,6 +1,7 @@
 #include <opensock/connect_only.hpp>
 
 #include "support/catch.hpp"
+#include "support/counting_factory.hpp"
 #include "support/loopback_listener.hpp"
 #include "support/memory_stream.hpp"
 #include "support/run.hpp"
@@ -36,6 +37,7 @@ using asio::ip::tcp;
 using opensock::connect_only_session;
 using opensock::open_context;
 using opensock::open_result;
+using opensock::test::counting_factory;
 using opensock::test::loopback_listener;
 using opensock::test::memory_stream;
 using opensock::test::run;
@@ -51,21 +53,6 @@ bool ipv6_loopback_works(asio::io_context& io) {
   if (!ec) probe.bind({make_address("::1"), 0}, ec);
   return !ec;
 }
-
-// Counts the sockets it opens and closes, to prove nothing is left open.
-struct counting_factory {
-  int* opened;
-  int* closed;
-  open_result<tcp::socket> operator()(open_context<tcp>& context) {
-    auto answer = opensock::default_socket_factory{}(context);
-    if (answer.has_stream()) ++*opened;
-    return answer;
-  }
-  void close(tcp::socket& socket) {
-    ++*closed;
-    socket.close();
-  }
-};
 
 }  // namespace
 

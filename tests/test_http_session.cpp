@@ -1,6 +1,7 @@
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
+#include "support/counting_factory.hpp"
 #include "support/http_request.hpp"
 #include "support/loopback_listener.hpp"
 #include "support/nginx.hpp"
@@ -23,27 +24,11 @@ using asio::ip::tcp;
 using opensock::http::response;
 using opensock::open_context;
 using opensock::open_result;
+using opensock::test::counting_factory;
 using opensock::test::make_request;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Counts what the session asks of it, and what it closes.
-struct counting_factory {
-  int* opened;
-  int* closed;
-  std::vector<std::string>* seen = nullptr;
-  open_result<tcp::socket> operator()(open_context<tcp>& context) {
-    if (seen) seen->push_back(fmt::format("{} {}:{}", context.scheme, context.host, context.port));
-    auto answer = opensock::default_socket_factory{}(context);
-    if (answer.has_stream()) ++*opened;
-    return answer;
-  }
-  void close(tcp::socket& socket) {
-    ++*closed;
-    socket.close();
-  }
-};
 
 template <class Session>
 std::pair<std::error_code, response> request(asio::io_context& io, Session& session,
