@@ -10,6 +10,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/read.hpp>
 #include <asio/read_until.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
@@ -17,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -181,4 +183,151 @@ TEST_CASE("connect errors reach the caller with curl's numbers") {
             .first == opensock::error::couldnt_connect);
   CHECK(request(io, session, make_request("GET", "http://" + std::string(64, 'z') + ".invalid/"))
             .first == opensock::error::couldnt_resolve_host);
+}
+
+namespace {
+
+// A server that answers by path from a table and records each request as
+// "METHOD /path body=BODY auth=yes|no".
+struct routing_server {
+  explicit routing_server(asio::io_context& io) : acceptor(io, {asio::ip::address_v4::loopback(), 0}) {
+    asio::co_spawn(io, serve(), asio::detached);
+  }
+  asio::awaitable<void> serve() {
+    for (;;) {
+      std::error_code ec;
+      auto peer = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      asio::co_spawn(acceptor.get_executor(), answer(std::move(peer)), asio::detached);
+    }
+  }
+  asio::awaitable<void> answer(tcp::socket peer) {
+    std::string in;
+    std::error_code ec;
+    for (;;) {
+      auto buffer = asio::dynamic_buffer(in);
+      const auto n = co_await asio::async_read_until(peer, buffer, "\r\n\r\n",
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      const std::string head = in.substr(0, n);
+      in.erase(0, n);
+      std::size_t length = 0;
+      if (const auto at = head.find("Content-Length: "); at != std::string::npos)
+        length = std::stoul(head.substr(at + 16));
+      if (in.size() < length)
+        co_await asio::async_read(peer, buffer, asio::transfer_exactly(length - in.size()),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      const std::string body = in.substr(0, length);
+      in.erase(0, length);
+      const auto space = head.find(' ');
+      const std::string method = head.substr(0, space);
+      const std::string path = head.substr(space + 1, head.find(' ', space + 1) - space - 1);
+      const bool auth = head.find("Authorization:") != std::string::npos;
+      log.push_back(method + " " + path + " body=" + body + " auth=" + (auth ? "yes" : "no"));
+      const auto route = routes.find(path);
+      const std::string reply = route != routes.end()
+                                    ? route->second
+                                    : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+      co_await asio::async_write(peer, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+  }
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()); }
+  static std::string redirect(int status, const std::string& location) {
+    return "HTTP/1.1 " + std::to_string(status) + " Moved\r\nLocation: " + location +
+           "\r\nContent-Length: 0\r\n\r\n";
+  }
+  tcp::acceptor acceptor;
+  std::map<std::string, std::string> routes;
+  std::vector<std::string> log;
+};
+
+const std::string ok_reply = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone";
+
+}  // namespace
+
+TEST_CASE("redirects are not followed unless asked; then followed as curl does") {
+  const auto port = opensock::test::nginx_port();
+  if (!port) {
+    WARN("the suite's nginx is not running (run through ctest)");
+    return;
+  }
+  asio::io_context io;
+  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/redirect";
+  opensock::http::session plain(io.get_executor());
+  auto [ec1, not_followed] = request(io, plain, make_request("GET", url));
+  REQUIRE(!ec1);
+  CHECK(not_followed.status == 302);
+  CHECK(not_followed.redirects == 0);
+
+  int opened = 0, closed = 0;
+  opensock::http::session_options options;
+  options.follow_redirects = true;
+  opensock::http::session following(io.get_executor(), counting_factory{&opened, &closed}, options);
+  auto [ec2, followed] = request(io, following, make_request("GET", url));
+  REQUIRE(!ec2);
+  CHECK(followed.status == 200);
+  CHECK(followed.body == "hello, opensock\n");
+  CHECK(followed.redirects == 1);
+  CHECK(followed.effective_url == "http://127.0.0.1:" + std::to_string(*port) + "/files/hello.txt");
+  CHECK(opened == 1);  // the same kept-alive connection carried both
+}
+
+TEST_CASE("redirect codes change the method as curl does") {
+  asio::io_context io;
+  routing_server server(io);
+  server.routes["/301"] = routing_server::redirect(301, "/done");
+  server.routes["/303"] = routing_server::redirect(303, "/done");
+  server.routes["/307"] = routing_server::redirect(307, "/done");
+  server.routes["/308"] = routing_server::redirect(308, server.base() + "/done");
+  server.routes["/done"] = ok_reply;
+  opensock::http::session_options options;
+  options.follow_redirects = true;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  for (const char* path : {"/301", "/303", "/307", "/308"}) {
+    auto post = make_request("POST", server.base() + path);
+    post.body = "x=1";
+    auto [ec, r] = request(io, session, post);
+    REQUIRE(!ec);
+    CHECK(r.body == "done");
+  }
+  CHECK(server.log == std::vector<std::string>{
+                          "POST /301 body=x=1 auth=no", "GET /done body= auth=no",
+                          "POST /303 body=x=1 auth=no", "GET /done body= auth=no",
+                          "POST /307 body=x=1 auth=no", "POST /done body=x=1 auth=no",
+                          "POST /308 body=x=1 auth=no", "POST /done body=x=1 auth=no"});
+}
+
+TEST_CASE("past the redirect limit: too_many_redirects, curl's 47") {
+  asio::io_context io;
+  routing_server server(io);
+  server.routes["/loop"] = routing_server::redirect(302, "/loop");
+  opensock::http::session_options options;
+  options.follow_redirects = true;
+  options.max_redirects = 3;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  auto [ec, r] = request(io, session, make_request("GET", server.base() + "/loop"));
+  CHECK(ec == opensock::error::too_many_redirects);
+  CHECK(opensock::curl_code(ec) == 47);
+  CHECK(server.log.size() == 4);  // the request and three redirects
+}
+
+TEST_CASE("Authorization does not follow a redirect to another origin") {
+  asio::io_context io;
+  routing_server first(io), second(io);
+  first.routes["/go"] = routing_server::redirect(302, second.base() + "/there");
+  first.routes["/stay"] = routing_server::redirect(302, "/here");
+  first.routes["/here"] = ok_reply;
+  second.routes["/there"] = ok_reply;
+  opensock::http::session_options options;
+  options.follow_redirects = true;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  for (const char* path : {"/go", "/stay"}) {
+    auto req = make_request("GET", first.base() + path);
+    req.headers.add("Authorization", "Bearer secret");
+    REQUIRE(!request(io, session, req).first);
+  }
+  CHECK(second.log == std::vector<std::string>{"GET /there body= auth=no"});
+  CHECK(first.log == std::vector<std::string>{"GET /go body= auth=yes", "GET /stay body= auth=yes",
+                                              "GET /here body= auth=yes"});
 }

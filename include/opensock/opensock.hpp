@@ -25,6 +25,7 @@
 #include <opensock/format.hpp>
 #include <opensock/http/exchange.hpp>
 #include <opensock/http/fields.hpp>
+#include <opensock/http/redirect.hpp>
 #include <opensock/http/request.hpp>
 #include <opensock/http/response.hpp>
 #include <opensock/http/response_parser.hpp>

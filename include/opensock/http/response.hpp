@@ -19,6 +19,10 @@ struct response {
   std::vector<interim_response> interim;
   std::string body;
   http::fields trailers;
+  /// The URL this response came from, after any redirects (curl's %{url_effective}).
+  std::string effective_url;
+  /// Redirects followed to get here (curl's %{num_redirects}).
+  int redirects = 0;
 };
 
 }  // namespace opensock::http

@@ -11,6 +11,7 @@
 #include <opensock/detail/deadline.hpp>
 #include <opensock/error.hpp>
 #include <opensock/http/exchange.hpp>
+#include <opensock/http/redirect.hpp>
 #include <opensock/http/request.hpp>
 #include <opensock/http/response.hpp>
 #include <opensock/http/response_parser.hpp>
@@ -42,9 +43,13 @@ struct session_options {
   std::size_t max_idle = 32;
   /// An idle connection older than this is closed rather than reused (curl: 118 s).
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(118);
-  /// Each request, connect included, must finish within this (curl's --max-time);
-  /// past it the request fails with operation_timedout (28). None by default.
+  /// Each request, connect and redirects included, must finish within this (curl's
+  /// --max-time); past it the request fails with operation_timedout (28). None by default.
   std::optional<std::chrono::milliseconds> timeout;
+  /// Follow 301, 302, 303, 307 and 308 responses (curl's -L); off by default, as in curl.
+  bool follow_redirects = false;
+  /// Redirects followed at most (libcurl's default); one more is too_many_redirects (47).
+  int max_redirects = 30;
 };
 
 /// Whether a request may be sent again after a connection failed under it (RFC 9110
@@ -155,11 +160,31 @@ class session {
 
   asio::awaitable<result> run_request(request req) {
     co_await asio::this_coro::throw_if_cancelled(false);
-    if (!options_.timeout) co_return co_await request_stages(req);
+    if (!options_.timeout) co_return co_await follow(std::move(req));
     const auto deadline = clock::now() + *options_.timeout;
-    auto finished = co_await opensock::detail::with_deadline(request_stages(req), deadline);
+    auto finished = co_await opensock::detail::with_deadline(follow(std::move(req)), deadline);
     if (!finished) co_return result{error::operation_timedout, response{}};
     co_return std::move(*finished);
+  }
+
+  // The request, then each redirect when the options say to follow them.
+  asio::awaitable<result> follow(request req) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    for (int redirects = 0;; ++redirects) {
+      auto done = co_await request_stages(req);
+      done.second.effective_url = req.url.to_string();
+      done.second.redirects = redirects;
+      const auto location = done.second.headers.get("location");
+      if (done.first || !options_.follow_redirects || !is_redirect(done.second.status) ||
+          !location)
+        co_return done;
+      if (redirects == options_.max_redirects)
+        co_return result{error::too_many_redirects, std::move(done.second)};
+      std::error_code ec;
+      url next = resolve_location(req.url, *location, ec);
+      if (ec) co_return result{ec, std::move(done.second)};
+      req = redirected_request(req, std::move(next), done.second.status);
+    }
   }
 
   asio::awaitable<result> request_stages(const request& req) {

@@ -1,0 +1,69 @@
+// How a client follows a redirect, by curl's rules: where the Location leads (resolved
+// against the URL that was fetched), which method and body the next request carries,
+// and which credentials stay behind when the origin changes.
+#pragma once
+
+#include <opensock/error.hpp>
+#include <opensock/http/request.hpp>
+#include <opensock/http/url.hpp>
+
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace opensock::http {
+
+/// Whether `status` asks the client to go elsewhere with a Location.
+inline bool is_redirect(int status) noexcept {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/// Resolves a Location value against `base` (RFC 3986 §5.2): an absolute URL, a
+/// scheme-relative "//host/path", an absolute path, a relative path, or a query alone.
+/// error::url_malformat or unsupported_protocol for what cannot be followed.
+inline url resolve_location(const url& base, std::string_view location, std::error_code& ec) {
+  const auto colon = location.find(':');
+  const auto slash = location.find('/');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash))
+    return url::parse(location, ec);  // has a scheme
+  std::string authority = base.scheme + "://";
+  if (!base.userinfo.empty()) authority += base.userinfo + "@";
+  authority += base.host.find(':') != std::string::npos ? "[" + base.host + "]" : base.host;
+  if (base.explicit_port) authority += ":" + std::to_string(base.port);
+  if (location.substr(0, 2) == "//")
+    return url::parse(base.scheme + ":" + std::string(location), ec);
+  if (!location.empty() && location.front() == '/')
+    return url::parse(authority + std::string(location), ec);
+  if (!location.empty() && location.front() == '?')
+    return url::parse(authority + base.path + std::string(location), ec);
+  if (location.empty() || location.front() == '#') return url::parse(base.to_string(), ec);
+  // A relative path replaces the last segment of the base path.
+  const std::string directory = base.path.substr(0, base.path.rfind('/') + 1);
+  return url::parse(authority + directory + std::string(location), ec);
+}
+
+/// The request that follows `previous` to `next` after a response of `status`, as curl
+/// builds it: 301 and 302 turn a POST into a GET, 303 turns everything but HEAD into a
+/// GET (both drop the body and its Content-Type), 307 and 308 keep method and body.
+/// Authorization and Cookie stay behind when scheme, host or port change.
+inline request redirected_request(const request& previous, url next, int status) {
+  request r = previous;
+  const bool to_get = ((status == 301 || status == 302) && previous.method == "POST") ||
+                      (status == 303 && previous.method != "HEAD");
+  if (to_get) {
+    r.method = "GET";
+    r.body.clear();
+    r.headers.erase("content-type");
+    r.headers.erase("content-length");
+    r.headers.erase("transfer-encoding");
+  }
+  if (next.origin() != previous.url.origin()) {
+    r.headers.erase("authorization");
+    r.headers.erase("cookie");
+    r.headers.erase("host");  // a Host set for the previous origin does not fit the next
+  }
+  r.url = std::move(next);
+  return r;
+}
+
+}  // namespace opensock::http
