@@ -6,19 +6,10 @@
 #include "support/loopback_listener.hpp"
 #include "support/nginx.hpp"
 #include "support/run.hpp"
+#include "support/scripted_http_server.hpp"
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <asio/read.hpp>
-#include <asio/read_until.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
 
-#include <fmt/format.h>
-
-#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +19,7 @@ using opensock::open_context;
 using opensock::open_result;
 using opensock::test::counting_factory;
 using opensock::test::make_request;
+using opensock::test::scripted_http_server;
 using namespace std::chrono_literals;
 
 namespace {
@@ -45,44 +37,6 @@ std::pair<std::error_code, response> request(asio::io_context& io, Session& sess
   opensock::test::run_until(io, done, 10s);
   return out;
 }
-
-// A server that answers each request on a connection with `reply`, `per_connection`
-// times, then closes that connection; it accepts connections until destroyed.
-struct scripted_server {
-  scripted_server(asio::io_context& io, std::string reply, int per_connection)
-      : acceptor(io, {asio::ip::address_v4::loopback(), 0}) {
-    asio::co_spawn(io, serve(std::move(reply), per_connection), asio::detached);
-  }
-  asio::awaitable<void> serve(std::string reply, int per_connection) {
-    for (;;) {
-      std::error_code ec;
-      auto peer = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
-      ++connections;
-      asio::co_spawn(acceptor.get_executor(), answer(std::move(peer), reply, per_connection),
-                     asio::detached);
-    }
-  }
-  asio::awaitable<void> answer(tcp::socket peer, std::string reply, int per_connection) {
-    std::string in;
-    std::error_code ec;
-    for (int i = 0; i < per_connection; ++i) {
-      auto buffer = asio::dynamic_buffer(in);
-      const auto n = co_await asio::async_read_until(peer, buffer, "\r\n\r\n",
-                                                     asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
-      in.erase(0, n);
-      if (reply.empty()) continue;  // never answers
-      co_await asio::async_write(peer, asio::buffer(reply),
-                                 asio::redirect_error(asio::use_awaitable, ec));
-    }
-    if (reply.empty()) held.push_back(std::move(peer));
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/"; }
-  tcp::acceptor acceptor;
-  int connections = 0;
-  std::vector<tcp::socket> held;
-};
 
 }  // namespace
 
@@ -113,7 +67,7 @@ TEST_CASE("requests to nginx reuse one kept-alive connection, the factory asked 
 
 TEST_CASE("a pooled connection the server closed: an idempotent request is sent again") {
   asio::io_context io;
-  scripted_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1);
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1);
   int opened = 0, closed = 0;
   opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed});
   REQUIRE(!request(io, session, make_request("GET", server.url())).first);
@@ -127,7 +81,7 @@ TEST_CASE("a pooled connection the server closed: an idempotent request is sent 
 
 TEST_CASE("a POST is not sent twice: the stale connection's error is returned") {
   asio::io_context io;
-  scripted_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1);
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1);
   int opened = 0, closed = 0;
   opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed});
   REQUIRE(!request(io, session, make_request("GET", server.url())).first);
@@ -143,7 +97,7 @@ TEST_CASE("a POST is not sent twice: the stale connection's error is returned") 
 
 TEST_CASE("a request timeout ends in 28 and closes the connection through the factory") {
   asio::io_context io;
-  scripted_server silent(io, "", 1);
+  scripted_http_server silent(io, "");
   int opened = 0, closed = 0;
   opensock::http::session_options options;
   options.timeout = 150ms;
@@ -159,7 +113,7 @@ TEST_CASE("a request timeout ends in 28 and closes the connection through the fa
 
 TEST_CASE("idle connections expire and respect the pool's limits") {
   asio::io_context io;
-  scripted_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 100);
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
   int opened = 0, closed = 0;
   opensock::http::session_options options;
   options.idle_timeout = 0ms;
@@ -186,61 +140,6 @@ TEST_CASE("connect errors reach the caller with curl's numbers") {
 }
 
 namespace {
-
-// A server that answers by path from a table and records each request as
-// "METHOD /path body=BODY auth=yes|no".
-struct routing_server {
-  explicit routing_server(asio::io_context& io) : acceptor(io, {asio::ip::address_v4::loopback(), 0}) {
-    asio::co_spawn(io, serve(), asio::detached);
-  }
-  asio::awaitable<void> serve() {
-    for (;;) {
-      std::error_code ec;
-      auto peer = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
-      asio::co_spawn(acceptor.get_executor(), answer(std::move(peer)), asio::detached);
-    }
-  }
-  asio::awaitable<void> answer(tcp::socket peer) {
-    std::string in;
-    std::error_code ec;
-    for (;;) {
-      auto buffer = asio::dynamic_buffer(in);
-      const auto n = co_await asio::async_read_until(peer, buffer, "\r\n\r\n",
-                                                     asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
-      const std::string head = in.substr(0, n);
-      in.erase(0, n);
-      std::size_t length = 0;
-      if (const auto at = head.find("Content-Length: "); at != std::string::npos)
-        length = std::stoul(head.substr(at + 16));
-      if (in.size() < length)
-        co_await asio::async_read(peer, buffer, asio::transfer_exactly(length - in.size()),
-                                  asio::redirect_error(asio::use_awaitable, ec));
-      const std::string body = in.substr(0, length);
-      in.erase(0, length);
-      const auto space = head.find(' ');
-      const std::string method = head.substr(0, space);
-      const std::string path = head.substr(space + 1, head.find(' ', space + 1) - space - 1);
-      const bool auth = head.find("Authorization:") != std::string::npos;
-      log.push_back(method + " " + path + " body=" + body + " auth=" + (auth ? "yes" : "no"));
-      const auto route = routes.find(path);
-      const std::string reply = route != routes.end()
-                                    ? route->second
-                                    : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
-      co_await asio::async_write(peer, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
-    }
-  }
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()); }
-  static std::string redirect(int status, const std::string& location) {
-    return "HTTP/1.1 " + std::to_string(status) + " Moved\r\nLocation: " + location +
-           "\r\nContent-Length: 0\r\n\r\n";
-  }
-  tcp::acceptor acceptor;
-  std::map<std::string, std::string> routes;
-  std::vector<std::string> log;
-};
 
 const std::string ok_reply = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone";
 
@@ -275,11 +174,11 @@ TEST_CASE("redirects are not followed unless asked; then followed as curl does")
 
 TEST_CASE("redirect codes change the method as curl does") {
   asio::io_context io;
-  routing_server server(io);
-  server.routes["/301"] = routing_server::redirect(301, "/done");
-  server.routes["/303"] = routing_server::redirect(303, "/done");
-  server.routes["/307"] = routing_server::redirect(307, "/done");
-  server.routes["/308"] = routing_server::redirect(308, server.base() + "/done");
+  scripted_http_server server(io);
+  server.routes["/301"] = scripted_http_server::redirect(301, "/done");
+  server.routes["/303"] = scripted_http_server::redirect(303, "/done");
+  server.routes["/307"] = scripted_http_server::redirect(307, "/done");
+  server.routes["/308"] = scripted_http_server::redirect(308, server.base() + "/done");
   server.routes["/done"] = ok_reply;
   opensock::http::session_options options;
   options.follow_redirects = true;
@@ -300,8 +199,8 @@ TEST_CASE("redirect codes change the method as curl does") {
 
 TEST_CASE("past the redirect limit: too_many_redirects, curl's 47") {
   asio::io_context io;
-  routing_server server(io);
-  server.routes["/loop"] = routing_server::redirect(302, "/loop");
+  scripted_http_server server(io);
+  server.routes["/loop"] = scripted_http_server::redirect(302, "/loop");
   opensock::http::session_options options;
   options.follow_redirects = true;
   options.max_redirects = 3;
@@ -314,9 +213,9 @@ TEST_CASE("past the redirect limit: too_many_redirects, curl's 47") {
 
 TEST_CASE("Authorization does not follow a redirect to another origin") {
   asio::io_context io;
-  routing_server first(io), second(io);
-  first.routes["/go"] = routing_server::redirect(302, second.base() + "/there");
-  first.routes["/stay"] = routing_server::redirect(302, "/here");
+  scripted_http_server first(io), second(io);
+  first.routes["/go"] = scripted_http_server::redirect(302, second.base() + "/there");
+  first.routes["/stay"] = scripted_http_server::redirect(302, "/here");
   first.routes["/here"] = ok_reply;
   second.routes["/there"] = ok_reply;
   opensock::http::session_options options;

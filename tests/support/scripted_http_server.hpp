@@ -1,0 +1,104 @@
+// An HTTP server on 127.0.0.1 whose replies the test scripts: a reply per path, a
+// default reply, or none at all (it reads the request and holds the connection), and a
+// number of requests after which it closes a connection. It records each request as
+// "METHOD /path body=BODY auth=yes|no".
+#pragma once
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/read_until.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace opensock::test {
+
+class scripted_http_server {
+ public:
+  /// Answers paths without a route with `default_reply` ("" never answers), and closes
+  /// a connection after `requests_per_connection` requests.
+  explicit scripted_http_server(
+      asio::io_context& io,
+      std::string default_reply = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+      int requests_per_connection = std::numeric_limits<int>::max())
+      : acceptor_(io, {asio::ip::address_v4::loopback(), 0}),
+        default_reply_(std::move(default_reply)),
+        requests_per_connection_(requests_per_connection) {
+    asio::co_spawn(io, serve(), asio::detached);
+  }
+
+  static std::string redirect(int status, const std::string& location) {
+    return "HTTP/1.1 " + std::to_string(status) + " Moved\r\nLocation: " + location +
+           "\r\nContent-Length: 0\r\n\r\n";
+  }
+
+  std::string base() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+  }
+  std::string url(const std::string& path = "/") const { return base() + path; }
+
+  std::map<std::string, std::string> routes;
+  std::vector<std::string> log;
+  int connections = 0;
+
+ private:
+  asio::awaitable<void> serve() {
+    for (;;) {
+      std::error_code ec;
+      auto peer = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      ++connections;
+      asio::co_spawn(acceptor_.get_executor(), answer(std::move(peer)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> answer(asio::ip::tcp::socket peer) {
+    std::string in;
+    std::error_code ec;
+    for (int served = 0; served < requests_per_connection_; ++served) {
+      auto buffer = asio::dynamic_buffer(in);
+      const auto n = co_await asio::async_read_until(peer, buffer, "\r\n\r\n",
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      const std::string head = in.substr(0, n);
+      in.erase(0, n);
+      std::size_t length = 0;
+      if (const auto at = head.find("Content-Length: "); at != std::string::npos)
+        length = std::stoul(head.substr(at + 16));
+      if (in.size() < length)
+        co_await asio::async_read(peer, buffer, asio::transfer_exactly(length - in.size()),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      const std::string body = in.substr(0, length);
+      in.erase(0, length);
+      const auto space = head.find(' ');
+      const std::string path = head.substr(space + 1, head.find(' ', space + 1) - space - 1);
+      const bool auth = head.find("Authorization:") != std::string::npos;
+      log.push_back(head.substr(0, space) + " " + path + " body=" + body +
+                    " auth=" + (auth ? "yes" : "no"));
+      const auto route = routes.find(path);
+      const std::string& reply = route != routes.end() ? route->second : default_reply_;
+      if (reply.empty()) {
+        held_.push_back(std::move(peer));  // never answers, never closes
+        co_return;
+      }
+      co_await asio::async_write(peer, asio::buffer(reply),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+  }
+
+  asio::ip::tcp::acceptor acceptor_;
+  std::string default_reply_;
+  int requests_per_connection_;
+  std::vector<asio::ip::tcp::socket> held_;
+};
+
+}  // namespace opensock::test
