@@ -100,7 +100,7 @@ TEST_CASE("a request timeout ends in 28 and closes the connection through the fa
   scripted_http_server silent(io, "");
   int opened = 0, closed = 0;
   opensock::http::session_options options;
-  options.timeout = 150ms;
+  options.timeouts.total = 150ms;
   opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed}, options);
   const auto started = std::chrono::steady_clock::now();
   const auto ec = request(io, session, make_request("GET", silent.url())).first;

@@ -37,6 +37,7 @@ enum class error : int {
   peer_failed_verification = 60,
   bad_content_encoding = 61,
   filesize_exceeded = 63,
+  send_fail_rewind = 65,
   ssl_cacert_badfile = 77,
   proxy = 97,
   too_large = 100,

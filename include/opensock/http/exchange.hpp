@@ -8,6 +8,7 @@
 #include <opensock/http/response.hpp>
 #include <opensock/http/response_parser.hpp>
 #include <opensock/http/serializer.hpp>
+#include <opensock/http/transfer_hooks.hpp>
 
 #include <asio/awaitable.hpp>
 #include <asio/buffer.hpp>
@@ -17,20 +18,35 @@
 #include <asio/write.hpp>
 
 #include <array>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace opensock::http {
 
 /// What a connection keeps between exchanges, so that nothing is allocated again for
 /// the next request on it: the parser, the bytes read past the last response (which
-/// belong to the next one), and the buffer requests are written from.
+/// belong to the next one), and the buffers requests are written from.
 struct connection_state {
   response_parser parser;
   std::string read_buffer;
   std::string write_buffer;
+  std::string body_buffer;
+  /// Body pieces of one parse, kept while a coroutine sink takes them.
+  std::vector<std::string_view> pieces;
   /// Whether another request may follow on this connection.
   bool reusable = false;
+  /// Bytes read on this connection so far (what a low-speed limit watches).
+  std::uint64_t bytes_received = 0;
+  /// Set, with the stream cancelled, when a time limit ended the request: the exchange
+  /// stops before its next read or write, even if the cancel found none in progress.
+  bool interrupted = false;
 };
 
 namespace detail {
@@ -44,38 +60,151 @@ inline std::error_code recv_error_of(std::error_code ec) {
 }
 
 inline constexpr std::size_t read_size = 16 * 1024;
+inline constexpr std::size_t body_chunk_size = 64 * 1024;
+
+inline const transfer_hooks& no_transfer_hooks() {
+  static const transfer_hooks none;
+  return none;
+}
+
+struct file_closer {
+  void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+using file_handle = std::unique_ptr<std::FILE, file_closer>;
+
+template <class AsyncStream, class Buffers>
+asio::awaitable<std::error_code> send(AsyncStream& stream, const Buffers& buffers,
+                                      connection_state& state) {
+  if (state.interrupted) co_return asio::error::operation_aborted;
+  std::error_code ec;
+  co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec ? send_error_of(ec) : ec;
+}
+
+// The head, then the file in pieces of body_chunk_size; the file must hold as many bytes
+// as its size said when the head was written.
+template <class AsyncStream>
+asio::awaitable<std::error_code> send_file(AsyncStream& stream, const request& req,
+                                           const std::filesystem::path& path,
+                                           connection_state& state, const transfer_hooks& hooks) {
+  file_handle file(std::fopen(path.c_str(), "rb"));
+  std::error_code size_error;
+  const auto size = std::filesystem::file_size(path, size_error);
+  if (!file || size_error) co_return error::read_error;
+  if (auto ec = serialize_head(req, size, state.write_buffer)) co_return ec;
+  if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
+  if (auto ec = co_await send(stream, asio::buffer(state.write_buffer), state)) co_return ec;
+  state.body_buffer.resize(body_chunk_size);
+  for (std::uint64_t left = size; left > 0;) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, body_chunk_size));
+    const std::size_t got = std::fread(state.body_buffer.data(), 1, want, file.get());
+    if (got == 0) co_return error::read_error;  // the file shrank since its size was taken
+    left -= got;
+    if (auto ec = co_await send(stream, asio::buffer(state.body_buffer.data(), got), state))
+      co_return ec;
+  }
+  co_return std::error_code{};
+}
+
+// The head, then what the producer gives: as is under a declared length (which it must
+// meet exactly), each piece as a chunk otherwise.
+template <class AsyncStream>
+asio::awaitable<std::error_code> send_produced(AsyncStream& stream, const request& req,
+                                               const body_producer& produce,
+                                               connection_state& state,
+                                               const transfer_hooks& hooks) {
+  const auto length = req.body.producer_length();
+  if (auto ec = serialize_head(req, length, state.write_buffer)) co_return ec;
+  if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
+  if (auto ec = co_await send(stream, asio::buffer(state.write_buffer), state)) co_return ec;
+  state.body_buffer.resize(body_chunk_size);
+  std::uint64_t sent = 0;
+  for (;;) {
+    std::size_t n = 0;
+    try {
+      n = co_await produce(asio::buffer(state.body_buffer));
+    } catch (const std::exception&) {
+      co_return error::aborted_by_callback;
+    }
+    n = std::min(n, state.body_buffer.size());
+    if (length && (n == 0 ? sent != *length : sent + n > *length)) co_return error::read_error;
+    if (n == 0) break;
+    sent += n;
+    const asio::const_buffer data(state.body_buffer.data(), n);
+    if (length) {
+      if (auto ec = co_await send(stream, data, state)) co_return ec;
+      continue;
+    }
+    state.write_buffer.clear();
+    append_chunk_header(n, state.write_buffer);
+    const std::array<asio::const_buffer, 3> chunk{asio::buffer(state.write_buffer), data,
+                                                  asio::buffer(chunk_end)};
+    if (auto ec = co_await send(stream, chunk, state)) co_return ec;
+  }
+  if (!length) co_return co_await send(stream, asio::buffer(last_chunk), state);
+  co_return std::error_code{};
+}
 
 }  // namespace detail
 
-/// Sends `req` on `stream` and reads the response into `out`. Errors carry curl's
-/// numbers: what the serializer refuses (43, nothing sent), a failed write (55), a failed
-/// read (56), and the parser's (1, 8, 18, 52, 56, 63). Afterwards `state.reusable` says
-/// whether the connection can carry another request. Cancellation (terminal) ends it
-/// with operation_aborted; the connection is then not reusable.
+/// Sends `req` on `stream` and reads the response into `out`, calling `hooks` on the way
+/// (a body sink set there takes the body instead of `out.body`). Errors carry curl's
+/// numbers: what the serializer refuses (43, nothing sent), a body file or producer
+/// that fails (26, 42), a failed write (55), a failed read (56), a sink that refuses
+/// bytes (23), and the parser's (1, 8, 18, 52, 56, 63). Afterwards `state.reusable` says
+/// whether the connection can carry another request. Cancellation (terminal), or
+/// `state.interrupted`, ends it with operation_aborted; the connection is then not
+/// reusable. `hooks` must outlive the operation.
 template <class AsyncStream>
 asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& req, response& out,
-                                          connection_state& state) {
+                                          connection_state& state,
+                                          const transfer_hooks& hooks = detail::no_transfer_hooks()) {
   state.reusable = false;
   state.write_buffer.clear();
-  if (auto ec = serialize_head(req, req.body.size(), state.write_buffer)) co_return ec;
-
   std::error_code ec;
-  const std::array<asio::const_buffer, 2> parts{asio::buffer(state.write_buffer),
-                                                asio::buffer(req.body)};
-  co_await asio::async_write(stream, parts, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return detail::send_error_of(ec);
+  if (const std::string* body = req.body.bytes()) {
+    if ((ec = serialize_head(req, body->size(), state.write_buffer))) co_return ec;
+    if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
+    const std::array<asio::const_buffer, 2> parts{asio::buffer(state.write_buffer),
+                                                  asio::buffer(*body)};
+    ec = co_await detail::send(stream, parts, state);
+  } else if (const auto* path = req.body.file_path()) {
+    ec = co_await detail::send_file(stream, req, *path, state, hooks);
+  } else {
+    ec = co_await detail::send_produced(stream, req, *req.body.producer(), state, hooks);
+  }
+  if (ec) co_return ec;
 
   auto& parser = state.parser;
   auto& buffer = state.read_buffer;
+  const body_sink& sink = hooks.on_body;
   parser.start(req.method == "HEAD");
   out.body.clear();
-  auto on_body = [&](std::string_view bytes) { out.body.append(bytes); };
+  bool sink_refused = false;
+  auto on_body = [&](std::string_view piece) {
+    if (!sink) {
+      out.body.append(piece);
+    } else if (sink.is_coroutine()) {
+      state.pieces.push_back(piece);  // awaited below, before the buffer moves
+    } else if (!sink_refused && !sink.write(piece)) {
+      sink_refused = true;
+    }
+  };
+  auto on_head_line = [&](std::string_view line) {
+    if (hooks.on_header_line) hooks.on_header_line(line);
+  };
   for (;;) {
     // Bytes left from before belong to this response.
-    const std::size_t used = parser.parse(buffer, on_body);
+    state.pieces.clear();
+    const std::size_t used = parser.parse(buffer, on_body, on_head_line);
+    for (const std::string_view piece : state.pieces) {
+      if (!sink_refused && !co_await sink.async_write(piece)) sink_refused = true;
+    }
     buffer.erase(0, used);
+    if (sink_refused) co_return error::write_error;
     if (parser.error()) co_return parser.error();
     if (parser.done()) break;
+    if (state.interrupted) co_return asio::error::operation_aborted;
 
     const std::size_t kept = buffer.size();
     buffer.resize(kept + detail::read_size);
@@ -83,6 +212,7 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
         asio::buffer(buffer.data() + kept, detail::read_size),
         asio::redirect_error(asio::use_awaitable, ec));
     buffer.resize(kept + n);
+    state.bytes_received += n;
     if (ec == asio::error::eof) {
       parser.finish_at_eof();
       if (parser.error()) co_return parser.error();
@@ -94,9 +224,7 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
   out.status = parser.status();
   out.version = parser.version();
   out.reason.assign(parser.reason());
-  out.headers = parser.headers();
-  out.interim = parser.interim();
-  out.trailers = parser.trailers();
+  parser.take_head(out.headers, out.trailers, out.interim);
   state.reusable = parser.keep_alive() && buffer.empty();
   co_return std::error_code{};
 }

@@ -1,10 +1,15 @@
-// An HTTP request as the caller builds it: method, URL, header fields and a body held in
-// memory. Host, Content-Length and Transfer-Encoding are the serializer's to write.
+// An HTTP request as the caller builds it: method, URL, header fields, a body (in
+// memory, from a file or from a producer) and, when they differ from the session's,
+// its time limits. Host, Content-Length and Transfer-Encoding are the serializer's to
+// write.
 #pragma once
 
 #include <opensock/http/fields.hpp>
+#include <opensock/http/request_body.hpp>
+#include <opensock/http/timeouts.hpp>
 #include <opensock/http/url.hpp>
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -14,7 +19,8 @@ namespace opensock::http {
 // temporary that lives across a co_await.
 struct request {
   request() = default;
-  request(std::string method, http::url url, http::fields headers = {}, std::string body = {})
+  request(std::string method, http::url url, http::fields headers = {},
+          request_body body = {})
       : method(std::move(method)),
         url(std::move(url)),
         headers(std::move(headers)),
@@ -24,7 +30,9 @@ struct request {
   http::url url;
   /// Sent after Host, in this order. A Host field here replaces the URL's.
   http::fields headers;
-  std::string body;
+  request_body body;
+  /// This request's time limits; unset, the session's apply.
+  std::optional<request_timeouts> timeouts;
 };
 
 }  // namespace opensock::http

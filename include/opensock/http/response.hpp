@@ -1,9 +1,12 @@
 // An HTTP response as the caller receives it: status, headers, the 1xx responses that
-// came before it, the body read whole, and trailers.
+// came before it, the body read whole (unless it went to a sink), trailers, and where
+// it came from.
 #pragma once
 
 #include <opensock/http/fields.hpp>
 #include <opensock/http/response_parser.hpp>
+
+#include <asio/ip/tcp.hpp>
 
 #include <string>
 #include <vector>
@@ -23,6 +26,9 @@ struct response {
   std::string effective_url;
   /// Redirects followed to get here (curl's %{num_redirects}).
   int redirects = 0;
+  /// The peer it came from (curl's %{remote_ip} and %{remote_port}); unspecified for a
+  /// stream that is not TCP.
+  asio::ip::tcp::endpoint remote;
 };
 
 }  // namespace opensock::http

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace opensock::http {
@@ -53,7 +54,14 @@ class response_parser {
   /// consumed; the caller keeps the rest and calls again once more has arrived. Stops
   /// at the end of the response: what follows belongs to the next one.
   template <class OnBody>
-  std::size_t parse(std::string_view input, OnBody&& on_body);
+  std::size_t parse(std::string_view input, OnBody&& on_body) {
+    return parse(input, on_body, [](std::string_view) {});
+  }
+
+  /// As above, and passes each whole line of the status line, headers and trailers, as
+  /// received with its line ending, to `on_head_line(std::string_view)`.
+  template <class OnBody, class OnHeadLine>
+  std::size_t parse(std::string_view input, OnBody&& on_body, OnHeadLine&& on_head_line);
 
   /// The server closed the connection: ends a body delimited by the close, or fails with
   /// got_nothing (52) if nothing came, incomplete_header (8) inside the header,
@@ -73,6 +81,14 @@ class response_parser {
   const fields& headers() const noexcept { return headers_; }
   const fields& trailers() const noexcept { return trailers_; }
   const std::vector<interim_response>& interim() const noexcept { return interim_; }
+
+  /// Moves the headers, trailers and interim responses out, giving the parser the
+  /// storage of the ones passed in to reuse.
+  void take_head(fields& headers, fields& trailers, std::vector<interim_response>& interim) {
+    std::swap(headers, headers_);
+    std::swap(trailers, trailers_);
+    std::swap(interim, interim_);
+  }
   body_framing framing() const noexcept { return framing_; }
   std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
   std::uint64_t body_bytes() const noexcept { return body_bytes_; }

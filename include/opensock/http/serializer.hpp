@@ -75,7 +75,10 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   if (auto ec = validate(r)) return ec;
   out.append(r.method).append(" ").append(r.url.target()).append(" HTTP/1.1\r\n");
   if (!r.headers.contains("host")) out.append("Host: ").append(r.url.host_header()).append("\r\n");
-  for (const auto& f : r.headers) out.append(f.name).append(": ").append(f.value).append("\r\n");
+  for (const auto& f : r.headers) {
+    // An empty value goes as "Name:", the way curl sends "-H 'Name;'".
+    out.append(f.name).append(f.value.empty() ? ":" : ": ").append(f.value).append("\r\n");
+  }
   const bool framed_by_caller =
       r.headers.contains("content-length") || r.headers.contains("transfer-encoding");
   if (!framed_by_caller) {

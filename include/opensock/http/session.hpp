@@ -9,12 +9,15 @@
 #include <opensock/connector/connect_origin.hpp>
 #include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/deadline.hpp>
+#include <opensock/detail/request_watchdog.hpp>
 #include <opensock/error.hpp>
 #include <opensock/http/exchange.hpp>
 #include <opensock/http/redirect.hpp>
 #include <opensock/http/request.hpp>
 #include <opensock/http/response.hpp>
 #include <opensock/http/response_parser.hpp>
+#include <opensock/http/timeouts.hpp>
+#include <opensock/http/transfer_hooks.hpp>
 #include <opensock/origin.hpp>
 #include <opensock/socket_factory.hpp>
 
@@ -22,11 +25,13 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -43,9 +48,9 @@ struct session_options {
   std::size_t max_idle = 32;
   /// An idle connection older than this is closed rather than reused (curl: 118 s).
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(118);
-  /// Each request, connect and redirects included, must finish within this (curl's
-  /// --max-time); past it the request fails with operation_timedout (28). None by default.
-  std::optional<std::chrono::milliseconds> timeout;
+  /// Time limits of every request that sets none of its own. A connect limit here
+  /// replaces `connect.connect_timeout`.
+  request_timeouts timeouts;
   /// Follow 301, 302, 303, 307 and 308 responses (curl's -L); off by default, as in curl.
   bool follow_redirects = false;
   /// Redirects followed at most (libcurl's default); one more is too_many_redirects (47).
@@ -58,6 +63,27 @@ inline bool is_idempotent(std::string_view method) noexcept {
   return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
          method == "OPTIONS" || method == "TRACE";
 }
+
+namespace detail {
+
+// Stops what a stream is doing: cancels its operations when it can, else closes it.
+// Returns whether it closed it.
+template <class Factory, class Stream>
+bool interrupt_stream(Factory& factory, Stream& stream) {
+  std::error_code ignored;
+  if constexpr (requires { stream.cancel(ignored); }) {
+    stream.cancel(ignored);
+    return false;
+  } else if constexpr (requires { stream.lowest_layer().cancel(ignored); }) {
+    stream.lowest_layer().cancel(ignored);
+    return false;
+  } else {
+    close_stream(factory, stream);
+    return true;
+  }
+}
+
+}  // namespace detail
 
 template <class Factory = default_socket_factory>
 class session {
@@ -72,22 +98,54 @@ class session {
   explicit session(executor_type executor, Factory factory = Factory(), session_options options = {})
       : executor_(std::move(executor)),
         factory_(std::move(factory)),
-        options_(std::move(options)) {}
+        options_(std::move(options)),
+        watchdog_(executor_) {}
 
   session(const session&) = delete;
   session& operator=(const session&) = delete;
   ~session() { close_idle(); }
 
-  /// Sends `req` and reads its response whole. Completes with
-  /// void(std::error_code, response). A request that finds its pooled connection closed
-  /// by the server before any byte of a response came is sent once more on a new
-  /// connection when it is idempotent, as curl does. Requests may run concurrently, each
-  /// on its own connection. The session must outlive its operations.
+  /// Sends `req` and reads its response. Completes with void(std::error_code, response).
+  /// A request that finds its pooled connection closed by the server before any byte of
+  /// a response came is sent once more on a new connection when it is idempotent and
+  /// its body can be sent again, as curl does. Requests may run concurrently, each on
+  /// its own connection. The session must outlive its operations.
   template <class CompletionToken>
-  auto async_request(request req, CompletionToken&& token) {
+  auto async_request(http::request req, CompletionToken&& token) {
+    return async_request(std::move(req), transfer_hooks{}, std::forward<CompletionToken>(token));
+  }
+
+  /// As above, calling `hooks` on the way; a body sink there takes the body.
+  template <class CompletionToken>
+  auto async_request(http::request req, transfer_hooks hooks, CompletionToken&& token) {
     return opensock::detail::async_spawn_value<response>(
-        executor_, [this, req = std::move(req)]() mutable { return run_request(std::move(req)); },
+        executor_,
+        [this, req = std::move(req), hooks = std::move(hooks)]() mutable {
+          return run_request(std::move(req), std::move(hooks));
+        },
         std::forward<CompletionToken>(token));
+  }
+
+  /// `co_await session.request(req)`: the response, or a std::system_error with the
+  /// error code.
+  asio::awaitable<response> request(http::request req, transfer_hooks hooks = {}) {
+    return async_request(std::move(req), std::move(hooks), asio::use_awaitable);
+  }
+
+  asio::awaitable<response> get(std::string_view url, fields headers = {}) {
+    return request(make("GET", url, std::move(headers), {}));
+  }
+  asio::awaitable<response> head(std::string_view url, fields headers = {}) {
+    return request(make("HEAD", url, std::move(headers), {}));
+  }
+  asio::awaitable<response> delete_(std::string_view url, fields headers = {}) {
+    return request(make("DELETE", url, std::move(headers), {}));
+  }
+  asio::awaitable<response> post(std::string_view url, request_body body, fields headers = {}) {
+    return request(make("POST", url, std::move(headers), std::move(body)));
+  }
+  asio::awaitable<response> put(std::string_view url, request_body body, fields headers = {}) {
+    return request(make("PUT", url, std::move(headers), std::move(body)));
   }
 
   /// Idle connections in the pool.
@@ -106,24 +164,59 @@ class session {
  private:
   using clock = std::chrono::steady_clock;
   using result = std::pair<std::error_code, response>;
+  using watch = opensock::detail::request_watchdog::watch;
 
   struct connection {
-    connection(stream_type s, origin o, const parser_limits& limits)
-        : stream(std::move(s)), key(std::move(o)) {
+    connection(stream_type s, origin o, asio::ip::tcp::endpoint r, const parser_limits& limits)
+        : stream(std::move(s)), key(std::move(o)), remote(r) {
       state.parser = response_parser(limits);
     }
     stream_type stream;
     connection_state state;
     origin key;
+    asio::ip::tcp::endpoint remote;
     clock::time_point idle_since{};
+    bool closed = false;
   };
+
+  // One request across its redirects and retries: its limits, and the connection it is
+  // using, which a watchdog that finds a limit passed interrupts.
+  struct request_run {
+    session* owner = nullptr;
+    const transfer_hooks* hooks = nullptr;
+    request_timeouts timeouts;
+    clock::time_point deadline = clock::time_point::max();
+    watch watched;
+    connection* current = nullptr;
+
+    static void expire(void* context) {
+      auto* run = static_cast<request_run*>(context);
+      if (connection* c = run->current) {
+        c->state.interrupted = true;
+        c->closed = c->closed || detail::interrupt_stream(run->owner->factory_, c->stream);
+      }
+    }
+  };
+
+  static http::request make(const char* method, std::string_view text, fields headers,
+                            request_body body) {
+    std::error_code ec;
+    url parsed = url::parse(text, ec);
+    if (ec) throw std::system_error(ec);
+    return http::request(method, std::move(parsed), std::move(headers), std::move(body));
+  }
+
+  void close(connection& c) {
+    if (!c.closed) close_stream(factory_, c.stream);
+    c.closed = true;
+  }
 
   std::unique_ptr<connection> take_idle(const origin& key) {
     const auto now = clock::now();
     std::unique_ptr<connection> found;
     for (auto it = idle_.begin(); it != idle_.end();) {
       if (now - (*it)->idle_since >= options_.idle_timeout) {
-        close_stream(factory_, (*it)->stream);
+        close(**it);
         it = idle_.erase(it);
       } else if (!found && (*it)->key == key) {
         found = std::move(*it);
@@ -137,7 +230,7 @@ class session {
 
   void put_idle(std::unique_ptr<connection> c) {
     if (options_.max_idle == 0 || options_.max_idle_per_origin == 0) {
-      close_stream(factory_, c->stream);
+      close(*c);
       return;
     }
     // Over a limit, the connection idle the longest goes first: one of the same origin
@@ -145,7 +238,7 @@ class session {
     auto evict_oldest = [&](const origin* of) {
       for (auto it = idle_.begin(); it != idle_.end(); ++it) {
         if (of && (*it)->key != *of) continue;
-        close_stream(factory_, (*it)->stream);
+        close(**it);
         idle_.erase(it);
         return;
       }
@@ -158,20 +251,42 @@ class session {
     idle_.push_back(std::move(c));
   }
 
-  asio::awaitable<result> run_request(request req) {
+  static clock::time_point deadline_after(clock::time_point start,
+                                          std::optional<std::chrono::milliseconds> limit) {
+    if (!limit) return clock::time_point::max();
+    if (*limit >= std::chrono::duration_cast<std::chrono::milliseconds>(
+                      clock::time_point::max() - start))
+      return clock::time_point::max();
+    return start + *limit;
+  }
+
+  asio::awaitable<result> run_request(http::request req, transfer_hooks hooks) {
     co_await asio::this_coro::throw_if_cancelled(false);
-    if (!options_.timeout) co_return co_await follow(std::move(req));
-    const auto deadline = clock::now() + *options_.timeout;
-    auto finished = co_await opensock::detail::with_deadline(follow(std::move(req)), deadline);
-    if (!finished) co_return result{error::operation_timedout, response{}};
-    co_return std::move(*finished);
+    request_run run;
+    run.owner = this;
+    run.hooks = &hooks;
+    run.timeouts = req.timeouts ? *req.timeouts : options_.timeouts;
+    if (!run.timeouts.connect) run.timeouts.connect = options_.connect.connect_timeout;
+    run.deadline = deadline_after(clock::now(), run.timeouts.total);
+    const bool watched = run.deadline != clock::time_point::max() || run.timeouts.low_speed_limit > 0;
+    if (watched) {
+      run.watched.deadline = run.deadline;
+      run.watched.low_speed_limit = run.timeouts.low_speed_limit;
+      run.watched.low_speed_time = run.timeouts.low_speed_time;
+      run.watched.on_expire = &request_run::expire;
+      run.watched.context = &run;
+      watchdog_.add(run.watched);
+    }
+    auto done = co_await follow(std::move(req), run);
+    if (watched) watchdog_.remove(run.watched);
+    if (run.watched.expired) done.first = error::operation_timedout;
+    co_return done;
   }
 
   // The request, then each redirect when the options say to follow them.
-  asio::awaitable<result> follow(request req) {
-    co_await asio::this_coro::throw_if_cancelled(false);
+  asio::awaitable<result> follow(http::request req, request_run& run) {
     for (int redirects = 0;; ++redirects) {
-      auto done = co_await request_stages(req);
+      auto done = co_await request_stages(req, run);
       done.second.effective_url = req.url.to_string();
       done.second.redirects = redirects;
       const auto location = done.second.headers.get("location");
@@ -184,47 +299,75 @@ class session {
       url next = resolve_location(req.url, *location, ec);
       if (ec) co_return result{ec, std::move(done.second)};
       req = redirected_request(req, std::move(next), done.second.status);
+      if (!req.body.replayable()) co_return result{error::send_fail_rewind, std::move(done.second)};
     }
   }
 
-  asio::awaitable<result> request_stages(const request& req) {
-    co_await asio::this_coro::throw_if_cancelled(false);
+  // A new connection to `key`, within the connect limit and what is left of the total.
+  asio::awaitable<result> connect(const origin& key, request_run& run,
+                                  std::unique_ptr<connection>& into) {
+    const auto deadline = std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
+    auto attempt = connect_origin(factory_, key, options_.connect);
+    std::optional<connect_result<stream_type, asio::ip::tcp::endpoint>> connected;
+    if (deadline == clock::time_point::max()) {
+      connected.emplace(co_await std::move(attempt));
+    } else {
+      connected = co_await opensock::detail::with_deadline(std::move(attempt), deadline);
+      if (!connected) co_return result{error::operation_timedout, response{}};
+    }
+    if (connected->error) co_return result{connected->error, response{}};
+    into = std::make_unique<connection>(std::move(*connected->stream), key, connected->endpoint,
+                                        options_.limits);
+    if (run.hooks->on_connection)
+      run.hooks->on_connection(connection_info{false, into->remote, &connected->attempts});
+    co_return result{};
+  }
+
+  asio::awaitable<result> request_stages(const http::request& req, request_run& run) {
     const origin key = req.url.origin();
     std::unique_ptr<connection> conn = take_idle(key);
     bool retried = false;
     for (;;) {
       const bool reused = conn != nullptr;
-      if (!conn) {
-        auto connected = co_await connect_origin(factory_, key, options_.connect);
-        if (connected.error) co_return result{connected.error, response{}};
-        conn = std::make_unique<connection>(std::move(*connected.stream), key, options_.limits);
+      if (reused) {
+        if (run.hooks->on_connection)
+          run.hooks->on_connection(connection_info{true, conn->remote, nullptr});
+      } else if (auto failed = co_await connect(key, run, conn); failed.first) {
+        co_return failed;
       }
+      run.current = conn.get();
+      opensock::detail::request_watchdog::follow_progress(run.watched, &conn->state.bytes_received);
       response out;
-      const std::error_code ec = co_await exchange(conn->stream, req, out, conn->state);
+      out.remote = conn->remote;
+      const std::error_code ec = co_await exchange(conn->stream, req, out, conn->state, *run.hooks);
+      run.current = nullptr;
+      opensock::detail::request_watchdog::follow_progress(run.watched, nullptr);
       if (!ec) {
         if (conn->state.reusable) {
           put_idle(std::move(conn));
         } else {
-          close_stream(factory_, conn->stream);
+          close(*conn);
         }
         co_return result{ec, std::move(out)};
       }
       const bool nothing_came = !conn->state.parser.received_anything();
-      close_stream(factory_, conn->stream);
+      close(*conn);
       conn.reset();
       const bool stale = ec == error::got_nothing || ec == error::send_error ||
                          (ec == error::recv_error && nothing_came);
-      if (reused && !retried && stale && is_idempotent(req.method)) {
+      if (reused && !retried && stale && is_idempotent(req.method) && req.body.replayable() &&
+          !run.watched.expired) {
         retried = true;
         continue;
       }
-      co_return result{ec, response{}};
+      co_return result{ec, std::move(out)};
     }
   }
 
   executor_type executor_;
   Factory factory_;
   session_options options_;
+  opensock::detail::request_watchdog watchdog_;
   std::vector<std::unique_ptr<connection>> idle_;
 };
 

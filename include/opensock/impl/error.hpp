@@ -46,6 +46,7 @@ inline const char* curl_message(error e) noexcept {
     case error::bad_content_encoding:
       return "Unrecognized or bad HTTP Content or Transfer-Encoding";
     case error::filesize_exceeded: return "Maximum file size exceeded";
+    case error::send_fail_rewind: return "Send failed since rewinding of the data stream failed";
     case error::ssl_cacert_badfile: return "Problem with the SSL CA cert (path? access rights?)";
     case error::proxy: return "proxy handshake error";
     case error::too_large: return "A value or data field grew larger than allowed";

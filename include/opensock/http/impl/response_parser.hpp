@@ -250,8 +250,9 @@ inline bool response_parser::count_body(std::size_t n) {
   return true;
 }
 
-template <class OnBody>
-std::size_t response_parser::parse(std::string_view input, OnBody&& on_body) {
+template <class OnBody, class OnHeadLine>
+std::size_t response_parser::parse(std::string_view input, OnBody&& on_body,
+                                   OnHeadLine&& on_head_line) {
   std::size_t pos = 0;
   if (!input.empty()) received_any_ = true;
   while (pos < input.size() || state_ == state::done) {
@@ -264,6 +265,7 @@ std::size_t response_parser::parse(std::string_view input, OnBody&& on_body) {
         if (!line) return state_ == state::failed ? 0 : line_start;
         header_bytes_ += pos - line_start;
         if (header_bytes_ > limits_.max_header_bytes) return fail(opensock::error::response_headers_too_large);
+        on_head_line(input.substr(line_start, pos - line_start));
         if (state_ == state::status_line) {
           if (!parse_status_line(*line)) return 0;
           state_ = state::header_line;

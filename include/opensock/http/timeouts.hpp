@@ -1,0 +1,23 @@
+// The time limits of one request, each ending it with operation_timedout (28) as curl's
+// options of the same names do.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace opensock::http {
+
+struct request_timeouts {
+  /// The whole request, connects and redirects included (curl's --max-time).
+  std::optional<std::chrono::milliseconds> total;
+  /// Each new connection, name resolution included (curl's --connect-timeout). Unset,
+  /// the session's connect options decide (300 s by default, as in curl).
+  std::optional<std::chrono::milliseconds> connect;
+  /// Fails the request when fewer than `low_speed_limit` bytes a second arrive for
+  /// `low_speed_time` (curl's --speed-limit and --speed-time). Off while the limit is 0.
+  std::uint64_t low_speed_limit = 0;
+  std::chrono::milliseconds low_speed_time = std::chrono::seconds(30);
+};
+
+}  // namespace opensock::http

@@ -1,0 +1,38 @@
+// What a caller can watch, or take over, in one request: curl's debug, header and write
+// callbacks as values. Every hook is optional; an unset one costs nothing.
+#pragma once
+
+#include <opensock/connector/connect.hpp>
+#include <opensock/http/body_sink.hpp>
+
+#include <asio/ip/tcp.hpp>
+
+#include <functional>
+#include <string_view>
+#include <vector>
+
+namespace opensock::http {
+
+/// The connection a request is about to be sent on.
+struct connection_info {
+  /// Taken from the keep-alive pool rather than opened for this request.
+  bool reused = false;
+  /// The peer, as the connector connected to it (after any rewrite by the factory).
+  asio::ip::tcp::endpoint remote;
+  /// The attempts that opened it; empty for a reused connection.
+  const std::vector<attempt_record<asio::ip::tcp::endpoint>>* attempts = nullptr;
+};
+
+struct transfer_hooks {
+  /// Each connection a request (and each redirect hop) uses, before anything is sent.
+  std::function<void(const connection_info&)> on_connection;
+  /// The request head as it is about to be written (curl -v's "> " lines).
+  std::function<void(std::string_view)> on_request_head;
+  /// Every line of each response head, 1xx ones included, and of trailers, as received
+  /// with its line ending (curl's header callback; what `curl -i` prints).
+  std::function<void(std::string_view)> on_header_line;
+  /// Where body bytes go; unset, they are collected in response::body.
+  body_sink on_body;
+};
+
+}  // namespace opensock::http
