@@ -13,7 +13,7 @@ using asio::ip::tcp;
 using opensock::test::loopback_listener;
 using opensock::test::run_connect;
 
-TEST_CASE("deny refuses the listed networks; the next address is tried") {
+TEST_CASE("deny refuses the listed networks, the next address is tried") {
   asio::io_context io;
   loopback_listener server(io);  // 127.0.0.1
   opensock::connect_only_session session(

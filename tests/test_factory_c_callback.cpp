@@ -79,7 +79,7 @@ TEST_CASE("a curl-style open callback provides the socket, opensock connects it"
   CHECK(server.peers().size() == 1);
 }
 
-TEST_CASE("the callback may rewrite the address; the connect follows it") {
+TEST_CASE("the callback may rewrite the address, the connect follows it") {
   asio::io_context io;
   loopback_listener server(io);
   opensock::test::closed_port nothing(io);

@@ -7,7 +7,7 @@
 
 using opensock::http::fields;
 
-TEST_CASE("names are compared without regard to case; order and duplicates are kept") {
+TEST_CASE("names are compared without regard to case, order and duplicates are kept") {
   fields f;
   f.add("Set-Cookie", "a=1");
   f.add("Content-Type", "text/plain");

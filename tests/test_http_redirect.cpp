@@ -36,7 +36,7 @@ TEST_CASE("a Location resolves against the URL that was fetched") {
   CHECK(resolved(base, "http://bad host/") == "error 3");
 }
 
-TEST_CASE("301 and 302 turn a POST into a GET; 303 everything but HEAD; 307 and 308 keep it") {
+TEST_CASE("301 and 302 turn a POST into a GET, 303 everything but HEAD, 307 and 308 keep it") {
   auto post = make_request("POST", "http://h/form");
   post.body = "a=1";
   post.headers.add("Content-Type", "application/x-www-form-urlencoded");

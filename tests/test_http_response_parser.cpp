@@ -126,7 +126,7 @@ TEST_CASE("interim responses are kept for the caller") {
   CHECK(parser.interim()[1].headers.get("link") == "</a>");
 }
 
-TEST_CASE("headers keep order, duplicates and folding; trailers are separate") {
+TEST_CASE("headers keep order, duplicates and folding, trailers are separate") {
   response_parser parser;
   parser.start();
   const std::string wire =

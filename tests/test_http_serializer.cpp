@@ -29,7 +29,7 @@ TEST_CASE("a GET: origin-form target and Host without the default port") {
   CHECK(head(make_request("GET", "https://[::1]:443/"), 0) == "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
 }
 
-TEST_CASE("the caller's fields follow Host in order; a Host of theirs replaces ours") {
+TEST_CASE("the caller's fields follow Host in order, a Host of theirs replaces ours") {
   auto r = make_request("GET", "http://example.test/");
   r.headers.add("Accept", "*/*");
   r.headers.add("X-Two", "2");

@@ -7,6 +7,7 @@
 #include "support/nginx.hpp"
 #include "support/run.hpp"
 #include "support/scripted_http_server.hpp"
+#include "support/session_request.hpp"
 
 #include <asio/io_context.hpp>
 
@@ -19,26 +20,9 @@ using opensock::open_context;
 using opensock::open_result;
 using opensock::test::counting_factory;
 using opensock::test::make_request;
+using opensock::test::request;
 using opensock::test::scripted_http_server;
 using namespace std::chrono_literals;
-
-namespace {
-
-template <class Session>
-std::pair<std::error_code, response> request(asio::io_context& io, Session& session,
-                                             opensock::http::request req) {
-  std::pair<std::error_code, response> out;
-  bool done = false;
-  session.async_request(std::move(req), [&](std::error_code ec, response r) {
-    out = {ec, std::move(r)};
-    done = true;
-    io.stop();
-  });
-  opensock::test::run_until(io, done, 10s);
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("requests to nginx reuse one kept-alive connection, the factory asked once") {
   const auto port = opensock::test::nginx_port();
@@ -145,7 +129,7 @@ const std::string ok_reply = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone";
 
 }  // namespace
 
-TEST_CASE("redirects are not followed unless asked; then followed as curl does") {
+TEST_CASE("redirects are not followed unless asked, then followed as curl does") {
   const auto port = opensock::test::nginx_port();
   if (!port) {
     WARN("the suite's nginx is not running (run through ctest)");
@@ -229,4 +213,37 @@ TEST_CASE("Authorization does not follow a redirect to another origin") {
   CHECK(second.log == std::vector<std::string>{"GET /there body= auth=no"});
   CHECK(first.log == std::vector<std::string>{"GET /go body= auth=yes", "GET /stay body= auth=yes",
                                               "GET /here body= auth=yes"});
+}
+
+TEST_CASE("co_await session.request() and the method helpers") {
+  const auto port = opensock::test::nginx_port();
+  if (!port) {
+    WARN("the suite's nginx is not running (run through ctest)");
+    return;
+  }
+  asio::io_context io;
+  opensock::http::session session(io.get_executor());
+  const std::string base = "http://127.0.0.1:" + std::to_string(*port);
+  auto lines = opensock::test::run(io, [&]() -> asio::awaitable<std::vector<std::string>> {
+    std::vector<std::string> seen;
+    seen.push_back((co_await session.get(base + "/echo-method")).body);
+    seen.push_back((co_await session.delete_(base + "/echo-method")).body);
+    seen.push_back((co_await session.post(base + "/body-length", "abc")).body);
+    seen.push_back((co_await session.put(base + "/body-length", "abcd")).body);
+    const auto head = co_await session.head(base + "/files/hello.txt");
+    seen.push_back(std::to_string(head.status) + " " + std::string(head.headers.get("content-length").value_or("")) +
+                   " [" + head.body + "]");
+    seen.push_back((co_await session.request(make_request("OPTIONS", base + "/echo-method"))).body);
+    co_return seen;
+  }());
+  CHECK(lines == std::vector<std::string>{"GET /echo-method\n", "DELETE /echo-method\n",
+                                          "POST 3\n", "PUT 4\n", "200 16 []",
+                                          "OPTIONS /echo-method\n"});
+  // Errors come as std::system_error with the error code.
+  try {
+    opensock::test::run(io, session.get("http://[::1/"));
+    FAIL("no error");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == opensock::error::url_malformat);
+  }
 }

@@ -1,7 +1,8 @@
 // An HTTP server on 127.0.0.1 whose replies the test scripts: a reply per path, a
 // default reply, or none at all (it reads the request and holds the connection), and a
 // number of requests after which it closes a connection. It records each request as
-// "METHOD /path body=BODY auth=yes|no".
+// "METHOD /path body=BODY auth=yes|no", and keeps each request's head. Request bodies
+// may come with Content-Length or chunked.
 #pragma once
 
 #include <asio/co_spawn.hpp>
@@ -47,6 +48,8 @@ class scripted_http_server {
 
   std::map<std::string, std::string> routes;
   std::vector<std::string> log;
+  /// The head of each request, as received.
+  std::vector<std::string> heads;
   int connections = 0;
 
  private:
@@ -70,14 +73,21 @@ class scripted_http_server {
       if (ec) co_return;
       const std::string head = in.substr(0, n);
       in.erase(0, n);
-      std::size_t length = 0;
-      if (const auto at = head.find("Content-Length: "); at != std::string::npos)
-        length = std::stoul(head.substr(at + 16));
-      if (in.size() < length)
-        co_await asio::async_read(peer, buffer, asio::transfer_exactly(length - in.size()),
-                                  asio::redirect_error(asio::use_awaitable, ec));
-      const std::string body = in.substr(0, length);
-      in.erase(0, length);
+      heads.push_back(head);
+      std::string body;
+      if (head.find("Transfer-Encoding: chunked") != std::string::npos) {
+        body = co_await read_chunked(peer, in, ec);
+      } else {
+        std::size_t length = 0;
+        if (const auto at = head.find("Content-Length: "); at != std::string::npos)
+          length = std::stoul(head.substr(at + 16));
+        if (in.size() < length)
+          co_await asio::async_read(peer, buffer, asio::transfer_exactly(length - in.size()),
+                                    asio::redirect_error(asio::use_awaitable, ec));
+        body = in.substr(0, length);
+        in.erase(0, length);
+      }
+      if (ec) co_return;
       const auto space = head.find(' ');
       const std::string path = head.substr(space + 1, head.find(' ', space + 1) - space - 1);
       const bool auth = head.find("Authorization:") != std::string::npos;
@@ -93,6 +103,31 @@ class scripted_http_server {
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
     }
+  }
+
+  // A chunked request body, decoded; trailers are read and dropped.
+  static asio::awaitable<std::string> read_chunked(asio::ip::tcp::socket& peer, std::string& in,
+                                                   std::error_code& ec) {
+    std::string body;
+    auto buffer = asio::dynamic_buffer(in);
+    for (;;) {
+      const auto n = co_await asio::async_read_until(peer, buffer, "\r\n",
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return body;
+      const std::size_t size = std::stoul(in.substr(0, n), nullptr, 16);
+      in.erase(0, n);
+      if (size == 0) break;
+      if (in.size() < size + 2)
+        co_await asio::async_read(peer, buffer, asio::transfer_exactly(size + 2 - in.size()),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return body;
+      body.append(in, 0, size);
+      in.erase(0, size + 2);
+    }
+    const auto n = co_await asio::async_read_until(peer, buffer, "\r\n",
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) in.erase(0, n);
+    co_return body;
   }
 
   asio::ip::tcp::acceptor acceptor_;

@@ -1,0 +1,191 @@
+#include <opensock/http/timeouts.hpp>
+
+#include <opensock/http/session.hpp>
+
+#include "support/catch.hpp"
+#include "support/counting_factory.hpp"
+#include "support/http_request.hpp"
+#include "support/scripted_http_server.hpp"
+#include "support/session_request.hpp"
+#include "support/unanswered_port.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read_until.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+#include <chrono>
+#include <string>
+
+using opensock::http::request_timeouts;
+using opensock::test::counting_factory;
+using opensock::test::make_request;
+using opensock::test::request;
+using opensock::test::scripted_http_server;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// A server that sends a response head announcing `size` body bytes, then one byte every
+// `interval`: a transfer as slow as the test wants.
+class dripping_server {
+ public:
+  dripping_server(asio::io_context& io, std::size_t size, std::chrono::milliseconds interval)
+      : acceptor_(io, {asio::ip::address_v4::loopback(), 0}), size_(size), interval_(interval) {
+    asio::co_spawn(io, serve(), asio::detached);
+  }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/";
+  }
+
+ private:
+  asio::awaitable<void> serve() {
+    for (;;) {
+      auto peer = co_await acceptor_.async_accept(asio::use_awaitable);
+      asio::co_spawn(acceptor_.get_executor(), drip(std::move(peer)), asio::detached);
+    }
+  }
+  asio::awaitable<void> drip(asio::ip::tcp::socket peer) {
+    std::string in;
+    std::error_code ec;
+    co_await asio::async_read_until(peer, asio::dynamic_buffer(in), "\r\n\r\n",
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(size_) + "\r\n\r\n";
+    co_await asio::async_write(peer, asio::buffer(head), asio::redirect_error(asio::use_awaitable, ec));
+    asio::steady_timer pause(peer.get_executor());
+    for (std::size_t i = 0; i < size_ && !ec; ++i) {
+      pause.expires_after(interval_);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(peer, asio::buffer("x", 1), asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  asio::ip::tcp::acceptor acceptor_;
+  std::size_t size_;
+  std::chrono::milliseconds interval_;
+};
+
+}  // namespace
+
+TEST_CASE("the total limit covers a body still arriving") {
+  asio::io_context io;
+  dripping_server slow(io, 100, 50ms);
+  int opened = 0, closed = 0;
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed});
+  auto req = make_request("GET", slow.url());
+  req.timeouts = request_timeouts{};
+  req.timeouts->total = 300ms;
+  const auto started = clock_type::now();
+  CHECK(request(io, session, req).first == opensock::error::operation_timedout);
+  const auto took = clock_type::now() - started;
+  CHECK(took >= 300ms);
+  CHECK(took < 3s);
+  CHECK(closed == opened);
+}
+
+TEST_CASE("a connect limit: a silent address ends in 28, per request or per session") {
+  asio::io_context io;
+  opensock::test::unanswered_port silent(asio::ip::address_v4::loopback());
+  const std::string url = "http://127.0.0.1:" + std::to_string(silent.port()) + "/";
+  opensock::http::session_options options;
+  options.timeouts.connect = 200ms;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  auto started = clock_type::now();
+  CHECK(request(io, session, make_request("GET", url)).first == opensock::error::operation_timedout);
+  CHECK(clock_type::now() - started < 3s);
+
+  // A request's own limits replace the session's.
+  opensock::http::session patient(io.get_executor());
+  auto req = make_request("GET", url);
+  req.timeouts = request_timeouts{};
+  req.timeouts->connect = 150ms;
+  started = clock_type::now();
+  CHECK(request(io, patient, req).first == opensock::error::operation_timedout);
+  CHECK(clock_type::now() - started < 3s);
+}
+
+TEST_CASE("a transfer slower than the low-speed limit for its time ends in 28") {
+  asio::io_context io;
+  dripping_server slow(io, 1000, 100ms);  // 10 bytes a second
+  opensock::http::session session(io.get_executor());
+  auto req = make_request("GET", slow.url());
+  req.timeouts = request_timeouts{};
+  req.timeouts->low_speed_limit = 100;
+  req.timeouts->low_speed_time = 1s;
+  const auto started = clock_type::now();
+  CHECK(request(io, session, req).first == opensock::error::operation_timedout);
+  const auto took = clock_type::now() - started;
+  CHECK(took >= 1s);
+  CHECK(took < 5s);
+}
+
+TEST_CASE("a transfer faster than the low-speed limit is left alone") {
+  asio::io_context io;
+  dripping_server steady(io, 30, 40ms);  // 25 bytes a second, for 1.2 s
+  opensock::http::session session(io.get_executor());
+  auto req = make_request("GET", steady.url());
+  req.timeouts = request_timeouts{};
+  req.timeouts->low_speed_limit = 10;
+  req.timeouts->low_speed_time = 1s;
+  auto [ec, r] = request(io, session, req);
+  CHECK(!ec);
+  CHECK(r.body == std::string(30, 'x'));
+}
+
+TEST_CASE("kept-alive requests under a total limit are not cut by their predecessors' limits") {
+  asio::io_context io;
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  opensock::http::session_options options;
+  options.timeouts.total = 250ms;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  const auto started = clock_type::now();
+  int done = 0;
+  // Past the first request's deadline the watchdog fires with requests still running;
+  // only a request past its own deadline may end.
+  while (clock_type::now() - started < 700ms) {
+    auto [ec, r] = request(io, session, make_request("GET", server.url()));
+    REQUIRE(!ec);
+    ++done;
+    asio::steady_timer pause(io, 20ms);
+    pause.async_wait([&](std::error_code) { io.stop(); });
+    io.restart();
+    io.run();
+  }
+  CHECK(done > 10);
+  CHECK(server.connections == 1);
+}
+
+TEST_CASE("the watchdog expires each watch at its own deadline") {
+  asio::io_context io;
+  opensock::detail::request_watchdog watchdog(io.get_executor());
+  using watch = opensock::detail::request_watchdog::watch;
+  std::vector<int> order;
+  auto record = [](void* context) {
+    auto* entry = static_cast<std::pair<std::vector<int>*, int>*>(context);
+    entry->first->push_back(entry->second);
+  };
+  std::pair<std::vector<int>*, int> late{&order, 3}, early{&order, 1}, middle{&order, 2}, gone{&order, 4};
+  watch w3, w1, w2, w4;
+  const auto now = clock_type::now();
+  for (auto [w, at, context] : {std::tuple{&w3, 150ms, &late}, std::tuple{&w1, 30ms, &early},
+                                std::tuple{&w2, 90ms, &middle}, std::tuple{&w4, 60ms, &gone}}) {
+    w->deadline = now + at;
+    w->on_expire = record;
+    w->context = context;
+    watchdog.add(*w);
+  }
+  watchdog.remove(w4);
+  asio::steady_timer stop(io, 400ms);
+  stop.async_wait([&](std::error_code) { io.stop(); });
+  io.run();
+  CHECK(order == std::vector<int>{1, 2, 3});
+  CHECK(w1.expired);
+  CHECK(!w4.expired);
+  watchdog.remove(w1);
+  watchdog.remove(w2);
+  watchdog.remove(w3);
+}
