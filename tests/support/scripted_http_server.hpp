@@ -1,8 +1,8 @@
 // An HTTP server on 127.0.0.1 whose replies the test scripts: a reply per path, a
-// default reply, or none at all (it reads the request and holds the connection), and a
-// number of requests after which it closes a connection. It records each request as
-// "METHOD /path body=BODY auth=yes|no", and keeps each request's head. Request bodies
-// may come with Content-Length or chunked.
+// default reply, none at all (it reads the request and holds the connection, or closes
+// it: hang_up), and a number of requests after which it closes a connection. It
+// records each request as "METHOD /path body=BODY auth=yes|no", and keeps each
+// request's head. Request bodies may come with Content-Length or chunked.
 #pragma once
 
 #include <asio/co_spawn.hpp>
@@ -18,6 +18,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace opensock::test {
@@ -35,6 +36,9 @@ class scripted_http_server {
         requests_per_connection_(requests_per_connection) {
     asio::co_spawn(io, serve(), asio::detached);
   }
+
+  /// A reply that closes the connection without sending anything.
+  static constexpr std::string_view hang_up = "<hang up>";
 
   static std::string redirect(int status, const std::string& location) {
     return "HTTP/1.1 " + std::to_string(status) + " Moved\r\nLocation: " + location +
@@ -99,6 +103,7 @@ class scripted_http_server {
         held_.push_back(std::move(peer));  // never answers, never closes
         co_return;
       }
+      if (reply == hang_up) co_return;  // closes without a byte
       co_await asio::async_write(peer, asio::buffer(reply),
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
