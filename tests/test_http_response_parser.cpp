@@ -242,3 +242,37 @@ TEST_CASE("every limit is explicit and enforced") {
   // The default header limit is curl's: 300 KiB.
   CHECK(parser_limits{}.max_header_bytes == 300 * 1024);
 }
+
+TEST_CASE("a body of known length may be read by the caller directly") {
+  opensock::http::response_parser parser;
+  parser.start();
+  std::string body;
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
+  CHECK(parser.parse(head, [&](std::string_view b) { body.append(b); }) == head.size());
+  CHECK(body == "abc");
+  CHECK(parser.direct_body_room() == 7);
+  parser.body_read_directly(4);
+  CHECK(parser.direct_body_room() == 3);
+  CHECK(!parser.done());
+  parser.body_read_directly(3);
+  CHECK(parser.done());
+  CHECK(parser.body_bytes() == 10);
+  CHECK(parser.direct_body_room() == 0);
+
+  // Chunked bodies are the parser's to frame.
+  parser.start();
+  parser.parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", [](std::string_view) {});
+  CHECK(parser.direct_body_room() == 0);
+
+  // The body limit holds for bytes read directly too.
+  opensock::http::parser_limits limits;
+  limits.max_body = 5;
+  opensock::http::response_parser limited(limits);
+  limited.start();
+  limited.parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", [](std::string_view) {});
+  limited.body_read_directly(5);
+  CHECK(limited.done());
+  limited.start();
+  limited.parse("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", [](std::string_view) {});
+  CHECK(limited.error() == opensock::error::body_too_large);
+}

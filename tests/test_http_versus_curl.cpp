@@ -79,6 +79,8 @@ const scenario scenarios[] = {
     {"a negative Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nok"},
     {"a bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\nok\r\n0\r\n\r\n"},
     {"a body shorter than its length", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"},
+    {"a large body cut short",
+     "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n" + big_body.substr(0, 300000)},
     {"a chunked body cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nshort"},
     {"a chunked body without its last chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n"},
     {"nothing at all", std::string(scripted_http_server::hang_up)},

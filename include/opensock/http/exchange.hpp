@@ -60,6 +60,7 @@ inline std::error_code recv_error_of(std::error_code ec) {
 }
 
 inline constexpr std::size_t read_size = 16 * 1024;
+inline constexpr std::size_t direct_read_size = 1024 * 1024;
 inline constexpr std::size_t body_chunk_size = 64 * 1024;
 
 inline const transfer_hooks& no_transfer_hooks() {
@@ -205,6 +206,28 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
     if (parser.error()) co_return parser.error();
     if (parser.done()) break;
     if (state.interrupted) co_return asio::error::operation_aborted;
+
+    if (!sink && buffer.empty() && parser.direct_body_room() > detail::read_size) {
+      // The rest of a body of known length goes from the socket straight into the
+      // response, without passing through the read buffer.
+      const std::size_t had = out.body.size();
+      const auto room = static_cast<std::size_t>(
+          std::min<std::uint64_t>(parser.direct_body_room(), detail::direct_read_size));
+      out.body.resize(had + room);
+      const std::size_t n = co_await stream.async_read_some(
+          asio::buffer(out.body.data() + had, room), asio::redirect_error(asio::use_awaitable, ec));
+      out.body.resize(had + n);
+      state.bytes_received += n;
+      parser.body_read_directly(n);
+      if (ec == asio::error::eof) {
+        parser.finish_at_eof();
+        co_return parser.error();
+      }
+      if (ec) co_return detail::recv_error_of(ec);
+      if (parser.error()) co_return parser.error();
+      if (parser.done()) break;
+      continue;
+    }
 
     const std::size_t kept = buffer.size();
     buffer.resize(kept + detail::read_size);

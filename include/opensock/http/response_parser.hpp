@@ -93,6 +93,19 @@ class response_parser {
   std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
   std::uint64_t body_bytes() const noexcept { return body_bytes_; }
 
+  /// Body bytes of a known length still to come, which the caller may read into a place
+  /// of its own and report with body_read_directly(); 0 in any other state.
+  std::uint64_t direct_body_room() const noexcept {
+    return state_ == state::body_length ? remaining_ : 0;
+  }
+
+  /// Counts `n` (at most direct_body_room()) body bytes that the caller read itself.
+  void body_read_directly(std::size_t n) {
+    if (n > remaining_ || !count_body(n)) return;
+    remaining_ -= n;
+    if (remaining_ == 0) state_ = state::done;
+  }
+
   /// Whether the connection may carry another request once this response is done:
   /// HTTP/1.1 unless "Connection: close", HTTP/1.0 only with "Connection: keep-alive",
   /// never after a body delimited by the close, a 101, or Content-Length together with
