@@ -46,3 +46,11 @@ TEST_CASE("token lists are searched item by item") {
   CHECK(!has_token("", "close"));
   CHECK(has_token("a,,close", "close"));
 }
+
+TEST_CASE("fields from a braced list keep its order") {
+  const opensock::http::fields f{{"Accept", "*/*"}, {"X-Id", "7"}, {"accept", "text/plain"}};
+  CHECK(f.size() == 3);
+  CHECK(f.get("x-id") == "7");
+  CHECK(f.get("ACCEPT") == "*/*");
+  CHECK(f.begin()->name == "Accept");
+}

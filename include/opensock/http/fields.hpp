@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,10 @@ class fields {
     std::string value;
   };
   using const_iterator = std::vector<field>::const_iterator;
+
+  fields() = default;
+  /// `{{"Accept", "*/*"}, {"X-Id", "7"}}`, in that order.
+  fields(std::initializer_list<field> list) : list_(list) {}
 
   /// Adds a field after the others, keeping any of the same name.
   void add(std::string name, std::string value) {
