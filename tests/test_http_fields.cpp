@@ -18,7 +18,7 @@ TEST_CASE("names are compared without regard to case, order and duplicates are k
   CHECK(f.get_all("SET-COOKIE") == std::vector<std::string_view>{"a=1", "b=2"});
   CHECK(!f.get("missing"));
   std::vector<std::string> names;
-  for (const auto& field : f) names.push_back(field.name);
+  for (const auto& field : f) names.emplace_back(field.name);
   CHECK(names == std::vector<std::string>{"Set-Cookie", "Content-Type", "set-cookie"});
 }
 

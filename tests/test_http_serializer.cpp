@@ -39,12 +39,20 @@ TEST_CASE("the caller's fields follow Host in order, a Host of theirs replaces o
 }
 
 TEST_CASE("bodies are framed by Content-Length, or chunked when the length is unknown") {
-  CHECK(head(make_request("POST", "http://h/"), 5) == "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n");
-  CHECK(head(make_request("POST", "http://h/"), 0) == "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
-  CHECK(head(make_request("DELETE", "http://h/"), 0) == "DELETE / HTTP/1.1\r\nHost: h\r\n\r\n");
-  CHECK(head(make_request("PUT", "http://h/"), std::nullopt) ==
+  auto with_body = [](const char* method, opensock::http::request_body body) {
+    auto r = make_request(method, "http://h/");
+    r.body = std::move(body);
+    return r;
+  };
+  CHECK(head(with_body("POST", "12345"), 5) == "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n");
+  // An empty body on a method that carries one is announced (curl's -d ''), none is not
+  // (curl's -X POST without data).
+  CHECK(head(with_body("POST", ""), 0) == "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
+  CHECK(head(make_request("POST", "http://h/"), 0) == "POST / HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(head(with_body("DELETE", ""), 0) == "DELETE / HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(head(with_body("PUT", "x"), std::nullopt) ==
         "PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
-  auto own = make_request("POST", "http://h/");
+  auto own = with_body("POST", "abc");
   own.headers.add("Content-Length", "3");
   CHECK(head(own, 3) == "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n");
 }

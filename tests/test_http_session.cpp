@@ -152,7 +152,7 @@ TEST_CASE("redirects are not followed unless asked, then followed as curl does")
   CHECK(followed.status == 200);
   CHECK(followed.body == "hello, opensock\n");
   CHECK(followed.redirects == 1);
-  CHECK(followed.effective_url == "http://127.0.0.1:" + std::to_string(*port) + "/files/hello.txt");
+  CHECK(followed.effective_url.to_string() == "http://127.0.0.1:" + std::to_string(*port) + "/files/hello.txt");
   CHECK(opened == 1);  // the same kept-alive connection carried both
 }
 

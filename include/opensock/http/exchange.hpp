@@ -163,16 +163,17 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
   state.reusable = false;
   state.write_buffer.clear();
   std::error_code ec;
-  if (const std::string* body = req.body.bytes()) {
-    if ((ec = serialize_head(req, body->size(), state.write_buffer))) co_return ec;
+  if (const auto* path = req.body.file_path()) {
+    ec = co_await detail::send_file(stream, req, *path, state, hooks);
+  } else if (const auto* produce = req.body.producer()) {
+    ec = co_await detail::send_produced(stream, req, *produce, state, hooks);
+  } else {
+    const std::string_view body = req.body.memory();
+    if ((ec = serialize_head(req, body.size(), state.write_buffer))) co_return ec;
     if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
     const std::array<asio::const_buffer, 2> parts{asio::buffer(state.write_buffer),
-                                                  asio::buffer(*body)};
+                                                  asio::buffer(body)};
     ec = co_await detail::send(stream, parts, state);
-  } else if (const auto* path = req.body.file_path()) {
-    ec = co_await detail::send_file(stream, req, *path, state, hooks);
-  } else {
-    ec = co_await detail::send_produced(stream, req, *req.body.producer(), state, hooks);
   }
   if (ec) co_return ec;
 
@@ -247,7 +248,7 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
   out.status = parser.status();
   out.version = parser.version();
   out.reason.assign(parser.reason());
-  parser.take_head(out.headers, out.trailers, out.interim);
+  parser.copy_head(out.headers, out.trailers, out.interim);
   state.reusable = parser.keep_alive() && buffer.empty();
   co_return std::error_code{};
 }

@@ -2,8 +2,14 @@
 // kept as received, since both matter (Set-Cookie, repeated Via, folded lists).
 #pragma once
 
-#include <optional>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
 #include <initializer_list>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,49 +28,122 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+/// Header fields in the order they came or were added, duplicates kept, names compared
+/// without regard to case. The bytes of every name and value live in one string and the
+/// fields are offsets into it, so a message's fields cost two allocations however many
+/// there are, and none once the storage has grown for a connection's messages.
 class fields {
  public:
   struct field {
-    std::string name;
-    std::string value;
+    std::string_view name;
+    std::string_view value;
   };
-  using const_iterator = std::vector<field>::const_iterator;
+
+ private:
+  struct entry {
+    std::uint32_t name_at, name_size, value_at, value_size;
+  };
+
+ public:
+  class const_iterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = field;
+    using difference_type = std::ptrdiff_t;
+    using reference = field;
+    struct pointer {
+      field f;
+      const field* operator->() const noexcept { return &f; }
+    };
+
+    const_iterator() = default;
+    field operator*() const noexcept { return owner_->at(*it_); }
+    pointer operator->() const noexcept { return {**this}; }
+    field operator[](difference_type n) const noexcept { return owner_->at(it_[n]); }
+    const_iterator& operator++() noexcept { ++it_; return *this; }
+    const_iterator operator++(int) noexcept { auto old = *this; ++it_; return old; }
+    const_iterator& operator--() noexcept { --it_; return *this; }
+    const_iterator operator--(int) noexcept { auto old = *this; --it_; return old; }
+    const_iterator& operator+=(difference_type n) noexcept { it_ += n; return *this; }
+    const_iterator& operator-=(difference_type n) noexcept { it_ -= n; return *this; }
+    friend const_iterator operator+(const_iterator i, difference_type n) noexcept { return i += n; }
+    friend const_iterator operator+(difference_type n, const_iterator i) noexcept { return i += n; }
+    friend const_iterator operator-(const_iterator i, difference_type n) noexcept { return i -= n; }
+    friend difference_type operator-(const const_iterator& a, const const_iterator& b) noexcept {
+      return a.it_ - b.it_;
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) noexcept {
+      return a.it_ == b.it_;
+    }
+    friend auto operator<=>(const const_iterator& a, const const_iterator& b) noexcept {
+      return a.it_ <=> b.it_;
+    }
+
+   private:
+    friend class fields;
+    const_iterator(const fields* owner, std::vector<entry>::const_iterator it)
+        : owner_(owner), it_(it) {}
+    const fields* owner_ = nullptr;
+    std::vector<entry>::const_iterator it_;
+  };
 
   fields() = default;
   /// `{{"Accept", "*/*"}, {"X-Id", "7"}}`, in that order.
-  fields(std::initializer_list<field> list) : list_(list) {}
+  fields(std::initializer_list<field> list) {
+    for (const auto& f : list) add(f.name, f.value);
+  }
 
   /// Adds a field after the others, keeping any of the same name.
-  void add(std::string name, std::string value) {
-    list_.push_back({std::move(name), std::move(value)});
+  void add(std::string_view name, std::string_view value) {
+    entry e{};
+    e.name_at = append(name);
+    e.name_size = static_cast<std::uint32_t>(name.size());
+    e.value_at = append(value);
+    e.value_size = static_cast<std::uint32_t>(value.size());
+    entries_.push_back(e);
+    live_ += name.size() + value.size();
   }
 
   /// Replaces every field named `name` with one, in the place of the first.
-  void set(std::string_view name, std::string value) {
-    auto it = list_.begin();
-    for (; it != list_.end(); ++it)
-      if (iequals(it->name, name)) break;
-    if (it == list_.end()) {
-      add(std::string(name), std::move(value));
+  void set(std::string_view name, std::string_view value) {
+    auto it = find(name);
+    if (it == entries_.end()) {
+      add(name, value);
       return;
     }
-    it->value = std::move(value);
-    for (auto next = it + 1; next != list_.end();) {
-      next = iequals(next->name, name) ? list_.erase(next) : next + 1;
+    live_ -= it->value_size;
+    it->value_at = append(value);
+    it->value_size = static_cast<std::uint32_t>(value.size());
+    live_ += value.size();
+    // Later fields of the same name go.
+    std::size_t kept = static_cast<std::size_t>(it - entries_.begin()) + 1;
+    for (std::size_t i = kept; i < entries_.size(); ++i) {
+      if (iequals(name_of(entries_[i]), name)) {
+        live_ -= entries_[i].name_size + entries_[i].value_size;
+      } else {
+        entries_[kept++] = entries_[i];
+      }
     }
+    entries_.resize(kept);
+    compact_if_sparse();
   }
 
   /// Removes every field named `name`; returns how many there were.
   std::size_t erase(std::string_view name) {
-    const auto before = list_.size();
-    std::erase_if(list_, [&](const field& f) { return iequals(f.name, name); });
-    return before - list_.size();
+    const auto before = entries_.size();
+    std::erase_if(entries_, [&](const entry& e) {
+      if (!iequals(name_of(e), name)) return false;
+      live_ -= e.name_size + e.value_size;
+      return true;
+    });
+    compact_if_sparse();
+    return before - entries_.size();
   }
 
   /// The value of the first field named `name`.
   std::optional<std::string_view> get(std::string_view name) const noexcept {
-    for (const auto& f : list_)
-      if (iequals(f.name, name)) return std::string_view(f.value);
+    for (const auto& e : entries_)
+      if (iequals(name_of(e), name)) return value_of(e);
     return std::nullopt;
   }
 
@@ -72,29 +151,97 @@ class fields {
 
   std::size_t count(std::string_view name) const noexcept {
     std::size_t n = 0;
-    for (const auto& f : list_) n += iequals(f.name, name) ? 1 : 0;
+    for (const auto& e : entries_) n += iequals(name_of(e), name) ? 1 : 0;
     return n;
   }
 
   /// Every value of the fields named `name`, in order.
   std::vector<std::string_view> get_all(std::string_view name) const {
     std::vector<std::string_view> values;
-    for (const auto& f : list_)
-      if (iequals(f.name, name)) values.emplace_back(f.value);
+    for (const auto& e : entries_)
+      if (iequals(name_of(e), name)) values.push_back(value_of(e));
     return values;
   }
 
-  const_iterator begin() const noexcept { return list_.begin(); }
-  const_iterator end() const noexcept { return list_.end(); }
-  std::size_t size() const noexcept { return list_.size(); }
-  bool empty() const noexcept { return list_.empty(); }
-  void clear() noexcept { list_.clear(); }  // keeps the capacity for the next message
+  const_iterator begin() const noexcept { return {this, entries_.begin()}; }
+  const_iterator end() const noexcept { return {this, entries_.end()}; }
+  std::size_t size() const noexcept { return entries_.size(); }
+  bool empty() const noexcept { return entries_.empty(); }
+  /// Keeps the storage for the next message.
+  void clear() noexcept {
+    entries_.clear();
+    text_.clear();
+    live_ = 0;
+  }
 
-  /// The last field, for a parser appending an obs-fold continuation.
-  field& back() noexcept { return list_.back(); }
+  /// Extends the last field's value, for a parser joining an obs-fold continuation.
+  void append_to_last_value(std::string_view more) {
+    entry& last = entries_.back();
+    if (last.value_at + last.value_size != text_.size()) {
+      const std::string value(value_of(last));
+      last.value_at = append(value);
+    }
+    text_.append(more);
+    last.value_size += static_cast<std::uint32_t>(more.size());
+    live_ += more.size();
+  }
+
+  /// The last field's value.
+  std::string_view last_value() const noexcept { return value_of(entries_.back()); }
+
+  // Copies take only the live bytes, so a copy of a much-edited list is compact.
+  fields(const fields& other) { assign(other); }
+  fields& operator=(const fields& other) {
+    if (this != &other) assign(other);
+    return *this;
+  }
+  fields(fields&&) noexcept = default;
+  fields& operator=(fields&&) noexcept = default;
 
  private:
-  std::vector<field> list_;
+  field at(const entry& e) const noexcept { return {name_of(e), value_of(e)}; }
+  std::string_view name_of(const entry& e) const noexcept {
+    return std::string_view(text_).substr(e.name_at, e.name_size);
+  }
+  std::string_view value_of(const entry& e) const noexcept {
+    return std::string_view(text_).substr(e.value_at, e.value_size);
+  }
+  std::vector<entry>::iterator find(std::string_view name) noexcept {
+    auto it = entries_.begin();
+    while (it != entries_.end() && !iequals(name_of(*it), name)) ++it;
+    return it;
+  }
+  std::uint32_t append(std::string_view bytes) {
+    if (text_.size() + bytes.size() > std::numeric_limits<std::uint32_t>::max())
+      throw std::length_error("opensock::http::fields: over 4 GiB of fields");
+    const auto at = static_cast<std::uint32_t>(text_.size());
+    text_.append(bytes);
+    return at;
+  }
+  void assign(const fields& other) {
+    if (other.text_.size() == other.live_) {
+      text_ = other.text_;
+      entries_ = other.entries_;
+      live_ = other.live_;
+      return;
+    }
+    clear();
+    text_.reserve(other.live_);
+    entries_.reserve(other.entries_.size());
+    for (const auto& e : other.entries_) add(other.name_of(e), other.value_of(e));
+  }
+  // Values replaced and fields erased leave their bytes behind; past half of the
+  // storage they are dropped, so a list edited in a loop does not grow without end.
+  void compact_if_sparse() {
+    if (text_.size() <= 2 * live_ + 256) return;
+    fields compact;
+    compact.assign(*this);
+    *this = std::move(compact);
+  }
+
+  std::string text_;
+  std::vector<entry> entries_;
+  std::size_t live_ = 0;
 };
 
 /// Whether a comma-separated header value holds `token` (case-insensitive), as in

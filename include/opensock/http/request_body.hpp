@@ -1,6 +1,8 @@
-// Where a request's body comes from: bytes in memory, a file read as it is sent, or a
-// producer coroutine. A body of known length goes with Content-Length, a producer's of
-// unknown length with chunked coding.
+// Where a request's body comes from: none at all, bytes in memory, a file read as it is
+// sent, or a producer coroutine. A body of known length goes with Content-Length, a
+// producer's of unknown length with chunked coding, and no body with neither (as curl's
+// `-X POST` without data); an empty body in memory is "Content-Length: 0" on methods
+// that carry one (POST, PUT, PATCH), as curl's `-d ''`.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -23,6 +25,7 @@ using body_producer = std::function<asio::awaitable<std::size_t>(asio::mutable_b
 
 class request_body {
  public:
+  /// No body.
   request_body() = default;
   request_body(std::string bytes) : source_(std::move(bytes)) {}
   request_body(std::string_view bytes) : source_(std::string(bytes)) {}
@@ -47,6 +50,14 @@ class request_body {
     return body;
   }
 
+  /// No body at all (not even an empty one).
+  bool none() const noexcept { return std::holds_alternative<std::monostate>(source_); }
+  /// The bytes held in memory; empty for no body, a file or a producer.
+  std::string_view memory() const noexcept {
+    const auto* b = bytes();
+    return b ? std::string_view(*b) : std::string_view();
+  }
+
   /// The bytes, when the body is held in memory; nullptr otherwise.
   const std::string* bytes() const noexcept { return std::get_if<std::string>(&source_); }
   std::string* bytes() noexcept { return std::get_if<std::string>(&source_); }
@@ -64,19 +75,17 @@ class request_body {
     return p ? p->length : std::nullopt;
   }
 
-  /// No body at all: nothing in memory, no file, no producer.
-  bool empty() const noexcept {
-    const auto* b = bytes();
-    return b && b->empty();
-  }
+  /// No bytes to send: no body, or an empty one in memory.
+  bool empty() const noexcept { return none() || (bytes() && bytes()->empty()); }
   /// Whether the body can be sent again (for a retry or a redirect that keeps it).
   bool replayable() const noexcept { return !producer(); }
 
-  void clear() noexcept { source_ = std::string(); }
+  /// Leaves no body.
+  void clear() noexcept { source_ = std::monostate(); }
 
+  /// Whether the body is these bytes in memory (no body compares equal to "").
   friend bool operator==(const request_body& a, std::string_view b) noexcept {
-    const auto* bytes = a.bytes();
-    return bytes && *bytes == b;
+    return (a.none() || a.bytes()) && a.memory() == b;
   }
 
  private:
@@ -87,7 +96,7 @@ class request_body {
     body_producer produce;
     std::optional<std::uint64_t> length;
   };
-  std::variant<std::string, file_source, producer_source> source_;
+  std::variant<std::monostate, std::string, file_source, producer_source> source_;
 };
 
 }  // namespace opensock::http

@@ -5,6 +5,7 @@
 
 #include <opensock/http/fields.hpp>
 #include <opensock/http/response_parser.hpp>
+#include <opensock/http/url.hpp>
 
 #include <asio/ip/tcp.hpp>
 
@@ -22,8 +23,9 @@ struct response {
   std::vector<interim_response> interim;
   std::string body;
   http::fields trailers;
-  /// The URL this response came from, after any redirects (curl's %{url_effective}).
-  std::string effective_url;
+  /// The URL this response came from, after any redirects (curl's %{url_effective}:
+  /// effective_url.to_string()).
+  http::url effective_url;
   /// Redirects followed to get here (curl's %{num_redirects}).
   int redirects = 0;
   /// The peer it came from (curl's %{remote_ip} and %{remote_port}); unspecified for a

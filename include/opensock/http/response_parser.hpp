@@ -82,13 +82,15 @@ class response_parser {
   const fields& trailers() const noexcept { return trailers_; }
   const std::vector<interim_response>& interim() const noexcept { return interim_; }
 
-  /// Moves the headers, trailers and interim responses out, giving the parser the
-  /// storage of the ones passed in to reuse.
-  void take_head(fields& headers, fields& trailers, std::vector<interim_response>& interim) {
-    std::swap(headers, headers_);
-    std::swap(trailers, trailers_);
-    std::swap(interim, interim_);
+  /// Copies the headers, trailers and interim responses out. The copies reuse the
+  /// storage of what they replace, and the parser keeps its own for the next response,
+  /// so a caller that reuses one response allocates nothing.
+  void copy_head(fields& headers, fields& trailers, std::vector<interim_response>& interim) const {
+    headers = headers_;
+    trailers = trailers_;
+    interim = interim_;
   }
+
   body_framing framing() const noexcept { return framing_; }
   std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
   std::uint64_t body_bytes() const noexcept { return body_bytes_; }

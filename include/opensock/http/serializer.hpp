@@ -9,6 +9,7 @@
 #include <opensock/http/fields.hpp>
 #include <opensock/http/request.hpp>
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -57,7 +58,8 @@ inline bool is_target(std::string_view s) noexcept {
 /// Checks what serialize_head() would write; error::invalid_request_field if any part
 /// holds bytes HTTP/1.1 does not allow there.
 inline std::error_code validate(const request& r) {
-  if (!detail::is_token(r.method) || !detail::is_target(r.url.target()))
+  if (!detail::is_token(r.method) || !detail::is_target(r.url.path) ||
+      (r.url.has_query && !detail::is_target(r.url.query) && !r.url.query.empty()))
     return error::invalid_request_field;
   for (const auto& f : r.headers)
     if (!detail::is_token(f.name) || !detail::is_field_value(f.value))
@@ -67,26 +69,35 @@ inline std::error_code validate(const request& r) {
 
 /// Appends the head of `r` to `out`. `body_length`: the body's size when known (then
 /// Content-Length is written for a non-empty body, and for an empty one on methods
-/// that carry a body), nullopt for a body streamed with chunked coding. Fields the
+/// that carry a body), nullopt for a body streamed with chunked coding; a request with
+/// no body at all (`r.body.none()`) gets neither. Fields the
 /// caller set take precedence: a Host, Content-Length or Transfer-Encoding in
 /// `r.headers` is sent instead of opensock's. Nothing is appended on error.
 inline std::error_code serialize_head(const request& r, std::optional<std::uint64_t> body_length,
                                       std::string& out) {
   if (auto ec = validate(r)) return ec;
-  out.append(r.method).append(" ").append(r.url.target()).append(" HTTP/1.1\r\n");
-  if (!r.headers.contains("host")) out.append("Host: ").append(r.url.host_header()).append("\r\n");
+  out.append(r.method).append(" ");
+  r.url.append_target(out);
+  out.append(" HTTP/1.1\r\n");
+  if (!r.headers.contains("host")) {
+    out.append("Host: ");
+    r.url.append_host_header(out);
+    out.append("\r\n");
+  }
   for (const auto& f : r.headers) {
     // An empty value goes as "Name:", the way curl sends "-H 'Name;'".
     out.append(f.name).append(f.value.empty() ? ":" : ": ").append(f.value).append("\r\n");
   }
   const bool framed_by_caller =
       r.headers.contains("content-length") || r.headers.contains("transfer-encoding");
-  if (!framed_by_caller) {
+  if (!framed_by_caller && !r.body.none()) {
     if (!body_length) {
       out.append("Transfer-Encoding: chunked\r\n");
     } else if (*body_length > 0 || r.method == "POST" || r.method == "PUT" ||
                r.method == "PATCH") {
-      out.append("Content-Length: ").append(std::to_string(*body_length)).append("\r\n");
+      char digits[24];
+      const auto end = std::to_chars(digits, digits + sizeof digits, *body_length).ptr;
+      out.append("Content-Length: ").append(digits, end).append("\r\n");
     }
   }
   out.append("\r\n");

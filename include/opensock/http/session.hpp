@@ -287,12 +287,14 @@ class session {
   asio::awaitable<result> follow(http::request req, request_run& run) {
     for (int redirects = 0;; ++redirects) {
       auto done = co_await request_stages(req, run);
-      done.second.effective_url = req.url.to_string();
       done.second.redirects = redirects;
       const auto location = done.second.headers.get("location");
       if (done.first || !options_.follow_redirects || !is_redirect(done.second.status) ||
-          !location)
+          !location) {
+        done.second.effective_url = std::move(req.url);
         co_return done;
+      }
+      done.second.effective_url = req.url;
       if (redirects == options_.max_redirects)
         co_return result{error::too_many_redirects, std::move(done.second)};
       std::error_code ec;

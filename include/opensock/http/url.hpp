@@ -34,11 +34,19 @@ struct url {
   static url parse(std::string_view text, std::error_code& ec);
 
   /// The request target in origin form: path and query.
-  std::string target() const { return has_query ? path + "?" + query : path; }
+  std::string target() const {
+    std::string out;
+    append_target(out);
+    return out;
+  }
+  /// target() appended to `out`, without a string of its own.
+  void append_target(std::string& out) const;
 
   /// The Host header's value: the host (bracketed if IPv6), with the port when it is not
   /// the scheme's default.
   std::string host_header() const;
+  /// host_header() appended to `out`, without a string of its own.
+  void append_host_header(std::string& out) const;
 
   opensock::origin origin() const { return {host, port, scheme}; }
 

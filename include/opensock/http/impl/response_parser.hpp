@@ -158,11 +158,10 @@ inline bool response_parser::parse_field_line(std::string_view line, fields& int
       fail(opensock::error::malformed_header);
       return false;
     }
-    auto& value = into.back().value;
     const std::string_view more = detail::trim_ows(line);
     if (!more.empty()) {
-      if (!value.empty()) value += ' ';
-      value.append(more);
+      if (!into.last_value().empty()) into.append_to_last_value(" ");
+      into.append_to_last_value(more);
     }
     return true;
   }
@@ -175,15 +174,14 @@ inline bool response_parser::parse_field_line(std::string_view line, fields& int
     fail(opensock::error::response_headers_too_large);
     return false;
   }
-  into.add(std::string(detail::trim_ows(line.substr(0, colon))),
-           std::string(detail::trim_ows(line.substr(colon + 1))));
+  into.add(detail::trim_ows(line.substr(0, colon)), detail::trim_ows(line.substr(colon + 1)));
   return true;
 }
 
 inline bool response_parser::end_of_header() {
   if (status_ >= 100 && status_ < 200 && status_ != 101) {
-    interim_.push_back({status_, std::move(headers_)});
-    headers_ = fields();
+    interim_.push_back({status_, headers_});
+    headers_.clear();
     state_ = state::status_line;
     return true;
   }

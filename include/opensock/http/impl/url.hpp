@@ -3,6 +3,7 @@
 
 #include <opensock/http/url.hpp>
 
+#include <charconv>
 #include <vector>
 
 namespace opensock::http {
@@ -216,10 +217,28 @@ inline url url::parse(std::string_view text, std::error_code& ec) {
   return u;
 }
 
+inline void url::append_host_header(std::string& out) const {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  if (ipv6) out += '[';
+  out += host;
+  if (ipv6) out += ']';
+  if (port != default_port(scheme)) {
+    char digits[8];
+    const auto end = std::to_chars(digits, digits + sizeof digits, port).ptr;
+    out += ':';
+    out.append(digits, end);
+  }
+}
+
 inline std::string url::host_header() const {
-  std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (port != default_port(scheme)) out += ":" + std::to_string(port);
+  std::string out;
+  append_host_header(out);
   return out;
+}
+
+inline void url::append_target(std::string& out) const {
+  out += path;
+  if (has_query) out.append("?").append(query);
 }
 
 inline std::string url::to_string() const {
