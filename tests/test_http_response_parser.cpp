@@ -214,10 +214,11 @@ TEST_CASE("every limit is explicit and enforced") {
   parser_limits small;
   small.max_line = 64;
   const std::string long_line = "HTTP/1.1 200 OK\r\nX: " + std::string(100, 'a') + "\r\n\r\n";
-  CHECK(feed(long_line, {}, true, false, small).error == error::response_headers_too_large);
+  CHECK(feed(long_line, {}, true, false, small).error == error::header_line_too_long);
+  CHECK(opensock::curl_code(error::header_line_too_long) == 27);
   // Without a newline in sight, the limit applies to what is buffered.
   CHECK(feed("HTTP/1.1 200 OK\r\nX: " + std::string(100, 'a'), {}, false, false, small).error ==
-        error::response_headers_too_large);
+        error::header_line_too_long);
 
   parser_limits total;
   total.max_header_bytes = 200;

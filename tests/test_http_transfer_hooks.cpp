@@ -1,9 +1,11 @@
 #include <opensock/http/transfer_hooks.hpp>
 
+#include <opensock/format.hpp>
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
 #include "support/http_request.hpp"
+#include "support/loopback_listener.hpp"
 #include "support/scripted_http_server.hpp"
 #include "support/session_request.hpp"
 
@@ -75,4 +77,24 @@ TEST_CASE("the connection hook tells new from reused connections, with the peer"
   CHECK(seen == std::vector<std::string>{"new 127.0.0.1 1", "reused 127.0.0.1 0"});
   CHECK(first.remote == second.remote);
   CHECK(server.url() == "http://127.0.0.1:" + std::to_string(first.remote.port()) + "/");
+}
+
+TEST_CASE("the connect error hook sees every failed attempt") {
+  asio::io_context io;
+  opensock::test::closed_port nothing(io);
+  opensock::http::session session(io.get_executor());
+  std::vector<std::string> attempts;
+  std::error_code reported;
+  transfer_hooks hooks;
+  hooks.on_connect_error = [&](const auto& records, std::error_code ec) {
+    for (const auto& r : records) attempts.push_back(fmt::format("{} {}", r.endpoint, r.error.message()));
+    reported = ec;
+  };
+  const auto url = "http://127.0.0.1:" + std::to_string(nothing.port()) + "/";
+  const auto ec = request(io, session, make_request("GET", url), hooks).first;
+  CHECK(ec == opensock::error::couldnt_connect);
+  CHECK(reported == ec);
+  REQUIRE(attempts.size() == 1);
+  CHECK(attempts[0] == "127.0.0.1:" + std::to_string(nothing.port()) + " " +
+                           std::make_error_code(std::errc::connection_refused).message());
 }

@@ -67,14 +67,17 @@ enum class error : int {
   bad_content_length,
   /// recv_error: a chunk size or chunk delimiter that is not valid chunked coding.
   malformed_chunk,
-  /// recv_error: a header line or the whole header section over the parser's limit
-  /// (curl fails over 300 KiB of headers with this code).
+  /// recv_error: the header section over the parser's limits on its size or its number
+  /// of fields (curl fails over 300 KiB of headers with this code).
   response_headers_too_large,
   /// filesize_exceeded: a body over the caller's size limit.
   body_too_large,
   /// bad_function_argument: a request method, target, header name or value holding
   /// CR, LF, NUL or other bytes HTTP/1.1 does not allow there; nothing was sent.
   invalid_request_field,
+  /// out_of_memory: one header line over the parser's line limit (curl: "Avoided giant
+  /// realloc for header", 27, past 100 KiB).
+  header_line_too_long,
 };
 
 /// The category of opensock::error; its name is "opensock".

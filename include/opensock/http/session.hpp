@@ -317,7 +317,11 @@ class session {
       connected = co_await opensock::detail::with_deadline(std::move(attempt), deadline);
       if (!connected) co_return result{error::operation_timedout, response{}};
     }
-    if (connected->error) co_return result{connected->error, response{}};
+    if (connected->error) {
+      if (run.hooks->on_connect_error)
+        run.hooks->on_connect_error(connected->attempts, connected->error);
+      co_return result{connected->error, response{}};
+    }
     into = std::make_unique<connection>(std::move(*connected->stream), key, connected->endpoint,
                                         options_.limits);
     if (run.hooks->on_connection)

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace opensock::http {
@@ -26,6 +27,12 @@ struct connection_info {
 struct transfer_hooks {
   /// Each connection a request (and each redirect hop) uses, before anything is sent.
   std::function<void(const connection_info&)> on_connection;
+  /// A new connection that could not be made: every attempt (endpoint, outcome, error,
+  /// times) and the error the request fails with. Not called when a time limit cut the
+  /// connect short.
+  std::function<void(const std::vector<attempt_record<asio::ip::tcp::endpoint>>&,
+                     std::error_code)>
+      on_connect_error;
   /// The request head as it is about to be written (curl -v's "> " lines).
   std::function<void(std::string_view)> on_request_head;
   /// Every line of each response head, 1xx ones included, and of trailers, as received

@@ -69,6 +69,7 @@ inline const char* curl_message(error e) noexcept {
     case error::malformed_chunk:
       return "Illegal or missing hexadecimal sequence in chunked-encoding";
     case error::response_headers_too_large: return "Too large response headers";
+    case error::header_line_too_long: return "A response header line is longer than allowed";
     case error::body_too_large: return "Maximum file size exceeded";
     case error::invalid_request_field:
       return "A request method, target or header holds bytes HTTP does not allow there";
@@ -93,6 +94,7 @@ inline int refined_curl_code(error e) noexcept {
     case error::response_headers_too_large: return 56;
     case error::body_too_large: return 63;
     case error::invalid_request_field: return 43;
+    case error::header_line_too_long: return 27;
     default: return static_cast<int>(e);
   }
 }

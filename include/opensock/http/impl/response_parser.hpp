@@ -100,12 +100,12 @@ inline std::optional<std::string_view> response_parser::take_line(std::string_vi
   const std::string_view rest = input.substr(pos);
   const void* found = std::memchr(rest.data(), '\n', rest.size());
   if (!found) {
-    if (rest.size() > limits_.max_line) fail(opensock::error::response_headers_too_large);
+    if (rest.size() > limits_.max_line) fail(opensock::error::header_line_too_long);
     return std::nullopt;
   }
   const std::size_t length = static_cast<const char*>(found) - rest.data();
   if (length > limits_.max_line) {
-    fail(opensock::error::response_headers_too_large);
+    fail(opensock::error::header_line_too_long);
     return std::nullopt;
   }
   std::string_view line = rest.substr(0, length);
