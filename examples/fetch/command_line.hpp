@@ -1,0 +1,349 @@
+// opensock-fetch's command line, read with curl's syntax: short flags may be combined
+// (-sSL), a short flag's value may follow it in the same word (-oFILE) or be the next
+// word, a long flag's value is always the next word (curl has no --flag=value), boolean
+// long flags take a --no- prefix, and "--" ends the flags. Errors carry curl's texts and
+// its exit code 2.
+#pragma once
+
+#include <opensock/connector/resolve.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fetch {
+
+/// Where one URL's body goes: a file named on the command line (-o), the last segment
+/// of the URL's path (-O), or stdout when there are fewer of these than URLs.
+struct output_spec {
+  bool remote_name = false;
+  std::string path;
+};
+
+/// One -d, --data-binary or --data-raw value, as written.
+struct data_part {
+  enum class kind { ascii, binary, raw };
+  kind how = kind::ascii;
+  std::string text;
+};
+
+struct options {
+  std::vector<std::string> urls;
+  std::vector<output_spec> outputs;
+
+  bool silent = false;
+  bool show_error = false;
+  bool include = false;
+  bool head = false;
+  bool location = false;
+  bool fail = false;
+  bool verbose = false;
+  bool help = false;
+  bool version = false;
+
+  std::optional<std::string> method;
+  std::vector<std::string> headers;
+  std::vector<data_part> data;
+  long max_redirs = 50;  // the curl tool's default (libcurl's own is 30)
+  std::optional<double> max_time;
+  std::optional<double> connect_timeout;
+
+  std::vector<std::string> resolve;
+  std::vector<std::string> connect_to;
+  std::optional<std::string> unix_socket;
+  bool abstract_unix_socket = false;
+  std::optional<std::string> interface;
+  std::optional<std::string> local_port;
+  opensock::ip_version ip = opensock::ip_version::any;
+  std::optional<std::string> write_out;
+
+  // opensock's own flags.
+  std::vector<std::string> deny;
+  std::vector<std::string> allow;
+  bool deny_private = false;
+  bool trace_attempts = false;
+
+  // Accepted for curl compatibility; TLS and proxies are not built in (see main.cpp).
+  bool insecure = false;
+  std::optional<std::string> cacert;
+  std::optional<std::string> proxy;
+};
+
+/// A command line curl would refuse: the message to print after "opensock-fetch: ".
+struct usage_error {
+  std::string message;
+};
+
+namespace detail {
+
+enum class takes { nothing, value };
+
+struct flag {
+  char letter;            // 0 for long-only flags
+  std::string_view name;  // without the leading "--"
+  takes arg;
+};
+
+// The flags opensock-fetch knows, with curl's letters and names.
+inline constexpr flag flags[] = {
+    {'s', "silent", takes::nothing},
+    {'S', "show-error", takes::nothing},
+    {'o', "output", takes::value},
+    {'O', "remote-name", takes::nothing},
+    {'i', "include", takes::nothing},
+    {'I', "head", takes::nothing},
+    {'X', "request", takes::value},
+    {'H', "header", takes::value},
+    {'d', "data", takes::value},
+    {0, "data-ascii", takes::value},
+    {0, "data-binary", takes::value},
+    {0, "data-raw", takes::value},
+    {'L', "location", takes::nothing},
+    {0, "max-redirs", takes::value},
+    {'m', "max-time", takes::value},
+    {0, "connect-timeout", takes::value},
+    {0, "resolve", takes::value},
+    {0, "connect-to", takes::value},
+    {0, "unix-socket", takes::value},
+    {0, "abstract-unix-socket", takes::value},
+    {0, "interface", takes::value},
+    {0, "local-port", takes::value},
+    {'4', "ipv4", takes::nothing},
+    {'6', "ipv6", takes::nothing},
+    {'f', "fail", takes::nothing},
+    {'w', "write-out", takes::value},
+    {'v', "verbose", takes::nothing},
+    {'h', "help", takes::nothing},
+    {'V', "version", takes::nothing},
+    {0, "url", takes::value},
+    {'k', "insecure", takes::nothing},
+    {0, "cacert", takes::value},
+    {'x', "proxy", takes::value},
+    {0, "deny", takes::value},
+    {0, "allow", takes::value},
+    {0, "deny-private", takes::nothing},
+    {0, "trace-attempts", takes::nothing},
+};
+
+inline const flag* find_long(std::string_view name) {
+  for (const auto& f : flags)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+inline const flag* find_short(char letter) {
+  for (const auto& f : flags)
+    if (f.letter == letter) return &f;
+  return nullptr;
+}
+
+// curl names a flag in its messages as the user wrote it: "-m" or "--max-time".
+inline std::string shown(const flag& f, bool as_long) {
+  return as_long ? "--" + std::string(f.name) : std::string("-") + f.letter;
+}
+
+// curl's seconds: a non-negative decimal number, fractions allowed.
+inline std::optional<double> parse_seconds(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) return std::nullopt;
+  return value;
+}
+
+inline std::optional<long> parse_long(std::string_view text) {
+  long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Applies one flag and its value (empty for a flag without one) to `o`. `negated` is
+// the --no- form of a boolean flag.
+inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long, bool negated,
+                                        std::string value) {
+  const std::string_view n = f.name;
+  const bool on = !negated;
+  auto numeric_error = [&] {
+    return usage_error{"option " + shown(f, as_long) + ": expected a proper numerical parameter"};
+  };
+  // Each flag name is distinct, so a flat list of ifs reads as a table.
+  if (n == "silent") o.silent = on;
+  if (n == "show-error") o.show_error = on;
+  if (n == "output") o.outputs.push_back({false, std::move(value)});
+  if (n == "remote-name") o.outputs.push_back({true, {}});
+  if (n == "include") o.include = on;
+  if (n == "head") o.head = on;
+  if (n == "request") o.method = std::move(value);
+  if (n == "header") o.headers.push_back(std::move(value));
+  if (n == "data" || n == "data-ascii")
+    o.data.push_back({data_part::kind::ascii, std::move(value)});
+  if (n == "data-binary") o.data.push_back({data_part::kind::binary, std::move(value)});
+  if (n == "data-raw") o.data.push_back({data_part::kind::raw, std::move(value)});
+  if (n == "location") o.location = on;
+  if (n == "max-redirs") {
+    const auto parsed = parse_long(value);
+    if (!parsed || *parsed < -1) return numeric_error();  // -1: no limit, as in curl
+    o.max_redirs = *parsed;
+  }
+  if (n == "max-time" || n == "connect-timeout") {
+    const auto parsed = parse_seconds(value);
+    if (!parsed) return numeric_error();
+    (n == "max-time" ? o.max_time : o.connect_timeout) = *parsed;
+  }
+  if (n == "resolve") o.resolve.push_back(std::move(value));
+  if (n == "connect-to") o.connect_to.push_back(std::move(value));
+  if (n == "unix-socket" || n == "abstract-unix-socket") {
+    o.unix_socket = std::move(value);
+    o.abstract_unix_socket = n == "abstract-unix-socket";
+  }
+  if (n == "interface") o.interface = std::move(value);
+  if (n == "local-port") {
+    const auto dash = value.find('-');
+    const std::string_view text = value;
+    const auto first = parse_long(text.substr(0, dash));
+    const auto last = dash == std::string::npos ? first : parse_long(text.substr(dash + 1));
+    if (!first || !last || *first < 1 || *last < *first || *last > 65535) return numeric_error();
+    o.local_port = std::move(value);
+  }
+  if (n == "ipv4") o.ip = opensock::ip_version::v4;
+  if (n == "ipv6") o.ip = opensock::ip_version::v6;
+  if (n == "fail") o.fail = on;
+  if (n == "write-out") o.write_out = std::move(value);
+  if (n == "verbose") o.verbose = on;
+  if (n == "help") o.help = true;
+  if (n == "version") o.version = true;
+  if (n == "url") o.urls.push_back(std::move(value));
+  if (n == "insecure") o.insecure = on;
+  if (n == "cacert") o.cacert = std::move(value);
+  if (n == "proxy") o.proxy = std::move(value);
+  if (n == "deny") o.deny.push_back(std::move(value));
+  if (n == "allow") o.allow.push_back(std::move(value));
+  if (n == "deny-private") o.deny_private = on;
+  if (n == "trace-attempts") o.trace_attempts = on;
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+/// Reads argv as curl does. On a usage error, `error` says why (exit code 2).
+inline options parse_command_line(int argc, char** argv, std::optional<usage_error>& error) {
+  options o;
+  bool flags_done = false;
+  for (int i = 1; i < argc && !error; ++i) {
+    const std::string_view word = argv[i];
+    if (flags_done || word.size() < 2 || word[0] != '-') {
+      o.urls.emplace_back(word);
+      continue;
+    }
+    if (word == "--") {
+      flags_done = true;
+      continue;
+    }
+    auto next_value = [&](const detail::flag& f, bool as_long) -> std::optional<std::string> {
+      if (i + 1 >= argc) {
+        error = usage_error{"option " + detail::shown(f, as_long) + ": requires parameter"};
+        return std::nullopt;
+      }
+      return std::string(argv[++i]);
+    };
+    if (word[1] == '-') {
+      std::string_view name = word.substr(2);
+      const detail::flag* f = detail::find_long(name);
+      bool negated = false;
+      if (!f && name.substr(0, 3) == "no-") {
+        f = detail::find_long(name.substr(3));
+        negated = f && f->arg == detail::takes::nothing;
+        if (!negated) f = nullptr;
+      }
+      if (!f) {
+        error = usage_error{"option " + std::string(word) + ": is unknown"};
+        break;
+      }
+      std::string value;
+      if (f->arg == detail::takes::value) {
+        auto v = next_value(*f, true);
+        if (!v) break;
+        value = std::move(*v);
+      }
+      error = detail::apply(o, *f, true, negated, std::move(value));
+      continue;
+    }
+    // A word of short flags: each letter a flag, until one that takes a value, which
+    // takes the rest of the word or else the next word.
+    for (std::size_t at = 1; at < word.size(); ++at) {
+      const detail::flag* f = detail::find_short(word[at]);
+      if (!f) {
+        error = usage_error{"option " + std::string(word) + ": is unknown"};
+        break;
+      }
+      if (f->arg == detail::takes::nothing) {
+        if ((error = detail::apply(o, *f, false, false, {}))) break;
+        continue;
+      }
+      std::string value;
+      if (at + 1 < word.size()) {
+        value = std::string(word.substr(at + 1));
+      } else {
+        auto v = next_value(*f, false);
+        if (!v) break;
+        value = std::move(*v);
+      }
+      error = detail::apply(o, *f, false, false, std::move(value));
+      break;
+    }
+  }
+  return o;
+}
+
+inline constexpr std::string_view usage_text =
+    R"(Usage: opensock-fetch [options...] <url>...
+ A curl-compatible HTTP/1.1 client on opensock's socket factories.
+
+ -d, --data <data>              HTTP POST data (@file: read it, CR and LF removed)
+     --data-ascii <data>        The same as --data
+     --data-binary <data>       HTTP POST data, @file read as it is
+     --data-raw <data>          HTTP POST data, '@' not special
+ -f, --fail                     Fail with exit code 22 on HTTP errors, no body output
+ -H, --header <header/@file>    Pass a custom header to the server
+ -I, --head                     Show the response headers only (HEAD)
+ -i, --include                  Include the response headers in the output
+ -L, --location                 Follow redirects
+     --max-redirs <num>         Maximum number of redirects allowed (default 50)
+ -m, --max-time <seconds>       Maximum time allowed for each transfer
+     --connect-timeout <secs>   Maximum time allowed for each connect
+ -o, --output <file>            Write to file instead of stdout (one per URL)
+ -O, --remote-name              Write to a file named like the remote file
+ -X, --request <method>         Method to use in the request line
+ -s, --silent                   Silent mode: no progress meter, no error messages
+ -S, --show-error               Show error messages even when -s is given
+ -v, --verbose                  Show the connection, the request and the response head
+ -w, --write-out <format>       Write out a format after each transfer (@file, @-)
+     --resolve <host:port:addr[,addr]...>  Resolve host:port to these addresses
+     --connect-to <HOST1:PORT1:HOST2:PORT2>  Connect to HOST2:PORT2 instead
+     --unix-socket <path>       Connect through this Unix domain socket
+     --abstract-unix-socket <name>  The same, in the abstract namespace
+     --interface <name|address> Use this network interface or source address
+     --local-port <num[-num]>   Use a local port (from this range)
+ -4, --ipv4                     Resolve names to IPv4 addresses only
+ -6, --ipv6                     Resolve names to IPv6 addresses only
+ -h, --help                     This help text
+ -V, --version                  Show the version and exit
+
+ opensock's own flags, each a socket-factory layer asked for every new connection
+ (every redirect hop included):
+     --deny <cidr>              Refuse addresses in this network (repeatable)
+     --allow <cidr>             Refuse addresses outside these networks (repeatable)
+     --deny-private             Refuse loopback, private, link-local, metadata and
+                                other internal addresses (the SSRF guard)
+     --trace-attempts           Show every connection attempt: address, outcome, time
+
+ Not built in (curl's behaviour without them): https:// URLs fail with exit code 1,
+ -x/--proxy with 4; -k/--insecure and --cacert are accepted and unused.
+)";
+
+}  // namespace fetch

@@ -1,0 +1,125 @@
+// opensock-fetch: a curl-compatible HTTP/1.1 client on opensock, for trying the library
+// from a shell and for comparing it with curl byte for byte.
+//   opensock-fetch [curl's options] URL...
+// This file wires the parts together: the command line (command_line.hpp), the request
+// it describes (request_plan.hpp), the socket factory its flags compose (factory.hpp)
+// and the transfers over one session (transfer.hpp).
+#include "command_line.hpp"
+#include "factory.hpp"
+#include "request_plan.hpp"
+#include "transfer.hpp"
+
+#include <opensock/connector/name_overrides.hpp>
+#include <opensock/http/session.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <string>
+
+namespace {
+
+int usage_failure(const fetch::usage_error& error) {
+  fmt::print(stderr, "opensock-fetch: {}\n", error.message);
+  fmt::print(stderr, "opensock-fetch: try 'opensock-fetch --help' for more information\n");
+  return 2;  // curl's exit code for a command line it cannot use
+}
+
+std::chrono::milliseconds to_ms(double seconds) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(seconds));
+}
+
+// -4/-6, --resolve, --connect-to and --connect-timeout as the session's options. An
+// unreadable --resolve entry is curl's 49; an unreadable --connect-to entry is skipped,
+// as curl 7.88 skips it.
+std::optional<opensock::http::session_options> session_options_for(const fetch::options& o) {
+  opensock::http::session_options so;
+  so.connect.names.version = o.ip;
+  for (const auto& text : o.resolve) {
+    if (!text.empty() && text.front() == '-') continue;  // curl's "remove this entry"
+    auto entry = opensock::resolve_override::parse(text);
+    if (!entry) {
+      fetch::report_error(o, 49, fmt::format("Couldn't parse CURLOPT_RESOLVE entry '{}'", text));
+      return std::nullopt;
+    }
+    so.connect.names.overrides.push_back(std::move(*entry));
+  }
+  for (const auto& text : o.connect_to)
+    if (auto rule = opensock::connect_to_rule::parse(text))
+      so.connect.names.connect_to.push_back(std::move(*rule));
+  if (o.connect_timeout && *o.connect_timeout > 0) {
+    so.connect.connect_timeout = to_ms(*o.connect_timeout);
+    so.timeouts.connect = to_ms(*o.connect_timeout);
+  }
+  so.follow_redirects = false;  // the fetcher follows them itself (see transfer.hpp)
+  return so;
+}
+
+template <class Factory>
+int run(const fetch::options& o, const fetch::request_plan& plan, Factory factory,
+        opensock::http::session_options so) {
+  asio::io_context io;
+  fetch::fetcher<Factory> fetcher(io.get_executor(), std::move(factory), o, plan, std::move(so));
+  int code = 0;
+  asio::co_spawn(io, fetcher.run(), [&](std::exception_ptr failure, int result) {
+    code = result;
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      fetch::report_error(o, 2, e.what());
+      code = 2;
+    }
+  });
+  io.run();
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::optional<fetch::usage_error> error;
+  const fetch::options o = fetch::parse_command_line(argc, argv, error);
+  if (error) return usage_failure(*error);
+  if (o.help) {
+    fmt::print("{}", fetch::usage_text);
+    return 0;
+  }
+  if (o.version) {
+    fmt::print("opensock-fetch 0.1 (opensock 0.1.0, HTTP/1.1; no TLS, no proxies)\n");
+    return 0;
+  }
+  if (o.urls.empty()) return usage_failure({"no URL specified!"});
+
+  const fetch::request_plan plan = fetch::make_request_plan(o, error);
+  if (error) return usage_failure(*error);
+  if (!o.silent)
+    for (const auto& warning : plan.warnings) fmt::print(stderr, "Warning: {}\n", warning);
+
+  // What this build leaves out fails the way curl built without it fails: a proxy as
+  // curl without proxy support (4), TLS as curl without TLS (https:// URLs are 1, and
+  // -k and --cacert are accepted and have nothing to act on).
+  if (o.proxy && !o.proxy->empty()) {
+    fetch::report_error(o, 4,
+                        "proxy support is disabled in libopensock (-x/--proxy is not built in)");
+    return 4;
+  }
+
+  auto so = session_options_for(o);
+  if (!so) return 49;
+  if (o.unix_socket) return run(o, plan, fetch::make_unix_factory(o), std::move(*so));
+  fetch::factory_error factory_error;
+  auto factory = fetch::make_tcp_factory(o, factory_error);
+  if (!factory) {
+    if (factory_error.code == 2) return usage_failure({factory_error.message});
+    fetch::report_error(o, factory_error.code, factory_error.message);
+    return factory_error.code;
+  }
+  return run(o, plan, std::move(*factory), std::move(*so));
+}

@@ -1,0 +1,66 @@
+// Where one transfer's bytes go: stdout, or a file opened at the first byte written, as
+// curl does, so that a transfer that fails before any output (-f on a 404, a refused
+// connect) leaves no file behind. Writes go straight through: nothing is held beyond
+// stdio's buffer, whatever the size of the download.
+#pragma once
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fetch {
+
+class output {
+ public:
+  /// The file at `path`, created (or truncated) at the first write; stdout for nullopt
+  /// or "-". An empty path (-O on a URL ending in '/') fails at the first write.
+  explicit output(std::optional<std::string> path) {
+    if (path && *path != "-") {
+      path_ = std::move(*path);
+      is_file_ = true;
+    }
+  }
+
+  output(const output&) = delete;
+  output& operator=(const output&) = delete;
+  ~output() { close(); }
+
+  bool to_stdout() const noexcept { return !is_file_; }
+  const std::string& path() const noexcept { return path_; }
+
+  /// Writes `bytes`; false when the file cannot be created or written (curl's 23).
+  bool write(std::string_view bytes) {
+    if (!open()) return false;
+    if (bytes.empty()) return true;
+    return std::fwrite(bytes.data(), 1, bytes.size(), file_) == bytes.size();
+  }
+
+  /// Creates the file even though nothing was written: curl leaves an empty file after
+  /// a successful transfer with an empty body.
+  bool create() { return open(); }
+
+  /// Flushes stdout, closes a file. False if buffered bytes could not be written.
+  bool close() {
+    bool ok = true;
+    if (file_ && file_ != stdout)
+      ok = std::fclose(file_) == 0;
+    else if (file_)
+      ok = std::fflush(file_) == 0;
+    file_ = nullptr;
+    return ok;
+  }
+
+ private:
+  bool open() {
+    if (file_) return true;
+    file_ = is_file_ ? std::fopen(path_.c_str(), "wb") : stdout;
+    return file_ != nullptr;
+  }
+
+  std::string path_;
+  bool is_file_ = false;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace fetch

@@ -1,0 +1,172 @@
+// What the command line asks to send, built once and used for every URL: the method
+// curl would use internally (GET, POST for -d, HEAD for -I) and the one -X puts on the
+// request line, the header fields in curl's order (User-Agent, Accept, the -H headers,
+// then Content-Length and Content-Type for data), and the body.
+#pragma once
+
+#include "command_line.hpp"
+
+#include <opensock/http/fields.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fetch {
+
+inline constexpr std::string_view user_agent = "opensock-fetch/0.1";
+
+struct request_plan {
+  /// curl's internal method: decides what a redirect does to the request.
+  std::string method = "GET";
+  /// -X: the request line's method on every request, redirects included (as curl).
+  std::optional<std::string> custom_method;
+  opensock::http::fields headers;
+  /// The body of -d/--data-binary/--data-raw, when any was given (possibly empty).
+  std::optional<std::string> body;
+  /// Warnings to show (unless -s): data files that could not be read.
+  std::vector<std::string> warnings;
+};
+
+namespace detail {
+
+inline std::string read_all(const std::string& path, bool& ok) {
+  if (path == "-") {
+    ok = true;
+    return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  }
+  std::ifstream in(path, std::ios::binary);
+  ok = static_cast<bool>(in);
+  return ok ? std::string(std::istreambuf_iterator<char>(in), {}) : std::string();
+}
+
+// curl's -d @file: the file is read in fgets() pieces of at most 255 bytes, and each
+// piece is cut at its first CR, then at its first LF (and, being a C string, at a NUL).
+// So line endings vanish, and so does whatever follows a lone CR on its line.
+inline std::string strip_like_curl(std::string_view content) {
+  std::string out;
+  while (!content.empty()) {
+    std::size_t n = std::min<std::size_t>(content.size(), 255);
+    const auto newline = content.substr(0, n).find('\n');
+    if (newline != std::string_view::npos) n = newline + 1;
+    std::string_view piece = content.substr(0, n);
+    content.remove_prefix(n);
+    piece = piece.substr(0, piece.find('\0'));
+    piece = piece.substr(0, piece.find('\r'));
+    piece = piece.substr(0, piece.find('\n'));
+    out.append(piece);
+  }
+  return out;
+}
+
+// A -H value as curl reads it: "Name: value" sends it, "Name:" (nothing but blanks
+// after the colon) removes opensock-fetch's own field of that name and sends nothing,
+// "Name;" sends "Name:" with an empty value, anything else is ignored.
+struct header_edit {
+  std::string name;
+  std::optional<std::string> value;  // nullopt: remove
+};
+
+inline std::optional<header_edit> read_header(std::string_view text) {
+  auto is_blank = [](std::string_view s) {
+    return s.find_first_not_of(" \t") == std::string_view::npos;
+  };
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    const auto semicolon = text.find(';');
+    if (semicolon == std::string_view::npos || semicolon == 0 ||
+        !is_blank(text.substr(semicolon + 1)))
+      return std::nullopt;
+    return header_edit{std::string(text.substr(0, semicolon)), std::string()};
+  }
+  if (colon == 0) return std::nullopt;
+  std::string_view value = text.substr(colon + 1);
+  if (is_blank(value)) return header_edit{std::string(text.substr(0, colon)), std::nullopt};
+  // curl sends the line as written; the serializer writes "Name: value", so one space
+  // after the colon belongs to the separator and the rest to the value.
+  if (value.front() == ' ') value.remove_prefix(1);
+  return header_edit{std::string(text.substr(0, colon)), std::string(value)};
+}
+
+}  // namespace detail
+
+/// The request the options describe. `error` is set for combinations curl refuses.
+inline request_plan make_request_plan(const options& o, std::optional<usage_error>& error) {
+  request_plan plan;
+  if (!o.data.empty() && o.head) {
+    error = usage_error{
+        "You can only select one HTTP request method! You asked for both POST "
+        "(-d, --data) and HEAD (-I, --head)."};
+    return plan;
+  }
+  if (!o.data.empty()) {
+    std::string body;
+    for (const auto& part : o.data) {
+      std::string piece = part.text;
+      if (part.how != data_part::kind::raw && !piece.empty() && piece.front() == '@') {
+        bool ok = false;
+        const std::string path = piece.substr(1);
+        piece = detail::read_all(path, ok);
+        if (!ok)
+          plan.warnings.push_back("Couldn't read data from file \"" + path +
+                                  "\", this makes an empty POST.");
+        if (part.how == data_part::kind::ascii) piece = detail::strip_like_curl(piece);
+      }
+      if (&part != &o.data.front()) body += '&';  // curl joins every later -d with '&'
+      body += piece;
+    }
+    plan.body = std::move(body);
+    plan.method = "POST";
+  } else if (o.head) {
+    plan.method = "HEAD";
+  }
+  plan.custom_method = o.method;
+
+  // -H @file: one header per line of the file.
+  std::vector<std::string> lines;
+  for (const auto& h : o.headers) {
+    if (h.empty() || h.front() != '@') {
+      lines.push_back(h);
+      continue;
+    }
+    bool ok = false;
+    const std::string content = detail::read_all(h.substr(1), ok);
+    std::size_t start = 0;
+    while (ok && start < content.size()) {
+      auto end = content.find('\n', start);
+      if (end == std::string::npos) end = content.size();
+      std::string line = content.substr(start, end - start);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) lines.push_back(std::move(line));
+      start = end + 1;
+    }
+  }
+  std::vector<detail::header_edit> edits;
+  for (const auto& line : lines)
+    if (auto edit = detail::read_header(line)) edits.push_back(std::move(*edit));
+  auto named = [&](std::string_view name) {
+    for (const auto& e : edits)
+      if (opensock::http::iequals(e.name, name)) return true;
+    return false;
+  };
+
+  const bool own_length = !named("Content-Length");
+  const bool own_type = !named("Content-Type");
+  if (!named("User-Agent")) plan.headers.add("User-Agent", std::string(user_agent));
+  if (!named("Accept")) plan.headers.add("Accept", "*/*");
+  for (auto& e : edits)
+    if (e.value) plan.headers.add(std::move(e.name), std::move(*e.value));
+  if (plan.body) {
+    // Written here rather than by the serializer, to come where curl puts it.
+    if (own_length) plan.headers.add("Content-Length", std::to_string(plan.body->size()));
+    if (own_type) plan.headers.add("Content-Type", "application/x-www-form-urlencoded");
+  }
+  return plan;
+}
+
+}  // namespace fetch

@@ -1,0 +1,385 @@
+// One command line's transfers over one http::session, so that a later URL to the same
+// origin reuses the connection. Each URL is a transfer: the request, then each redirect
+// with -L, which opensock-fetch follows itself (rather than the session) because -X
+// keeps its method on every hop in curl, and because the body of a response that will
+// be followed must be read but not written. The body streams from the session's body
+// sink to the output; nothing of it is kept.
+#pragma once
+
+#include "command_line.hpp"
+#include "output.hpp"
+#include "progress_meter.hpp"
+#include "request_plan.hpp"
+#include "verbose.hpp"
+#include "write_out.hpp"
+
+#include <opensock/connector/name_overrides.hpp>
+#include <opensock/error.hpp>
+#include <opensock/http/redirect.hpp>
+#include <opensock/http/serializer.hpp>
+#include <opensock/http/session.hpp>
+
+#include <asio/awaitable.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <fmt/core.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace fetch {
+
+namespace http = opensock::http;
+
+/// Prints "opensock-fetch: (N) message" unless -s hides it (and -S does not show it).
+inline void report_error(const options& o, int code, std::string_view message) {
+  if (o.silent && !o.show_error) return;
+  fmt::print(stderr, "opensock-fetch: ({}) {}\n", code, message);
+}
+
+/// A URL as curl takes it: without "scheme://", http is assumed.
+inline std::string with_scheme(std::string_view text) {
+  if (text.find("://") != std::string_view::npos) return std::string(text);
+  return "http://" + std::string(text);
+}
+
+/// What one hop's response head said so far, read from the raw lines the session hands
+/// to transfer_hooks::on_header_line (1xx heads included, then the trailers).
+struct head_reader {
+  enum class where { status_line, head, body_or_trailers };
+  where at = where::status_line;
+  int status = 0;
+  bool has_location = false;
+  std::optional<std::uint64_t> content_length;
+  std::uint64_t bytes = 0;  // head and trailer bytes of this hop
+  std::size_t lines = 0;    // header fields of the final head
+
+  /// Reads one line; returns whether it is the empty line ending the trailers, which
+  /// curl does not write with -i.
+  bool read(std::string_view line) {
+    bytes += line.size();
+    std::string_view bare = line;
+    while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
+    switch (at) {
+      case where::status_line: {
+        const auto space = bare.find(' ');
+        status = 0;
+        if (space != std::string_view::npos && bare.size() >= space + 4)
+          for (std::size_t i = space + 1; i < space + 4; ++i)
+            status = status * 10 + (bare[i] - '0');
+        has_location = false;
+        content_length.reset();
+        lines = 0;
+        at = where::head;
+        return false;
+      }
+      case where::head:
+        if (bare.empty()) {
+          at = status >= 100 && status < 200 && status != 101 ? where::status_line
+                                                              : where::body_or_trailers;
+        } else {
+          ++lines;
+          const auto colon = bare.find(':');
+          const std::string_view name = bare.substr(0, colon);
+          if (http::iequals(name, "location")) has_location = true;
+          if (http::iequals(name, "content-length") && colon != std::string_view::npos) {
+            std::string_view value = bare.substr(colon + 1);
+            while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+            std::uint64_t n = 0;
+            bool digits = !value.empty();
+            for (char c : value)
+              digits = digits && c >= '0' && c <= '9', n = n * 10 + std::uint64_t(c - '0');
+            if (digits) content_length = n;
+          }
+        }
+        return false;
+      case where::body_or_trailers: return bare.empty();
+    }
+    return false;
+  }
+
+  bool final_head_done() const noexcept { return at == where::body_or_trailers; }
+};
+
+template <class Factory>
+class fetcher {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  fetcher(asio::any_io_executor executor, Factory factory, const options& o,
+          const request_plan& plan, http::session_options session_options)
+      : o_(o),
+        plan_(plan),
+        session_(std::move(executor), std::move(factory), std::move(session_options)),
+        meter_(!o.silent && !o.verbose && ::isatty(2) == 1) {}
+
+  /// Every URL in turn; the exit code is the last transfer's, as in curl.
+  asio::awaitable<int> run() {
+    int code = 0;
+    for (std::size_t i = 0; i < o_.urls.size(); ++i) code = co_await transfer(i);
+    session_.close_idle();
+    co_return code;
+  }
+
+ private:
+  struct hop_state {
+    head_reader head;
+    bool connected = false;
+    bool follow = false;   // the response is a redirect -L follows: its body is dropped
+    bool failing = false;  // -f and a status from 400 up
+    bool write_failed = false;
+    std::uint64_t body_bytes = 0;
+  };
+
+  // Where the i-th URL's output goes: -o FILE, -O (the URL's last path segment), or
+  // stdout when the command line has fewer -o/-O than URLs.
+  std::optional<std::string> output_path(std::size_t i, const http::url& u) const {
+    if (i >= o_.outputs.size()) return std::nullopt;
+    const auto& spec = o_.outputs[i];
+    if (!spec.remote_name) return spec.path;
+    return u.path.substr(u.path.rfind('/') + 1);  // empty when the path ends in '/': 23
+  }
+
+  // curl's wording of the errors a user meets most; the others as opensock words them.
+  std::string describe(std::error_code ec, const http::url& u, const hop_state& hop,
+                       clock::time_point started) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started).count();
+    const auto target =
+        opensock::apply_connect_to(session_.options().connect.names, u.host, u.port);
+    const int code = opensock::curl_code(ec);
+    if (code == 7)
+      return fmt::format("Failed to connect to {} port {} after {} ms: {}", target.host,
+                         target.port, ms, ec.message());
+    if (code == 6) return fmt::format("Could not resolve host: {}", target.host);
+    if (code == 28 && !hop.connected)
+      return fmt::format("Connection timed out after {} milliseconds", ms);
+    if (code == 28) {
+      if (hop.head.content_length)
+        return fmt::format(
+            "Operation timed out after {} milliseconds with {} out of {} bytes received", ms,
+            hop.body_bytes, *hop.head.content_length);
+      return fmt::format("Operation timed out after {} milliseconds with {} bytes received", ms,
+                         hop.body_bytes);
+    }
+    if (ec == opensock::error::got_nothing) return "Empty reply from server";
+    if (ec == opensock::error::recv_error) return "Recv failure: Connection reset by peer";
+    if (ec == opensock::error::partial_file) {
+      if (hop.head.content_length && *hop.head.content_length > hop.body_bytes)
+        return fmt::format("transfer closed with {} bytes remaining to read",
+                           *hop.head.content_length - hop.body_bytes);
+      return "transfer closed with outstanding read data remaining";
+    }
+    return ec.message();
+  }
+
+  asio::awaitable<int> transfer(std::size_t index) {
+    const auto started = clock::now();
+    transfer_report report;
+    report.method = plan_.custom_method.value_or(plan_.method);
+    int code = co_await run_hops(index, started, report);
+    meter_.finish();
+    report.exitcode = code;
+    report.time_total = std::chrono::duration<double>(clock::now() - started).count();
+    if (o_.write_out) write_out(write_out_format(*o_.write_out), report);
+    co_return code;
+  }
+
+  asio::awaitable<int> run_hops(std::size_t index, clock::time_point started,
+                                transfer_report& report) {
+    std::error_code ec;
+    http::url u = http::url::parse(with_scheme(o_.urls[index]), ec);
+    if (!ec && u.scheme != "http") ec = opensock::error::unsupported_protocol;
+    if (ec) co_return fail_url(ec, o_.urls[index], u);
+    report.url_effective = u.to_string();
+
+    output out(output_path(index, u));
+    meter_.start(plan_.body ? plan_.body->size() : 0, !(out.to_stdout() && ::isatty(1) == 1));
+    http::request req(plan_.method, u, plan_.headers);
+    if (plan_.body) req.body = *plan_.body;
+    int redirects = 0;
+    for (;;) {
+      hop_state hop;
+      http::request wire = req;
+      // -X writes its method on every hop's request line; the body is what the
+      // request has (none without data, or after a redirect turned a POST into a GET).
+      if (plan_.custom_method) wire.method = *plan_.custom_method;
+      // opensock refuses CR, LF and NUL in a field before it connects; say so here,
+      // where the user can tell which header it was.
+      if (http::validate(wire)) {
+        report_error(o_, 43,
+                     fmt::format("{} holds CR, LF or another byte HTTP does not allow there: "
+                                 "opensock refuses to send it (curl 7.88 sends it as it is)",
+                                 what_is_invalid(wire)));
+        co_return 43;
+      }
+      if (o_.max_time && *o_.max_time > 0) {
+        const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::duration<double>(*o_.max_time));
+        const auto spent =
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started);
+        http::request_timeouts timeouts;
+        timeouts.total = std::max(limit - spent, std::chrono::milliseconds(1));
+        if (o_.connect_timeout && *o_.connect_timeout > 0)
+          timeouts.connect = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::duration<double>(*o_.connect_timeout));
+        wire.timeouts = timeouts;
+      }
+      // A named variable, not a temporary inside the co_await: see the README's note on
+      // g++ 12 and aggregate temporaries (transfer_hooks is an aggregate).
+      http::transfer_hooks hooks = hooks_for(hop, out, u.host, report);
+      http::response r = co_await session_.async_request(
+          std::move(wire), std::move(hooks), asio::redirect_error(asio::use_awaitable, ec));
+
+      report.http_code = r.status;
+      report.http_version = r.status ? r.version : 0;
+      report.num_redirects = redirects;
+      report.url_effective = req.url.to_string();
+      report.size_download = hop.body_bytes;
+      report.size_header += hop.head.bytes;
+      report.num_headers = hop.head.lines;
+      report.content_type = std::string(r.headers.get("content-type").value_or(""));
+
+      if (hop.failing && (!ec || ec == opensock::error::write_error)) {
+        report_error(o_, 22, fmt::format("The requested URL returned error: {}", r.status));
+        co_return 22;
+      }
+      if (hop.write_failed) {
+        report_error(o_, 23, "Failure writing output to destination");
+        co_return 23;
+      }
+      if (ec) {
+        const int code = opensock::curl_code(ec);
+        report.errormsg = describe(ec, req.url, hop, started);
+        report_error(o_, code, report.errormsg);
+        co_return code;
+      }
+      const auto location = r.headers.get("location");
+      if (location && r.status >= 300 && r.status < 400) {
+        std::error_code location_error;
+        http::url next = http::resolve_location(req.url, *location, location_error);
+        if (!o_.location) {
+          if (!location_error) report.redirect_url = next.to_string();
+        } else {
+          if (o_.max_redirs != -1 && redirects >= o_.max_redirs) {
+            report.errormsg = fmt::format("Maximum ({}) redirects followed", o_.max_redirs);
+            report_error(o_, 47, report.errormsg);
+            co_return 47;
+          }
+          if (!location_error && next.scheme != "http")
+            location_error = opensock::error::unsupported_protocol;
+          if (location_error) co_return fail_url(location_error, std::string(*location), next);
+          req = http::redirected_request(req, std::move(next), r.status);
+          u = req.url;
+          ++redirects;
+          continue;
+        }
+      }
+      break;
+    }
+    // curl leaves an empty file after a transfer that succeeded without a byte.
+    if (!out.create() || !out.close()) {
+      report_error(o_, 23, "Failure writing output to destination");
+      co_return 23;
+    }
+    co_return 0;
+  }
+
+  // Which part of a request validate() refused, for the message.
+  static std::string what_is_invalid(const http::request& r) {
+    auto bad = [](std::string_view s) {
+      for (char c : s)
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) return true;
+      return false;
+    };
+    for (const auto& f : r.headers)
+      if (bad(f.name) || bad(f.value)) return fmt::format("the header '{}'", f.name);
+    if (bad(r.method)) return "the method (-X)";
+    return "the request";
+  }
+
+  int fail_url(std::error_code ec, const std::string& text, const http::url& u) const {
+    const int code = opensock::curl_code(ec);
+    if (code == 1) {
+      const auto colon = text.find("://");
+      const std::string scheme = colon == std::string::npos ? u.scheme : text.substr(0, colon);
+      report_error(o_, 1,
+                   fmt::format("Protocol \"{}\" not supported or disabled in libopensock", scheme));
+    } else {
+      report_error(o_, code, ec.message());
+    }
+    return code;
+  }
+
+  http::transfer_hooks hooks_for(hop_state& hop, output& out, const std::string& host,
+                                 transfer_report& report) {
+    http::transfer_hooks hooks;
+    const bool include = o_.include || o_.head;
+    hooks.on_connection = [this, &hop, host, &report](const http::connection_info& info) {
+      hop.connected = true;
+      if (!info.reused) ++report.num_connects;
+      if (o_.unix_socket) {
+        // curl reports the socket's path (cut to 45 bytes) and the URL's port.
+        report.remote_ip = o_.abstract_unix_socket ? std::string() : o_.unix_socket->substr(0, 45);
+        report.remote_port = info.remote.port();
+      } else {
+        report.remote_ip = info.remote.address().to_string();
+        report.remote_port = info.remote.port();
+      }
+      const std::string key = fmt::format("{}:{}", host, info.remote);
+      if (!info.reused) connection_ids_[key] = next_connection_id_++;
+      if (o_.verbose) show_connection(info, host, connection_ids_[key]);
+      if (o_.trace_attempts) show_attempts(info);
+    };
+    if (o_.trace_attempts || o_.verbose) {
+      hooks.on_connect_error = [this](const auto& attempts, std::error_code) {
+        if (o_.verbose) show_failed_attempts(attempts);
+        if (o_.trace_attempts) show_attempt_list(attempts);
+      };
+    }
+    if (o_.verbose) hooks.on_request_head = [](std::string_view head) { show_request_head(head); };
+    hooks.on_header_line = [this, &hop, &out, include](std::string_view line) {
+      const bool was_done = hop.head.final_head_done();
+      const bool trailers_end = hop.head.read(line);
+      if (o_.verbose) show_response_line(line);
+      // curl writes the whole head with -i, even of a response -f then fails.
+      if (include && !trailers_end && !out.write(line)) hop.write_failed = true;
+      if (!was_done && hop.head.final_head_done()) decide(hop);
+    };
+    hooks.on_body = [this, &hop, &out](std::string_view piece) {
+      if (hop.failing || hop.write_failed) return false;  // curl stops reading: 22 (or 23)
+      hop.body_bytes += piece.size();
+      if (hop.follow) return true;  // read, so the connection can be reused; not written
+      meter_.received(piece.size());
+      if (!out.write(piece)) hop.write_failed = true;
+      return !hop.write_failed;
+    };
+    return hooks;
+  }
+
+  // Once the final head is in: whether -L will follow it, whether -f fails it.
+  void decide(hop_state& hop) {
+    const int status = hop.head.status;
+    hop.follow = o_.location && hop.head.has_location && status >= 300 && status < 400;
+    hop.failing = o_.fail && status >= 400;
+    if (!hop.follow) meter_.expect(hop.head.content_length);
+  }
+
+  const options& o_;
+  const request_plan& plan_;
+  http::session<Factory> session_;
+  progress_meter meter_;
+  std::map<std::string, int> connection_ids_;
+  int next_connection_id_ = 0;
+};
+
+}  // namespace fetch

@@ -1,0 +1,398 @@
+"""The scenarios differential.py runs with curl and with opensock-fetch.
+
+A scenario is a command line plus the scripted server(s) it talks to. In the arguments,
+{url} is the main server's "http://127.0.0.1:PORT/" ({base} without the slash, {port} its
+port), {base2}/{port2} a second server (cross-origin redirects), {closed_port} a port with
+nothing listening, {silent_port} a port where connect() hangs, {sock} the main server's
+Unix socket (family="unix"), {out}/{out2} files in the run's working directory, and
+{long_host} a host name no resolver answers for (see LONG_HOST). Replies may contain the
+same placeholders.
+
+A server is described by a Server: `routes` maps a request path (or "*" for any other) to
+the raw reply bytes sent for it; after a reply that is a complete HTTP/1.1 message the
+connection stays open for the next request, after anything else the server closes it.
+`connections` scripts the first connections one by one instead, each a sequence of steps:
+
+    READ        read one request (head, then body by Content-Length or chunked)
+    send(b)     send raw bytes
+    pause(s)    sleep s seconds
+    hold(s)     answer nothing until the client leaves (at most s seconds)
+    CLOSE       close in order (FIN); also what happens after the last step
+    RESET       close with RST (SO_LINGER 0)
+    SERVE       answer the rest of the connection from `routes`
+
+expect_exit pins curl's exit code, so the catalogue documents curl's behaviour and a
+scenario that stops exercising what it means to is noticed. known_difference (with
+fetch_exit, optionally fetch_connections) marks the few places where opensock-fetch is
+deliberately stricter than curl: only its exit code (and connection count) is checked there.
+"""
+
+from dataclasses import dataclass, field
+
+# A first label longer than 63 characters: the resolver rejects the name without sending
+# any query, so a --resolve or --connect-to rule that fails to match fails fast and offline.
+LONG_HOST = "a" * 64 + ".test"
+
+READ = ("read",)
+CLOSE = ("close",)
+RESET = ("reset",)
+SERVE = ("serve",)
+
+
+def send(data):
+    return ("send", data)
+
+
+def pause(seconds):
+    return ("sleep", seconds)
+
+
+def hold(seconds=10):
+    return ("hold", seconds)
+
+
+@dataclass(frozen=True)
+class Server:
+    routes: dict = field(default_factory=dict)
+    connections: tuple = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    args: tuple
+    server: Server = field(default_factory=Server)
+    server2: Server = None
+    family: str = "inet"  # the main server: "inet" (127.0.0.1), "inet6" (::1) or "unix"
+    files: dict = field(default_factory=dict)  # created in the working directory first
+    expect_exit: int = None
+    compare_connections: bool = False
+    known_difference: str = ""
+    fetch_exit: int = None
+    fetch_connections: int = None  # with known_difference: connections opensock-fetch may make
+
+
+# --------------------------------------------------------------------------------------
+# Reply builders.
+
+
+def reply(status=b"200 OK", *headers, body=b"", length=True, version=b"HTTP/1.1"):
+    """A response with the given header lines, and Content-Length unless length=False."""
+    head = version + b" " + status + b"\r\n"
+    for header in headers:
+        head += header + b"\r\n"
+    if length:
+        head += b"Content-Length: %d\r\n" % len(body)
+    return head + b"\r\n" + body
+
+
+def chunked(*pieces, trailers=(), extension=b"", headers=()):
+    """A chunked 200 response carrying `pieces` as chunks."""
+    body = b""
+    for piece in pieces:
+        body += b"%x%s\r\n%s\r\n" % (len(piece), extension, piece)
+    body += b"0\r\n" + b"".join(t + b"\r\n" for t in trailers) + b"\r\n"
+    return reply(b"200 OK", b"Transfer-Encoding: chunked", *headers, body=body, length=False)
+
+
+def redirect(code, location, body=b""):
+    reason = {301: b"Moved Permanently", 302: b"Found", 303: b"See Other",
+              307: b"Temporary Redirect", 308: b"Permanent Redirect"}[code]
+    return reply(b"%d %s" % (code, reason), b"Location: " + location, body=body)
+
+
+def serve(data):
+    """A server answering every request with `data`."""
+    return Server(routes={"*": data})
+
+
+def once(*steps):
+    """A server whose first connection follows `steps`."""
+    return Server(connections=(steps,))
+
+
+OK = reply(body=b"hello\n")
+BIG = bytes(range(256)) * 4096  # 1 MiB, every byte value
+
+
+def hops(code):
+    """/a redirects to /b with `code`."""
+    return Server(routes={"/a": redirect(code, b"/b", b"moved\n"), "/b": reply(body=b"at b\n")})
+
+
+SCENARIOS = []
+
+
+def scenario(name, *args, **options):
+    SCENARIOS.append(Scenario(name, tuple(args), **options))
+
+
+# --------------------------------------------------------------------------------------
+# Bodies and their framing.
+
+scenario("content_length", "{url}", server=serve(OK), expect_exit=0)
+scenario("content_length_zero", "{url}", server=serve(reply()), expect_exit=0)
+scenario("chunked", "{url}", server=serve(chunked(b"hel", b"lo ", b"world\n")), expect_exit=0)
+scenario("chunked_extensions", "{url}",
+         server=serve(chunked(b"hello", b" world\n", extension=b";name=value;flag")), expect_exit=0)
+scenario("chunked_trailers", "{url}",
+         server=serve(chunked(b"hello\n", trailers=(b"X-Checksum: 1", b"X-Other: two"))), expect_exit=0)
+# -i writes the trailer fields after the body, without a blank line after them.
+scenario("chunked_trailers_include", "-i", "{url}",
+         server=serve(chunked(b"hello\n", trailers=(b"X-Checksum: 1",))), expect_exit=0)
+scenario("chunked_uppercase_hex", "{url}",
+         server=serve(reply(b"200 OK", b"Transfer-Encoding: chunked", length=False,
+                            body=b"A\r\n0123456789\r\n0\r\n\r\n")), expect_exit=0)
+scenario("close_delimited", "{url}",
+         server=serve(reply(body=b"until the end\n", length=False)), expect_exit=0)
+scenario("http10_reply", "-i", "{url}",
+         server=serve(reply(b"200 OK", b"Server: old", body=b"from 1.0\n", length=False,
+                            version=b"HTTP/1.0")), expect_exit=0)
+scenario("http10_reply_content_length", "{url}",
+         server=serve(reply(body=b"from 1.0\n", version=b"HTTP/1.0")), expect_exit=0)
+scenario("large_body", "-s", "{url}", server=serve(reply(body=BIG)), expect_exit=0)
+scenario("large_body_chunked", "-s", "{url}",
+         server=serve(chunked(*(BIG[i:i + 65536] for i in range(0, len(BIG), 65536)))), expect_exit=0)
+scenario("chunked_beats_content_length", "{url}",
+         server=serve(reply(b"200 OK", b"Content-Length: 3", b"Transfer-Encoding: chunked", length=False,
+                            body=b"6\r\nhello\n\r\n0\r\n\r\n")), expect_exit=0)
+scenario("duplicate_equal_content_length", "{url}",
+         server=serve(reply(b"200 OK", b"Content-Length: 6", b"Content-Length: 6", length=False,
+                            body=b"hello\n")), expect_exit=0)
+GZIPPED = bytes.fromhex("1f8b0800000000000003cb48cdc9c9e70200209d3a3606000000")  # "hello\n"
+scenario("gzip_not_requested", "{url}", server=serve(reply(b"200 OK", b"Content-Encoding: gzip", body=GZIPPED)),
+         expect_exit=0)
+scenario("content_length_list", "{url}",
+         server=serve(reply(b"200 OK", b"Content-Length: 6, 6", length=False, body=b"hello\n")), expect_exit=0)
+scenario("fail_on_404", "-f", "{url}", server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=22)
+scenario("fail_on_200", "--fail", "{url}", server=serve(OK), expect_exit=0)
+scenario("no_fail_on_404", "{url}", server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=0)
+
+# --------------------------------------------------------------------------------------
+# Interim responses, HEAD and bodiless statuses.
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+HINTS = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+scenario("interim_100", "{url}", server=serve(CONTINUE + OK), expect_exit=0)
+scenario("interim_100_include", "-i", "{url}", server=serve(CONTINUE + OK), expect_exit=0)
+scenario("interim_103_include", "-i", "{url}", server=serve(HINTS + OK), expect_exit=0)
+scenario("interim_two_include", "-i", "{url}", server=serve(CONTINUE + HINTS + OK), expect_exit=0)
+scenario("interim_100_post", "-d", "a=b", "{url}", server=serve(CONTINUE + OK), expect_exit=0)
+scenario("head", "-I", "{url}",
+         server=serve(reply(b"200 OK", b"Content-Length: 6", b"X-Kind: head", length=False)), expect_exit=0)
+scenario("head_include", "-I", "-i", "{url}",
+         server=serve(reply(b"200 OK", b"Content-Length: 6", length=False)), expect_exit=0)
+scenario("head_chunked", "-I", "{url}",
+         server=serve(reply(b"200 OK", b"Transfer-Encoding: chunked", length=False)), expect_exit=0)
+scenario("status_204", "-i", "{url}", server=serve(reply(b"204 No Content", length=False)), expect_exit=0)
+# The body after a 204 is not output.
+scenario("status_204_with_body", "{url}",
+         server=once(READ, send(reply(b"204 No Content", body=b"ignored\n")), hold(2)), expect_exit=0)
+scenario("status_304", "-i", "{url}",
+         server=serve(reply(b"304 Not Modified", b"ETag: \"x\"", length=False)), expect_exit=0)
+scenario("status_304_with_length", "{url}",
+         server=serve(reply(b"304 Not Modified", b"Content-Length: 100", length=False)), expect_exit=0)
+
+# --------------------------------------------------------------------------------------
+# Redirects: the method and body of the follow-up request are compared too.
+
+for code in (301, 302, 303, 307, 308):
+    scenario(f"redirect_{code}_follow", "-L", "{base}/a", server=hops(code), expect_exit=0)
+    scenario(f"redirect_{code}_post", "-L", "-d", "a=b", "{base}/a", server=hops(code), expect_exit=0)
+# -X keeps its method on every hop, even where -d's POST becomes a GET without a body.
+for code in (302, 303, 307):
+    scenario(f"redirect_{code}_custom_post", "-L", "-X", "POST", "{base}/a", server=hops(code), expect_exit=0)
+scenario("redirect_303_custom_post_data", "-L", "-X", "POST", "-d", "a=b", "{base}/a", server=hops(303),
+         expect_exit=0)
+scenario("redirect_301_put", "-L", "-X", "PUT", "-d", "x", "{base}/a", server=hops(301), expect_exit=0)
+scenario("redirect_not_followed", "{base}/a", server=hops(302), expect_exit=0)
+scenario("redirect_not_followed_include", "-i", "{base}/a", server=hops(301), expect_exit=0)
+scenario("redirect_include_all_heads", "-i", "-L", "{base}/a", server=hops(302), expect_exit=0)
+scenario("redirect_relative_path", "-L", "{base}/c/x", expect_exit=0,
+         server=Server(routes={"/c/x": redirect(302, b"d"), "/c/d": reply(body=b"at c/d\n")}))
+scenario("redirect_dot_dot", "-L", "{base}/c/x/y", expect_exit=0,
+         server=Server(routes={"/c/x/y": redirect(302, b"../d?q=1"), "/c/d": reply(body=b"at c/d\n")}))
+scenario("redirect_absolute_same_origin", "-L", "{base}/a", expect_exit=0, compare_connections=True,
+         server=Server(routes={"/a": redirect(301, b"http://127.0.0.1:{port}/b"), "/b": reply(body=b"b\n")}))
+scenario("redirect_keeps_connection", "-L", "{base}/a", server=hops(302), expect_exit=0,
+         compare_connections=True)
+scenario("redirect_cross_origin_drops_authorization", "-L", "-H", "Authorization: x", "{base}/a",
+         expect_exit=0,
+         server=Server(routes={"/a": redirect(302, b"http://127.0.0.1:{port2}/b")}),
+         server2=serve(reply(body=b"other origin\n")))
+scenario("redirect_same_origin_keeps_authorization", "-L", "-H", "Authorization: x", "{base}/a",
+         server=hops(307), expect_exit=0)
+scenario("redirect_max_redirs_exceeded", "-L", "--max-redirs", "1", "{base}/1", expect_exit=47,
+         server=Server(routes={"/1": redirect(302, b"/2", b"one\n"), "/2": redirect(302, b"/3", b"two\n"),
+                               "/3": reply(body=b"three\n")}))
+scenario("redirect_max_redirs_zero", "-L", "--max-redirs", "0", "{base}/a", server=hops(301), expect_exit=47)
+scenario("redirect_max_redirs_enough", "-L", "--max-redirs", "2", "{base}/1", expect_exit=0,
+         server=Server(routes={"/1": redirect(302, b"/2"), "/2": redirect(302, b"/3"),
+                               "/3": reply(body=b"three\n")}))
+scenario("redirect_scheme_relative", "-L", "-i", "{base}/a", expect_exit=0,
+         server=Server(routes={"/a": redirect(301, b"//127.0.0.1:{port2}/b")}),
+         server2=serve(reply(body=b"other origin\n")))
+scenario("redirect_to_404_fail", "-f", "-L", "{base}/a", expect_exit=22,
+         server=Server(routes={"/a": redirect(302, b"/b"), "/b": reply(b"404 Not Found", body=b"gone\n")}))
+scenario("redirect_not_followed_write_out", "-s", "-w", "%{http_code} %{num_redirects} %{url_effective}\\n",
+         "{base}/a", server=hops(302), expect_exit=0)
+scenario("redirect_head", "-I", "{base}/a", server=hops(301), expect_exit=0)
+scenario("redirect_write_out", "-s", "-L", "-o", "{out}", "-w",
+         "%{http_code} %{num_redirects} %{url_effective}\\n", "{base}/a", server=hops(308), expect_exit=0)
+
+# --------------------------------------------------------------------------------------
+# Malformed replies.
+
+# curl 7.88 answers every malformed status line with 1 (unsupported protocol), a header
+# line without a colon with 8, and a header line over 100 KiB with 27 (out of memory).
+scenario("status_http_1_2", "{url}", server=serve(b"HTTP/1.2 200 OK\r\nContent-Length: 3\r\n\r\nhi\n"),
+         expect_exit=1)
+scenario("status_four_digits", "{url}", server=serve(b"HTTP/1.1 2000 X\r\nContent-Length: 3\r\n\r\nhi\n"),
+         expect_exit=1)
+scenario("status_garbage", "{url}", server=serve(b"garbage that is not http\r\n\r\n"), expect_exit=1)
+scenario("status_not_http", "{url}", server=serve(b"SSH-2.0-OpenSSH_9.2p1\r\n"), expect_exit=1)
+scenario("header_without_colon", "{url}",
+         server=serve(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nNoColonHere\r\n\r\nhi\n"), expect_exit=8)
+scenario("header_obs_fold", "-i", "{url}",
+         server=serve(b"HTTP/1.1 200 OK\r\nX-Folded: first\r\n  second\r\nContent-Length: 3\r\n\r\nhi\n"),
+         expect_exit=0)
+scenario("header_long_line", "-i", "{url}",
+         server=serve(reply(b"200 OK", b"X-Long: " + b"v" * 60000, body=b"hi\n")), expect_exit=0)
+scenario("header_line_too_long", "{url}",
+         server=serve(reply(b"200 OK", b"X-Long: " + b"v" * 110000, body=b"hi\n")), expect_exit=27)
+scenario("short_body", "{url}", server=once(READ, send(reply(body=b"hello\n")[:-3])), expect_exit=18)
+scenario("short_chunked_body", "{url}",
+         server=once(READ, send(chunked(b"hello world\n")[:-12])), expect_exit=18)
+scenario("empty_reply", "{url}", server=once(READ, CLOSE), expect_exit=52)
+scenario("reset_before_anything", "{url}", server=once(READ, RESET), expect_exit=56)
+scenario("reset_after_headers", "{url}",
+         server=once(READ, send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart\n"), pause(0.3), RESET),
+         expect_exit=56)
+scenario("bad_chunk_size", "{url}",
+         server=serve(reply(b"200 OK", b"Transfer-Encoding: chunked", length=False, body=b"zz\r\nhello\r\n0\r\n\r\n")),
+         expect_exit=56)
+scenario("close_after_n_bytes_in_body", "{url}",
+         server=once(READ, send(reply(body=b"0123456789" * 10)[:60]), CLOSE), expect_exit=18)
+
+# --------------------------------------------------------------------------------------
+# Timeouts and connection failures (short, to keep the run quick).
+
+scenario("timeout_no_answer", "-m", "1", "{url}", server=once(READ, hold(5)), expect_exit=28)
+scenario("timeout_slow_body", "-m", "1", "{url}", expect_exit=28,
+         server=once(READ, send(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nfirst "), pause(0.2),
+                     send(b"half"), hold(5)))
+scenario("slow_but_in_time", "-m", "5", "{url}", expect_exit=0,
+         server=once(READ, send(b"HTTP/1.1 200 OK\r\nContent-Len"), pause(0.2), send(b"gth: 6\r\n\r\nhel"),
+                     pause(0.2), send(b"lo\n")))
+scenario("connect_timeout", "--connect-timeout", "1", "http://127.0.0.1:{silent_port}/", expect_exit=28)
+scenario("connect_timeout_write_out", "-s", "--connect-timeout", "1", "-w", "%{http_code} %{exitcode}\\n",
+         "http://127.0.0.1:{silent_port}/", expect_exit=28)
+scenario("refused", "http://127.0.0.1:{closed_port}/", expect_exit=7)
+scenario("refused_silent_show_error", "-sS", "http://127.0.0.1:{closed_port}/", expect_exit=7)
+scenario("refused_silent", "-s", "http://127.0.0.1:{closed_port}/", expect_exit=7)
+
+# --------------------------------------------------------------------------------------
+# Name overrides, address families, Unix sockets.
+
+scenario("resolve", "--resolve", "{long_host}:{port}:127.0.0.1", "http://{long_host}:{port}/",
+         server=serve(OK), expect_exit=0)
+scenario("resolve_other_name", "--resolve", "other.test:{port}:127.0.0.1", "http://{long_host}:{port}/",
+         server=serve(OK), expect_exit=6)
+scenario("resolve_other_port", "--resolve", "{long_host}:1:127.0.0.1", "http://{long_host}:{port}/",
+         server=serve(OK), expect_exit=6)
+scenario("connect_to", "--connect-to", "{long_host}:80:127.0.0.1:{port}", "http://{long_host}/",
+         server=serve(OK), expect_exit=0)
+scenario("connect_to_any", "--connect-to", "::127.0.0.1:{port}", "http://{long_host}:8080/x",
+         server=serve(OK), expect_exit=0)
+scenario("connect_to_other_port", "--connect-to", "{long_host}:81:127.0.0.1:{port}", "http://{long_host}/",
+         server=serve(OK), expect_exit=6)
+scenario("ipv4", "-4", "{url}", server=serve(OK), expect_exit=0)
+scenario("ipv6", "-6", "-w", "%{remote_ip}\\n", "{url}", family="inet6", server=serve(OK), expect_exit=0)
+scenario("unix_socket", "--unix-socket", "{sock}", "http://localhost/path", family="unix",
+         server=serve(OK), expect_exit=0)
+
+# --------------------------------------------------------------------------------------
+# Output options.
+
+WRITE_OUT = "%{http_code} %{num_redirects} %{url_effective} %{size_download} %{remote_ip} %{remote_port} %{exitcode}\\n"
+scenario("write_out_variables", "-s", "-w", WRITE_OUT, "{url}", server=serve(OK), expect_exit=0)
+# With nothing connected, %{remote_ip} is empty and %{remote_port} 0.
+scenario("write_out_on_refused", "-s", "-w", WRITE_OUT, "http://127.0.0.1:{closed_port}/x", expect_exit=7)
+scenario("write_out_literal_text", "-s", "-o", "{out}", "-w", "code=%{http_code}\\tdone\\r\\n100%%\\n",
+         "{url}", server=serve(OK), expect_exit=0)
+scenario("write_out_404", "-s", "-o", "{out}", "-w", "%{http_code}", "{url}",
+         server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=0)
+scenario("write_out_size_chunked", "-s", "-o", "{out}", "-w", "%{size_download} %{http_code}\\n", "{url}",
+         server=serve(chunked(b"hello", b" world\n")), expect_exit=0)
+scenario("include", "-i", "{url}",
+         server=serve(reply(b"200 OK", b"X-One: 1", b"x-lower: two", body=b"hello\n")), expect_exit=0)
+scenario("silent", "-s", "{url}", server=serve(OK), expect_exit=0)
+scenario("silent_show_error", "-s", "-S", "{url}", server=serve(OK), expect_exit=0)
+scenario("show_error", "-S", "{url}", server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=0)
+scenario("output_file", "-o", "{out}", "{url}", server=serve(OK), expect_exit=0)
+scenario("output_file_include", "-i", "-o", "{out}", "{url}", server=serve(OK), expect_exit=0)
+scenario("remote_name", "-O", "{base}/dir/name.txt", server=serve(OK), expect_exit=0)
+# -f: the error body is not written, and the -o file is not even created.
+scenario("fail_with_output_file", "-f", "-o", "{out}", "{url}",
+         server=serve(reply(b"500 Internal Server Error", body=b"oops\n")), expect_exit=22)
+
+# --------------------------------------------------------------------------------------
+# Request methods, headers and bodies.
+
+scenario("put", "-X", "PUT", "{url}", server=serve(OK), expect_exit=0)
+scenario("put_with_data", "-X", "PUT", "-d", "x=1", "{url}", server=serve(OK), expect_exit=0)
+scenario("delete", "-X", "DELETE", "{base}/item/7", server=serve(OK), expect_exit=0)
+scenario("query_and_fragment", "{base}/p?q=1&r=two#frag", server=serve(OK), expect_exit=0)
+scenario("no_path", "{base}", server=serve(OK), expect_exit=0)
+scenario("custom_headers", "-H", "X-One: 1", "-H", "X-Two:  spaced  ", "{url}", server=serve(OK), expect_exit=0)
+scenario("override_host", "-H", "Host: example.test", "{url}", server=serve(OK), expect_exit=0)
+scenario("remove_accept", "-H", "Accept:", "{url}", server=serve(OK), expect_exit=0)
+scenario("remove_user_agent", "-H", "User-Agent:", "{url}", server=serve(OK), expect_exit=0)
+scenario("empty_header_value", "-H", "X-Empty;", "{url}", server=serve(OK), expect_exit=0)
+scenario("replace_accept", "-H", "Accept: text/plain", "{url}", server=serve(OK), expect_exit=0)
+scenario("data", "-d", "a=b", "{url}", server=serve(OK), expect_exit=0)
+scenario("data_joined", "-d", "a=b", "-d", "c=d", "-d", "e", "{url}", server=serve(OK), expect_exit=0)
+scenario("data_content_type", "-H", "Content-Type: text/plain", "-d", "plain", "{url}",
+         server=serve(OK), expect_exit=0)
+scenario("data_from_file_strips_newlines", "-d", "@body.txt", "{url}", server=serve(OK), expect_exit=0,
+         files={"body.txt": b"line one\r\nline two\nend\r\n"})
+scenario("data_binary_from_file", "--data-binary", "@body.txt", "{url}", server=serve(OK), expect_exit=0,
+         files={"body.txt": b"line one\r\nline two\nend\r\n"})
+scenario("data_empty", "-d", "", "{url}", server=serve(OK), expect_exit=0)
+
+# --------------------------------------------------------------------------------------
+# Several URLs on one command line.
+
+TWO = Server(routes={"/1": reply(body=b"one\n"), "/2": reply(body=b"two\n")})
+scenario("two_urls_reuse_connection", "{base}/1", "{base}/2", server=TWO, expect_exit=0,
+         compare_connections=True)
+scenario("two_urls_two_outputs", "-o", "{out}", "-o", "{out2}", "{base}/1", "{base}/2", server=TWO,
+         expect_exit=0, compare_connections=True)
+scenario("two_urls_server_closes", "{base}/1", "{base}/2", expect_exit=0, compare_connections=True,
+         server=Server(routes={"/1": reply(b"200 OK", b"Connection: close", body=b"one\n"),
+                               "/2": reply(body=b"two\n")}))
+scenario("two_urls_close_delimited", "{base}/1", "{base}/2", expect_exit=0, compare_connections=True,
+         server=Server(routes={"/1": reply(body=b"one\n", length=False), "/2": reply(body=b"two\n")}))
+# The exit code is the last transfer's: the first URL's 52 is forgotten.
+scenario("two_urls_first_fails", "{base}/1", "{base}/2", compare_connections=True, expect_exit=0,
+         server=Server(connections=((READ, CLOSE),), routes={"/2": reply(body=b"two\n")}))
+scenario("two_urls_scripted_keep_alive", "{base}/1", "{base}/2", expect_exit=0, compare_connections=True,
+         server=once(READ, send(reply(body=b"one\n")), READ, send(chunked(b"two\n")), hold(5)))
+scenario("two_urls_write_out", "-s", "-w", "[%{http_code} %{url_effective}]", "{base}/1", "{base}/2",
+         server=TWO, expect_exit=0, compare_connections=True)
+
+# --------------------------------------------------------------------------------------
+# Where opensock-fetch is deliberately stricter than curl.
+
+# curl sends the value as it is, so the server sees a second header X-Injected.
+scenario("header_value_with_crlf", "-H", "X-Bad: one\r\nX-Injected: two", "{url}", server=serve(OK),
+         expect_exit=0, known_difference="refuses CR/LF in a -H value before sending", fetch_exit=43,
+         fetch_connections=0)
+# curl ends the header at the close and reports success with an empty body.
+scenario("header_cut_off_by_close", "{url}", server=once(READ, send(b"HTTP/1.1 200 OK\r\nX-Partial: ye")),
+         expect_exit=0, known_difference="a header cut off by the close is an error", fetch_exit=8)
+# curl takes the last value (6 here, so the 6-byte body completes the response).
+scenario("conflicting_content_length", "{url}",
+         server=serve(reply(b"200 OK", b"Content-Length: 9", b"Content-Length: 6", length=False,
+                            body=b"hello\n")),
+         expect_exit=0, known_difference="conflicting Content-Length values are an error", fetch_exit=8)
