@@ -1,4 +1,6 @@
-# Finds what opensock's headers need and provides the targets asio::asio and fmt::fmt.
+# Finds what opensock's headers need and provides the targets asio::asio, fmt::fmt and
+# opensock::tls (OpenSSL and OPENSOCK_HAS_TLS=1 when OpenSSL is found and
+# OPENSOCK_WITH_TLS is not OFF; empty otherwise, and https then fails with 1).
 # Used by the source tree and by the installed opensockConfig.cmake alike.
 
 include(CMakeFindDependencyMacro)
@@ -40,4 +42,19 @@ if(OPENSOCK_ASIO_CLANG_COROUTINES AND NOT _opensock_asio_patched)
   set_property(TARGET asio::asio APPEND PROPERTY INTERFACE_COMPILE_DEFINITIONS
     "$<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_CO_AWAIT=1>"
     "$<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_STD_COROUTINE=1>")
+endif()
+
+if(NOT TARGET opensock::tls)
+  add_library(opensock::tls INTERFACE IMPORTED)
+  if(NOT DEFINED OPENSOCK_WITH_TLS OR OPENSOCK_WITH_TLS)
+    find_package(OpenSSL QUIET)
+  endif()
+  if(OPENSSL_FOUND AND (NOT DEFINED OPENSOCK_WITH_TLS OR OPENSOCK_WITH_TLS))
+    set(OPENSOCK_HAS_TLS ON)
+    set_target_properties(opensock::tls PROPERTIES
+      INTERFACE_LINK_LIBRARIES OpenSSL::SSL
+      INTERFACE_COMPILE_DEFINITIONS OPENSOCK_HAS_TLS=1)
+  else()
+    set(OPENSOCK_HAS_TLS OFF)
+  endif()
 endif()

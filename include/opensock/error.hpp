@@ -78,6 +78,8 @@ enum class error : int {
   /// out_of_memory: one header line over the parser's line limit (curl: "Avoided giant
   /// realloc for header", 27, past 100 KiB).
   header_line_too_long,
+  /// unsupported_protocol: an https URL where opensock was built without OpenSSL.
+  tls_not_built,
 };
 
 /// The category of opensock::error; its name is "opensock".

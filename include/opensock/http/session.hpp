@@ -20,6 +20,14 @@
 #include <opensock/http/transfer_hooks.hpp>
 #include <opensock/origin.hpp>
 #include <opensock/socket_factory.hpp>
+#include <opensock/tls/options.hpp>
+
+#if OPENSOCK_HAS_TLS
+#include <opensock/tls/context.hpp>
+#include <opensock/tls/handshake.hpp>
+
+#include <asio/ssl/stream.hpp>
+#endif
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -51,11 +59,19 @@ struct session_options {
   /// Time limits of every request that sets none of its own. A connect limit here
   /// replaces `connect.connect_timeout`.
   request_timeouts timeouts;
+  /// How https connections are made: verified against the system's CA store unless
+  /// these say otherwise. Connections made under other settings are not reused.
+  tls::options tls;
   /// Follow 301, 302, 303, 307 and 308 responses (curl's -L); off by default, as in curl.
   bool follow_redirects = false;
   /// Redirects followed at most (libcurl's default); one more is too_many_redirects (47).
   int max_redirects = 30;
 };
+
+/// Whether connections for `scheme` run TLS: https and wss.
+inline bool is_tls_scheme(std::string_view scheme) noexcept {
+  return scheme == "https" || scheme == "wss";
+}
 
 /// Whether a request may be sent again after a connection failed under it (RFC 9110
 /// §9.2.2): GET, HEAD, PUT, DELETE, OPTIONS, TRACE.
@@ -153,7 +169,7 @@ class session {
 
   /// Closes every idle connection through the factory.
   void close_idle() noexcept {
-    for (auto& c : idle_) close_stream(factory_, c->stream);
+    for (auto& c : idle_) close(*c);
     idle_.clear();
   }
 
@@ -167,14 +183,33 @@ class session {
   using watch = opensock::detail::request_watchdog::watch;
 
   struct connection {
-    connection(stream_type s, origin o, asio::ip::tcp::endpoint r, const parser_limits& limits)
-        : stream(std::move(s)), key(std::move(o)), remote(r) {
+    connection(origin o, asio::ip::tcp::endpoint r, const parser_limits& limits)
+        : key(std::move(o)), remote(r) {
       state.parser = response_parser(limits);
     }
-    stream_type stream;
+    // The factory's stream, as it is or under TLS.
+    std::optional<stream_type> plain;
+#if OPENSOCK_HAS_TLS
+    std::optional<asio::ssl::stream<stream_type>> tls;
+    tls::options tls_settings;
+#endif
+    stream_type& transport() {
+#if OPENSOCK_HAS_TLS
+      if (tls) return tls->next_layer();
+#endif
+      return *plain;
+    }
+    // Whether a request to `to`, under the session's TLS options, may use it.
+    bool serves(const origin& to, [[maybe_unused]] const session_options& o) const {
+#if OPENSOCK_HAS_TLS
+      if (tls && tls_settings != o.tls) return false;
+#endif
+      return key == to;
+    }
     connection_state state;
     origin key;
     asio::ip::tcp::endpoint remote;
+    std::string alpn;
     clock::time_point idle_since{};
     bool closed = false;
   };
@@ -193,7 +228,7 @@ class session {
       auto* run = static_cast<request_run*>(context);
       if (connection* c = run->current) {
         c->state.interrupted = true;
-        c->closed = c->closed || detail::interrupt_stream(run->owner->factory_, c->stream);
+        c->closed = c->closed || detail::interrupt_stream(run->owner->factory_, c->transport());
       }
     }
   };
@@ -207,7 +242,7 @@ class session {
   }
 
   void close(connection& c) {
-    if (!c.closed) close_stream(factory_, c.stream);
+    if (!c.closed) close_stream(factory_, c.transport());
     c.closed = true;
   }
 
@@ -218,7 +253,7 @@ class session {
       if (now - (*it)->idle_since >= options_.idle_timeout) {
         close(**it);
         it = idle_.erase(it);
-      } else if (!found && (*it)->key == key) {
+      } else if (!found && (*it)->serves(key, options_)) {
         found = std::move(*it);
         it = idle_.erase(it);
       } else {
@@ -305,27 +340,77 @@ class session {
     }
   }
 
+  struct opened {
+    std::error_code error;
+    std::unique_ptr<connection> conn;
+    std::vector<attempt_record<asio::ip::tcp::endpoint>> attempts;
+  };
+
+  // Connects to `key` and, for https, runs the TLS handshake over the factory's stream.
+  // Cancelled, it closes what it opened through the factory before it returns.
+  asio::awaitable<opened> open_connection(origin key) {
+    opened out;
+    auto connected = co_await connect_origin(factory_, key, options_.connect);
+    out.attempts = std::move(connected.attempts);
+    if ((out.error = connected.error)) co_return out;
+    auto conn = std::make_unique<connection>(key, connected.endpoint, options_.limits);
+    if (!is_tls_scheme(key.scheme)) {
+      conn->plain.emplace(std::move(*connected.stream));
+      out.conn = std::move(conn);
+      co_return out;
+    }
+#if OPENSOCK_HAS_TLS
+    auto context = tls_context(out.error);
+    if (out.error) {
+      close_stream(factory_, *connected.stream);
+      co_return out;
+    }
+    conn->tls_settings = options_.tls;
+    auto secured = co_await tls::handshake(std::move(*connected.stream), *context, key.host,
+                                           options_.tls);
+    conn->tls.emplace(std::move(*secured.stream));
+    if ((out.error = secured.error)) {
+      close_stream(factory_, conn->tls->next_layer());
+      co_return out;
+    }
+    conn->alpn = std::move(secured.alpn);
+    out.conn = std::move(conn);
+#else
+    close_stream(factory_, *connected.stream);
+    out.error = error::tls_not_built;
+#endif
+    co_return out;
+  }
+
+#if OPENSOCK_HAS_TLS
+  // One OpenSSL context for the session's TLS options, made again when they change.
+  std::shared_ptr<asio::ssl::context> tls_context(std::error_code& ec) {
+    if (!tls_context_ || tls_context_options_ != options_.tls) {
+      tls_context_ = tls::make_context(options_.tls, ec);
+      tls_context_options_ = options_.tls;
+    }
+    return tls_context_;
+  }
+#endif
+
   // A new connection to `key`, within the connect limit and what is left of the total.
   asio::awaitable<result> connect(const origin& key, request_run& run,
                                   std::unique_ptr<connection>& into) {
     const auto deadline = std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
-    auto attempt = connect_origin(factory_, key, options_.connect);
-    std::optional<connect_result<stream_type, asio::ip::tcp::endpoint>> connected;
+    std::optional<opened> made;
     if (deadline == clock::time_point::max()) {
-      connected.emplace(co_await std::move(attempt));
+      made.emplace(co_await open_connection(key));
     } else {
-      connected = co_await opensock::detail::with_deadline(std::move(attempt), deadline);
-      if (!connected) co_return result{error::operation_timedout, response{}};
+      made = co_await opensock::detail::with_deadline(open_connection(key), deadline);
+      if (!made) co_return result{error::operation_timedout, response{}};
     }
-    if (connected->error) {
-      if (run.hooks->on_connect_error)
-        run.hooks->on_connect_error(connected->attempts, connected->error);
-      co_return result{connected->error, response{}};
+    if (made->error) {
+      if (run.hooks->on_connect_error) run.hooks->on_connect_error(made->attempts, made->error);
+      co_return result{made->error, response{}};
     }
-    into = std::make_unique<connection>(std::move(*connected->stream), key, connected->endpoint,
-                                        options_.limits);
+    into = std::move(made->conn);
     if (run.hooks->on_connection)
-      run.hooks->on_connection(connection_info{false, into->remote, &connected->attempts});
+      run.hooks->on_connection(connection_info{false, into->remote, &made->attempts, into->alpn});
     co_return result{};
   }
 
@@ -337,7 +422,7 @@ class session {
       const bool reused = conn != nullptr;
       if (reused) {
         if (run.hooks->on_connection)
-          run.hooks->on_connection(connection_info{true, conn->remote, nullptr});
+          run.hooks->on_connection(connection_info{true, conn->remote, nullptr, conn->alpn});
       } else if (auto failed = co_await connect(key, run, conn); failed.first) {
         co_return failed;
       }
@@ -345,7 +430,13 @@ class session {
       opensock::detail::request_watchdog::follow_progress(run.watched, &conn->state.bytes_received);
       response out;
       out.remote = conn->remote;
-      const std::error_code ec = co_await exchange(conn->stream, req, out, conn->state, *run.hooks);
+      std::error_code ec;
+#if OPENSOCK_HAS_TLS
+      if (conn->tls)
+        ec = co_await exchange(*conn->tls, req, out, conn->state, *run.hooks);
+      else
+#endif
+        ec = co_await exchange(*conn->plain, req, out, conn->state, *run.hooks);
       run.current = nullptr;
       opensock::detail::request_watchdog::follow_progress(run.watched, nullptr);
       if (!ec) {
@@ -375,6 +466,10 @@ class session {
   session_options options_;
   opensock::detail::request_watchdog watchdog_;
   std::vector<std::unique_ptr<connection>> idle_;
+#if OPENSOCK_HAS_TLS
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  tls::options tls_context_options_;
+#endif
 };
 
 }  // namespace opensock::http

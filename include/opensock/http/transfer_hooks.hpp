@@ -22,6 +22,8 @@ struct connection_info {
   asio::ip::tcp::endpoint remote;
   /// The attempts that opened it; empty for a reused connection.
   const std::vector<attempt_record<asio::ip::tcp::endpoint>>* attempts = nullptr;
+  /// The protocol TLS negotiated by ALPN ("http/1.1"); empty without TLS or ALPN.
+  std::string_view alpn;
 };
 
 struct transfer_hooks {

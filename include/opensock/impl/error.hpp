@@ -70,6 +70,8 @@ inline const char* curl_message(error e) noexcept {
       return "Illegal or missing hexadecimal sequence in chunked-encoding";
     case error::response_headers_too_large: return "Too large response headers";
     case error::header_line_too_long: return "A response header line is longer than allowed";
+    case error::tls_not_built:
+      return "Protocol \"https\" not supported: opensock was built without TLS (OpenSSL)";
     case error::body_too_large: return "Maximum file size exceeded";
     case error::invalid_request_field:
       return "A request method, target or header holds bytes HTTP does not allow there";
@@ -95,6 +97,7 @@ inline int refined_curl_code(error e) noexcept {
     case error::body_too_large: return 63;
     case error::invalid_request_field: return 43;
     case error::header_line_too_long: return 27;
+    case error::tls_not_built: return 1;
     default: return static_cast<int>(e);
   }
 }

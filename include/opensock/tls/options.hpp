@@ -1,0 +1,43 @@
+// How TLS connections are made: verified against the system's CA store by default, as
+// curl does; every relaxation is explicit.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace opensock::tls {
+
+enum class version {
+  tls1_2,  ///< curl's --tlsv1.2: TLS 1.2 or later
+  tls1_3,  ///< curl's --tlsv1.3: TLS 1.3 only
+};
+
+struct options {
+  /// Check the peer's certificate chain and that it names the host (a DNS name, or an
+  /// IP address SAN for an IP literal). Off only through insecure() (curl's -k).
+  bool verify = true;
+  /// Trusted CAs: a PEM file (curl's --cacert) and a hashed directory (--capath). With
+  /// neither, the system's store.
+  std::optional<std::filesystem::path> ca_file;
+  std::optional<std::filesystem::path> ca_path;
+  /// A client certificate and its key, PEM (curl's --cert and --key; the key defaults to
+  /// the certificate's file).
+  std::optional<std::filesystem::path> certificate;
+  std::optional<std::filesystem::path> private_key;
+  version min_version = version::tls1_2;
+  /// Protocols offered by ALPN, most wanted first.
+  std::vector<std::string> alpn{"http/1.1"};
+
+  /// Verification off, as curl's -k: the connection is encrypted but the peer unproven.
+  static options insecure() {
+    options o;
+    o.verify = false;
+    return o;
+  }
+
+  friend bool operator==(const options&, const options&) = default;
+};
+
+}  // namespace opensock::tls
