@@ -25,6 +25,12 @@ thread_local long allocations = 0;
 
 }  // namespace
 
+// g++ sees free() on memory from a new-expression once these are inlined; they are the
+// replacements of new and delete, so the pair matches.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t size) {
   if (counting) ++allocations;
   if (void* p = std::malloc(size ? size : 1)) return p;
