@@ -5,6 +5,7 @@
 // its exit code 2.
 #pragma once
 
+#include <opensock/tls/options.hpp>
 #include <opensock/connector/resolve.hpp>
 
 #include <charconv>
@@ -67,9 +68,15 @@ struct options {
   bool deny_private = false;
   bool trace_attempts = false;
 
-  // Accepted for curl compatibility; TLS and proxies are not built in (see main.cpp).
+  // TLS (https:// URLs).
   bool insecure = false;
   std::optional<std::string> cacert;
+  std::optional<std::string> capath;
+  std::optional<std::string> cert;
+  std::optional<std::string> key;
+  std::optional<opensock::tls::version> tls_min;
+
+  // Accepted for curl compatibility; proxies are not built in (see main.cpp).
   std::optional<std::string> proxy;
 };
 
@@ -122,6 +129,11 @@ inline constexpr flag flags[] = {
     {0, "url", takes::value},
     {'k', "insecure", takes::nothing},
     {0, "cacert", takes::value},
+    {0, "capath", takes::value},
+    {'E', "cert", takes::value},
+    {0, "key", takes::value},
+    {0, "tlsv1.2", takes::nothing},
+    {0, "tlsv1.3", takes::nothing},
     {'x', "proxy", takes::value},
     {0, "deny", takes::value},
     {0, "allow", takes::value},
@@ -220,6 +232,11 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "url") o.urls.push_back(std::move(value));
   if (n == "insecure") o.insecure = on;
   if (n == "cacert") o.cacert = std::move(value);
+  if (n == "capath") o.capath = std::move(value);
+  if (n == "cert") o.cert = std::move(value);
+  if (n == "key") o.key = std::move(value);
+  if (n == "tlsv1.2") o.tls_min = opensock::tls::version::tls1_2;
+  if (n == "tlsv1.3") o.tls_min = opensock::tls::version::tls1_3;
   if (n == "proxy") o.proxy = std::move(value);
   if (n == "deny") o.deny.push_back(std::move(value));
   if (n == "allow") o.allow.push_back(std::move(value));
@@ -342,8 +359,16 @@ inline constexpr std::string_view usage_text =
                                 other internal addresses (the SSRF guard)
      --trace-attempts           Show every connection attempt: address, outcome, time
 
- Not built in (curl's behaviour without them): https:// URLs fail with exit code 1,
- -x/--proxy with 4; -k/--insecure and --cacert are accepted and unused.
+ TLS (https://, verified against the system's CA store unless told otherwise):
+ -k, --insecure                 Do not verify the server's certificate or name
+     --cacert <file>            Trust the CAs in this PEM file
+     --capath <dir>             Trust the CAs in this hashed directory
+ -E, --cert <file>              Client certificate (PEM)
+     --key <file>               Its private key (PEM; default: the certificate's file)
+     --tlsv1.2                  TLS 1.2 or later (the default)
+     --tlsv1.3                  TLS 1.3 only
+
+ Not built in (curl's behaviour without it): -x/--proxy fails with 4.
 )";
 
 }  // namespace fetch

@@ -58,6 +58,12 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
     so.timeouts.connect = to_ms(*o.connect_timeout);
   }
   so.follow_redirects = false;  // the fetcher follows them itself (see transfer.hpp)
+  if (o.insecure) so.tls = opensock::tls::options::insecure();
+  if (o.cacert) so.tls.ca_file = *o.cacert;
+  if (o.capath) so.tls.ca_path = *o.capath;
+  if (o.cert) so.tls.certificate = *o.cert;
+  if (o.key) so.tls.private_key = *o.key;
+  if (o.tls_min) so.tls.min_version = *o.tls_min;
   return so;
 }
 
@@ -68,6 +74,9 @@ int run(const fetch::options& o, const fetch::request_plan& plan, Factory factor
   fetch::fetcher<Factory> fetcher(io.get_executor(), std::move(factory), o, plan, std::move(so));
   int code = 0;
   asio::co_spawn(io, fetcher.run(), [&](std::exception_ptr failure, int result) {
+    // The session's timeout timer may still be set for a deadline that no longer
+    // matters; the program is done.
+    io.stop();
     code = result;
     if (!failure) return;
     try {
@@ -92,7 +101,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.version) {
-    fmt::print("opensock-fetch 0.1 (opensock 0.1.0, HTTP/1.1; no TLS, no proxies)\n");
+    fmt::print("opensock-fetch 0.1 (opensock 0.1.0, HTTP/1.1{}; no proxies)\n",
+               opensock::tls::built ? ", TLS (OpenSSL)" : "");
     return 0;
   }
   if (o.urls.empty()) return usage_failure({"no URL specified!"});
@@ -103,8 +113,7 @@ int main(int argc, char** argv) {
     for (const auto& warning : plan.warnings) fmt::print(stderr, "Warning: {}\n", warning);
 
   // What this build leaves out fails the way curl built without it fails: a proxy as
-  // curl without proxy support (4), TLS as curl without TLS (https:// URLs are 1, and
-  // -k and --cacert are accepted and have nothing to act on).
+  // curl without proxy support (4).
   if (o.proxy && !o.proxy->empty()) {
     fetch::report_error(o, 4,
                         "proxy support is disabled in libopensock (-x/--proxy is not built in)");

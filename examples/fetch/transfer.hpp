@@ -198,7 +198,7 @@ class fetcher {
                                 transfer_report& report) {
     std::error_code ec;
     http::url u = http::url::parse(with_scheme(o_.urls[index]), ec);
-    if (!ec && u.scheme != "http") ec = opensock::error::unsupported_protocol;
+    if (!ec && !speaks(u.scheme)) ec = opensock::error::unsupported_protocol;
     if (ec) co_return fail_url(ec, o_.urls[index], u);
     report.url_effective = u.to_string();
 
@@ -275,7 +275,7 @@ class fetcher {
             report_error(o_, 47, report.errormsg);
             co_return 47;
           }
-          if (!location_error && next.scheme != "http")
+          if (!location_error && !speaks(next.scheme))
             location_error = opensock::error::unsupported_protocol;
           if (location_error) co_return fail_url(location_error, std::string(*location), next);
           req = http::redirected_request(req, std::move(next), r.status);
@@ -305,6 +305,11 @@ class fetcher {
       if (bad(f.name) || bad(f.value)) return fmt::format("the header '{}'", f.name);
     if (bad(r.method)) return "the method (-X)";
     return "the request";
+  }
+
+  // http, and https when the library was built with TLS.
+  static bool speaks(std::string_view scheme) {
+    return scheme == "http" || (scheme == "https" && opensock::tls::built);
   }
 
   int fail_url(std::error_code ec, const std::string& text, const http::url& u) const {

@@ -7,7 +7,16 @@
 #include <string>
 #include <vector>
 
+// Defined to 1 by the CMake target when OpenSSL was found (link OpenSSL's ssl and crypto
+// and define it yourself without CMake).
+#ifndef OPENSOCK_HAS_TLS
+#define OPENSOCK_HAS_TLS 0
+#endif
+
 namespace opensock::tls {
+
+/// Whether this build speaks TLS; without it, https fails with tls_not_built (1).
+inline constexpr bool built = OPENSOCK_HAS_TLS != 0;
 
 enum class version {
   tls1_2,  ///< curl's --tlsv1.2: TLS 1.2 or later
