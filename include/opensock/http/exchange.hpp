@@ -20,6 +20,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -35,7 +36,10 @@ namespace opensock::http {
 /// belong to the next one), and the buffers requests are written from.
 struct connection_state {
   response_parser parser;
+  /// Bytes read and not yet parsed are read_buffer's first `read_used`; the rest is
+  /// room for the next read, zeroed once when the buffer grew and never again.
   std::string read_buffer;
+  std::size_t read_used = 0;
   std::string write_buffer;
   std::string body_buffer;
   /// Body pieces of one parse, kept while a coroutine sink takes them.
@@ -198,17 +202,21 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
   for (;;) {
     // Bytes left from before belong to this response.
     state.pieces.clear();
-    const std::size_t used = parser.parse(buffer, on_body, on_head_line);
+    const std::size_t used =
+        parser.parse(std::string_view(buffer.data(), state.read_used), on_body, on_head_line);
     for (const std::string_view piece : state.pieces) {
       if (!sink_refused && !co_await sink.async_write(piece)) sink_refused = true;
     }
-    buffer.erase(0, used);
+    if (used != 0) {
+      std::memmove(buffer.data(), buffer.data() + used, state.read_used - used);
+      state.read_used -= used;
+    }
     if (sink_refused) co_return error::write_error;
     if (parser.error()) co_return parser.error();
     if (parser.done()) break;
     if (state.interrupted) co_return asio::error::operation_aborted;
 
-    if (!sink && buffer.empty() && parser.direct_body_room() > detail::read_size) {
+    if (!sink && state.read_used == 0 && parser.direct_body_room() > detail::read_size) {
       // The rest of a body of known length goes from the socket straight into the
       // response, without passing through the read buffer.
       const std::size_t had = out.body.size();
@@ -230,12 +238,12 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
       continue;
     }
 
-    const std::size_t kept = buffer.size();
-    buffer.resize(kept + detail::read_size);
+    const std::size_t kept = state.read_used;
+    if (buffer.size() < kept + detail::read_size) buffer.resize(kept + detail::read_size);
     const std::size_t n = co_await stream.async_read_some(
         asio::buffer(buffer.data() + kept, detail::read_size),
         asio::redirect_error(asio::use_awaitable, ec));
-    buffer.resize(kept + n);
+    state.read_used = kept + n;
     state.bytes_received += n;
     if (ec == asio::error::eof) {
       parser.finish_at_eof();
@@ -249,7 +257,7 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
   out.version = parser.version();
   out.reason.assign(parser.reason());
   parser.copy_head(out.headers, out.trailers, out.interim);
-  state.reusable = parser.keep_alive() && buffer.empty();
+  state.reusable = parser.keep_alive() && state.read_used == 0;
   co_return std::error_code{};
 }
 

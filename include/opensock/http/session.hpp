@@ -145,7 +145,10 @@ class session {
   /// `co_await session.request(req)`: the response, or a std::system_error with the
   /// error code.
   asio::awaitable<response> request(http::request req, transfer_hooks hooks = {}) {
-    return async_request(std::move(req), std::move(hooks), asio::use_awaitable);
+    // Runs in the caller's coroutine: no spawn, no dispatch, one move of the response.
+    auto done = co_await run_request(std::move(req), std::move(hooks));
+    if (done.first) throw std::system_error(done.first);
+    co_return std::move(done.second);
   }
 
   asio::awaitable<response> get(std::string_view url, fields headers = {}) {
@@ -296,6 +299,9 @@ class session {
   }
 
   asio::awaitable<result> run_request(http::request req, transfer_hooks hooks) {
+    // Cancellation ends the request with operation_aborted, not an exception; the
+    // caller's own setting is restored for it when request() runs in its coroutine.
+    const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
     co_await asio::this_coro::throw_if_cancelled(false);
     request_run run;
     run.owner = this;
@@ -315,6 +321,7 @@ class session {
     auto done = co_await follow(std::move(req), run);
     if (watched) watchdog_.remove(run.watched);
     if (run.watched.expired) done.first = error::operation_timedout;
+    co_await asio::this_coro::throw_if_cancelled(caller_throws);
     co_return done;
   }
 

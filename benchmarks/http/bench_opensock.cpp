@@ -1,0 +1,83 @@
+// opensock: one http::session, C coroutines sending their requests through it. Kept
+// alive, the pool holds at least C connections; for a new connection per request it
+// keeps none. A request timeout is set (30 s in all), as a real client would.
+// Built twice: bench_opensock uses default_socket_factory; bench_opensock_lambda
+// (OPENSOCK_BENCH_LAMBDA) a lambda factory that opens like the default and sets
+// TCP_NODELAY itself, with the session's own TCP_NODELAY turned off, so that both
+// make the same system calls.
+#include "common.hpp"
+
+#include <opensock/http/session.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <string>
+
+namespace {
+
+#ifdef OPENSOCK_BENCH_LAMBDA
+constexpr const char* client_name = "opensock_lambda";
+#else
+constexpr const char* client_name = "opensock";
+#endif
+
+template <class Session>
+asio::awaitable<void> worker(Session& session, const opensock::http::request& request,
+                             bench::workload& work, int& running, asio::io_context& io) {
+  while (work.take()) {
+    try {
+      const opensock::http::response response = co_await session.request(request);
+      work.check(response.status, response.body.size());
+    } catch (const std::exception& e) {
+      work.fail(e.what());
+    }
+  }
+  // The session's request-timeout timer stays set for the last deadline (30 s on) and
+  // would keep io.run() going until then: the last worker stops the loop.
+  if (--running == 0) io.stop();
+}
+
+template <class Factory>
+int run(const bench::options& o, Factory factory, opensock::http::session_options options) {
+  bench::workload work(o);
+  const auto c = static_cast<std::size_t>(o.concurrency);
+  options.max_idle_per_origin = o.keepalive ? std::max<std::size_t>(c, 4) : 0;
+  options.max_idle = o.keepalive ? std::max<std::size_t>(c, 32) : 0;
+  options.timeouts.total = std::chrono::seconds(30);
+  std::error_code ec;
+  const auto url = opensock::http::url::parse(
+      "http://" + o.host + ":" + std::to_string(o.port) + o.path, ec);
+  if (ec) return std::fprintf(stderr, "bad URL: %s\n", ec.message().c_str()), 2;
+  const opensock::http::request request("GET", url);
+  asio::io_context io(1);
+  opensock::http::session session(io.get_executor(), std::move(factory), std::move(options));
+  const bench::stopwatch clock;
+  int running = o.concurrency;
+  for (int i = 0; i < o.concurrency; ++i)
+    asio::co_spawn(io, worker(session, request, work, running, io), asio::detached);
+  io.run();
+  return bench::finish(client_name, o, work, clock);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bench::options o = bench::parse_options(argc, argv, client_name);
+#ifdef OPENSOCK_BENCH_LAMBDA
+  opensock::http::session_options options;
+  options.connect.tcp_nodelay = false;  // the factory sets it
+  auto factory = [](opensock::open_context<asio::ip::tcp>& context)
+      -> opensock::open_result<asio::ip::tcp::socket> {
+    auto answer = opensock::default_socket_factory{}(context);
+    if (answer.has_stream()) answer.stream().set_option(asio::ip::tcp::no_delay(true));
+    return answer;
+  };
+  return run(o, factory, std::move(options));
+#else
+  return run(o, opensock::default_socket_factory{}, {});
+#endif
+}
