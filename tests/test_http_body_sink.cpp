@@ -44,10 +44,7 @@ static_assert(!opensock::http::body_sink_function<void (*)(int)>);
 static_assert(!opensock::http::body_sink_function<std::string (*)(std::string_view)>);
 
 TEST_CASE("a function sink takes the body in pieces, the response keeps none of it") {
-  if (!opensock::test::nginx_port()) {
-    WARN("the suite's nginx is not running (run through ctest)");
-    return;
-  }
+  if (!opensock::test::nginx_port_or_warn()) return;
   asio::io_context io;
   opensock::http::session session(io.get_executor());
   for (const char* path : {"/files/1MiB.txt", "/chunked/1MiB.txt"}) {
@@ -68,10 +65,7 @@ TEST_CASE("a function sink takes the body in pieces, the response keeps none of 
 }
 
 TEST_CASE("a coroutine sink is awaited for each piece") {
-  if (!opensock::test::nginx_port()) {
-    WARN("the suite's nginx is not running (run through ctest)");
-    return;
-  }
+  if (!opensock::test::nginx_port_or_warn()) return;
   asio::io_context io;
   opensock::http::session session(io.get_executor());
   std::string received;

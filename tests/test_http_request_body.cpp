@@ -164,11 +164,8 @@ TEST_CASE("a produced body cannot be sent again: a 307 fails with send_fail_rewi
 }
 
 TEST_CASE("nginx reads file, chunked and sized bodies whole") {
-  const auto port = opensock::test::nginx_port();
-  if (!port) {
-    WARN("the suite's nginx is not running (run through ctest)");
-    return;
-  }
+  const auto port = opensock::test::nginx_port_or_warn();
+  if (!port) return;
   asio::io_context io;
   opensock::http::session session(io.get_executor());
   const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/body-length";

@@ -25,11 +25,8 @@ using opensock::test::scripted_http_server;
 using namespace std::chrono_literals;
 
 TEST_CASE("requests to nginx reuse one kept-alive connection, the factory asked once") {
-  const auto port = opensock::test::nginx_port();
-  if (!port) {
-    WARN("the suite's nginx is not running (run through ctest)");
-    return;
-  }
+  const auto port = opensock::test::nginx_port_or_warn();
+  if (!port) return;
   asio::io_context io;
   int opened = 0, closed = 0;
   std::vector<std::string> seen;
@@ -130,11 +127,8 @@ const std::string ok_reply = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone";
 }  // namespace
 
 TEST_CASE("redirects are not followed unless asked, then followed as curl does") {
-  const auto port = opensock::test::nginx_port();
-  if (!port) {
-    WARN("the suite's nginx is not running (run through ctest)");
-    return;
-  }
+  const auto port = opensock::test::nginx_port_or_warn();
+  if (!port) return;
   asio::io_context io;
   const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/redirect";
   opensock::http::session plain(io.get_executor());
@@ -216,11 +210,8 @@ TEST_CASE("Authorization does not follow a redirect to another origin") {
 }
 
 TEST_CASE("co_await session.request() and the method helpers") {
-  const auto port = opensock::test::nginx_port();
-  if (!port) {
-    WARN("the suite's nginx is not running (run through ctest)");
-    return;
-  }
+  const auto port = opensock::test::nginx_port_or_warn();
+  if (!port) return;
   asio::io_context io;
   opensock::http::session session(io.get_executor());
   const std::string base = "http://127.0.0.1:" + std::to_string(*port);

@@ -154,11 +154,8 @@ TEST_CASE("a minimum version the server does not reach fails the handshake: 35")
 }
 
 TEST_CASE("a plain-text server behind an https URL fails the handshake: 35") {
-  const auto port = opensock::test::nginx_port();
-  if (!port) {
-    WARN("the suite's nginx is not running (run through ctest)");
-    return;
-  }
+  const auto port = opensock::test::nginx_port_or_warn();
+  if (!port) return;
   asio::io_context io;
   // nginx answers the ClientHello with a plain-text 400, which is no TLS record.
   const auto url = "https://127.0.0.1:" + std::to_string(*port) + "/";

@@ -2,6 +2,8 @@
 // test certificates.
 #pragma once
 
+#include "catch.hpp"
+
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +20,14 @@ inline std::optional<std::uint16_t> nginx_port() {
   unsigned port = 0;
   if (!(file >> port) || port == 0 || port > 65535) return std::nullopt;
   return static_cast<std::uint16_t>(port);
+}
+
+/// nginx_port(), with a warning when there is none, for a test to end early: the suite
+/// runs it under ctest, and a test run by hand may not have it.
+inline std::optional<std::uint16_t> nginx_port_or_warn() {
+  auto port = nginx_port();
+  if (!port) WARN("the suite's nginx is not running (run through ctest)");
+  return port;
 }
 
 /// The port of the suite's nginx https server for a test certificate ("good",
