@@ -1,5 +1,6 @@
 #include <opensock/tls/handshake.hpp>
 
+#include <opensock/factory/unix_socket.hpp>
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -198,4 +200,55 @@ TEST_CASE("connections made under other TLS settings are not reused") {
   session.options().tls.alpn = {"http/1.1", "x-test"};
   REQUIRE(!request(io, session, make_request("GET", url)).first);
   CHECK(opened == 2);
+}
+
+TEST_CASE("ALPN against openssl s_server: http/1.1 chosen, or no protocol in common: 35") {
+  const auto http11 = opensock::test::openssl_server_port("alpn-http11");
+  const auto h2_only = opensock::test::openssl_server_port("alpn-h2");
+  const auto tls12 = opensock::test::openssl_server_port("tls12");
+  if (!http11 || !h2_only || !tls12) {
+    WARN("the suite's openssl s_server peers are not running (run through ctest)");
+    return;
+  }
+  asio::io_context io;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{},
+                                  trusting_test_ca());
+  std::string alpn;
+  opensock::http::transfer_hooks hooks;
+  hooks.on_connection = [&](const opensock::http::connection_info& c) { alpn = c.alpn; };
+  auto [ec, r] = request(io, session,
+                         make_request("GET", "https://127.0.0.1:" + std::to_string(*http11) + "/"), hooks);
+  REQUIRE(!ec);
+  CHECK(r.status == 200);
+  CHECK(alpn == "http/1.1");
+
+  const auto ca = "--http1.1 --cacert " + nginx_pki("ca.pem");
+  const auto no_common = "https://127.0.0.1:" + std::to_string(*h2_only) + "/";
+  CHECK(fetch_exit(io, trusting_test_ca(), no_common) == 35);
+  CHECK(curl_exit(no_common, ca) == 35);
+
+  session_options newest = trusting_test_ca();
+  newest.tls.min_version = opensock::tls::version::tls1_3;
+  const auto old_server = "https://127.0.0.1:" + std::to_string(*tls12) + "/";
+  CHECK(fetch_exit(io, newest, old_server) == 35);
+  CHECK(curl_exit(old_server, "--tlsv1.3 " + ca) == 35);
+  CHECK(fetch_exit(io, trusting_test_ca(), old_server) == 0);
+}
+
+TEST_CASE("TLS over a Unix socket the factory opened, the URL's host verified") {
+  const char* dir = std::getenv("OPENSOCK_NGINX_DIR");
+  if (!dir || !nginx_tls_port("good")) {
+    WARN("the suite's nginx is not running (run through ctest)");
+    return;
+  }
+  asio::io_context io;
+  opensock::http::session session(io.get_executor(),
+                                  opensock::unix_socket(std::string(dir) + "/tls.sock"),
+                                  trusting_test_ca());
+  auto [ec, r] = request(io, session, make_request("GET", "https://localhost/echo-method"));
+  REQUIRE(!ec);
+  CHECK(r.body == "unix GET\n");
+  // A name the certificate does not hold fails, whatever the socket.
+  CHECK(request(io, session, make_request("GET", "https://wrong-host.test/echo-method")).first ==
+        opensock::error::peer_failed_verification);
 }

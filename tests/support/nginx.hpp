@@ -41,6 +41,17 @@ inline std::optional<std::uint16_t> nginx_tls_port(const std::string& name) {
   return static_cast<std::uint16_t>(port);
 }
 
+/// The port of an openssl s_server peer started with the suite's nginx
+/// (tests/peers/openssl-server): "alpn-h2", "alpn-http11", "tls12".
+inline std::optional<std::uint16_t> openssl_server_port(const std::string& name) {
+  const char* dir = std::getenv("OPENSOCK_NGINX_DIR");
+  if (!dir) return std::nullopt;
+  std::ifstream file(std::string(dir) + "/openssl/" + name + ".port");
+  unsigned port = 0;
+  if (!(file >> port) || port == 0 || port > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(port);
+}
+
 /// A file of the suite's test PKI (tests/peers/tls-certificates), e.g. "ca.pem".
 inline std::string nginx_pki(const std::string& file) {
   const char* dir = std::getenv("OPENSOCK_NGINX_DIR");
