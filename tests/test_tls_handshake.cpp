@@ -252,3 +252,23 @@ TEST_CASE("TLS over a Unix socket the factory opened, the URL's host verified") 
   CHECK(request(io, session, make_request("GET", "https://wrong-host.test/echo-method")).first ==
         opensock::error::peer_failed_verification);
 }
+
+TEST_CASE("TLS over a socket the factory connected itself") {
+  if (!have_nginx()) return;
+  asio::io_context io;
+  const auto port = *nginx_tls_port("good");
+  int connected_by_factory = 0;
+  // The factory connects to the good server itself, whatever address it was given.
+  auto own_connect = [&](opensock::open_context<asio::ip::tcp>& context)
+      -> opensock::open_result<asio::ip::tcp::socket> {
+    asio::ip::tcp::socket socket(context.executor);
+    socket.connect({asio::ip::address_v4::loopback(), port});
+    ++connected_by_factory;
+    return opensock::connected(std::move(socket));
+  };
+  opensock::http::session session(io.get_executor(), own_connect, trusting_test_ca());
+  auto [ec, r] = request(io, session, make_request("GET", https_url("good", "127.0.0.1")));
+  REQUIRE(!ec);
+  CHECK(r.body == "GET /echo-method\n");
+  CHECK(connected_by_factory == 1);
+}
