@@ -137,7 +137,7 @@ class session {
     return opensock::detail::async_spawn_value<response>(
         executor_,
         [this, req = std::move(req), hooks = std::move(hooks)]() mutable {
-          return run_request(std::move(req), std::move(hooks));
+          return spawned_request(std::move(req), std::move(hooks));
         },
         std::forward<CompletionToken>(token));
   }
@@ -145,10 +145,10 @@ class session {
   /// `co_await session.request(req)`: the response, or a std::system_error with the
   /// error code.
   asio::awaitable<response> request(http::request req, transfer_hooks hooks = {}) {
-    // Runs in the caller's coroutine: no spawn, no dispatch, one move of the response.
-    auto done = co_await run_request(std::move(req), std::move(hooks));
-    if (done.first) throw std::system_error(done.first);
-    co_return std::move(done.second);
+    // Runs in the caller's coroutine: no spawn, no dispatch.
+    response out;
+    if (auto ec = co_await run_request(req, hooks, out)) throw std::system_error(ec);
+    co_return out;
   }
 
   asio::awaitable<response> get(std::string_view url, fields headers = {}) {
@@ -298,7 +298,18 @@ class session {
     return start + *limit;
   }
 
-  asio::awaitable<result> run_request(http::request req, transfer_hooks hooks) {
+  // async_request's coroutine, which owns what it was given.
+  asio::awaitable<result> spawned_request(http::request req, transfer_hooks hooks) {
+    result done;
+    done.first = co_await run_request(req, hooks, done.second);
+    co_return done;
+  }
+
+  // The response is filled in place as the request goes, rather than returned through
+  // each stage: a response is a dozen strings to move.
+  // `req` is the caller's to give: its URL ends up in the response.
+  asio::awaitable<std::error_code> run_request(http::request& req, const transfer_hooks& hooks,
+                                               response& out) {
     // Cancellation ends the request with operation_aborted, not an exception; the
     // caller's own setting is restored for it when request() runs in its coroutine.
     const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
@@ -318,32 +329,36 @@ class session {
       run.watched.context = &run;
       watchdog_.add(run.watched);
     }
-    auto done = co_await follow(std::move(req), run);
+    auto ec = co_await follow(req, run, out);
     if (watched) watchdog_.remove(run.watched);
-    if (run.watched.expired) done.first = error::operation_timedout;
+    if (run.watched.expired) ec = error::operation_timedout;
     co_await asio::this_coro::throw_if_cancelled(caller_throws);
-    co_return done;
+    co_return ec;
   }
 
-  // The request, then each redirect when the options say to follow them.
-  asio::awaitable<result> follow(http::request req, request_run& run) {
+  // The request, then each redirect when the options say to follow them. The request
+  // is copied only for a redirect, which changes it.
+  asio::awaitable<std::error_code> follow(http::request& first, request_run& run,
+                                          response& out) {
+    http::request* req = &first;
+    std::optional<http::request> redirected;
     for (int redirects = 0;; ++redirects) {
-      auto done = co_await request_stages(req, run);
-      done.second.redirects = redirects;
-      const auto location = done.second.headers.get("location");
-      if (done.first || !options_.follow_redirects || !is_redirect(done.second.status) ||
-          !location) {
-        done.second.effective_url = std::move(req.url);
-        co_return done;
+      const auto ec = co_await request_stages(*req, run, out);
+      out.redirects = redirects;
+      const auto location = out.headers.get("location");
+      if (ec || !options_.follow_redirects || !is_redirect(out.status) || !location) {
+        out.effective_url = std::move(req->url);
+        co_return ec;
       }
-      done.second.effective_url = req.url;
-      if (redirects == options_.max_redirects)
-        co_return result{error::too_many_redirects, std::move(done.second)};
-      std::error_code ec;
-      url next = resolve_location(req.url, *location, ec);
-      if (ec) co_return result{ec, std::move(done.second)};
-      req = redirected_request(req, std::move(next), done.second.status);
-      if (!req.body.replayable()) co_return result{error::send_fail_rewind, std::move(done.second)};
+      out.effective_url = req->url;
+      if (redirects == options_.max_redirects) co_return error::too_many_redirects;
+      std::error_code bad_location;
+      url next = resolve_location(req->url, *location, bad_location);
+      if (bad_location) co_return bad_location;
+      http::request hop = redirected_request(*req, std::move(next), out.status);
+      redirected = std::move(hop);
+      req = &*redirected;
+      if (!req->body.replayable()) co_return error::send_fail_rewind;
     }
   }
 
@@ -401,27 +416,28 @@ class session {
 #endif
 
   // A new connection to `key`, within the connect limit and what is left of the total.
-  asio::awaitable<result> connect(const origin& key, request_run& run,
-                                  std::unique_ptr<connection>& into) {
+  asio::awaitable<std::error_code> connect(const origin& key, request_run& run,
+                                           std::unique_ptr<connection>& into) {
     const auto deadline = std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
     std::optional<opened> made;
     if (deadline == clock::time_point::max()) {
       made.emplace(co_await open_connection(key));
     } else {
       made = co_await opensock::detail::with_deadline(open_connection(key), deadline);
-      if (!made) co_return result{error::operation_timedout, response{}};
+      if (!made) co_return error::operation_timedout;
     }
     if (made->error) {
       if (run.hooks->on_connect_error) run.hooks->on_connect_error(made->attempts, made->error);
-      co_return result{made->error, response{}};
+      co_return made->error;
     }
     into = std::move(made->conn);
     if (run.hooks->on_connection)
       run.hooks->on_connection(connection_info{false, into->remote, &made->attempts, into->alpn});
-    co_return result{};
+    co_return std::error_code{};
   }
 
-  asio::awaitable<result> request_stages(const http::request& req, request_run& run) {
+  asio::awaitable<std::error_code> request_stages(const http::request& req, request_run& run,
+                                                 response& out) {
     const origin key = req.url.origin();
     std::unique_ptr<connection> conn = take_idle(key);
     bool retried = false;
@@ -430,12 +446,12 @@ class session {
       if (reused) {
         if (run.hooks->on_connection)
           run.hooks->on_connection(connection_info{true, conn->remote, nullptr, conn->alpn});
-      } else if (auto failed = co_await connect(key, run, conn); failed.first) {
+      } else if (auto failed = co_await connect(key, run, conn)) {
+        out = response();
         co_return failed;
       }
       run.current = conn.get();
       opensock::detail::request_watchdog::follow_progress(run.watched, &conn->state.bytes_received);
-      response out;
       out.remote = conn->remote;
       std::error_code ec;
 #if OPENSOCK_HAS_TLS
@@ -452,7 +468,7 @@ class session {
         } else {
           close(*conn);
         }
-        co_return result{ec, std::move(out)};
+        co_return ec;
       }
       const bool nothing_came = !conn->state.parser.received_anything();
       close(*conn);
@@ -464,7 +480,7 @@ class session {
         retried = true;
         continue;
       }
-      co_return result{ec, std::move(out)};
+      co_return ec;
     }
   }
 
