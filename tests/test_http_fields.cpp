@@ -54,3 +54,32 @@ TEST_CASE("fields from a braced list keep its order") {
   CHECK(f.get("ACCEPT") == "*/*");
   CHECK(f.begin()->name == "Accept");
 }
+
+TEST_CASE("iequals folds ASCII letters only, for every byte pair, in strings around eight bytes long") {
+  // Eight bytes at a time is how iequals compares; a byte on either side of 'A'..'Z',
+  // bytes above 0x7f, and a CR against '-' must all stay unequal.
+  const auto reference = [](unsigned char x, unsigned char y) {
+    if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
+    return x == y;
+  };
+  int mismatches = 0;
+  for (const std::size_t length : {1, 7, 8, 9, 11, 16, 17}) {
+    for (const std::size_t at : {std::size_t{0}, length / 2, length - 1}) {
+      for (int x = 0; x < 256; ++x) {
+        for (int y = 0; y < 256; ++y) {
+          std::string a(length, 'k'), b(length, 'K');
+          a[at] = static_cast<char>(x);
+          b[at] = static_cast<char>(y);
+          const bool expected =
+              reference(static_cast<unsigned char>(x), static_cast<unsigned char>(y));
+          if (opensock::http::iequals(a, b) != expected) ++mismatches;
+        }
+      }
+    }
+  }
+  CHECK(mismatches == 0);
+  CHECK(opensock::http::iequals("Content-Length", "content-length"));
+  CHECK(!opensock::http::iequals("Content\rLength", "content-length"));
+  CHECK(!opensock::http::iequals("content-length", "content-lengt"));
+}

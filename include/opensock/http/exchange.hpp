@@ -175,9 +175,12 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
     const std::string_view body = req.body.memory();
     if ((ec = serialize_head(req, body.size(), state.write_buffer))) co_return ec;
     if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
+    // Written here rather than through detail::send: a coroutine less per request.
+    if (state.interrupted) co_return asio::error::operation_aborted;
     const std::array<asio::const_buffer, 2> parts{asio::buffer(state.write_buffer),
                                                   asio::buffer(body)};
-    ec = co_await detail::send(stream, parts, state);
+    co_await asio::async_write(stream, parts, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) ec = detail::send_error_of(ec);
   }
   if (ec) co_return ec;
 
@@ -255,8 +258,7 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
 
   out.status = parser.status();
   out.version = parser.version();
-  out.reason.assign(parser.reason());
-  parser.copy_head(out.headers, out.trailers, out.interim);
+  parser.take_head(out.reason, out.headers, out.trailers, out.interim);
   state.reusable = parser.keep_alive() && state.read_used == 0;
   co_return std::error_code{};
 }

@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <iterator>
 #include <limits>
@@ -17,9 +18,45 @@
 
 namespace opensock::http {
 
+class response_parser;
+
+namespace detail {
+
+// Eight bytes with ASCII upper-case letters made lower case, all at once: a byte gets
+// 0x20 added when it is from 'A' to 'Z', and only then.
+inline std::uint64_t ascii_lower8(std::uint64_t x) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  const std::uint64_t low7 = x & (0x7f * ones);
+  const std::uint64_t above_z = low7 + (0x7f - 'Z') * ones;  // high bit: byte > 'Z'
+  const std::uint64_t from_a = low7 + (0x80 - 'A') * ones;   // high bit: byte >= 'A'
+  const std::uint64_t upper = (from_a ^ above_z) & ~x & (0x80 * ones);
+  return x | (upper >> 2);
+}
+
+inline std::uint64_t load8(const char* p) noexcept {
+  std::uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  return word;
+}
+
+}  // namespace detail
+
+/// Whether `a` and `b` are equal but for ASCII case. Compares eight bytes at a time:
+/// header names are compared on every lookup.
 inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const auto differ_at = [&](std::size_t i) {
+    return detail::ascii_lower8(detail::load8(a.data() + i)) !=
+           detail::ascii_lower8(detail::load8(b.data() + i));
+  };
+  if (n >= 8) {
+    // Whole words, the last one overlapping the one before it.
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (differ_at(i)) return false;
+    return !differ_at(n - 8);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
     char x = a[i], y = b[i];
     if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
     if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
@@ -167,6 +204,13 @@ class fields {
   const_iterator end() const noexcept { return {this, entries_.end()}; }
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
+  /// Room for fields of `bytes` bytes of names and values, `count` fields in all.
+  void reserve(std::size_t bytes, std::size_t count) {
+    text_.reserve(bytes);
+    entries_.reserve(count);
+  }
+  std::size_t capacity_bytes() const noexcept { return text_.capacity(); }
+
   /// Keeps the storage for the next message.
   void clear() noexcept {
     entries_.clear();
@@ -198,13 +242,37 @@ class fields {
   fields(fields&&) noexcept = default;
   fields& operator=(fields&&) noexcept = default;
 
+  void swap(fields& other) noexcept {
+    text_.swap(other.text_);
+    entries_.swap(other.entries_);
+    std::swap(live_, other.live_);
+  }
+  friend void swap(fields& a, fields& b) noexcept { a.swap(b); }
+
  private:
+  friend class response_parser;
+
+  // For the response parser: fields added as views into a block of received header
+  // lines, whose bytes are copied into the storage in one piece when the block closes,
+  // rather than name by name and value by value. Until it closes, the fields it added
+  // are not to be read. `base` is block_base() when the block opened.
+  std::uint32_t block_base() const noexcept { return static_cast<std::uint32_t>(text_.size()); }
+  void add_in_block(std::uint32_t base, const char* block, std::string_view name,
+                    std::string_view value) {
+    entries_.push_back({base + static_cast<std::uint32_t>(name.data() - block),
+                        static_cast<std::uint32_t>(name.size()),
+                        base + static_cast<std::uint32_t>(value.data() - block),
+                        static_cast<std::uint32_t>(value.size())});
+    live_ += name.size() + value.size();
+  }
+  void close_block(std::string_view bytes) { append(bytes); }
+
   field at(const entry& e) const noexcept { return {name_of(e), value_of(e)}; }
   std::string_view name_of(const entry& e) const noexcept {
-    return std::string_view(text_).substr(e.name_at, e.name_size);
+    return {text_.data() + e.name_at, e.name_size};
   }
   std::string_view value_of(const entry& e) const noexcept {
-    return std::string_view(text_).substr(e.value_at, e.value_size);
+    return {text_.data() + e.value_at, e.value_size};
   }
   std::vector<entry>::iterator find(std::string_view name) noexcept {
     auto it = entries_.begin();

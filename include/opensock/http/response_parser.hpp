@@ -82,13 +82,22 @@ class response_parser {
   const fields& trailers() const noexcept { return trailers_; }
   const std::vector<interim_response>& interim() const noexcept { return interim_; }
 
-  /// Copies the headers, trailers and interim responses out. The copies reuse the
-  /// storage of what they replace, and the parser keeps its own for the next response,
-  /// so a caller that reuses one response allocates nothing.
-  void copy_head(fields& headers, fields& trailers, std::vector<interim_response>& interim) const {
-    headers = headers_;
-    trailers = trailers_;
-    interim = interim_;
+  /// Moves the reason, headers, trailers and interim responses of a finished response
+  /// out, by swapping: the parser keeps the storage of what they replace for the next
+  /// response, so a caller that reuses one response allocates nothing, and one that
+  /// does not copies nothing.
+  void take_head(std::string& reason, fields& headers, fields& trailers,
+                 std::vector<interim_response>& interim) noexcept {
+    last_header_bytes_ = headers_.capacity_bytes();
+    last_header_count_ = headers_.size();
+    reason.swap(reason_);
+    headers.swap(headers_);
+    trailers.swap(trailers_);
+    interim.swap(interim_);
+    reason_.clear();
+    headers_.clear();
+    trailers_.clear();
+    interim_.clear();
   }
 
   body_framing framing() const noexcept { return framing_; }
@@ -137,9 +146,14 @@ class response_parser {
   // Takes one line (without CR LF or LF) from `input` at `pos`; nullopt if incomplete.
   std::optional<std::string_view> take_line(std::string_view input, std::size_t& pos);
 
+  template <class OnBody, class OnHeadLine>
+  std::size_t parse_some(std::string_view input, OnBody& on_body, OnHeadLine& on_head_line);
+
   bool parse_status_line(std::string_view line);
   bool parse_field_line(std::string_view line, fields& into);
   bool end_of_header();
+  // Copies the field lines parsed from this input into their fields' storage.
+  void close_block();
   bool count_body(std::size_t n);
 
   parser_limits limits_;
@@ -160,6 +174,16 @@ class response_parser {
   std::uint64_t body_bytes_ = 0;
   std::uint64_t remaining_ = 0;
   std::size_t header_bytes_ = 0;
+  // The size of the last headers taken, reserved for the next ones: storage a fresh
+  // response brought in is grown once, not field by field.
+  std::size_t last_header_bytes_ = 0;
+  std::size_t last_header_count_ = 0;
+  // The field lines parsed from the current input and not yet copied: into
+  // *block_fields_, from block_begin_ to block_end_ (see fields::add_in_block).
+  fields* block_fields_ = nullptr;
+  const char* block_begin_ = nullptr;
+  const char* block_end_ = nullptr;
+  std::uint32_t block_base_ = 0;
 };
 
 }  // namespace opensock::http

@@ -11,6 +11,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,32 +76,87 @@ inline std::error_code validate(const request& r) {
 /// `r.headers` is sent instead of opensock's. Nothing is appended on error.
 inline std::error_code serialize_head(const request& r, std::optional<std::uint64_t> body_length,
                                       std::string& out) {
+  using namespace std::string_view_literals;
   if (auto ec = validate(r)) return ec;
-  out.append(r.method).append(" ");
-  r.url.append_target(out);
-  out.append(" HTTP/1.1\r\n");
-  if (!r.headers.contains("host")) {
-    out.append("Host: ");
-    r.url.append_host_header(out);
-    out.append("\r\n");
-  }
+  bool host_given = false, framed_by_caller = false;
   for (const auto& f : r.headers) {
-    // An empty value goes as "Name:", the way curl sends "-H 'Name;'".
-    out.append(f.name).append(f.value.empty() ? ":" : ": ").append(f.value).append("\r\n");
+    host_given = host_given || iequals(f.name, "host");
+    framed_by_caller = framed_by_caller || iequals(f.name, "content-length") ||
+                       iequals(f.name, "transfer-encoding");
   }
-  const bool framed_by_caller =
-      r.headers.contains("content-length") || r.headers.contains("transfer-encoding");
+  const url& u = r.url;
+  const bool bracketed = !host_given && u.host.find(':') != std::string::npos;
+  char port_digits[8];
+  std::string_view port;
+  if (!host_given && u.port != url::default_port(u.scheme)) {
+    port = {port_digits,
+            static_cast<std::size_t>(
+                std::to_chars(port_digits, port_digits + sizeof port_digits, u.port).ptr -
+                port_digits)};
+  }
+  char length_digits[24];
+  std::string_view framing, length;
   if (!framed_by_caller && !r.body.none()) {
     if (!body_length) {
-      out.append("Transfer-Encoding: chunked\r\n");
+      framing = "Transfer-Encoding: chunked\r\n"sv;
     } else if (*body_length > 0 || r.method == "POST" || r.method == "PUT" ||
                r.method == "PATCH") {
-      char digits[24];
-      const auto end = std::to_chars(digits, digits + sizeof digits, *body_length).ptr;
-      out.append("Content-Length: ").append(digits, end).append("\r\n");
+      framing = "Content-Length: "sv;
+      length = {length_digits,
+                static_cast<std::size_t>(std::to_chars(length_digits,
+                                                       length_digits + sizeof length_digits,
+                                                       *body_length)
+                                             .ptr -
+                                         length_digits)};
     }
   }
-  out.append("\r\n");
+  // The head is written twice over the same steps: once to count its bytes, once into
+  // room made for them in one step, rather than appended piece by piece.
+  const auto write = [&](auto&& put) {
+    put(r.method);
+    put(" "sv);
+    put(u.path);
+    if (u.has_query) {
+      put("?"sv);
+      put(u.query);
+    }
+    put(" HTTP/1.1\r\n"sv);
+    if (!host_given) {
+      put("Host: "sv);
+      if (bracketed) put("["sv);
+      put(u.host);
+      if (bracketed) put("]"sv);
+      if (!port.empty()) {
+        put(":"sv);
+        put(port);
+      }
+      put("\r\n"sv);
+    }
+    for (const auto& f : r.headers) {
+      // An empty value goes as "Name:", the way curl sends "-H 'Name;'".
+      put(f.name);
+      put(f.value.empty() ? ":"sv : ": "sv);
+      put(f.value);
+      put("\r\n"sv);
+    }
+    if (!framing.empty()) {
+      put(framing);
+      if (!length.empty()) {
+        put(length);
+        put("\r\n"sv);
+      }
+    }
+    put("\r\n"sv);
+  };
+  std::size_t size = 0;
+  write([&](std::string_view piece) { size += piece.size(); });
+  const std::size_t at = out.size();
+  out.resize(at + size);
+  char* cursor = out.data() + at;
+  write([&](std::string_view piece) {
+    std::memcpy(cursor, piece.data(), piece.size());
+    cursor += piece.size();
+  });
   return {};
 }
 

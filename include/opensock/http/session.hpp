@@ -143,12 +143,31 @@ class session {
   }
 
   /// `co_await session.request(req)`: the response, or a std::system_error with the
-  /// error code.
-  asio::awaitable<response> request(http::request req, transfer_hooks hooks = {}) {
-    // Runs in the caller's coroutine: no spawn, no dispatch.
+  /// error code. It runs in the caller's coroutine, without a spawn. `req` and `hooks`
+  /// are used where they are, as Asio uses the buffers of an operation, so they must
+  /// outlive it: a `co_await` on the call sees to that. Give an rvalue to hand the
+  /// request over instead.
+  asio::awaitable<response> request(const http::request& req,
+                                    const transfer_hooks& hooks = detail::no_transfer_hooks()) {
     response out;
-    if (auto ec = co_await run_request(req, hooks, out)) throw std::system_error(ec);
+    if (auto ec = co_await perform(req, hooks, out)) throw std::system_error(ec);
     co_return out;
+  }
+
+  /// As above, owning the request and the hooks.
+  asio::awaitable<response> request(http::request&& req, transfer_hooks hooks = {}) {
+    return owned_request(std::move(req), std::move(hooks));
+  }
+
+  /// `co_await session.request(req, out)`: the response goes into `out`, whose storage
+  /// is reused, and the error code is returned, not thrown; after an error `out` holds
+  /// what came of the response before it. The cheapest way to send many requests: no
+  /// response is moved, and a response of the same shape as the last allocates nothing.
+  /// `req`, `out` and `hooks` must outlive the operation.
+  asio::awaitable<std::error_code> request(const http::request& req, response& out,
+                                           const transfer_hooks& hooks =
+                                               detail::no_transfer_hooks()) {
+    return perform(req, hooks, out);
   }
 
   asio::awaitable<response> get(std::string_view url, fields headers = {}) {
@@ -203,11 +222,11 @@ class session {
       return *plain;
     }
     // Whether a request to `to`, under the session's TLS options, may use it.
-    bool serves(const origin& to, [[maybe_unused]] const session_options& o) const {
+    bool serves(const url& to, [[maybe_unused]] const session_options& o) const {
 #if OPENSOCK_HAS_TLS
       if (tls && tls_settings != o.tls) return false;
 #endif
-      return key == to;
+      return key.port == to.port && key.host == to.host && key.scheme == to.scheme;
     }
     connection_state state;
     origin key;
@@ -218,14 +237,40 @@ class session {
   };
 
   // One request across its redirects and retries: its limits, and the connection it is
-  // using, which a watchdog that finds a limit passed interrupts.
+  // using, which the watchdog interrupts when a limit has passed.
   struct request_run {
-    session* owner = nullptr;
-    const transfer_hooks* hooks = nullptr;
-    request_timeouts timeouts;
-    clock::time_point deadline = clock::time_point::max();
-    watch watched;
-    connection* current = nullptr;
+    request_run(session& owner, const transfer_hooks& hooks, const request_timeouts& limits)
+        : owner(&owner), hooks(&hooks), timeouts(limits) {
+      if (!timeouts.connect) timeouts.connect = owner.options_.connect.connect_timeout;
+      deadline = deadline_after(clock::now(), timeouts.total);
+      watching = deadline != clock::time_point::max() || timeouts.low_speed_limit > 0;
+      if (!watching) return;
+      watched.deadline = deadline;
+      watched.low_speed_limit = timeouts.low_speed_limit;
+      watched.low_speed_time = timeouts.low_speed_time;
+      watched.on_expire = &request_run::expire;
+      watched.context = this;
+      owner.watchdog_.add(watched);
+    }
+    request_run(const request_run&) = delete;
+    request_run& operator=(const request_run&) = delete;
+    ~request_run() {
+      if (watching) owner->watchdog_.remove(watched);
+    }
+
+    // The connection the request is on now, or nullptr between connections.
+    void watch_connection(connection* c) noexcept {
+      current = c;
+      opensock::detail::request_watchdog::follow_progress(
+          watched, c ? &c->state.bytes_received : nullptr);
+    }
+
+    // A limit that passed is the request's error, whatever the interrupted stream said.
+    void finish(std::error_code& ec) {
+      if (watching) owner->watchdog_.remove(watched);
+      watching = false;
+      if (watched.expired) ec = error::operation_timedout;
+    }
 
     static void expire(void* context) {
       auto* run = static_cast<request_run*>(context);
@@ -234,6 +279,14 @@ class session {
         c->closed = c->closed || detail::interrupt_stream(run->owner->factory_, c->transport());
       }
     }
+
+    session* owner;
+    const transfer_hooks* hooks;
+    request_timeouts timeouts;
+    clock::time_point deadline;
+    bool watching = false;
+    watch watched;
+    connection* current = nullptr;
   };
 
   static http::request make(const char* method, std::string_view text, fields headers,
@@ -249,14 +302,14 @@ class session {
     c.closed = true;
   }
 
-  std::unique_ptr<connection> take_idle(const origin& key) {
+  std::unique_ptr<connection> take_idle(const url& to) {
     const auto now = clock::now();
     std::unique_ptr<connection> found;
     for (auto it = idle_.begin(); it != idle_.end();) {
       if (now - (*it)->idle_since >= options_.idle_timeout) {
         close(**it);
         it = idle_.erase(it);
-      } else if (!found && (*it)->serves(key, options_)) {
+      } else if (!found && (*it)->serves(to, options_)) {
         found = std::move(*it);
         it = idle_.erase(it);
       } else {
@@ -264,6 +317,15 @@ class session {
       }
     }
     return found;
+  }
+
+  // Back to the pool when another request may follow on it, closed otherwise.
+  void release(std::unique_ptr<connection> c) {
+    if (c->state.reusable) {
+      put_idle(std::move(c));
+    } else {
+      close(*c);
+    }
   }
 
   void put_idle(std::unique_ptr<connection> c) {
@@ -301,65 +363,99 @@ class session {
   // async_request's coroutine, which owns what it was given.
   asio::awaitable<result> spawned_request(http::request req, transfer_hooks hooks) {
     result done;
-    done.first = co_await run_request(req, hooks, done.second);
+    done.first = co_await perform(req, hooks, done.second, &req.url);
     co_return done;
   }
 
-  // The response is filled in place as the request goes, rather than returned through
-  // each stage: a response is a dozen strings to move.
-  // `req` is the caller's to give: its URL ends up in the response.
-  asio::awaitable<std::error_code> run_request(http::request& req, const transfer_hooks& hooks,
-                                               response& out) {
-    // Cancellation ends the request with operation_aborted, not an exception; the
-    // caller's own setting is restored for it when request() runs in its coroutine.
-    const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
-    co_await asio::this_coro::throw_if_cancelled(false);
-    request_run run;
-    run.owner = this;
-    run.hooks = &hooks;
-    run.timeouts = req.timeouts ? *req.timeouts : options_.timeouts;
-    if (!run.timeouts.connect) run.timeouts.connect = options_.connect.connect_timeout;
-    run.deadline = deadline_after(clock::now(), run.timeouts.total);
-    const bool watched = run.deadline != clock::time_point::max() || run.timeouts.low_speed_limit > 0;
-    if (watched) {
-      run.watched.deadline = run.deadline;
-      run.watched.low_speed_limit = run.timeouts.low_speed_limit;
-      run.watched.low_speed_time = run.timeouts.low_speed_time;
-      run.watched.on_expire = &request_run::expire;
-      run.watched.context = &run;
-      watchdog_.add(run.watched);
-    }
-    auto ec = co_await follow(req, run, out);
-    if (watched) watchdog_.remove(run.watched);
-    if (run.watched.expired) ec = error::operation_timedout;
-    co_await asio::this_coro::throw_if_cancelled(caller_throws);
-    co_return ec;
+  // request() for a request handed over: this frame keeps it while it runs.
+  asio::awaitable<response> owned_request(http::request req, transfer_hooks hooks) {
+    response out;
+    if (auto ec = co_await perform(req, hooks, out, &req.url)) throw std::system_error(ec);
+    co_return out;
   }
 
-  // The request, then each redirect when the options say to follow them. The request
-  // is copied only for a redirect, which changes it.
-  asio::awaitable<std::error_code> follow(http::request& first, request_run& run,
-                                          response& out) {
-    http::request* req = &first;
-    std::optional<http::request> redirected;
+  // One request, its redirects and its retries, as one coroutine: a kept-alive request
+  // then costs two coroutine frames (this and the exchange), small enough for Asio to
+  // recycle rather than allocate. The response is filled in place.
+  // `first_url`: the first request's URL when the caller gives it up, to become the
+  // response's effective URL without a copy.
+  asio::awaitable<std::error_code> perform(const http::request& first,
+                                           const transfer_hooks& hooks, response& out,
+                                           url* first_url = nullptr) {
+    // Cancellation ends the request with operation_aborted, not an exception; the
+    // caller's own setting is restored for it when this runs in its coroutine.
+    const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
+    co_await asio::this_coro::throw_if_cancelled(false);
+    request_run run(*this, hooks, first.timeouts ? *first.timeouts : options_.timeouts);
+    // A redirect changes the request: only then is it copied.
+    std::unique_ptr<http::request> redirected;
+    const http::request* req = &first;
+    std::error_code ec;
     for (int redirects = 0;; ++redirects) {
-      const auto ec = co_await request_stages(*req, run, out);
+      std::unique_ptr<connection> conn = take_idle(req->url);
+      // A reused connection the server had closed is replaced once by a new one.
+      for (bool retried = false;;) {
+        const bool reused = conn != nullptr;
+        if (reused) {
+          if (hooks.on_connection)
+            hooks.on_connection(connection_info{true, conn->remote, nullptr, conn->alpn});
+        } else if ((ec = co_await connect(req->url.origin(), run, conn))) {
+          out = response();
+          break;
+        }
+        run.watch_connection(conn.get());
+        out.remote = conn->remote;
+#if OPENSOCK_HAS_TLS
+        if (conn->tls)
+          ec = co_await exchange(*conn->tls, *req, out, conn->state, hooks);
+        else
+#endif
+          ec = co_await exchange(*conn->plain, *req, out, conn->state, hooks);
+        run.watch_connection(nullptr);
+        if (!ec) {
+          release(std::move(conn));
+          break;
+        }
+        const bool nothing_came = !conn->state.parser.received_anything();
+        close(*conn);
+        conn.reset();
+        const bool stale = ec == error::got_nothing || ec == error::send_error ||
+                           (ec == error::recv_error && nothing_came);
+        if (!reused || retried || !stale || !is_idempotent(req->method) ||
+            !req->body.replayable() || run.watched.expired)
+          break;
+        retried = true;
+      }
       out.redirects = redirects;
       const auto location = out.headers.get("location");
       if (ec || !options_.follow_redirects || !is_redirect(out.status) || !location) {
-        out.effective_url = std::move(req->url);
-        co_return ec;
+        if (redirected) {
+          out.effective_url = std::move(redirected->url);
+        } else if (first_url) {
+          out.effective_url = std::move(*first_url);
+        } else {
+          out.effective_url = first.url;
+        }
+        break;
       }
       out.effective_url = req->url;
-      if (redirects == options_.max_redirects) co_return error::too_many_redirects;
-      std::error_code bad_location;
-      url next = resolve_location(req->url, *location, bad_location);
-      if (bad_location) co_return bad_location;
-      http::request hop = redirected_request(*req, std::move(next), out.status);
-      redirected = std::move(hop);
-      req = &*redirected;
-      if (!req->body.replayable()) co_return error::send_fail_rewind;
+      if (redirects == options_.max_redirects) {
+        ec = error::too_many_redirects;
+        break;
+      }
+      url next = resolve_location(req->url, *location, ec);
+      if (ec) break;
+      redirected = std::make_unique<http::request>(
+          redirected_request(*req, std::move(next), out.status));
+      req = redirected.get();
+      if (!req->body.replayable()) {
+        ec = error::send_fail_rewind;
+        break;
+      }
     }
+    run.finish(ec);
+    co_await asio::this_coro::throw_if_cancelled(caller_throws);
+    co_return ec;
   }
 
   struct opened {
@@ -434,54 +530,6 @@ class session {
     if (run.hooks->on_connection)
       run.hooks->on_connection(connection_info{false, into->remote, &made->attempts, into->alpn});
     co_return std::error_code{};
-  }
-
-  asio::awaitable<std::error_code> request_stages(const http::request& req, request_run& run,
-                                                 response& out) {
-    const origin key = req.url.origin();
-    std::unique_ptr<connection> conn = take_idle(key);
-    bool retried = false;
-    for (;;) {
-      const bool reused = conn != nullptr;
-      if (reused) {
-        if (run.hooks->on_connection)
-          run.hooks->on_connection(connection_info{true, conn->remote, nullptr, conn->alpn});
-      } else if (auto failed = co_await connect(key, run, conn)) {
-        out = response();
-        co_return failed;
-      }
-      run.current = conn.get();
-      opensock::detail::request_watchdog::follow_progress(run.watched, &conn->state.bytes_received);
-      out.remote = conn->remote;
-      std::error_code ec;
-#if OPENSOCK_HAS_TLS
-      if (conn->tls)
-        ec = co_await exchange(*conn->tls, req, out, conn->state, *run.hooks);
-      else
-#endif
-        ec = co_await exchange(*conn->plain, req, out, conn->state, *run.hooks);
-      run.current = nullptr;
-      opensock::detail::request_watchdog::follow_progress(run.watched, nullptr);
-      if (!ec) {
-        if (conn->state.reusable) {
-          put_idle(std::move(conn));
-        } else {
-          close(*conn);
-        }
-        co_return ec;
-      }
-      const bool nothing_came = !conn->state.parser.received_anything();
-      close(*conn);
-      conn.reset();
-      const bool stale = ec == error::got_nothing || ec == error::send_error ||
-                         (ec == error::recv_error && nothing_came);
-      if (reused && !retried && stale && is_idempotent(req.method) && req.body.replayable() &&
-          !run.watched.expired) {
-        retried = true;
-        continue;
-      }
-      co_return ec;
-    }
   }
 
   executor_type executor_;

@@ -31,26 +31,17 @@ inline std::optional<std::uint64_t> parse_length(std::string_view text) noexcept
   return value;
 }
 
-// The Content-Length of a response: every field and every comma-separated value in
-// them must be the same number. `bad` is set when they are not.
-inline std::optional<std::uint64_t> content_length_of(const fields& headers, bool& bad) {
-  std::optional<std::uint64_t> length;
-  for (const auto& f : headers) {
-    if (!iequals(f.name, "content-length")) continue;
-    std::string_view list = f.value;
-    for (;;) {
-      const auto comma = list.find(',');
-      const auto value = parse_length(list.substr(0, comma));
-      if (!value || (length && *length != *value)) {
-        bad = true;
-        return std::nullopt;
-      }
-      length = value;
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
+// Takes a Content-Length field's value into `length`: every field, and every
+// comma-separated value in them, must be the same number. False when one is not.
+inline bool merge_content_length(std::string_view list, std::optional<std::uint64_t>& length) {
+  for (;;) {
+    const auto comma = list.find(',');
+    const auto value = parse_length(list.substr(0, comma));
+    if (!value || (length && *length != *value)) return false;
+    length = value;
+    if (comma == std::string_view::npos) return true;
+    list.remove_prefix(comma + 1);
   }
-  return length;
 }
 
 inline std::optional<std::uint64_t> parse_chunk_size(std::string_view line) noexcept {
@@ -85,7 +76,9 @@ inline void response_parser::start(bool head_request) {
   status_ = 0;
   version_ = 0;
   reason_.clear();
+  block_fields_ = nullptr;
   headers_.clear();
+  headers_.reserve(last_header_bytes_, last_header_count_);
   trailers_.clear();
   interim_.clear();
   framing_ = body_framing::none;
@@ -97,37 +90,36 @@ inline void response_parser::start(bool head_request) {
 
 inline std::optional<std::string_view> response_parser::take_line(std::string_view input,
                                                                   std::size_t& pos) {
-  const std::string_view rest = input.substr(pos);
-  const void* found = std::memchr(rest.data(), '\n', rest.size());
-  if (!found) {
-    if (rest.size() > limits_.max_line) fail(opensock::error::header_line_too_long);
-    return std::nullopt;
-  }
-  const std::size_t length = static_cast<const char*>(found) - rest.data();
+  // Pointers rather than substr(): this runs for every line of every response.
+  const char* const begin = input.data() + pos;
+  const std::size_t left = input.size() - pos;
+  const auto* found = static_cast<const char*>(std::memchr(begin, '\n', left));
+  const std::size_t length = found ? static_cast<std::size_t>(found - begin) : left;
   if (length > limits_.max_line) {
     fail(opensock::error::header_line_too_long);
     return std::nullopt;
   }
-  std::string_view line = rest.substr(0, length);
+  if (!found) return std::nullopt;
   pos += length + 1;
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return line;
+  const bool cr = length > 0 && begin[length - 1] == '\r';
+  return std::string_view(begin, length - (cr ? 1 : 0));
 }
 
 inline bool response_parser::parse_status_line(std::string_view line) {
   // HTTP-version SP status-code [ SP reason-phrase ], as curl reads it.
-  if (line.substr(0, 5) != "HTTP/") {
+  if (!line.starts_with("HTTP/")) {
     fail(opensock::error::http09_not_allowed);
     return false;
   }
-  std::string_view rest = line.substr(5);
-  if (rest.substr(0, 3) == "1.1") {
+  std::string_view rest = line;
+  rest.remove_prefix(5);
+  if (rest.starts_with("1.1")) {
     version_ = 11;
     rest.remove_prefix(3);
-  } else if (rest.substr(0, 3) == "1.0") {
+  } else if (rest.starts_with("1.0")) {
     version_ = 10;
     rest.remove_prefix(3);
-  } else if (rest.substr(0, 1) == "2" && (rest.size() == 1 || rest[1] == ' ')) {
+  } else if (rest.starts_with('2') && (rest.size() == 1 || rest[1] == ' ')) {
     version_ = 20;
     rest.remove_prefix(1);
   } else {
@@ -147,7 +139,11 @@ inline bool response_parser::parse_status_line(std::string_view line) {
     return false;
   }
   status_ = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
-  reason_.assign(rest.size() > 4 ? rest.substr(4) : std::string_view());
+  if (rest.size() > 4) {
+    reason_.assign(rest.data() + 4, rest.size() - 4);
+  } else {
+    reason_.clear();
+  }
   return true;
 }
 
@@ -159,14 +155,17 @@ inline bool response_parser::parse_field_line(std::string_view line, fields& int
       return false;
     }
     const std::string_view more = detail::trim_ows(line);
+    close_block();  // the value it extends must be in place
     if (!more.empty()) {
       if (!into.last_value().empty()) into.append_to_last_value(" ");
       into.append_to_last_value(more);
     }
     return true;
   }
-  const auto colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) {
+  const char* const begin = line.data();
+  const char* const end = begin + line.size();
+  const auto* colon = static_cast<const char*>(std::memchr(begin, ':', line.size()));
+  if (!colon || colon == begin) {
     fail(opensock::error::malformed_header);
     return false;
   }
@@ -174,8 +173,31 @@ inline bool response_parser::parse_field_line(std::string_view line, fields& int
     fail(opensock::error::response_headers_too_large);
     return false;
   }
-  into.add(detail::trim_ows(line.substr(0, colon)), detail::trim_ows(line.substr(colon + 1)));
+  // The name without the blanks before the colon, the value without those around it.
+  const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  const char* name_end = colon;
+  while (name_end != begin && blank(name_end[-1])) --name_end;
+  const char* value = colon + 1;
+  while (value != end && blank(*value)) ++value;
+  const char* value_end = end;
+  while (value_end != value && blank(value_end[-1])) --value_end;
+  if (block_fields_ != &into) {
+    close_block();
+    block_fields_ = &into;
+    block_begin_ = begin;
+    block_base_ = into.block_base();
+  }
+  into.add_in_block(block_base_, block_begin_,
+                    std::string_view(begin, static_cast<std::size_t>(name_end - begin)),
+                    std::string_view(value, static_cast<std::size_t>(value_end - value)));
+  block_end_ = end;
   return true;
+}
+
+inline void response_parser::close_block() {
+  if (!block_fields_) return;
+  block_fields_->close_block({block_begin_, static_cast<std::size_t>(block_end_ - block_begin_)});
+  block_fields_ = nullptr;
 }
 
 inline bool response_parser::end_of_header() {
@@ -186,22 +208,44 @@ inline bool response_parser::end_of_header() {
     return true;
   }
   header_done_ = true;
-  const auto connection = headers_.get("connection");
+  // The fields the framing depends on, found in one pass.
+  std::optional<std::string_view> connection, transfer_encoding;
+  bool has_content_length = false, bad_content_length = false;
+  for (const auto f : headers_) {
+    switch (f.name.size()) {
+      case 10:
+        if (!connection && iequals(f.name, "connection")) connection = f.value;
+        break;
+      case 14:
+        if (iequals(f.name, "content-length")) {
+          has_content_length = true;
+          bad_content_length = bad_content_length ||
+                               !detail::merge_content_length(f.value, content_length_);
+        }
+        break;
+      case 17:
+        if (iequals(f.name, "transfer-encoding")) transfer_encoding = f.value;
+        break;
+      default:
+        break;
+    }
+  }
   keep_alive_ = version_ == 10 ? connection && has_token(*connection, "keep-alive")
                                : !(connection && has_token(*connection, "close"));
 
   const bool no_body = head_request_ || status_ == 204 || status_ == 304 ||
                        (status_ >= 100 && status_ < 200);
   if (status_ == 101) keep_alive_ = false;  // the connection now speaks another protocol
+  if (no_body || transfer_encoding) content_length_.reset();  // it frames nothing
   if (no_body) {
     framing_ = body_framing::none;
     state_ = state::done;
     return true;
   }
-  const auto encodings = headers_.get_all("transfer-encoding");
-  if (!encodings.empty()) {
-    // The final coding decides: chunked is read as such, anything else until close.
-    std::string_view last = encodings.back();
+  if (transfer_encoding) {
+    // The final coding of the last field decides: chunked is read as such, anything
+    // else until close.
+    std::string_view last = *transfer_encoding;
     const auto comma = last.rfind(',');
     if (comma != std::string_view::npos) last = last.substr(comma + 1);
     if (iequals(detail::trim_ows(last), "chunked")) {
@@ -214,28 +258,26 @@ inline bool response_parser::end_of_header() {
     }
     // Content-Length beside Transfer-Encoding is ignored, and the connection is not
     // reused: the two framings disagreeing is how responses get smuggled.
-    if (headers_.contains("content-length")) keep_alive_ = false;
+    if (has_content_length) keep_alive_ = false;
     return true;
   }
-  bool bad = false;
-  content_length_ = detail::content_length_of(headers_, bad);
-  if (bad) {
+  if (!has_content_length) {
+    framing_ = body_framing::until_close;
+    state_ = state::body_until_close;
+    keep_alive_ = false;
+    return true;
+  }
+  if (bad_content_length) {
     fail(opensock::error::bad_content_length);
     return false;
   }
-  if (content_length_) {
-    if (limits_.max_body && *content_length_ > *limits_.max_body) {
-      fail(opensock::error::body_too_large);
-      return false;
-    }
-    framing_ = body_framing::length;
-    remaining_ = *content_length_;
-    state_ = remaining_ == 0 ? state::done : state::body_length;
-    return true;
+  if (limits_.max_body && *content_length_ > *limits_.max_body) {
+    fail(opensock::error::body_too_large);
+    return false;
   }
-  framing_ = body_framing::until_close;
-  state_ = state::body_until_close;
-  keep_alive_ = false;
+  framing_ = body_framing::length;
+  remaining_ = *content_length_;
+  state_ = remaining_ == 0 ? state::done : state::body_length;
   return true;
 }
 
@@ -251,6 +293,14 @@ inline bool response_parser::count_body(std::size_t n) {
 template <class OnBody, class OnHeadLine>
 std::size_t response_parser::parse(std::string_view input, OnBody&& on_body,
                                    OnHeadLine&& on_head_line) {
+  const std::size_t used = parse_some(input, on_body, on_head_line);
+  close_block();  // `input` is the caller's to move or reuse once this returns
+  return used;
+}
+
+template <class OnBody, class OnHeadLine>
+std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
+                                        OnHeadLine& on_head_line) {
   std::size_t pos = 0;
   if (!input.empty()) received_any_ = true;
   while (pos < input.size() || state_ == state::done) {
@@ -263,11 +313,12 @@ std::size_t response_parser::parse(std::string_view input, OnBody&& on_body,
         if (!line) return state_ == state::failed ? 0 : line_start;
         header_bytes_ += pos - line_start;
         if (header_bytes_ > limits_.max_header_bytes) return fail(opensock::error::response_headers_too_large);
-        on_head_line(input.substr(line_start, pos - line_start));
+        on_head_line(std::string_view(input.data() + line_start, pos - line_start));
         if (state_ == state::status_line) {
           if (!parse_status_line(*line)) return 0;
           state_ = state::header_line;
         } else if (line->empty()) {
+          close_block();
           if (state_ == state::trailer_line) {
             state_ = state::done;
           } else if (!end_of_header()) {
