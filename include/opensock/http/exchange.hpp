@@ -150,6 +150,158 @@ asio::awaitable<std::error_code> send_produced(AsyncStream& stream, const reques
   co_return std::error_code{};
 }
 
+// The head of a request whose body is in memory, in state.write_buffer; what is then
+// written is request_buffers().
+inline std::error_code write_memory_head(const request& req, connection_state& state,
+                                         const transfer_hooks& hooks) {
+  state.write_buffer.clear();
+  if (auto ec = serialize_head(req, req.body.memory().size(), state.write_buffer)) return ec;
+  if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
+  return {};
+}
+
+inline std::array<asio::const_buffer, 2> request_buffers(const request& req,
+                                                         const connection_state& state) {
+  return {asio::buffer(state.write_buffer), asio::buffer(req.body.memory())};
+}
+
+// Reads one response into `out` from the bytes a connection receives: every step of an
+// exchange that does not wait. A loop of reads drives it:
+//
+//   for (reader.parse(); reader.wants_more(); reader.parse()) {
+//     n = co_await stream.async_read_some(reader.read_buffer(), ...);
+//     if (!reader.got(n, ec)) break;
+//   }
+//   ec = reader.result();
+//
+// With a coroutine sink, the loop gives it pieces() between parse() and wants_more().
+class response_reader {
+ public:
+  response_reader(const request& req, response& out, connection_state& state,
+                  const transfer_hooks& hooks)
+      : out_(out), state_(state), hooks_(hooks) {
+    state.reusable = false;
+    state.parser.start(req.method == "HEAD");
+    out.body.clear();
+  }
+
+  /// Parses the bytes read and not yet parsed. Pieces for a coroutine sink are kept in
+  /// pieces(), as views into the read buffer, until wants_more().
+  void parse() {
+    state_.pieces.clear();
+    used_ = state_.parser.parse(
+        std::string_view(state_.read_buffer.data(), state_.read_used),
+        [this](std::string_view piece) { take_body(piece); },
+        [this](std::string_view line) {
+          if (hooks_.on_header_line) hooks_.on_header_line(line);
+        });
+  }
+
+  /// Body pieces a coroutine sink is to be given, in order, before wants_more().
+  const std::vector<std::string_view>& pieces() const noexcept { return state_.pieces; }
+
+  /// Drops what parse() consumed; `sink_refused`: a coroutine sink refused a piece.
+  /// Whether the response needs more bytes; if not, result() says how it ended.
+  bool wants_more(bool sink_refused = false) {
+    auto& buffer = state_.read_buffer;
+    if (used_ != 0) {
+      std::memmove(buffer.data(), buffer.data() + used_, state_.read_used - used_);
+      state_.read_used -= used_;
+      used_ = 0;
+    }
+    auto& parser = state_.parser;
+    if (sink_refused || sink_refused_) return finish(error::write_error);
+    if (parser.error()) return finish(parser.error());
+    if (parser.done()) return finish({});
+    if (state_.interrupted) return finish(asio::error::operation_aborted);
+    return true;
+  }
+
+  /// Where the next read goes: straight into the response for the rest of a body of
+  /// known length, once nothing is buffered, else the read buffer.
+  asio::mutable_buffer read_buffer() {
+    const auto& parser = state_.parser;
+    direct_ = !hooks_.on_body && state_.read_used == 0 && parser.direct_body_room() > read_size;
+    if (direct_) {
+      direct_at_ = out_.body.size();
+      const auto room = static_cast<std::size_t>(
+          std::min<std::uint64_t>(parser.direct_body_room(), direct_read_size));
+      out_.body.resize(direct_at_ + room);
+      return asio::buffer(out_.body.data() + direct_at_, room);
+    }
+    auto& buffer = state_.read_buffer;
+    const std::size_t kept = state_.read_used;
+    // Zeroed once when it grows, never again per read.
+    if (buffer.size() < kept + read_size) buffer.resize(kept + read_size);
+    return asio::buffer(buffer.data() + kept, read_size);
+  }
+
+  /// Takes the outcome of a read into read_buffer(). Whether to parse again; if not,
+  /// result() says how the response ended.
+  bool got(std::size_t n, std::error_code ec) {
+    auto& parser = state_.parser;
+    state_.bytes_received += n;
+    if (direct_) {
+      out_.body.resize(direct_at_ + n);
+      parser.body_read_directly(n);
+      if (ec == asio::error::eof) {
+        parser.finish_at_eof();
+        return finish(parser.error());
+      }
+      if (ec) return finish(recv_error_of(ec));
+      if (parser.error()) return finish(parser.error());
+      if (parser.done()) return finish({});
+      return true;
+    }
+    state_.read_used += n;
+    if (ec == asio::error::eof) {
+      parser.finish_at_eof();
+      return finish(parser.error());
+    }
+    if (ec) return finish(recv_error_of(ec));
+    return true;
+  }
+
+  /// How the response ended: on success its head is in `out`, and state.reusable says
+  /// whether the connection can carry another request.
+  std::error_code result() const noexcept { return result_; }
+
+ private:
+  void take_body(std::string_view piece) {
+    const body_sink& sink = hooks_.on_body;
+    if (!sink) {
+      out_.body.append(piece);
+    } else if (sink.is_coroutine()) {
+      state_.pieces.push_back(piece);  // awaited by the loop, before the buffer moves
+    } else if (!sink_refused_ && !sink.write(piece)) {
+      sink_refused_ = true;
+    }
+  }
+
+  // Always false: the response needs nothing more.
+  bool finish(std::error_code ec) {
+    result_ = ec;
+    if (!ec) {
+      auto& parser = state_.parser;
+      out_.status = parser.status();
+      out_.version = parser.version();
+      parser.take_head(out_.reason, out_.headers, out_.trailers, out_.interim);
+      state_.reusable = parser.keep_alive() && state_.read_used == 0;
+    }
+    return false;
+  }
+
+  response& out_;
+  connection_state& state_;
+  const transfer_hooks& hooks_;
+  std::size_t used_ = 0;
+  // Whether the last read_buffer() was the response's body, from direct_at_ on.
+  bool direct_ = false;
+  std::size_t direct_at_ = 0;
+  bool sink_refused_ = false;
+  std::error_code result_;
+};
+
 }  // namespace detail
 
 /// Sends `req` on `stream` and reads the response into `out`, calling `hooks` on the way
@@ -165,102 +317,35 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
                                           connection_state& state,
                                           const transfer_hooks& hooks = detail::no_transfer_hooks()) {
   state.reusable = false;
-  state.write_buffer.clear();
   std::error_code ec;
   if (const auto* path = req.body.file_path()) {
+    state.write_buffer.clear();
     ec = co_await detail::send_file(stream, req, *path, state, hooks);
   } else if (const auto* produce = req.body.producer()) {
+    state.write_buffer.clear();
     ec = co_await detail::send_produced(stream, req, *produce, state, hooks);
   } else {
-    const std::string_view body = req.body.memory();
-    if ((ec = serialize_head(req, body.size(), state.write_buffer))) co_return ec;
-    if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
-    // Written here rather than through detail::send: a coroutine less per request.
+    if ((ec = detail::write_memory_head(req, state, hooks))) co_return ec;
     if (state.interrupted) co_return asio::error::operation_aborted;
-    const std::array<asio::const_buffer, 2> parts{asio::buffer(state.write_buffer),
-                                                  asio::buffer(body)};
-    co_await asio::async_write(stream, parts, asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(stream, detail::request_buffers(req, state),
+                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) ec = detail::send_error_of(ec);
   }
   if (ec) co_return ec;
 
-  auto& parser = state.parser;
-  auto& buffer = state.read_buffer;
-  const body_sink& sink = hooks.on_body;
-  parser.start(req.method == "HEAD");
-  out.body.clear();
-  bool sink_refused = false;
-  auto on_body = [&](std::string_view piece) {
-    if (!sink) {
-      out.body.append(piece);
-    } else if (sink.is_coroutine()) {
-      state.pieces.push_back(piece);  // awaited below, before the buffer moves
-    } else if (!sink_refused && !sink.write(piece)) {
-      sink_refused = true;
-    }
-  };
-  auto on_head_line = [&](std::string_view line) {
-    if (hooks.on_header_line) hooks.on_header_line(line);
-  };
+  detail::response_reader reader(req, out, state, hooks);
   for (;;) {
-    // Bytes left from before belong to this response.
-    state.pieces.clear();
-    const std::size_t used =
-        parser.parse(std::string_view(buffer.data(), state.read_used), on_body, on_head_line);
-    for (const std::string_view piece : state.pieces) {
-      if (!sink_refused && !co_await sink.async_write(piece)) sink_refused = true;
+    reader.parse();
+    bool sink_refused = false;
+    for (const std::string_view piece : reader.pieces()) {
+      if (!sink_refused && !co_await hooks.on_body.async_write(piece)) sink_refused = true;
     }
-    if (used != 0) {
-      std::memmove(buffer.data(), buffer.data() + used, state.read_used - used);
-      state.read_used -= used;
-    }
-    if (sink_refused) co_return error::write_error;
-    if (parser.error()) co_return parser.error();
-    if (parser.done()) break;
-    if (state.interrupted) co_return asio::error::operation_aborted;
-
-    if (!sink && state.read_used == 0 && parser.direct_body_room() > detail::read_size) {
-      // The rest of a body of known length goes from the socket straight into the
-      // response, without passing through the read buffer.
-      const std::size_t had = out.body.size();
-      const auto room = static_cast<std::size_t>(
-          std::min<std::uint64_t>(parser.direct_body_room(), detail::direct_read_size));
-      out.body.resize(had + room);
-      const std::size_t n = co_await stream.async_read_some(
-          asio::buffer(out.body.data() + had, room), asio::redirect_error(asio::use_awaitable, ec));
-      out.body.resize(had + n);
-      state.bytes_received += n;
-      parser.body_read_directly(n);
-      if (ec == asio::error::eof) {
-        parser.finish_at_eof();
-        co_return parser.error();
-      }
-      if (ec) co_return detail::recv_error_of(ec);
-      if (parser.error()) co_return parser.error();
-      if (parser.done()) break;
-      continue;
-    }
-
-    const std::size_t kept = state.read_used;
-    if (buffer.size() < kept + detail::read_size) buffer.resize(kept + detail::read_size);
+    if (!reader.wants_more(sink_refused)) break;
     const std::size_t n = co_await stream.async_read_some(
-        asio::buffer(buffer.data() + kept, detail::read_size),
-        asio::redirect_error(asio::use_awaitable, ec));
-    state.read_used = kept + n;
-    state.bytes_received += n;
-    if (ec == asio::error::eof) {
-      parser.finish_at_eof();
-      if (parser.error()) co_return parser.error();
-      break;
-    }
-    if (ec) co_return detail::recv_error_of(ec);
+        reader.read_buffer(), asio::redirect_error(asio::use_awaitable, ec));
+    if (!reader.got(n, ec)) break;
   }
-
-  out.status = parser.status();
-  out.version = parser.version();
-  parser.take_head(out.reason, out.headers, out.trailers, out.interim);
-  state.reusable = parser.keep_alive() && state.read_used == 0;
-  co_return std::error_code{};
+  co_return reader.result();
 }
 
 }  // namespace opensock::http

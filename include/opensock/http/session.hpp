@@ -405,12 +405,37 @@ class session {
         }
         run.watch_connection(conn.get());
         out.remote = conn->remote;
+        if (conn->plain && !req->body.file_path() && !req->body.producer() &&
+            !hooks.on_body.is_coroutine()) {
+          // exchange()'s steps for this common case, taken here rather than in a
+          // coroutine of their own: a kept-alive request then needs no more coroutine
+          // frames than Asio keeps for reuse.
+          auto& state = conn->state;
+          state.reusable = false;
+          ec = detail::write_memory_head(*req, state, hooks);
+          if (!ec && state.interrupted) ec = asio::error::operation_aborted;
+          if (!ec) {
+            co_await asio::async_write(*conn->plain, detail::request_buffers(*req, state),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) ec = detail::send_error_of(ec);
+          }
+          if (!ec) {
+            detail::response_reader reader(*req, out, state, hooks);
+            for (reader.parse(); reader.wants_more(); reader.parse()) {
+              const std::size_t n = co_await conn->plain->async_read_some(
+                  reader.read_buffer(), asio::redirect_error(asio::use_awaitable, ec));
+              if (!reader.got(n, ec)) break;
+            }
+            ec = reader.result();
+          }
+        } else {
 #if OPENSOCK_HAS_TLS
-        if (conn->tls)
-          ec = co_await exchange(*conn->tls, *req, out, conn->state, hooks);
-        else
+          if (conn->tls)
+            ec = co_await exchange(*conn->tls, *req, out, conn->state, hooks);
+          else
 #endif
-          ec = co_await exchange(*conn->plain, *req, out, conn->state, hooks);
+            ec = co_await exchange(*conn->plain, *req, out, conn->state, hooks);
+        }
         run.watch_connection(nullptr);
         if (!ec) {
           release(std::move(conn));
@@ -427,35 +452,47 @@ class session {
         retried = true;
       }
       out.redirects = redirects;
-      const auto location = out.headers.get("location");
-      if (ec || !options_.follow_redirects || !is_redirect(out.status) || !location) {
-        if (redirected) {
-          out.effective_url = std::move(redirected->url);
-        } else if (first_url) {
-          out.effective_url = std::move(*first_url);
-        } else {
-          out.effective_url = first.url;
-        }
-        break;
-      }
-      out.effective_url = req->url;
-      if (redirects == options_.max_redirects) {
-        ec = error::too_many_redirects;
-        break;
-      }
-      url next = resolve_location(req->url, *location, ec);
-      if (ec) break;
-      redirected = std::make_unique<http::request>(
-          redirected_request(*req, std::move(next), out.status));
+      if (!follow_redirect(first, first_url, redirects, redirected, out, ec)) break;
       req = redirected.get();
-      if (!req->body.replayable()) {
-        ec = error::send_fail_rewind;
-        break;
-      }
     }
     run.finish(ec);
     co_await asio::this_coro::throw_if_cancelled(caller_throws);
     co_return ec;
+  }
+
+  // After a response: whether to follow it elsewhere, with `redirected` the request
+  // that goes there. If not, `out` gets its effective URL, and `ec` the error that
+  // stopped the redirects, if one did. Apart from perform() so that what it needs stays
+  // out of the coroutine's frame.
+  bool follow_redirect(const http::request& first, url* first_url, int redirects,
+                       std::unique_ptr<http::request>& redirected, response& out,
+                       std::error_code& ec) {
+    const http::request& from = redirected ? *redirected : first;
+    const auto location = out.headers.get("location");
+    if (ec || !options_.follow_redirects || !is_redirect(out.status) || !location) {
+      if (redirected) {
+        out.effective_url = std::move(redirected->url);
+      } else if (first_url) {
+        out.effective_url = std::move(*first_url);
+      } else {
+        out.effective_url = first.url;
+      }
+      return false;
+    }
+    out.effective_url = from.url;
+    if (redirects == options_.max_redirects) {
+      ec = error::too_many_redirects;
+      return false;
+    }
+    url next = resolve_location(from.url, *location, ec);
+    if (ec) return false;
+    redirected = std::make_unique<http::request>(
+        redirected_request(from, std::move(next), out.status));
+    if (!redirected->body.replayable()) {
+      ec = error::send_fail_rewind;
+      return false;
+    }
+    return true;
   }
 
   struct opened {
