@@ -474,7 +474,7 @@ class session {
         out.effective_url = std::move(redirected->url);
       } else if (first_url) {
         out.effective_url = std::move(*first_url);
-      } else {
+      } else if (out.effective_url != first.url) {  // a reused response often has it
         out.effective_url = first.url;
       }
       return false;

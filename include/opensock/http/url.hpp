@@ -54,6 +54,8 @@ struct url {
   std::string to_string() const;
 
   static std::optional<std::uint16_t> default_port(std::string_view scheme) noexcept;
+
+  friend bool operator==(const url&, const url&) = default;
 };
 
 }  // namespace opensock::http
