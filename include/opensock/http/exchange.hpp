@@ -17,6 +17,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -31,14 +32,40 @@
 
 namespace opensock::http {
 
+namespace detail {
+
+// Bytes a connection reads into. Not a std::string: growing one zeroes the new room,
+// and a new connection's first read would pay for zeroing all of it.
+class byte_buffer {
+ public:
+  char* data() noexcept { return bytes_.get(); }
+  const char* data() const noexcept { return bytes_.get(); }
+  std::size_t size() const noexcept { return size_; }
+
+  /// At least `size` bytes, the first `keep` of them kept; the rest is uninitialised.
+  void grow(std::size_t size, std::size_t keep) {
+    if (size <= size_) return;
+    auto bigger = std::make_unique_for_overwrite<char[]>(size);
+    if (keep != 0) std::memcpy(bigger.get(), bytes_.get(), keep);
+    bytes_ = std::move(bigger);
+    size_ = size;
+  }
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace detail
+
 /// What a connection keeps between exchanges, so that nothing is allocated again for
 /// the next request on it: the parser, the bytes read past the last response (which
 /// belong to the next one), and the buffers requests are written from.
 struct connection_state {
   response_parser parser;
   /// Bytes read and not yet parsed are read_buffer's first `read_used`; the rest is
-  /// room for the next read, zeroed once when the buffer grew and never again.
-  std::string read_buffer;
+  /// room for the next read.
+  detail::byte_buffer read_buffer;
   std::size_t read_used = 0;
   std::string write_buffer;
   std::string body_buffer;
@@ -231,8 +258,8 @@ class response_reader {
     }
     auto& buffer = state_.read_buffer;
     const std::size_t kept = state_.read_used;
-    // Zeroed once when it grows, never again per read.
-    if (buffer.size() < kept + read_size) buffer.resize(kept + read_size);
+    if (buffer.size() < kept + read_size)
+      buffer.grow(std::max(kept + read_size, 2 * buffer.size()), kept);
     return asio::buffer(buffer.data() + kept, read_size);
   }
 

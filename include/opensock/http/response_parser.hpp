@@ -45,6 +45,9 @@ class response_parser {
  public:
   explicit response_parser(parser_limits limits = {}) : limits_(limits) {}
 
+  /// The limits of the responses parsed from now on.
+  void set_limits(const parser_limits& limits) noexcept { limits_ = limits; }
+
   /// Prepares for the next response on the connection, keeping allocated capacity.
   /// `head_request`: the response to a HEAD request has no body.
   void start(bool head_request = false);

@@ -209,6 +209,19 @@ class session {
         : key(std::move(o)), remote(r) {
       state.parser = response_parser(limits);
     }
+    // Made ready for a new stream, keeping the parser's and buffers' storage.
+    void renew(const origin& o, asio::ip::tcp::endpoint r, const parser_limits& limits) {
+      key = o;
+      remote = r;
+      alpn.clear();
+      idle_since = {};
+      closed = false;
+      state.parser.set_limits(limits);
+      state.read_used = 0;
+      state.reusable = false;
+      state.bytes_received = 0;
+      state.interrupted = false;
+    }
     // The factory's stream, as it is or under TLS.
     std::optional<stream_type> plain;
 #if OPENSOCK_HAS_TLS
@@ -324,13 +337,33 @@ class session {
     if (c->state.reusable) {
       put_idle(std::move(c));
     } else {
-      close(*c);
+      retire(std::move(c));
     }
+  }
+
+  // Closes a connection, keeping its object for a new connection to reuse: the parser's
+  // and buffers' storage is then not allocated again.
+  void retire(std::unique_ptr<connection> c) {
+    close(*c);
+    if (spare_.size() >= max_spare_connections) return;
+    c->plain.reset();
+#if OPENSOCK_HAS_TLS
+    c->tls.reset();
+#endif
+    spare_.push_back(std::move(c));
+  }
+
+  std::unique_ptr<connection> new_connection(const origin& key, asio::ip::tcp::endpoint remote) {
+    if (spare_.empty()) return std::make_unique<connection>(key, remote, options_.limits);
+    auto c = std::move(spare_.back());
+    spare_.pop_back();
+    c->renew(key, remote, options_.limits);
+    return c;
   }
 
   void put_idle(std::unique_ptr<connection> c) {
     if (options_.max_idle == 0 || options_.max_idle_per_origin == 0) {
-      close(*c);
+      retire(std::move(c));
       return;
     }
     // Over a limit, the connection idle the longest goes first: one of the same origin
@@ -442,8 +475,7 @@ class session {
           break;
         }
         const bool nothing_came = !conn->state.parser.received_anything();
-        close(*conn);
-        conn.reset();
+        retire(std::move(conn));
         const bool stale = ec == error::got_nothing || ec == error::send_error ||
                            (ec == error::recv_error && nothing_came);
         if (!reused || retried || !stale || !is_idempotent(req->method) ||
@@ -508,7 +540,7 @@ class session {
     auto connected = co_await connect_origin(factory_, key, options_.connect);
     out.attempts = std::move(connected.attempts);
     if ((out.error = connected.error)) co_return out;
-    auto conn = std::make_unique<connection>(key, connected.endpoint, options_.limits);
+    auto conn = new_connection(key, connected.endpoint);
     if (!is_tls_scheme(key.scheme)) {
       conn->plain.emplace(std::move(*connected.stream));
       out.conn = std::move(conn);
@@ -574,6 +606,8 @@ class session {
   session_options options_;
   opensock::detail::request_watchdog watchdog_;
   std::vector<std::unique_ptr<connection>> idle_;
+  static constexpr std::size_t max_spare_connections = 8;
+  std::vector<std::unique_ptr<connection>> spare_;
 #if OPENSOCK_HAS_TLS
   std::shared_ptr<asio::ssl::context> tls_context_;
   tls::options tls_context_options_;
