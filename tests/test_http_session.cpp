@@ -238,3 +238,29 @@ TEST_CASE("co_await session.request() and the method helpers") {
     CHECK(e.code() == opensock::error::url_malformat);
   }
 }
+
+TEST_CASE("co_await session.request(req, out) fills a reused response and returns the error") {
+  const auto port = opensock::test::nginx_port_or_warn();
+  if (!port) return;
+  asio::io_context io;
+  opensock::http::session session(io.get_executor());
+  const std::string base = "http://127.0.0.1:" + std::to_string(*port);
+  opensock::http::response out;
+  auto seen = opensock::test::run(io, [&]() -> asio::awaitable<std::vector<std::string>> {
+    std::vector<std::string> bodies;
+    // A long body, then a shorter one over it: the second must not keep the first's tail.
+    for (const char* path : {"/files/hello.txt", "/echo-method", "/files/hello.txt"}) {
+      const auto req = make_request("GET", base + path);
+      const std::error_code ec = co_await session.request(req, out);
+      bodies.push_back(ec ? ec.message() : out.body + "|" + out.effective_url.path);
+    }
+    // An error comes back as the code, not thrown.
+    const auto refused = make_request("GET", "http://127.0.0.1:1/");
+    const std::error_code ec = co_await session.request(refused, out);
+    bodies.push_back(std::to_string(opensock::curl_code(ec)));
+    co_return bodies;
+  }());
+  CHECK(seen == std::vector<std::string>{"hello, opensock\n|/files/hello.txt",
+                                         "GET /echo-method\n|/echo-method",
+                                         "hello, opensock\n|/files/hello.txt", "7"});
+}

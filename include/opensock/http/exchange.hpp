@@ -209,7 +209,10 @@ class response_reader {
       : out_(out), state_(state), hooks_(hooks) {
     state.reusable = false;
     state.parser.start(req.method == "HEAD");
-    out.body.clear();
+    // The body is written over what a reused response held, and cut to its length at
+    // the end: growing a string zeroes the new bytes, and a body of the same length as
+    // the last then costs no zeroing at all.
+    if (hooks.on_body) out.body.clear();
   }
 
   /// Parses the bytes read and not yet parsed. Pieces for a coroutine sink are kept in
@@ -250,11 +253,10 @@ class response_reader {
     const auto& parser = state_.parser;
     direct_ = !hooks_.on_body && state_.read_used == 0 && parser.direct_body_room() > read_size;
     if (direct_) {
-      direct_at_ = out_.body.size();
       const auto room = static_cast<std::size_t>(
           std::min<std::uint64_t>(parser.direct_body_room(), direct_read_size));
-      out_.body.resize(direct_at_ + room);
-      return asio::buffer(out_.body.data() + direct_at_, room);
+      if (out_.body.size() < body_size_ + room) out_.body.resize(body_size_ + room);
+      return asio::buffer(out_.body.data() + body_size_, room);
     }
     auto& buffer = state_.read_buffer;
     const std::size_t kept = state_.read_used;
@@ -269,7 +271,7 @@ class response_reader {
     auto& parser = state_.parser;
     state_.bytes_received += n;
     if (direct_) {
-      out_.body.resize(direct_at_ + n);
+      body_size_ += n;
       parser.body_read_directly(n);
       if (ec == asio::error::eof) {
         parser.finish_at_eof();
@@ -297,7 +299,10 @@ class response_reader {
   void take_body(std::string_view piece) {
     const body_sink& sink = hooks_.on_body;
     if (!sink) {
-      out_.body.append(piece);
+      const std::size_t end = body_size_ + piece.size();
+      if (out_.body.size() < end) out_.body.resize(end);
+      std::memcpy(out_.body.data() + body_size_, piece.data(), piece.size());
+      body_size_ += piece.size();
     } else if (sink.is_coroutine()) {
       state_.pieces.push_back(piece);  // awaited by the loop, before the buffer moves
     } else if (!sink_refused_ && !sink.write(piece)) {
@@ -308,6 +313,7 @@ class response_reader {
   // Always false: the response needs nothing more.
   bool finish(std::error_code ec) {
     result_ = ec;
+    if (!hooks_.on_body) out_.body.resize(body_size_);
     if (!ec) {
       auto& parser = state_.parser;
       out_.status = parser.status();
@@ -322,9 +328,10 @@ class response_reader {
   connection_state& state_;
   const transfer_hooks& hooks_;
   std::size_t used_ = 0;
-  // Whether the last read_buffer() was the response's body, from direct_at_ on.
+  // Whether the last read_buffer() was the response's body, from body_size_ on.
   bool direct_ = false;
-  std::size_t direct_at_ = 0;
+  // Bytes of the body so far; out.body may be longer until finish().
+  std::size_t body_size_ = 0;
   bool sink_refused_ = false;
   std::error_code result_;
 };
