@@ -407,9 +407,10 @@ class session {
     co_return out;
   }
 
-  // One request, its redirects and its retries, as one coroutine: a kept-alive request
-  // then costs two coroutine frames (this and the exchange), small enough for Asio to
-  // recycle rather than allocate. The response is filled in place.
+  // One request, its redirects and its retries, as one coroutine: on a plain kept-alive
+  // connection a request then needs two coroutine frames at a time (this one, and
+  // Asio's for the read or write under way), both small enough for Asio to recycle
+  // rather than allocate. The response is filled in place.
   // `first_url`: the first request's URL when the caller gives it up, to become the
   // response's effective URL without a copy.
   asio::awaitable<std::error_code> perform(const http::request& first,
