@@ -40,3 +40,4 @@
 #include <opensock/open_result.hpp>
 #include <opensock/origin.hpp>
 #include <opensock/socket_factory.hpp>
+#include <opensock/tls/options.hpp>

@@ -201,7 +201,8 @@ inline std::array<asio::const_buffer, 2> request_buffers(const request& req,
 //   }
 //   ec = reader.result();
 //
-// With a coroutine sink, the loop gives it pieces() between parse() and wants_more().
+// With a coroutine sink, the loop gives it pieces() between parse() and wants_more(),
+// calling refuse_body() when it refuses one.
 class response_reader {
  public:
   response_reader(const request& req, response& out, connection_state& state,
@@ -230,9 +231,14 @@ class response_reader {
   /// Body pieces a coroutine sink is to be given, in order, before wants_more().
   const std::vector<std::string_view>& pieces() const noexcept { return state_.pieces; }
 
-  /// Drops what parse() consumed; `sink_refused`: a coroutine sink refused a piece.
+  /// Whether the sink has refused a piece (it gets no more), and the refusal of a
+  /// coroutine sink, which the loop awaits.
+  bool sink_refused() const noexcept { return sink_refused_; }
+  void refuse_body() noexcept { sink_refused_ = true; }
+
+  /// Drops what parse() consumed.
   /// Whether the response needs more bytes; if not, result() says how it ended.
-  bool wants_more(bool sink_refused = false) {
+  bool wants_more() {
     auto& buffer = state_.read_buffer;
     if (used_ != 0) {
       std::memmove(buffer.data(), buffer.data() + used_, state_.read_used - used_);
@@ -240,7 +246,7 @@ class response_reader {
       used_ = 0;
     }
     auto& parser = state_.parser;
-    if (sink_refused || sink_refused_) return finish(error::write_error);
+    if (sink_refused_) return finish(error::write_error);
     if (parser.error()) return finish(parser.error());
     if (parser.done()) return finish({});
     if (state_.interrupted) return finish(asio::error::operation_aborted);
@@ -370,11 +376,11 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
   detail::response_reader reader(req, out, state, hooks);
   for (;;) {
     reader.parse();
-    bool sink_refused = false;
     for (const std::string_view piece : reader.pieces()) {
-      if (!sink_refused && !co_await hooks.on_body.async_write(piece)) sink_refused = true;
+      if (!reader.sink_refused() && !co_await hooks.on_body.async_write(piece))
+        reader.refuse_body();
     }
-    if (!reader.wants_more(sink_refused)) break;
+    if (!reader.wants_more()) break;
     const std::size_t n = co_await stream.async_read_some(
         reader.read_buffer(), asio::redirect_error(asio::use_awaitable, ec));
     if (!reader.got(n, ec)) break;

@@ -209,7 +209,6 @@ class fields {
     text_.reserve(bytes);
     entries_.reserve(count);
   }
-  std::size_t capacity_bytes() const noexcept { return text_.capacity(); }
 
   /// Keeps the storage for the next message.
   void clear() noexcept {
@@ -251,6 +250,10 @@ class fields {
 
  private:
   friend class response_parser;
+
+  // Bytes the storage holds without growing: a parser reserves as much for the next
+  // message's fields.
+  std::size_t capacity_bytes() const noexcept { return text_.capacity(); }
 
   // For the response parser: fields added as views into a block of received header
   // lines, whose bytes are copied into the storage in one piece when the block closes,

@@ -45,6 +45,13 @@ inline bool is_field_value(std::string_view s) noexcept {
   return true;
 }
 
+// `value` in decimal, written into `digits`.
+template <class Unsigned, std::size_t N>
+std::string_view decimal(Unsigned value, char (&digits)[N]) noexcept {
+  const char* end = std::to_chars(digits, digits + N, value).ptr;
+  return {digits, static_cast<std::size_t>(end - digits)};
+}
+
 inline bool is_target(std::string_view s) noexcept {
   if (s.empty()) return false;
   for (char c : s) {
@@ -78,22 +85,22 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
                                       std::string& out) {
   using namespace std::string_view_literals;
   if (auto ec = validate(r)) return ec;
+  // Sized first, then written into room made in one step, rather than appended piece
+  // by piece: this runs for every request.
   bool host_given = false, framed_by_caller = false;
+  std::size_t fields_size = 0;
   for (const auto& f : r.headers) {
     host_given = host_given || iequals(f.name, "host");
     framed_by_caller = framed_by_caller || iequals(f.name, "content-length") ||
                        iequals(f.name, "transfer-encoding");
+    fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
   }
   const url& u = r.url;
   const bool bracketed = !host_given && u.host.find(':') != std::string::npos;
   char port_digits[8];
   std::string_view port;
-  if (!host_given && u.port != url::default_port(u.scheme)) {
-    port = {port_digits,
-            static_cast<std::size_t>(
-                std::to_chars(port_digits, port_digits + sizeof port_digits, u.port).ptr -
-                port_digits)};
-  }
+  if (!host_given && u.port != url::default_port(u.scheme))
+    port = detail::decimal(u.port, port_digits);
   char length_digits[24];
   std::string_view framing, length;
   if (!framed_by_caller && !r.body.none()) {
@@ -102,22 +109,12 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     } else if (*body_length > 0 || r.method == "POST" || r.method == "PUT" ||
                r.method == "PATCH") {
       framing = "Content-Length: "sv;
-      length = {length_digits,
-                static_cast<std::size_t>(std::to_chars(length_digits,
-                                                       length_digits + sizeof length_digits,
-                                                       *body_length)
-                                             .ptr -
-                                         length_digits)};
+      length = detail::decimal(*body_length, length_digits);
     }
   }
-  // Sized first, then written into room made in one step, rather than appended piece
-  // by piece: this runs for every request.
   const std::size_t host_size =
       host_given ? 0
                  : 8 + u.host.size() + (bracketed ? 2 : 0) + (port.empty() ? 0 : 1 + port.size());
-  std::size_t fields_size = 0;
-  for (const auto& f : r.headers)
-    fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
   const std::size_t size = r.method.size() + 1 + u.path.size() +
                            (u.has_query ? 1 + u.query.size() : 0) + 11 + host_size +
                            fields_size + framing.size() +
