@@ -85,19 +85,20 @@ class response_parser {
   const fields& trailers() const noexcept { return trailers_; }
   const std::vector<interim_response>& interim() const noexcept { return interim_; }
 
-  /// Moves the reason, headers, trailers and interim responses of a finished response
-  /// out, by swapping: the parser keeps the storage of what they replace for the next
-  /// response, so a caller that reuses one response allocates nothing, and one that
-  /// does not copies nothing.
+  /// Moves the headers, trailers and interim responses of a finished response out, by
+  /// swapping: the parser keeps the storage of what they replace for the next response,
+  /// so a caller that reuses one response allocates nothing, and one that does not
+  /// copies nothing. The reason phrase is copied.
   void take_head(std::string& reason, fields& headers, fields& trailers,
                  std::vector<interim_response>& interim) noexcept {
     last_header_bytes_ = headers_.capacity_bytes();
     last_header_count_ = headers_.size();
-    reason.swap(reason_);
+    // A reason phrase is short: copied into the caller's storage, which is cheaper than
+    // swapping two strings held in place. Trailers are rare: nothing to swap without.
+    reason.assign(reason_);
     headers.swap(headers_);
-    trailers.swap(trailers_);
+    if (!trailers.empty() || !trailers_.empty()) trailers.swap(trailers_);
     interim.swap(interim_);
-    reason_.clear();
     headers_.clear();
     trailers_.clear();
     interim_.clear();

@@ -501,8 +501,9 @@ class session {
                        std::unique_ptr<http::request>& redirected, response& out,
                        std::error_code& ec) {
     const http::request& from = redirected ? *redirected : first;
-    const auto location = out.headers.get("location");
-    if (ec || !options_.follow_redirects || !is_redirect(out.status) || !location) {
+    const bool redirect = !ec && options_.follow_redirects && is_redirect(out.status);
+    const auto location = redirect ? out.headers.get("location") : std::nullopt;
+    if (!location) {
       if (redirected) {
         out.effective_url = std::move(redirected->url);
       } else if (first_url) {
