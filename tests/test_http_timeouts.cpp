@@ -9,6 +9,8 @@
 #include "support/session_request.hpp"
 #include "support/unanswered_port.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
@@ -18,7 +20,11 @@
 #include <asio/write.hpp>
 
 #include <chrono>
+#include <exception>
+#include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 using opensock::http::request_timeouts;
 using opensock::test::counting_factory;
@@ -107,6 +113,88 @@ TEST_CASE("a connect limit: a silent address ends in 28, per request or per sess
   CHECK(request(io, patient, req).first == opensock::error::operation_timedout);
   CHECK(clock_type::now() - started < 3s);
 }
+
+TEST_CASE("cancelling the awaiting coroutine ends a connect under a limit at once") {
+  asio::io_context io;
+  opensock::test::unanswered_port silent(asio::ip::address_v4::loopback());
+  int opened = 0, closed = 0;
+  opensock::http::session_options options;
+  options.timeouts.connect = 10s;  // the connect runs under a deadline, far off
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed}, options);
+  const auto req =
+      make_request("GET", "http://127.0.0.1:" + std::to_string(silent.port()) + "/");
+  opensock::http::response out;
+  asio::cancellation_signal cancel;
+  std::optional<std::error_code> result;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        result = co_await session.request(req, out);
+        io.stop();
+      },
+      asio::bind_cancellation_slot(cancel.slot(), [](std::exception_ptr) {}));
+  asio::steady_timer soon(io, 50ms);
+  soon.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+  const auto started = clock_type::now();
+  io.run_for(5s);
+  REQUIRE(result);
+  CHECK(*result == asio::error::operation_aborted);
+  CHECK(clock_type::now() - started < 3s);
+  CHECK(opened == 1);
+  CHECK(closed == opened);
+}
+
+TEST_CASE("a connect limit cuts a coroutine factory's own wait") {
+  asio::io_context io;
+  bool factory_saw_cancel = false;
+  auto waits = [&](opensock::open_context<asio::ip::tcp>& context)
+      -> asio::awaitable<opensock::open_result<asio::ip::tcp::socket>> {
+    asio::steady_timer never(context.executor, 1h);
+    std::error_code ec;
+    co_await never.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    factory_saw_cancel = ec == asio::error::operation_aborted;
+    co_return opensock::abort(ec);
+  };
+  opensock::http::session_options options;
+  options.timeouts.connect = 150ms;
+  opensock::http::session session(io.get_executor(), waits, options);
+  const auto started = clock_type::now();
+  CHECK(request(io, session, make_request("GET", "http://127.0.0.1:9/")).first ==
+        opensock::error::operation_timedout);
+  CHECK(clock_type::now() - started < 3s);
+  CHECK(factory_saw_cancel);
+}
+
+#if OPENSOCK_HAS_TLS
+TEST_CASE("a connect limit covers the TLS handshake: a server that never answers it, 28") {
+  asio::io_context io;
+  // Accepts and says nothing: the handshake waits for a ServerHello that never comes.
+  asio::ip::tcp::acceptor quiet(io, {asio::ip::address_v4::loopback(), 0});
+  std::vector<asio::ip::tcp::socket> accepted;
+  std::function<void()> accept_next = [&] {
+    quiet.async_accept([&](std::error_code ec, asio::ip::tcp::socket peer) {
+      if (ec) return;
+      accepted.push_back(std::move(peer));
+      accept_next();
+    });
+  };
+  accept_next();
+  int opened = 0, closed = 0;
+  opensock::http::session_options options;
+  options.timeouts.connect = 200ms;
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed}, options);
+  const auto started = clock_type::now();
+  CHECK(request(io, session,
+                make_request("GET", "https://127.0.0.1:" +
+                                        std::to_string(quiet.local_endpoint().port()) + "/"))
+            .first == opensock::error::operation_timedout);
+  const auto took = clock_type::now() - started;
+  CHECK(took >= 200ms);
+  CHECK(took < 3s);
+  CHECK(opened == 1);
+  CHECK(closed == opened);
+}
+#endif
 
 TEST_CASE("a transfer slower than the low-speed limit for its time ends in 28") {
   asio::io_context io;

@@ -10,6 +10,8 @@
 #include <opensock/socket_factory.hpp>
 
 #include <asio/awaitable.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_state.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/error.hpp>
 #include <asio/redirect_error.hpp>
@@ -40,14 +42,16 @@ struct attempt_result {
 /// One connection attempt to `context.endpoint`: the factory opens a socket, and
 /// opensock connects it to the endpoint as the factory left it, unless the factory
 /// answered with an already connected stream. A socket that fails is closed through
-/// the factory.
+/// the factory. The connect follows `stop`, by default the coroutine's own cancellation
+/// (a coroutine factory's own operations always follow the coroutine's).
 template <class Factory, class Protocol>
   requires socket_factory<Factory, Protocol>
 asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_attempt(
-    Factory& factory, open_context<Protocol>& context) {
+    Factory& factory, open_context<Protocol>& context, asio::cancellation_state stop = {}) {
   using stream_type = factory_stream_t<Factory, Protocol>;
   using kind = typename open_result<stream_type>::kind;
   attempt_result<stream_type> result;
+  if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
 
   // A synchronous factory is called in place: no coroutine frame per attempt.
   std::optional<open_result<stream_type>> opened;
@@ -94,12 +98,12 @@ asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_att
       if (!stream.is_open()) ec = error::factory_socket_not_open;
     }
     // A coroutine factory may have swallowed a cancellation: do not start a connect.
-    auto state = co_await asio::this_coro::cancellation_state;
-    if (!ec && state.cancelled() != asio::cancellation_type::none)
+    if (!ec && stop.cancelled() != asio::cancellation_type::none)
       ec = asio::error::operation_aborted;
     if (!ec) {
-      co_await stream.async_connect(context.endpoint,
-                                    asio::redirect_error(asio::use_awaitable, ec));
+      co_await stream.async_connect(
+          context.endpoint,
+          asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec)));
     }
   }
   if (!ec) {
@@ -110,10 +114,10 @@ asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_att
   }
 
   result.error = ec;
-  const bool stop = ec == asio::error::operation_aborted ||
+  const bool give_up = ec == asio::error::operation_aborted ||
                     ec == error::factory_socket_not_open ||
                     ec == error::factory_stream_not_connectable;
-  result.outcome = stop ? attempt_outcome::aborted : attempt_outcome::failed;
+  result.outcome = give_up ? attempt_outcome::aborted : attempt_outcome::failed;
   co_return result;
 }
 

@@ -13,6 +13,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_state.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/this_coro.hpp>
@@ -23,25 +24,27 @@
 namespace opensock {
 
 /// Connects to `target` through `factory` as `options` say, for `purpose`. `target` and
-/// `options` must outlive the operation (co_await it in the same expression).
+/// `options` must outlive the operation (co_await it in the same expression). Terminal
+/// cancellation by `stop`, by default the coroutine's own, ends it with
+/// operation_aborted; a coroutine factory's own operations follow the coroutine's.
 template <class Factory>
   requires socket_factory<Factory, asio::ip::tcp>
 asio::awaitable<connect_result<factory_stream_t<Factory, asio::ip::tcp>, asio::ip::tcp::endpoint>>
 connect_origin(Factory& factory, const origin& target, const connect_options& options,
-               opensock::purpose why = purpose::origin) {
+               opensock::purpose why = purpose::origin, asio::cancellation_state stop = {}) {
   using endpoint_type = asio::ip::tcp::endpoint;
   connect_result<factory_stream_t<Factory, asio::ip::tcp>, endpoint_type> result;
+  if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
   resolve_result resolved;
   if constexpr (skips_resolution_v<Factory>) {
     resolved.endpoints.emplace_back(asio::ip::address_v4::any(), target.port);
   } else {
-    resolved = co_await resolve(target.host, target.port, options.names);
+    resolved = co_await resolve(target.host, target.port, options.names, stop);
     if (resolved.error) {
       result.error = resolved.error;
       co_return result;
     }
-    auto state = co_await asio::this_coro::cancellation_state;
-    if (state.cancelled() != asio::cancellation_type::none) {
+    if (stop.cancelled() != asio::cancellation_type::none) {
       result.error = asio::error::operation_aborted;
       co_return result;
     }
@@ -54,7 +57,7 @@ connect_origin(Factory& factory, const origin& target, const connect_options& op
   context.scheme = target.scheme;
   context.executor = co_await asio::this_coro::executor;
   result = co_await connect_endpoints(factory, std::span<const endpoint_type>(ordered), context,
-                                      options.happy_eyeballs);
+                                      options.happy_eyeballs, stop);
   if constexpr (std::is_same_v<factory_stream_t<Factory, asio::ip::tcp>, asio::ip::tcp::socket>) {
     if (!result.error && options.tcp_nodelay) {
       std::error_code ignored;  // as curl: a socket that refuses it still works

@@ -12,6 +12,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
+#include <asio/cancellation_state.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -53,18 +54,21 @@ std::vector<Endpoint> interleave_families(std::span<const Endpoint> endpoints) {
 /// connect_attempt() with a copy of `prototype` (purpose, host, port, scheme, executor)
 /// whose endpoint and attempt number are set. Completes when an attempt connects (the
 /// others are cancelled and waited for), when the factory aborts, when every attempt
-/// has failed, or on terminal cancellation (operation_aborted). The factory may be
-/// called while other attempts are pending. Run it on a strand when the io_context has
-/// more than one thread.
+/// has failed, or on terminal cancellation (operation_aborted) by `stop`, by default the
+/// coroutine's own. The factory may be called while other attempts are pending. Run it
+/// on a strand when the io_context has more than one thread.
 template <class Factory, class Protocol>
   requires socket_factory<Factory, Protocol>
 asio::awaitable<connect_result<factory_stream_t<Factory, Protocol>, typename Protocol::endpoint>>
 connect_endpoints(Factory& factory, std::span<const typename Protocol::endpoint> endpoints,
-                  const open_context<Protocol>& prototype, happy_eyeballs_options options = {}) {
+                  const open_context<Protocol>& prototype, happy_eyeballs_options options = {},
+                  asio::cancellation_state stop = {}) {
   using stream_type = factory_stream_t<Factory, Protocol>;
   using clock = std::chrono::steady_clock;
   connect_result<stream_type, typename Protocol::endpoint> result;
   const auto began = clock::now();
+  const bool own_cancellation = !stop.slot().is_connected();
+  if (own_cancellation) stop = co_await asio::this_coro::cancellation_state;
   if (endpoints.empty()) {
     result.error = error::host_has_no_address;
     co_return result;
@@ -76,7 +80,7 @@ connect_endpoints(Factory& factory, std::span<const typename Protocol::endpoint>
     context.endpoint = endpoints[0];
     attempt_record<typename Protocol::endpoint> record;
     record.number = 1;
-    auto tried = co_await connect_attempt(factory, context);
+    auto tried = co_await connect_attempt(factory, context, stop);
     record.endpoint = context.endpoint;
     record.outcome = tried.outcome;
     record.error = tried.error;
@@ -186,9 +190,9 @@ connect_endpoints(Factory& factory, std::span<const typename Protocol::endpoint>
     }
     wake.expires_at(more && room ? due : clock::time_point::max());
     std::error_code ignored;
-    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    auto state = co_await asio::this_coro::cancellation_state;
-    if (state.cancelled() != asio::cancellation_type::none) {
+    co_await wake.async_wait(
+        asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ignored)));
+    if (stop.cancelled() != asio::cancellation_type::none) {
       cancelled = true;
       break;
     }
@@ -201,11 +205,14 @@ connect_endpoints(Factory& factory, std::span<const typename Protocol::endpoint>
     slot->cancelled = true;
     slot->cancel.emit(asio::cancellation_type::terminal);
   }
-  if (cancelled) co_await asio::this_coro::reset_cancellation_state();
+  if (cancelled && own_cancellation) co_await asio::this_coro::reset_cancellation_state();
   while (running > 0) {
     wake.expires_at(clock::time_point::max());
     std::error_code ignored;
-    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    // Not cancellable: the attempts refer to this frame. Bound to no slot, the wait
+    // also leaves the coroutine's own slot to whoever holds it.
+    co_await wake.async_wait(asio::bind_cancellation_slot(
+        asio::cancellation_slot(), asio::redirect_error(asio::use_awaitable, ignored)));
   }
 
   co_await asio::this_coro::throw_if_cancelled(threw_if_cancelled);

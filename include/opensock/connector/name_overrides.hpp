@@ -6,6 +6,8 @@
 
 #include <opensock/connector/resolve.hpp>
 
+#include <asio/awaitable.hpp>
+#include <asio/cancellation_state.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 
@@ -170,9 +172,11 @@ namespace opensock {
 /// Resolves `host`:`port` as curl does with these options: --connect-to first, then a
 /// --resolve entry for the resulting name and port, else a lookup restricted by -4/-6
 /// (--resolve addresses are used whatever -4/-6 say, as curl documents).
-/// `options` must outlive the operation (co_await it in the same expression).
+/// `options` must outlive the operation (co_await it in the same expression). A lookup
+/// follows `stop`, by default the coroutine's own cancellation.
 inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
-                                               const resolve_options& options) {
+                                               const resolve_options& options,
+                                               asio::cancellation_state stop = {}) {
   const network_target target = apply_connect_to(options, host, port);
   resolve_result result;
   if (auto overridden = overridden_endpoints(options, target.host, target.port)) {
@@ -181,7 +185,7 @@ inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t p
   }
   result.endpoints = endpoints_without_lookup(target.host, target.port);
   if (result.endpoints.empty()) {
-    result = co_await resolve(target.host, target.port, options.version);
+    result = co_await resolve(target.host, target.port, options.version, stop);
     if (result.error) co_return result;
   }
   keep_version(result.endpoints, options.version);

@@ -5,6 +5,9 @@
 #include <opensock/error.hpp>
 
 #include <asio/awaitable.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_state.hpp>
+#include <asio/cancellation_type.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
@@ -77,10 +80,12 @@ enum class ip_version { any, v4, v6 };
 
 /// Resolves `host` asynchronously: first as endpoints_without_lookup() does, any other
 /// name through getaddrinfo on Asio's resolver, restricted to `version`. A name that
-/// does not resolve ends in error::couldnt_resolve_host (curl's 6). Cancellation is
-/// honoured at once: a lookup still running is abandoned, not waited for.
+/// does not resolve ends in error::couldnt_resolve_host (curl's 6). Cancellation, by
+/// `stop` or by default the coroutine's own, is honoured at once: a lookup still running
+/// is abandoned, not waited for.
 inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
-                                               ip_version version = ip_version::any) {
+                                               ip_version version = ip_version::any,
+                                               asio::cancellation_state stop = {}) {
   using asio::ip::tcp;
   resolve_result result;
   result.endpoints = endpoints_without_lookup(host, port);
@@ -101,6 +106,11 @@ inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t p
     tcp::resolver::results_type found;
     bool done = false;
   };
+  if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
+  if (stop.cancelled() != asio::cancellation_type::none) {
+    result.error = asio::error::operation_aborted;
+    co_return result;
+  }
   auto state = std::make_shared<lookup>(co_await asio::this_coro::executor);
   auto on_done = [state](std::error_code ec, tcp::resolver::results_type found) {
     state->error = ec;
@@ -118,7 +128,8 @@ inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t p
   }
   state->wake.expires_at(asio::steady_timer::time_point::max());
   std::error_code ignored;
-  co_await state->wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  co_await state->wake.async_wait(asio::bind_cancellation_slot(
+      stop.slot(), asio::redirect_error(asio::use_awaitable, ignored)));
   if (!state->done) {
     state->resolver.cancel();
     result.error = asio::error::operation_aborted;

@@ -1,10 +1,17 @@
-// Runs an awaitable with a deadline: when the deadline passes first, the awaitable is
-// cancelled (terminal) and waited for, so nothing it opened outlives the call.
+// Two ways to give an operation a deadline. with_deadline() runs any awaitable in a
+// coroutine of its own, which it cancels (terminal) when the deadline passes first, and
+// waits for, so nothing it opened outlives the call. deadline_stop cancels an operation
+// that takes a cancellation state of its own to follow, in the caller's coroutine: no
+// coroutine is spawned and no timer set for it.
 #pragma once
+
+#include <opensock/detail/request_watchdog.hpp>
 
 #include <asio/awaitable.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
+#include <asio/cancellation_state.hpp>
+#include <asio/cancellation_type.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -56,5 +63,52 @@ asio::awaitable<std::optional<T>> with_deadline(asio::awaitable<T> operation,
   if (timed_out) co_return std::nullopt;
   co_return value;
 }
+
+/// A cancellation state, stop(), for operations that bind every wait of theirs to its
+/// slot (the connector's, a TLS handshake): cancelled (terminal) when `deadline` passes,
+/// as `watchdog` sees it, or when the coroutine whose state `own` is gets a terminal
+/// cancellation, which is passed on through `own`'s slot while this lives. The
+/// operations must leave that slot alone: a wait bound to it would replace what passes
+/// the cancellation on. Lives in a coroutine frame, where it does not move.
+class deadline_stop {
+ public:
+  deadline_stop(request_watchdog& watchdog, std::chrono::steady_clock::time_point deadline,
+                asio::cancellation_state own)
+      : watchdog_(watchdog),
+        own_(own),
+        stop_(signal_.slot(), asio::enable_terminal_cancellation()) {
+    watch_.deadline = deadline;
+    watch_.on_expire = &deadline_stop::expire;
+    watch_.context = this;
+    watchdog_.add(watch_);
+    if (own_.cancelled() != asio::cancellation_type::none) {
+      signal_.emit(asio::cancellation_type::terminal);
+    } else if (own_.slot().is_connected()) {
+      own_.slot().assign([this](asio::cancellation_type type) { signal_.emit(type); });
+    }
+  }
+  deadline_stop(const deadline_stop&) = delete;
+  deadline_stop& operator=(const deadline_stop&) = delete;
+  ~deadline_stop() {
+    watchdog_.remove(watch_);
+    if (own_.slot().is_connected()) own_.slot().clear();
+  }
+
+  const asio::cancellation_state& stop() const noexcept { return stop_; }
+  /// Whether the deadline passed; then the operation's outcome is a timeout, whatever it
+  /// says (a cancellation between two of its waits is seen at the next).
+  bool expired() const noexcept { return watch_.expired; }
+
+ private:
+  static void expire(void* self) {
+    static_cast<deadline_stop*>(self)->signal_.emit(asio::cancellation_type::terminal);
+  }
+
+  request_watchdog& watchdog_;
+  request_watchdog::watch watch_;
+  asio::cancellation_state own_;
+  asio::cancellation_signal signal_;
+  asio::cancellation_state stop_;
+};
 
 }  // namespace opensock::detail

@@ -536,10 +536,12 @@ class session {
   };
 
   // Connects to `key` and, for https, runs the TLS handshake over the factory's stream.
-  // Cancelled, it closes what it opened through the factory before it returns.
-  asio::awaitable<opened> open_connection(origin key) {
+  // Cancelled, by `stop` or by default the coroutine's own cancellation, it closes what
+  // it opened through the factory before it returns.
+  asio::awaitable<opened> open_connection(origin key, asio::cancellation_state stop = {}) {
     opened out;
-    auto connected = co_await connect_origin(factory_, key, options_.connect);
+    auto connected =
+        co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
     out.attempts = std::move(connected.attempts);
     if ((out.error = connected.error)) co_return out;
     auto conn = new_connection(key, connected.endpoint);
@@ -556,7 +558,7 @@ class session {
     }
     conn->tls_settings = options_.tls;
     auto secured = co_await tls::handshake(std::move(*connected.stream), *context, key.host,
-                                           options_.tls);
+                                           options_.tls, stop);
     conn->tls.emplace(std::move(*secured.stream));
     if ((out.error = secured.error)) {
       close_stream(factory_, conn->tls->next_layer());
@@ -589,9 +591,21 @@ class session {
     std::optional<opened> made;
     if (deadline == clock::time_point::max()) {
       made.emplace(co_await open_connection(key));
-    } else {
+    } else if constexpr (is_coroutine_factory_v<Factory, Protocol>) {
+      // The factory's own waits follow this coroutine's cancellation, not a stop of
+      // opensock's: the connect runs in a coroutine that can be cancelled at the deadline.
       made = co_await opensock::detail::with_deadline(open_connection(key), deadline);
       if (!made) co_return error::operation_timedout;
+    } else {
+      // Every wait of the connect follows a stop that the deadline cancels: nothing
+      // spawned, no timer of its own.
+      opensock::detail::deadline_stop limit(watchdog_, deadline,
+                                            co_await asio::this_coro::cancellation_state);
+      made.emplace(co_await open_connection(key, limit.stop()));
+      if (limit.expired()) {
+        if (made->conn) retire(std::move(made->conn));
+        co_return error::operation_timedout;
+      }
     }
     if (made->error) {
       if (run.hooks->on_connect_error) run.hooks->on_connect_error(made->attempts, made->error);

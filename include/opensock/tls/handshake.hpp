@@ -9,11 +9,15 @@
 #include <opensock/tls/options.hpp>
 
 #include <asio/awaitable.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_state.hpp>
+#include <asio/cancellation_type.hpp>
 #include <asio/error.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ssl/stream.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <openssl/ssl.h>
@@ -52,11 +56,14 @@ inline std::string alpn_wire(const std::vector<std::string>& protocols) {
 }  // namespace detail
 
 /// Runs the client handshake over `stream` for `host` (the URL's host: with
-/// --connect-to or --resolve it is still the name checked and sent by SNI).
+/// --connect-to or --resolve it is still the name checked and sent by SNI). Terminal
+/// cancellation by `stop`, by default the coroutine's own, ends it with operation_aborted.
 template <class Stream>
 asio::awaitable<handshake_result<Stream>> handshake(Stream stream, asio::ssl::context& context,
-                                                    std::string host, const options& o) {
+                                                    std::string host, const options& o,
+                                                    asio::cancellation_state stop = {}) {
   handshake_result<Stream> result;
+  if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
   result.stream.emplace(std::move(stream), context);
   SSL* ssl = result.stream->native_handle();
   std::error_code parse_error;
@@ -79,8 +86,13 @@ asio::awaitable<handshake_result<Stream>> handshake(Stream stream, asio::ssl::co
                         static_cast<unsigned>(wire.size()));
 
   std::error_code ec;
-  co_await result.stream->async_handshake(asio::ssl::stream_base::client,
-                                          asio::redirect_error(asio::use_awaitable, ec));
+  if (stop.cancelled() != asio::cancellation_type::none) {
+    result.error = asio::error::operation_aborted;
+    co_return result;  // the caller closes the stream's next layer
+  }
+  co_await result.stream->async_handshake(
+      asio::ssl::stream_base::client,
+      asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec)));
   if (ec) {
     if (ec == asio::error::operation_aborted) {
       result.error = ec;
