@@ -39,7 +39,12 @@ connect_origin(Factory& factory, const origin& target, const connect_options& op
   if constexpr (skips_resolution_v<Factory>) {
     resolved.endpoints.emplace_back(asio::ip::address_v4::any(), target.port);
   } else {
-    resolved = co_await resolve(target.host, target.port, options.names, stop);
+    // Most names need no lookup, and then no coroutine frame.
+    if (auto found = resolve_without_lookup(target.host, target.port, options.names)) {
+      resolved = std::move(*found);
+    } else {
+      resolved = co_await resolve(target.host, target.port, options.names, stop);
+    }
     if (resolved.error) {
       result.error = resolved.error;
       co_return result;

@@ -19,6 +19,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <limits>
@@ -40,6 +41,10 @@ struct happy_eyeballs_options {
 /// with IPv6 when there is any; the order within each family is kept.
 template <class Endpoint>
 std::vector<Endpoint> interleave_families(std::span<const Endpoint> endpoints) {
+  const auto v6_count = std::count_if(endpoints.begin(), endpoints.end(),
+                                      [](const Endpoint& e) { return e.address().is_v6(); });
+  if (v6_count == 0 || static_cast<std::size_t>(v6_count) == endpoints.size())
+    return {endpoints.begin(), endpoints.end()};  // one family: nothing to interleave
   std::vector<Endpoint> v6, v4, out;
   for (const auto& e : endpoints) (e.address().is_v6() ? v6 : v4).push_back(e);
   out.reserve(endpoints.size());

@@ -176,18 +176,33 @@ namespace opensock {
 /// follows `stop`, by default the coroutine's own cancellation.
 inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
                                                const resolve_options& options,
-                                               asio::cancellation_state stop = {}) {
+                                               asio::cancellation_state stop = {});
+
+/// What resolve() gives when it needs no lookup (an override, an address, localhost),
+/// found in place; nullopt when it needs one.
+inline std::optional<resolve_result> resolve_without_lookup(std::string_view host,
+                                                            std::uint16_t port,
+                                                            const resolve_options& options) {
   const network_target target = apply_connect_to(options, host, port);
   resolve_result result;
   if (auto overridden = overridden_endpoints(options, target.host, target.port)) {
     result.endpoints = std::move(*overridden);
-    co_return result;
+    return result;
   }
   result.endpoints = endpoints_without_lookup(target.host, target.port);
-  if (result.endpoints.empty()) {
-    result = co_await resolve(target.host, target.port, options.version, stop);
-    if (result.error) co_return result;
-  }
+  if (result.endpoints.empty()) return std::nullopt;
+  keep_version(result.endpoints, options.version);
+  if (result.endpoints.empty()) result.error = error::couldnt_resolve_host;
+  return result;
+}
+
+inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
+                                               const resolve_options& options,
+                                               asio::cancellation_state stop) {
+  if (auto found = resolve_without_lookup(host, port, options)) co_return std::move(*found);
+  const network_target target = apply_connect_to(options, host, port);
+  resolve_result result = co_await resolve(target.host, target.port, options.version, stop);
+  if (result.error) co_return result;
   keep_version(result.endpoints, options.version);
   if (result.endpoints.empty()) result.error = error::couldnt_resolve_host;
   co_return result;

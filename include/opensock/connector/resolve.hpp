@@ -9,6 +9,7 @@
 #include <asio/cancellation_state.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/ip/address.hpp>
+#include <asio/ip/address_v4.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -65,7 +66,11 @@ inline std::vector<asio::ip::tcp::endpoint> endpoints_without_lookup(std::string
   std::vector<asio::ip::tcp::endpoint> endpoints;
   const std::string_view bare = detail::strip_brackets(host);
   std::error_code ec;
-  const auto literal = asio::ip::make_address(bare, ec);
+  // Dotted digits are parsed as IPv4 only: make_address() tries IPv6 first, and this
+  // runs for every new connection.
+  const bool v4_form = !bare.empty() && bare.find_first_not_of("0123456789.") == std::string_view::npos;
+  const auto literal = v4_form ? asio::ip::address(asio::ip::make_address_v4(bare, ec))
+                               : asio::ip::make_address(bare, ec);
   if (!ec) {
     endpoints.emplace_back(literal, port);
   } else if (detail::is_localhost_name(bare)) {

@@ -529,50 +529,6 @@ class session {
     return true;
   }
 
-  struct opened {
-    std::error_code error;
-    std::unique_ptr<connection> conn;
-    std::vector<attempt_record<asio::ip::tcp::endpoint>> attempts;
-  };
-
-  // Connects to `key` and, for https, runs the TLS handshake over the factory's stream.
-  // Cancelled, by `stop` or by default the coroutine's own cancellation, it closes what
-  // it opened through the factory before it returns.
-  asio::awaitable<opened> open_connection(origin key, asio::cancellation_state stop = {}) {
-    opened out;
-    auto connected =
-        co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
-    out.attempts = std::move(connected.attempts);
-    if ((out.error = connected.error)) co_return out;
-    auto conn = new_connection(key, connected.endpoint);
-    if (!is_tls_scheme(key.scheme)) {
-      conn->plain.emplace(std::move(*connected.stream));
-      out.conn = std::move(conn);
-      co_return out;
-    }
-#if OPENSOCK_HAS_TLS
-    auto context = tls_context(out.error);
-    if (out.error) {
-      close_stream(factory_, *connected.stream);
-      co_return out;
-    }
-    conn->tls_settings = options_.tls;
-    auto secured = co_await tls::handshake(std::move(*connected.stream), *context, key.host,
-                                           options_.tls, stop);
-    conn->tls.emplace(std::move(*secured.stream));
-    if ((out.error = secured.error)) {
-      close_stream(factory_, conn->tls->next_layer());
-      co_return out;
-    }
-    conn->alpn = std::move(secured.alpn);
-    out.conn = std::move(conn);
-#else
-    close_stream(factory_, *connected.stream);
-    out.error = error::tls_not_built;
-#endif
-    co_return out;
-  }
-
 #if OPENSOCK_HAS_TLS
   // One OpenSSL context for the session's TLS options, made again when they change.
   std::shared_ptr<asio::ssl::context> tls_context(std::error_code& ec) {
@@ -584,37 +540,74 @@ class session {
   }
 #endif
 
-  // A new connection to `key`, within the connect limit and what is left of the total.
+  // A new connection to `key` into `into`: opened through the factory, connected, and
+  // for https secured, within the connect limit and what is left of the total. What it
+  // opened and could not finish is closed through the factory before it returns.
+  // `limited`: a caller already holds it to the deadline.
   asio::awaitable<std::error_code> connect(const origin& key, request_run& run,
-                                           std::unique_ptr<connection>& into) {
+                                           std::unique_ptr<connection>& into,
+                                           bool limited = false) {
     const auto deadline = std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
-    std::optional<opened> made;
-    if (deadline == clock::time_point::max()) {
-      made.emplace(co_await open_connection(key));
-    } else if constexpr (is_coroutine_factory_v<Factory, Protocol>) {
-      // The factory's own waits follow this coroutine's cancellation, not a stop of
-      // opensock's: the connect runs in a coroutine that can be cancelled at the deadline.
-      made = co_await opensock::detail::with_deadline(open_connection(key), deadline);
-      if (!made) co_return error::operation_timedout;
-    } else {
-      // Every wait of the connect follows a stop that the deadline cancels: nothing
-      // spawned, no timer of its own.
-      opensock::detail::deadline_stop limit(watchdog_, deadline,
-                                            co_await asio::this_coro::cancellation_state);
-      made.emplace(co_await open_connection(key, limit.stop()));
-      if (limit.expired()) {
-        if (made->conn) retire(std::move(made->conn));
+    std::optional<opensock::detail::deadline_stop> limit;
+    if (!limited && deadline != clock::time_point::max()) {
+      if constexpr (is_coroutine_factory_v<Factory, Protocol>) {
+        // The factory's own waits follow this coroutine's cancellation, not a stop of
+        // opensock's: the connect runs in a coroutine of its own, cancelled at the
+        // deadline.
+        auto done = co_await opensock::detail::with_deadline(connect(key, run, into, true), deadline);
+        if (done) co_return *done;
+        if (into) retire(std::move(into));  // it connected as the deadline passed
         co_return error::operation_timedout;
+      } else {
+        // Every wait of the connect follows a stop that the deadline cancels: nothing
+        // is spawned and no timer set.
+        limit.emplace(watchdog_, deadline, co_await asio::this_coro::cancellation_state);
       }
     }
-    if (made->error) {
-      if (run.hooks->on_connect_error) run.hooks->on_connect_error(made->attempts, made->error);
-      co_return made->error;
+    const auto stop = limit ? limit->stop() : asio::cancellation_state();
+    auto connected = co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
+    std::error_code ec = connected.error;
+    std::unique_ptr<connection> conn;
+    if (!ec) {
+      conn = new_connection(key, connected.endpoint);
+      conn->plain.emplace(std::move(*connected.stream));
+      if (is_tls_scheme(key.scheme)) ec = co_await secure(*conn, key.host, stop);
     }
-    into = std::move(made->conn);
+    if (limit && limit->expired()) {
+      if (conn) retire(std::move(conn));
+      co_return error::operation_timedout;
+    }
+    if (ec) {
+      if (conn) retire(std::move(conn));
+      if (run.hooks->on_connect_error) run.hooks->on_connect_error(connected.attempts, ec);
+      co_return ec;
+    }
+    into = std::move(conn);
     if (run.hooks->on_connection)
-      run.hooks->on_connection(connection_info{false, into->remote, &made->attempts, into->alpn});
+      run.hooks->on_connection(connection_info{false, into->remote, &connected.attempts, into->alpn});
     co_return std::error_code{};
+  }
+
+  // The TLS handshake over a new connection's plain stream, which becomes the next
+  // layer of its TLS stream. A connection it fails is left for retire() to close.
+  asio::awaitable<std::error_code> secure([[maybe_unused]] connection& conn,
+                                          [[maybe_unused]] const std::string& host,
+                                          [[maybe_unused]] asio::cancellation_state stop) {
+#if OPENSOCK_HAS_TLS
+    std::error_code ec;
+    auto context = tls_context(ec);
+    if (ec) co_return ec;
+    conn.tls_settings = options_.tls;
+    auto secured =
+        co_await tls::handshake(std::move(*conn.plain), *context, host, options_.tls, stop);
+    conn.plain.reset();
+    conn.tls.emplace(std::move(*secured.stream));
+    if (secured.error) co_return secured.error;
+    conn.alpn = std::move(secured.alpn);
+    co_return std::error_code{};
+#else
+    co_return error::tls_not_built;
+#endif
   }
 
   executor_type executor_;
