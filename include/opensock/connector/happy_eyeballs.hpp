@@ -37,14 +37,47 @@ struct happy_eyeballs_options {
   unsigned max_in_flight = 6;
 };
 
+namespace detail {
+
+template <class Endpoint>
+bool one_family(std::span<const Endpoint> endpoints) {
+  const auto v6 = std::count_if(endpoints.begin(), endpoints.end(),
+                                [](const Endpoint& e) { return e.address().is_v6(); });
+  return v6 == 0 || static_cast<std::size_t>(v6) == endpoints.size();
+}
+
+// The outcome of a connect that made one attempt, `tried`, to `endpoint` (as the
+// factory left it), which took `took`.
+template <class Stream, class Endpoint>
+connect_result<Stream, Endpoint> one_attempt_result(attempt_result<Stream>&& tried,
+                                                    const Endpoint& endpoint,
+                                                    std::chrono::steady_clock::duration took) {
+  connect_result<Stream, Endpoint> result;
+  attempt_record<Endpoint> record;
+  record.number = 1;
+  record.endpoint = endpoint;
+  record.outcome = tried.outcome;
+  record.error = tried.error;
+  record.took = took;
+  result.attempts.push_back(record);
+  if (tried.outcome == attempt_outcome::connected) {
+    result.stream = std::move(tried.stream);
+    result.endpoint = endpoint;
+  } else if (tried.outcome == attempt_outcome::aborted) {
+    result.error = tried.error;
+  } else {
+    result.error = no_connection_error(result.attempts);
+  }
+  return result;
+}
+
+}  // namespace detail
+
 /// Orders endpoints as RFC 8305 §4 does after sorting: alternate the families, starting
 /// with IPv6 when there is any; the order within each family is kept.
 template <class Endpoint>
 std::vector<Endpoint> interleave_families(std::span<const Endpoint> endpoints) {
-  const auto v6_count = std::count_if(endpoints.begin(), endpoints.end(),
-                                      [](const Endpoint& e) { return e.address().is_v6(); });
-  if (v6_count == 0 || static_cast<std::size_t>(v6_count) == endpoints.size())
-    return {endpoints.begin(), endpoints.end()};  // one family: nothing to interleave
+  if (detail::one_family(endpoints)) return {endpoints.begin(), endpoints.end()};
   std::vector<Endpoint> v6, v4, out;
   for (const auto& e : endpoints) (e.address().is_v6() ? v6 : v4).push_back(e);
   out.reserve(endpoints.size());
@@ -53,6 +86,13 @@ std::vector<Endpoint> interleave_families(std::span<const Endpoint> endpoints) {
     if (i < v4.size()) out.push_back(v4[i]);
   }
   return out;
+}
+
+/// As above, keeping the storage of `endpoints` when they are all of one family.
+template <class Endpoint>
+std::vector<Endpoint> interleave_families(std::vector<Endpoint> endpoints) {
+  if (detail::one_family(std::span<const Endpoint>(endpoints))) return endpoints;
+  return interleave_families(std::span<const Endpoint>(endpoints));
 }
 
 /// Races connection attempts to `endpoints`, in their order, each through
@@ -83,23 +123,8 @@ connect_endpoints(Factory& factory, std::span<const typename Protocol::endpoint>
     // Nothing to race: the attempt runs in this coroutine, under its cancellation.
     open_context<Protocol> context = prototype;
     context.endpoint = endpoints[0];
-    attempt_record<typename Protocol::endpoint> record;
-    record.number = 1;
     auto tried = co_await connect_attempt(factory, context, stop);
-    record.endpoint = context.endpoint;
-    record.outcome = tried.outcome;
-    record.error = tried.error;
-    record.took = clock::now() - began;
-    result.attempts.push_back(record);
-    if (tried.outcome == attempt_outcome::connected) {
-      result.stream = std::move(tried.stream);
-      result.endpoint = context.endpoint;
-    } else if (tried.outcome == attempt_outcome::aborted) {
-      result.error = tried.error;
-    } else {
-      result.error = detail::no_connection_error(result.attempts);
-    }
-    co_return result;
+    co_return detail::one_attempt_result(std::move(tried), context.endpoint, clock::now() - began);
   }
 
   // The drain below must not throw: attempts still running refer to this frame.
