@@ -144,6 +144,28 @@ TEST_CASE("cancelling the awaiting coroutine ends a connect under a limit at onc
   CHECK(closed == opened);
 }
 
+TEST_CASE("a connect limit ends a race of silent addresses and closes every socket") {
+  asio::io_context io;
+  opensock::test::unanswered_port a(asio::ip::make_address("127.0.0.2"));
+  opensock::test::unanswered_port b(asio::ip::make_address("127.0.0.3"), a.port());
+  int opened = 0, closed = 0;
+  opensock::http::session_options options;
+  options.timeouts.connect = 200ms;
+  options.connect.happy_eyeballs.attempt_delay = 10ms;
+  options.connect.names.overrides.push_back(*opensock::resolve_override::parse(
+      "silent.test:" + std::to_string(a.port()) + ":127.0.0.2,127.0.0.3"));
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed}, options);
+  const auto started = clock_type::now();
+  CHECK(request(io, session,
+                make_request("GET", "http://silent.test:" + std::to_string(a.port()) + "/"))
+            .first == opensock::error::operation_timedout);
+  const auto took = clock_type::now() - started;
+  CHECK(took >= 200ms);
+  CHECK(took < 3s);
+  CHECK(opened == 2);
+  CHECK(closed == opened);
+}
+
 TEST_CASE("a connect limit cuts a coroutine factory's own wait") {
   asio::io_context io;
   bool factory_saw_cancel = false;

@@ -2,7 +2,10 @@
 // coroutine of its own, which it cancels (terminal) when the deadline passes first, and
 // waits for, so nothing it opened outlives the call. deadline_stop cancels an operation
 // that takes a cancellation state of its own to follow, in the caller's coroutine: no
-// coroutine is spawned and no timer set for it.
+// coroutine is spawned and no timer set for it, but the caller's own cancellation does
+// not reach the operation (Asio clears a coroutine's cancellation slot whenever one of
+// its waits completes, so it cannot be passed on), so it is for callers that nothing
+// can cancel.
 #pragma once
 
 #include <opensock/detail/request_watchdog.hpp>
@@ -66,33 +69,19 @@ asio::awaitable<std::optional<T>> with_deadline(asio::awaitable<T> operation,
 
 /// A cancellation state, stop(), for operations that bind every wait of theirs to its
 /// slot (the connector's, a TLS handshake): cancelled (terminal) when `deadline` passes,
-/// as `watchdog` sees it, or when the coroutine whose state `own` is gets a terminal
-/// cancellation, which is passed on through `own`'s slot while this lives. The
-/// operations must leave that slot alone: a wait bound to it would replace what passes
-/// the cancellation on. Lives in a coroutine frame, where it does not move.
+/// as `watchdog` sees it. Lives in a coroutine frame, where it does not move.
 class deadline_stop {
  public:
-  deadline_stop(request_watchdog& watchdog, std::chrono::steady_clock::time_point deadline,
-                asio::cancellation_state own)
-      : watchdog_(watchdog),
-        own_(own),
-        stop_(signal_.slot(), asio::enable_terminal_cancellation()) {
+  deadline_stop(request_watchdog& watchdog, std::chrono::steady_clock::time_point deadline)
+      : watchdog_(watchdog), stop_(signal_.slot(), asio::enable_terminal_cancellation()) {
     watch_.deadline = deadline;
     watch_.on_expire = &deadline_stop::expire;
     watch_.context = this;
     watchdog_.add(watch_);
-    if (own_.cancelled() != asio::cancellation_type::none) {
-      signal_.emit(asio::cancellation_type::terminal);
-    } else if (own_.slot().is_connected()) {
-      own_.slot().assign([this](asio::cancellation_type type) { signal_.emit(type); });
-    }
   }
   deadline_stop(const deadline_stop&) = delete;
   deadline_stop& operator=(const deadline_stop&) = delete;
-  ~deadline_stop() {
-    watchdog_.remove(watch_);
-    if (own_.slot().is_connected()) own_.slot().clear();
-  }
+  ~deadline_stop() { watchdog_.remove(watch_); }
 
   const asio::cancellation_state& stop() const noexcept { return stop_; }
   /// Whether the deadline passed; then the operation's outcome is a timeout, whatever it
@@ -106,7 +95,6 @@ class deadline_stop {
 
   request_watchdog& watchdog_;
   request_watchdog::watch watch_;
-  asio::cancellation_state own_;
   asio::cancellation_signal signal_;
   asio::cancellation_state stop_;
 };

@@ -550,19 +550,18 @@ class session {
     const auto deadline = std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
     std::optional<opensock::detail::deadline_stop> limit;
     if (!limited && deadline != clock::time_point::max()) {
-      if constexpr (is_coroutine_factory_v<Factory, Protocol>) {
-        // The factory's own waits follow this coroutine's cancellation, not a stop of
-        // opensock's: the connect runs in a coroutine of its own, cancelled at the
-        // deadline.
+      // When nothing can cancel this coroutine and the factory does not wait itself,
+      // every wait of the connect follows a stop that the deadline cancels: nothing is
+      // spawned and no timer set. Otherwise the connect runs in a coroutine of its own,
+      // cancelled at the deadline or with this one.
+      const auto own = co_await asio::this_coro::cancellation_state;
+      if (is_coroutine_factory_v<Factory, Protocol> || own.slot().is_connected()) {
         auto done = co_await opensock::detail::with_deadline(connect(key, run, into, true), deadline);
         if (done) co_return *done;
         if (into) retire(std::move(into));  // it connected as the deadline passed
         co_return error::operation_timedout;
-      } else {
-        // Every wait of the connect follows a stop that the deadline cancels: nothing
-        // is spawned and no timer set.
-        limit.emplace(watchdog_, deadline, co_await asio::this_coro::cancellation_state);
       }
+      limit.emplace(watchdog_, deadline);
     }
     const auto stop = limit ? limit->stop() : asio::cancellation_state();
     auto connected = co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
