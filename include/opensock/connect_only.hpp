@@ -7,7 +7,6 @@
 #include <opensock/connector/connect_origin.hpp>
 #include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/deadline.hpp>
-#include <opensock/detail/request_watchdog.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/origin.hpp>
 #include <opensock/socket_factory.hpp>
@@ -45,8 +44,7 @@ class connect_only_session {
                                 connect_options options = {})
       : executor_(std::move(executor)),
         factory_(std::move(factory)),
-        options_(std::move(options)),
-        watchdog_(executor_) {}
+        options_(std::move(options)) {}
 
   connect_only_session(const connect_only_session&) = delete;
   connect_only_session& operator=(const connect_only_session&) = delete;
@@ -128,47 +126,27 @@ class connect_only_session {
     close();
     attempts_.clear();
     const auto deadline = options_.connect_deadline(std::chrono::steady_clock::now());
-    // When nothing can cancel this operation and the factory does not wait itself,
-    // every wait of the connect follows a stop that the deadline cancels: nothing is
-    // spawned and no timer set. Otherwise the connect runs in a coroutine of its own,
-    // cancelled at the deadline or with this one.
-    const auto own = co_await asio::this_coro::cancellation_state;
-    if (is_coroutine_factory_v<Factory, Protocol> || own.slot().is_connected()) {
-      auto outcome = co_await detail::with_deadline(connect_stages(), deadline);
-      if (!outcome) {
-        close();
-        co_return error::operation_timedout;
-      }
-      co_return *outcome;
-    }
-    detail::deadline_stop limit(watchdog_, deadline);
-    const auto ec =
-        keep(co_await connect_origin(factory_, target_, options_, purpose::origin, limit.stop()));
-    if (limit.expired()) {
+    auto outcome = co_await detail::with_deadline(connect_stages(), deadline);
+    if (!outcome) {
       close();
       co_return error::operation_timedout;
     }
-    co_return ec;
+    co_return *outcome;
   }
 
   asio::awaitable<std::error_code> connect_stages() {
     co_await asio::this_coro::throw_if_cancelled(false);
-    co_return keep(co_await connect_origin(factory_, target_, options_));
-  }
-
-  // Keeps what a connect gave: its attempts, and the stream if it connected.
-  std::error_code keep(connect_result<stream_type, endpoint_type> connected) {
+    auto connected = co_await connect_origin(factory_, target_, options_);
     attempts_ = std::move(connected.attempts);
-    if (connected.error) return connected.error;
+    if (connected.error) co_return connected.error;
     stream_.emplace(std::move(*connected.stream));
     remote_endpoint_ = connected.endpoint;
-    return {};
+    co_return std::error_code{};
   }
 
   executor_type executor_;
   Factory factory_;
   connect_options options_;
-  detail::request_watchdog watchdog_;
   origin target_;
   bool connecting_ = false;
   std::optional<stream_type> stream_;

@@ -5,7 +5,7 @@
 // coroutine is spawned and no timer set for it, but the caller's own cancellation does
 // not reach the operation (Asio clears a coroutine's cancellation slot whenever one of
 // its waits completes, so it cannot be passed on), so it is for callers that nothing
-// can cancel.
+// can cancel, and the watchdog's timer keeps the executor busy until it fires.
 #pragma once
 
 #include <opensock/detail/request_watchdog.hpp>

@@ -75,6 +75,10 @@ class request_watchdog {
     w.progress_at_check_ = progress ? *progress : 0;
   }
 
+  /// Whether the timer is set: a watch added now keeps the executor busy no longer than
+  /// it already is, when its deadline is no earlier than wakes_at().
+  clock::time_point wakes_at() const noexcept { return shared_->armed_for; }
+
   void remove(watch& w) noexcept {
     if (w.prev_) {
       w.prev_->next_ = w.next_;

@@ -550,12 +550,17 @@ class session {
     const auto deadline = std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
     std::optional<opensock::detail::deadline_stop> limit;
     if (!limited && deadline != clock::time_point::max()) {
-      // When nothing can cancel this coroutine and the factory does not wait itself,
-      // every wait of the connect follows a stop that the deadline cancels: nothing is
-      // spawned and no timer set. Otherwise the connect runs in a coroutine of its own,
-      // cancelled at the deadline or with this one.
+      // The cheap way: every wait of the connect follows a stop that the watchdog
+      // cancels at the deadline, with nothing spawned and no timer of its own. It needs
+      // a caller that nothing can cancel (the caller's cancellation could not be passed
+      // on), a factory that does not wait itself, and the watchdog's timer already set
+      // for no later (a request limit set it): set for the connect alone, it would keep
+      // the executor busy until the deadline, up to 300 s, after the request ended.
+      // Otherwise the connect runs in a coroutine of its own, cancelled at the deadline
+      // or with this one.
       const auto own = co_await asio::this_coro::cancellation_state;
-      if (is_coroutine_factory_v<Factory, Protocol> || own.slot().is_connected()) {
+      if (is_coroutine_factory_v<Factory, Protocol> || own.slot().is_connected() ||
+          watchdog_.wakes_at() > deadline) {
         auto done = co_await opensock::detail::with_deadline(connect(key, run, into, true), deadline);
         if (done) co_return *done;
         if (into) retire(std::move(into));  // it connected as the deadline passed
