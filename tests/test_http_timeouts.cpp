@@ -24,6 +24,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using opensock::http::request_timeouts;
@@ -170,6 +171,31 @@ TEST_CASE("a connect or total limit ends a race of silent addresses and closes e
     CHECK(opened == 2);
     CHECK(closed == opened);
   }
+}
+
+TEST_CASE("without a request limit, nothing is left pending once a request is done") {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
+  asio::ip::tcp::socket peer(io);
+  std::string received;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        peer = co_await acceptor.async_accept(asio::use_awaitable);
+        co_await asio::async_read_until(peer, asio::dynamic_buffer(received), "\r\n\r\n",
+                                        asio::use_awaitable);
+        const std::string_view reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+        co_await asio::async_write(peer, asio::buffer(reply), asio::use_awaitable);
+      },
+      asio::detached);
+  opensock::http::session session(io.get_executor());
+  const auto port = std::to_string(acceptor.local_endpoint().port());
+  REQUIRE(!request(io, session, make_request("GET", "http://127.0.0.1:" + port + "/")).first);
+  // The connect had its default limit (300 s): no timer of it may outlive the request.
+  io.restart();
+  const auto started = clock_type::now();
+  io.run_for(3s);
+  CHECK(clock_type::now() - started < 1s);
 }
 
 TEST_CASE("a connect limit cuts a coroutine factory's own wait") {
