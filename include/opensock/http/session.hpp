@@ -543,13 +543,15 @@ class session {
   // A new connection to `key` into `into`: opened through the factory, connected, and
   // for https secured, within the connect limit and what is left of the total. What it
   // opened and could not finish is closed through the factory before it returns.
-  // `limited`: a caller already holds it to the deadline.
-  asio::awaitable<std::error_code> connect(const origin& key, request_run& run,
-                                           std::unique_ptr<connection>& into,
-                                           bool limited = false) {
-    const auto deadline = std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
+  // `held_to`: the deadline a caller already holds it to, in a coroutine of its own.
+  asio::awaitable<std::error_code> connect(
+      const origin& key, request_run& run, std::unique_ptr<connection>& into,
+      std::optional<clock::time_point> held_to = std::nullopt) {
+    const auto deadline =
+        held_to ? *held_to
+                : std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
     std::optional<opensock::detail::deadline_stop> limit;
-    if (!limited && deadline != clock::time_point::max()) {
+    if (!held_to && deadline != clock::time_point::max()) {
       // The cheap way: every wait of the connect follows a stop that the watchdog
       // cancels at the deadline, with nothing spawned and no timer of its own. It needs
       // a caller that nothing can cancel (the caller's cancellation could not be passed
@@ -561,7 +563,8 @@ class session {
       const auto own = co_await asio::this_coro::cancellation_state;
       if (is_coroutine_factory_v<Factory, Protocol> || own.slot().is_connected() ||
           watchdog_.wakes_at() > deadline) {
-        auto done = co_await opensock::detail::with_deadline(connect(key, run, into, true), deadline);
+        auto done =
+            co_await opensock::detail::with_deadline(connect(key, run, into, deadline), deadline);
         if (done) co_return *done;
         if (into) retire(std::move(into));  // it connected as the deadline passed
         co_return error::operation_timedout;
@@ -577,7 +580,8 @@ class session {
       conn->plain.emplace(std::move(*connected.stream));
       if (is_tls_scheme(key.scheme)) ec = co_await secure(*conn, key.host, stop);
     }
-    if (limit && limit->expired()) {
+    // Cut short by the deadline: no hook is called (transfer_hooks says so).
+    if (limit ? limit->expired() : held_to && clock::now() >= deadline) {
       if (conn) retire(std::move(conn));
       co_return error::operation_timedout;
     }
