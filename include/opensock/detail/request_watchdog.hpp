@@ -75,8 +75,9 @@ class request_watchdog {
     w.progress_at_check_ = progress ? *progress : 0;
   }
 
-  /// Whether the timer is set: a watch added now keeps the executor busy no longer than
-  /// it already is, when its deadline is no earlier than wakes_at().
+  /// When the timer is set to fire, time_point::max() when it is not. A watch added with
+  /// a deadline no earlier moves no timer: once removed, it leaves the executor busy no
+  /// longer than it already was.
   clock::time_point wakes_at() const noexcept { return shared_->armed_for; }
 
   void remove(watch& w) noexcept {
