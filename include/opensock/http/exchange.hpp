@@ -220,6 +220,7 @@ class response_reader {
   /// pieces(), as views into the read buffer, until wants_more().
   void parse() {
     state_.pieces.clear();
+    if (state_.read_used == 0) return;  // as before the first read: no step takes no bytes
     used_ = state_.parser.parse(
         std::string_view(state_.read_buffer.data(), state_.read_used),
         [this](std::string_view piece) { take_body(piece); },
@@ -241,8 +242,9 @@ class response_reader {
   bool wants_more() {
     auto& buffer = state_.read_buffer;
     if (used_ != 0) {
-      std::memmove(buffer.data(), buffer.data() + used_, state_.read_used - used_);
       state_.read_used -= used_;
+      if (state_.read_used != 0)
+        std::memmove(buffer.data(), buffer.data() + used_, state_.read_used);
       used_ = 0;
     }
     auto& parser = state_.parser;

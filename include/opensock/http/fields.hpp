@@ -65,6 +65,28 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+namespace detail {
+
+// Whether `a` equals `lower`, which holds no upper-case letter, but for ASCII case.
+// Only `a` is folded: cheaper than iequals() where one side is a constant name, as when
+// a parser looks for the fields that frame a message.
+inline bool iequals_lower(std::string_view a, std::string_view lower) noexcept {
+  const std::size_t n = a.size();
+  if (n != lower.size()) return false;
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (ascii_lower8(load8(a.data() + i)) != load8(lower.data() + i)) return false;
+    return ascii_lower8(load8(a.data() + n - 8)) == load8(lower.data() + n - 8);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const char x = a[i];
+    if ((x >= 'A' && x <= 'Z' ? char(x - 'A' + 'a') : x) != lower[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace detail
+
 /// Header fields in the order they came or were added, duplicates kept, names compared
 /// without regard to case. The bytes of every name and value live in one string and the
 /// fields are offsets into it, so a message's fields cost two allocations however many

@@ -90,9 +90,9 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   bool host_given = false, framed_by_caller = false;
   std::size_t fields_size = 0;
   for (const auto& f : r.headers) {
-    host_given = host_given || iequals(f.name, "host");
-    framed_by_caller = framed_by_caller || iequals(f.name, "content-length") ||
-                       iequals(f.name, "transfer-encoding");
+    host_given = host_given || detail::iequals_lower(f.name, "host");
+    framed_by_caller = framed_by_caller || detail::iequals_lower(f.name, "content-length") ||
+                       detail::iequals_lower(f.name, "transfer-encoding");
     fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
   }
   const url& u = r.url;

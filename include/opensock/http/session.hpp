@@ -255,7 +255,7 @@ class session {
     request_run(session& owner, const transfer_hooks& hooks, const request_timeouts& limits)
         : owner(&owner), hooks(&hooks), timeouts(limits) {
       if (!timeouts.connect) timeouts.connect = owner.options_.connect.connect_timeout;
-      deadline = deadline_after(clock::now(), timeouts.total);
+      deadline = deadline_after(started, timeouts.total);
       watching = deadline != clock::time_point::max() || timeouts.low_speed_limit > 0;
       if (!watching) return;
       watched.deadline = deadline;
@@ -296,6 +296,7 @@ class session {
     session* owner;
     const transfer_hooks* hooks;
     request_timeouts timeouts;
+    clock::time_point started = clock::now();
     clock::time_point deadline;
     bool watching = false;
     watch watched;
@@ -315,8 +316,8 @@ class session {
     c.closed = true;
   }
 
-  std::unique_ptr<connection> take_idle(const url& to) {
-    const auto now = clock::now();
+  // An idle connection that serves `to`, closing those idle for too long by `now`.
+  std::unique_ptr<connection> take_idle(const url& to, clock::time_point now) {
     std::unique_ptr<connection> found;
     for (auto it = idle_.begin(); it != idle_.end();) {
       if (now - (*it)->idle_since >= options_.idle_timeout) {
@@ -426,7 +427,9 @@ class session {
     const http::request* req = &first;
     std::error_code ec;
     for (int redirects = 0;; ++redirects) {
-      std::unique_ptr<connection> conn = take_idle(req->url);
+      // The first lookup uses the time the request started: one clock read fewer.
+      std::unique_ptr<connection> conn =
+          take_idle(req->url, redirects == 0 ? run.started : clock::now());
       // A reused connection the server had closed is replaced once by a new one.
       for (bool retried = false;;) {
         const bool reused = conn != nullptr;

@@ -25,7 +25,7 @@ inline std::optional<std::uint64_t> parse_length(std::string_view text) noexcept
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
     const auto digit = static_cast<std::uint64_t>(c - '0');
-    if (value > (max - digit) / 10) return std::nullopt;
+    if (value > max / 10 || (value == max / 10 && digit > max % 10)) return std::nullopt;
     value = value * 10 + digit;
   }
   return value;
@@ -214,17 +214,17 @@ inline bool response_parser::end_of_header() {
   for (const auto f : headers_) {
     switch (f.name.size()) {
       case 10:
-        if (!connection && iequals(f.name, "connection")) connection = f.value;
+        if (!connection && detail::iequals_lower(f.name, "connection")) connection = f.value;
         break;
       case 14:
-        if (iequals(f.name, "content-length")) {
+        if (detail::iequals_lower(f.name, "content-length")) {
           has_content_length = true;
           bad_content_length = bad_content_length ||
                                !detail::merge_content_length(f.value, content_length_);
         }
         break;
       case 17:
-        if (iequals(f.name, "transfer-encoding")) transfer_encoding = f.value;
+        if (detail::iequals_lower(f.name, "transfer-encoding")) transfer_encoding = f.value;
         break;
       default:
         break;
@@ -248,7 +248,7 @@ inline bool response_parser::end_of_header() {
     std::string_view last = *transfer_encoding;
     const auto comma = last.rfind(',');
     if (comma != std::string_view::npos) last = last.substr(comma + 1);
-    if (iequals(detail::trim_ows(last), "chunked")) {
+    if (detail::iequals_lower(detail::trim_ows(last), "chunked")) {
       framing_ = body_framing::chunked;
       state_ = state::chunk_size;
     } else {
