@@ -83,3 +83,28 @@ TEST_CASE("iequals folds ASCII letters only, for every byte pair, in strings aro
   CHECK(!opensock::http::iequals("Content\rLength", "content-length"));
   CHECK(!opensock::http::iequals("content-length", "content-lengt"));
 }
+
+TEST_CASE("iequals_lower, which folds only its first side, agrees with iequals for every byte against a lower-case side") {
+  // The second side holds no upper-case letter, as the framing names the parser looks
+  // for do not: every byte of the first side, at the start, middle and end of strings
+  // around eight bytes long, against every byte but 'A'..'Z' on the second.
+  int mismatches = 0;
+  for (const std::size_t length : {1, 7, 8, 9, 14, 17}) {
+    for (const std::size_t at : {std::size_t{0}, length / 2, length - 1}) {
+      for (int x = 0; x < 256; ++x) {
+        for (int y = 0; y < 256; ++y) {
+          if (y >= 'A' && y <= 'Z') continue;
+          std::string a(length, 'K'), lower(length, 'k');
+          a[at] = static_cast<char>(x);
+          lower[at] = static_cast<char>(y);
+          if (opensock::http::detail::iequals_lower(a, lower) != opensock::http::iequals(a, lower))
+            ++mismatches;
+        }
+      }
+    }
+  }
+  CHECK(mismatches == 0);
+  CHECK(opensock::http::detail::iequals_lower("CONTENT-LENGTH", "content-length"));
+  CHECK(!opensock::http::detail::iequals_lower("Content\rLength", "content-length"));
+  CHECK(!opensock::http::detail::iequals_lower("Connection", "connectio"));
+}
