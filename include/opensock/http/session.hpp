@@ -148,11 +148,7 @@ class session {
   /// outlive it: a `co_await` on the call sees to that. Give an rvalue to hand the
   /// request over instead.
   asio::awaitable<response> request(const http::request& req,
-                                    const transfer_hooks& hooks = detail::no_transfer_hooks()) {
-    response out;
-    if (auto ec = co_await perform(req, hooks, out)) throw std::system_error(ec);
-    co_return out;
-  }
+                                    const transfer_hooks& hooks = detail::no_transfer_hooks());
 
   /// As above, owning the request and the hooks.
   asio::awaitable<response> request(http::request&& req, transfer_hooks hooks = {}) {
@@ -395,18 +391,10 @@ class session {
   }
 
   // async_request's coroutine, which owns what it was given.
-  asio::awaitable<result> spawned_request(http::request req, transfer_hooks hooks) {
-    result done;
-    done.first = co_await perform(req, hooks, done.second, &req.url);
-    co_return done;
-  }
+  asio::awaitable<result> spawned_request(http::request req, transfer_hooks hooks);
 
   // request() for a request handed over: this frame keeps it while it runs.
-  asio::awaitable<response> owned_request(http::request req, transfer_hooks hooks) {
-    response out;
-    if (auto ec = co_await perform(req, hooks, out, &req.url)) throw std::system_error(ec);
-    co_return out;
-  }
+  asio::awaitable<response> owned_request(http::request req, transfer_hooks hooks);
 
   // One request, its redirects and its retries, as one coroutine: on a plain kept-alive
   // connection a request then needs two coroutine frames at a time (this one, and
@@ -416,85 +404,7 @@ class session {
   // response's effective URL without a copy.
   asio::awaitable<std::error_code> perform(const http::request& first,
                                            const transfer_hooks& hooks, response& out,
-                                           url* first_url = nullptr) {
-    // Cancellation ends the request with operation_aborted, not an exception; the
-    // caller's own setting is restored for it when this runs in its coroutine.
-    const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
-    co_await asio::this_coro::throw_if_cancelled(false);
-    request_run run(*this, hooks, first.timeouts ? *first.timeouts : options_.timeouts);
-    // A redirect changes the request: only then is it copied.
-    std::unique_ptr<http::request> redirected;
-    const http::request* req = &first;
-    std::error_code ec;
-    for (int redirects = 0;; ++redirects) {
-      // The first lookup uses the time the request started: one clock read fewer.
-      std::unique_ptr<connection> conn =
-          take_idle(req->url, redirects == 0 ? run.started : clock::now());
-      // A reused connection the server had closed is replaced once by a new one.
-      for (bool retried = false;;) {
-        const bool reused = conn != nullptr;
-        if (reused) {
-          if (hooks.on_connection)
-            hooks.on_connection(connection_info{true, conn->remote, nullptr, conn->alpn});
-        } else if ((ec = co_await connect(req->url.origin(), run, conn))) {
-          out = response();
-          break;
-        }
-        run.watch_connection(conn.get());
-        out.remote = conn->remote;
-        if (conn->plain && !req->body.file_path() && !req->body.producer() &&
-            !hooks.on_body.is_coroutine()) {
-          // exchange()'s steps for this common case, taken here rather than in a
-          // coroutine of their own: a kept-alive request then needs no more coroutine
-          // frames than Asio keeps for reuse.
-          auto& state = conn->state;
-          state.reusable = false;
-          ec = detail::write_memory_head(*req, state, hooks);
-          if (!ec && state.interrupted) ec = asio::error::operation_aborted;
-          if (!ec) {
-            co_await asio::async_write(*conn->plain, detail::request_buffers(*req, state),
-                                       asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) ec = detail::send_error_of(ec);
-          }
-          if (!ec) {
-            detail::response_reader reader(*req, out, state, hooks);
-            for (reader.parse(); reader.wants_more(); reader.parse()) {
-              const std::size_t n = co_await conn->plain->async_read_some(
-                  reader.read_buffer(), asio::redirect_error(asio::use_awaitable, ec));
-              if (!reader.got(n, ec)) break;
-            }
-            ec = reader.result();
-          }
-        } else {
-#if OPENSOCK_HAS_TLS
-          if (conn->tls)
-            ec = co_await exchange(*conn->tls, *req, out, conn->state, hooks);
-          else
-#endif
-            ec = co_await exchange(*conn->plain, *req, out, conn->state, hooks);
-        }
-        run.watch_connection(nullptr);
-        if (!ec) {
-          release(std::move(conn));
-          break;
-        }
-        const bool nothing_came = !conn->state.parser.received_anything();
-        retire(std::move(conn));
-        const bool stale = ec == error::got_nothing || ec == error::send_error ||
-                           (ec == error::recv_error && nothing_came);
-        if (!reused || retried || !stale || !is_idempotent(req->method) ||
-            !req->body.replayable() || run.watched.expired)
-          break;
-        retried = true;
-      }
-      out.redirects = redirects;
-      if (!follow_redirect(first, first_url, redirects, redirected, out, ec)) break;
-      req = redirected.get();
-    }
-    run.finish(ec);
-    co_await asio::this_coro::throw_if_cancelled(caller_throws);
-    co_return ec;
-  }
+                                           url* first_url = nullptr);
 
   // After a response: whether to follow it elsewhere, with `redirected` the request
   // that goes there. If not, `out` gets its effective URL, and `ec` the error that
@@ -502,35 +412,7 @@ class session {
   // out of the coroutine's frame.
   bool follow_redirect(const http::request& first, url* first_url, int redirects,
                        std::unique_ptr<http::request>& redirected, response& out,
-                       std::error_code& ec) {
-    const http::request& from = redirected ? *redirected : first;
-    const bool redirect = !ec && options_.follow_redirects && is_redirect(out.status);
-    const auto location = redirect ? out.headers.get("location") : std::nullopt;
-    if (!location) {
-      if (redirected) {
-        out.effective_url = std::move(redirected->url);
-      } else if (first_url) {
-        out.effective_url = std::move(*first_url);
-      } else if (out.effective_url != first.url) {  // a reused response often has it
-        out.effective_url = first.url;
-      }
-      return false;
-    }
-    out.effective_url = from.url;
-    if (redirects == options_.max_redirects) {
-      ec = error::too_many_redirects;
-      return false;
-    }
-    url next = resolve_location(from.url, *location, ec);
-    if (ec) return false;
-    redirected = std::make_unique<http::request>(
-        redirected_request(from, std::move(next), out.status));
-    if (!redirected->body.replayable()) {
-      ec = error::send_fail_rewind;
-      return false;
-    }
-    return true;
-  }
+                       std::error_code& ec);
 
 #if OPENSOCK_HAS_TLS
   // One OpenSSL context for the session's TLS options, made again when they change.
@@ -549,77 +431,12 @@ class session {
   // `held_to`: the deadline a caller already holds it to, in a coroutine of its own.
   asio::awaitable<std::error_code> connect(
       const origin& key, request_run& run, std::unique_ptr<connection>& into,
-      std::optional<clock::time_point> held_to = std::nullopt) {
-    const auto deadline =
-        held_to ? *held_to
-                : std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
-    std::optional<opensock::detail::deadline_stop> limit;
-    if (!held_to && deadline != clock::time_point::max()) {
-      // The cheap way: every wait of the connect follows a stop that the watchdog
-      // cancels at the deadline, with nothing spawned and no timer of its own. It needs
-      // a caller that nothing can cancel (the caller's cancellation could not be passed
-      // on), a factory that does not wait itself, and the watchdog's timer already set
-      // for no later (a request limit set it): set for the connect alone, it would keep
-      // the executor busy until the deadline, up to 300 s, after the request ended.
-      // Otherwise the connect runs in a coroutine of its own, cancelled at the deadline
-      // or with this one.
-      const auto own = co_await asio::this_coro::cancellation_state;
-      if (is_coroutine_factory_v<Factory, Protocol> || own.slot().is_connected() ||
-          watchdog_.wakes_at() > deadline) {
-        auto done =
-            co_await opensock::detail::with_deadline(connect(key, run, into, deadline), deadline);
-        if (done) co_return *done;
-        if (into) retire(std::move(into));  // it connected as the deadline passed
-        co_return error::operation_timedout;
-      }
-      limit.emplace(watchdog_, deadline);
-    }
-    const auto stop = limit ? limit->stop() : asio::cancellation_state();
-    auto connected = co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
-    std::error_code ec = connected.error;
-    std::unique_ptr<connection> conn;
-    if (!ec) {
-      conn = new_connection(key, connected.endpoint);
-      conn->plain.emplace(std::move(*connected.stream));
-      if (is_tls_scheme(key.scheme)) ec = co_await secure(*conn, key.host, stop);
-    }
-    // Cut short by the deadline: no hook is called (transfer_hooks says so).
-    if (limit ? limit->expired() : held_to && clock::now() >= deadline) {
-      if (conn) retire(std::move(conn));
-      co_return error::operation_timedout;
-    }
-    if (ec) {
-      if (conn) retire(std::move(conn));
-      if (run.hooks->on_connect_error) run.hooks->on_connect_error(connected.attempts, ec);
-      co_return ec;
-    }
-    into = std::move(conn);
-    if (run.hooks->on_connection)
-      run.hooks->on_connection(connection_info{false, into->remote, &connected.attempts, into->alpn});
-    co_return std::error_code{};
-  }
+      std::optional<clock::time_point> held_to = std::nullopt);
 
   // The TLS handshake over a new connection's plain stream, which becomes the next
   // layer of its TLS stream. A connection it fails is left for retire() to close.
-  asio::awaitable<std::error_code> secure([[maybe_unused]] connection& conn,
-                                          [[maybe_unused]] const std::string& host,
-                                          [[maybe_unused]] asio::cancellation_state stop) {
-#if OPENSOCK_HAS_TLS
-    std::error_code ec;
-    auto context = tls_context(ec);
-    if (ec) co_return ec;
-    conn.tls_settings = options_.tls;
-    auto secured =
-        co_await tls::handshake(std::move(*conn.plain), *context, host, options_.tls, stop);
-    conn.plain.reset();
-    conn.tls.emplace(std::move(*secured.stream));
-    if (secured.error) co_return secured.error;
-    conn.alpn = std::move(secured.alpn);
-    co_return std::error_code{};
-#else
-    co_return error::tls_not_built;
-#endif
-  }
+  asio::awaitable<std::error_code> secure(connection& conn, const std::string& host,
+                                          asio::cancellation_state stop);
 
   executor_type executor_;
   Factory factory_;
@@ -635,3 +452,12 @@ class session {
 };
 
 }  // namespace opensock::http
+
+#include <opensock/http/impl/session.hpp>
+
+#ifdef OPENSOCK_SEPARATE_COMPILATION
+// Compiled once, where <opensock/impl/src.hpp> is included.
+namespace opensock::http {
+extern template class session<default_socket_factory>;
+}  // namespace opensock::http
+#endif
