@@ -5,6 +5,10 @@
 
 #include <asio/io_context.hpp>
 
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <random>
 #include <string>
 
 using asio::ip::make_address;
@@ -25,6 +29,51 @@ TEST_CASE("an IPv4 literal resolves to itself") {
   REQUIRE(!r.error);
   REQUIRE(r.endpoints.size() == 1);
   CHECK(r.endpoints[0] == tcp::endpoint(make_address("127.0.0.7"), 8080));
+}
+
+TEST_CASE("dotted IPv4 is read as inet_pton reads it: every short string of digits and dots, and longer ones at random") {
+  // inet_pton is the reference: the parser must accept what it accepts, with the same
+  // address, and refuse the rest (leading zeros, parts past 255, three or five parts).
+  std::size_t compared = 0, accepted = 0, mismatches = 0;
+  const auto compare = [&](const std::string& text) {
+    unsigned char expected[4];
+    const bool valid = inet_pton(AF_INET, text.c_str(), expected) == 1;
+    const auto parsed = opensock::detail::parse_dotted_quad(text);
+    ++compared;
+    accepted += valid ? 1 : 0;
+    if (parsed.has_value() != valid ||
+        (valid && std::memcmp(parsed->to_bytes().data(), expected, 4) != 0)) {
+      ++mismatches;
+      UNSCOPED_INFO("differs from inet_pton: \"" << text << "\"");
+    }
+  };
+  const std::string alphabet = "0125.x";
+  for (std::size_t length = 1, strings = alphabet.size(); length <= 8;
+       ++length, strings *= alphabet.size()) {
+    std::string text(length, '0');
+    for (std::size_t n = 0; n < strings; ++n) {
+      for (std::size_t i = 0, rest = n; i < length; ++i, rest /= alphabet.size())
+        text[i] = alphabet[rest % alphabet.size()];
+      compare(text);
+    }
+  }
+  std::mt19937 random(7);
+  for (int i = 0; i < 100000; ++i) {
+    std::string text;
+    const int parts = 3 + static_cast<int>(random() % 3);
+    for (int p = 0; p < parts; ++p) {
+      if (p != 0) text += random() % 50 == 0 ? "," : ".";
+      const int digits = static_cast<int>(random() % 5);
+      for (int d = 0; d < digits; ++d) text += static_cast<char>('0' + random() % 10);
+    }
+    compare(text);
+  }
+  compare("255.255.255.255");
+  compare("256.0.0.1");
+  compare("");
+  CHECK(mismatches == 0);
+  CHECK(accepted > 1000);  // the valid ones were tried, not only the invalid
+  CHECK(compared > 300000);
 }
 
 TEST_CASE("an IPv6 literal resolves to itself, with or without brackets") {

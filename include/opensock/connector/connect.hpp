@@ -39,6 +39,90 @@ struct attempt_result {
   std::optional<Stream> stream;
 };
 
+namespace detail {
+
+// The steps of one attempt around its only wait, the connect, for a coroutine that
+// awaits that itself: connect_attempt(), and connect_origin() for a single address,
+// which saves a coroutine frame so. answered() takes the factory's answer; when it
+// returns true, the caller connects stream() to the endpoint and gives connected() the
+// outcome. A stream that does not end up connected is closed through the factory when
+// the steps go, even while a connect is pending (the io_context shutting down).
+template <class Factory, class Stream>
+class attempt_steps {
+ public:
+  explicit attempt_steps(Factory& factory) : factory_(factory) {}
+  attempt_steps(const attempt_steps&) = delete;
+  attempt_steps& operator=(const attempt_steps&) = delete;
+  ~attempt_steps() {
+    if (close_) close_stream(factory_, answer_->stream());
+  }
+
+  template <class Endpoint>
+  bool answered(open_result<Stream>&& answer, const asio::cancellation_state& stop) {
+    using kind = typename open_result<Stream>::kind;
+    answer_.emplace(std::move(answer));
+    switch (answer_->what()) {
+      case kind::refused:
+        return finish(attempt_outcome::refused, answer_->error());
+      case kind::aborted:
+        return finish(attempt_outcome::aborted, answer_->error());
+      case kind::connected:
+        result_.stream.emplace(answer_->take_stream());
+        return finish(attempt_outcome::connected, {});
+      case kind::opened:
+        break;
+    }
+    close_ = true;
+    if constexpr (!connectable_to<Stream, Endpoint>) {
+      return failed(error::factory_stream_not_connectable);
+    } else {
+      if constexpr (requires { answer_->stream().is_open(); }) {
+        if (!answer_->stream().is_open()) return failed(error::factory_socket_not_open);
+      }
+      // A coroutine factory may have swallowed a cancellation: do not start a connect.
+      if (stop.cancelled() != asio::cancellation_type::none)
+        return failed(asio::error::operation_aborted);
+      return true;
+    }
+  }
+
+  Stream& stream() { return answer_->stream(); }
+
+  void connected(std::error_code ec) {
+    if (ec) {
+      failed(ec);
+      return;
+    }
+    close_ = false;
+    result_.stream.emplace(answer_->take_stream());
+    finish(attempt_outcome::connected, {});
+  }
+
+  attempt_result<Stream> result() && { return std::move(result_); }
+
+ private:
+  // Always false: nothing is left to connect.
+  bool finish(attempt_outcome outcome, std::error_code ec) {
+    result_.outcome = outcome;
+    result_.error = ec;
+    return false;
+  }
+
+  bool failed(std::error_code ec) {
+    const bool give_up = ec == asio::error::operation_aborted ||
+                         ec == error::factory_socket_not_open ||
+                         ec == error::factory_stream_not_connectable;
+    return finish(give_up ? attempt_outcome::aborted : attempt_outcome::failed, ec);
+  }
+
+  Factory& factory_;
+  std::optional<open_result<Stream>> answer_;
+  attempt_result<Stream> result_;
+  bool close_ = false;
+};
+
+}  // namespace detail
+
 /// One connection attempt to `context.endpoint`: the factory opens a socket, and
 /// opensock connects it to the endpoint as the factory left it, unless the factory
 /// answered with an already connected stream. A socket that fails is closed through
@@ -49,76 +133,27 @@ template <class Factory, class Protocol>
 asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_attempt(
     Factory& factory, open_context<Protocol>& context, asio::cancellation_state stop = {}) {
   using stream_type = factory_stream_t<Factory, Protocol>;
-  using kind = typename open_result<stream_type>::kind;
-  attempt_result<stream_type> result;
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
-
-  // A synchronous factory is called in place: no coroutine frame per attempt.
-  std::optional<open_result<stream_type>> opened;
+  detail::attempt_steps<Factory, stream_type> steps(factory);
+  // A synchronous factory is called in place: no coroutine frame for it.
+  bool must_connect;
   if constexpr (is_coroutine_factory_v<Factory, Protocol>) {
-    opened.emplace(co_await open_socket(factory, context));
+    must_connect = steps.template answered<typename Protocol::endpoint>(
+        co_await open_socket(factory, context), stop);
   } else {
-    opened.emplace(open_socket_now(factory, context));
+    must_connect = steps.template answered<typename Protocol::endpoint>(
+        open_socket_now(factory, context), stop);
   }
-  open_result<stream_type>& answer = *opened;
-  switch (answer.what()) {
-    case kind::refused:
-      result.outcome = attempt_outcome::refused;
-      result.error = answer.error();
-      co_return result;
-    case kind::aborted:
-      result.outcome = attempt_outcome::aborted;
-      result.error = answer.error();
-      co_return result;
-    case kind::connected:
-      result.outcome = attempt_outcome::connected;
-      result.stream.emplace(answer.take_stream());
-      co_return result;
-    case kind::opened:
-      break;
-  }
-
-  stream_type& stream = answer.stream();
-  // Closes through the factory on every way out but success, including the frame's
-  // destruction while the connect is pending (the io_context shutting down).
-  struct close_unless_kept {
-    Factory& factory;
-    stream_type& stream;
-    bool keep = false;
-    ~close_unless_kept() {
-      if (!keep) close_stream(factory, stream);
-    }
-  } guard{factory, stream};
-
-  std::error_code ec;
-  if constexpr (!detail::connectable_to<stream_type, typename Protocol::endpoint>) {
-    ec = error::factory_stream_not_connectable;
-  } else {
-    if constexpr (requires { stream.is_open(); }) {
-      if (!stream.is_open()) ec = error::factory_socket_not_open;
-    }
-    // A coroutine factory may have swallowed a cancellation: do not start a connect.
-    if (!ec && stop.cancelled() != asio::cancellation_type::none)
-      ec = asio::error::operation_aborted;
-    if (!ec) {
-      co_await stream.async_connect(
+  if constexpr (detail::connectable_to<stream_type, typename Protocol::endpoint>) {
+    if (must_connect) {
+      std::error_code ec;
+      co_await steps.stream().async_connect(
           context.endpoint,
           asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec)));
+      steps.connected(ec);
     }
   }
-  if (!ec) {
-    guard.keep = true;
-    result.outcome = attempt_outcome::connected;
-    result.stream.emplace(answer.take_stream());
-    co_return result;
-  }
-
-  result.error = ec;
-  const bool give_up = ec == asio::error::operation_aborted ||
-                    ec == error::factory_socket_not_open ||
-                    ec == error::factory_stream_not_connectable;
-  result.outcome = give_up ? attempt_outcome::aborted : attempt_outcome::failed;
-  co_return result;
+  co_return std::move(steps).result();
 }
 
 /// What became of one attempt, for the caller to read after the connect.

@@ -13,13 +13,17 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_state.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <span>
+#include <system_error>
 #include <type_traits>
 
 namespace opensock {
@@ -34,7 +38,8 @@ asio::awaitable<connect_result<factory_stream_t<Factory, asio::ip::tcp>, asio::i
 connect_origin(Factory& factory, const origin& target, const connect_options& options,
                opensock::purpose why = purpose::origin, asio::cancellation_state stop = {}) {
   using endpoint_type = asio::ip::tcp::endpoint;
-  connect_result<factory_stream_t<Factory, asio::ip::tcp>, endpoint_type> result;
+  using stream_type = factory_stream_t<Factory, asio::ip::tcp>;
+  connect_result<stream_type, endpoint_type> result;
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
   resolve_result resolved;
   if constexpr (skips_resolution_v<Factory>) {
@@ -64,10 +69,28 @@ connect_origin(Factory& factory, const origin& target, const connect_options& op
   context.executor = co_await asio::this_coro::executor;
   if (ordered.size() == 1) {
     // Nothing to race: the attempt is made here, a coroutine frame fewer than through
-    // connect_endpoints(), which does the same.
+    // connect_endpoints(), which does the same, and for a synchronous factory one fewer
+    // again than through connect_attempt().
     const auto began = std::chrono::steady_clock::now();
     context.endpoint = ordered.front();
-    auto tried = co_await connect_attempt(factory, context, stop);
+    attempt_result<stream_type> tried;
+    if constexpr (is_coroutine_factory_v<Factory, asio::ip::tcp>) {
+      tried = co_await connect_attempt(factory, context, stop);
+    } else {
+      detail::attempt_steps<Factory, stream_type> steps(factory);
+      const bool must_connect =
+          steps.template answered<endpoint_type>(open_socket_now(factory, context), stop);
+      if constexpr (detail::connectable_to<stream_type, endpoint_type>) {
+        if (must_connect) {
+          std::error_code ec;
+          co_await steps.stream().async_connect(
+              context.endpoint, asio::bind_cancellation_slot(
+                                    stop.slot(), asio::redirect_error(asio::use_awaitable, ec)));
+          steps.connected(ec);
+        }
+      }
+      tried = std::move(steps).result();
+    }
     result = detail::one_attempt_result(std::move(tried), context.endpoint,
                                         std::chrono::steady_clock::now() - began);
   } else {

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -51,6 +52,31 @@ inline bool is_localhost_name(std::string_view host) noexcept {
          iequals_ascii(host.substr(host.size() - name.size()), name);
 }
 
+// A dotted-quad IPv4 address as inet_pton reads it: four decimal parts from 0 to 255,
+// none with a leading zero. Parsed here because this runs for every new connection, and
+// asio::ip::make_address_v4 makes a string for inet_pton first.
+inline std::optional<asio::ip::address_v4> parse_dotted_quad(std::string_view text) noexcept {
+  asio::ip::address_v4::bytes_type bytes{};
+  std::size_t part = 0, digits = 0;
+  unsigned value = 0;
+  for (const char c : text) {
+    if (c >= '0' && c <= '9') {
+      if (digits == 1 && value == 0) return std::nullopt;  // a leading zero
+      value = value * 10 + static_cast<unsigned>(c - '0');
+      if (++digits > 3 || value > 255) return std::nullopt;
+    } else if (c == '.' && digits != 0 && part < 3) {
+      bytes[part++] = static_cast<unsigned char>(value);
+      digits = 0;
+      value = 0;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (part != 3 || digits == 0) return std::nullopt;
+  bytes[3] = static_cast<unsigned char>(value);
+  return asio::ip::address_v4(bytes);
+}
+
 inline std::string_view strip_brackets(std::string_view host) noexcept {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     return host.substr(1, host.size() - 2);
@@ -65,12 +91,13 @@ inline std::vector<asio::ip::tcp::endpoint> endpoints_without_lookup(std::string
                                                                      std::uint16_t port) {
   std::vector<asio::ip::tcp::endpoint> endpoints;
   const std::string_view bare = detail::strip_brackets(host);
+  // Dotted IPv4 first: make_address() tries IPv6 before it.
+  if (const auto v4 = detail::parse_dotted_quad(bare)) {
+    endpoints.emplace_back(*v4, port);
+    return endpoints;
+  }
   std::error_code ec;
-  // Dotted digits are parsed as IPv4 only: make_address() tries IPv6 first, and this
-  // runs for every new connection.
-  const bool v4_form = !bare.empty() && bare.find_first_not_of("0123456789.") == std::string_view::npos;
-  const auto literal = v4_form ? asio::ip::address(asio::ip::make_address_v4(bare, ec))
-                               : asio::ip::make_address(bare, ec);
+  const auto literal = asio::ip::make_address(bare, ec);
   if (!ec) {
     endpoints.emplace_back(literal, port);
   } else if (detail::is_localhost_name(bare)) {
