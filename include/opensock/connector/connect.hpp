@@ -42,12 +42,17 @@ struct attempt_result {
 namespace detail {
 
 // The steps of one attempt around its only wait, the connect, for a coroutine that
-// awaits that itself: connect_attempt(), and connect_origin() for a single address,
-// which saves a coroutine frame so. answered() takes the factory's answer; when it
-// returns true, the caller connects stream() to the endpoint and gives connected() the
-// outcome. A stream that does not end up connected is closed through the factory when
-// the steps go, even while a connect is pending (the io_context shutting down).
-template <class Factory, class Stream>
+// awaits it itself, which saves a coroutine frame per attempt:
+//
+//   attempt_steps<Factory, Stream, Endpoint> steps(factory);
+//   if (steps.answered(<the factory's answer>, stop)) co_await steps.connect(endpoint, stop);
+//   attempt_result<Stream> tried = std::move(steps).result();
+//
+// answered() is true only for a stream that can be connected (connect() is declared
+// for those only: call it under `if constexpr (connectable_to<Stream, Endpoint>)`).
+// A stream that does not end up connected is closed through the factory when the steps
+// go, even while a connect is pending (the io_context shutting down).
+template <class Factory, class Stream, class Endpoint>
 class attempt_steps {
  public:
   explicit attempt_steps(Factory& factory) : factory_(factory) {}
@@ -57,7 +62,7 @@ class attempt_steps {
     if (close_) close_stream(factory_, answer_->stream());
   }
 
-  template <class Endpoint>
+  /// Takes the factory's answer: true when the stream it opened is to be connected.
   bool answered(open_result<Stream>&& answer, const asio::cancellation_state& stop) {
     using kind = typename open_result<Stream>::kind;
     answer_.emplace(std::move(answer));
@@ -86,19 +91,29 @@ class attempt_steps {
     }
   }
 
-  Stream& stream() { return answer_->stream(); }
-
-  void connected(std::error_code ec) {
-    if (ec) {
-      failed(ec);
-      return;
-    }
-    close_ = false;
-    result_.stream.emplace(answer_->take_stream());
-    finish(attempt_outcome::connected, {});
+  /// The connect, following `stop`: Asio's operation, with no coroutine of its own.
+  auto connect(const Endpoint& endpoint, const asio::cancellation_state& stop)
+    requires connectable_to<Stream, Endpoint>
+  {
+    connecting_ = true;
+    return answer_->stream().async_connect(
+        endpoint, asio::bind_cancellation_slot(
+                      stop.slot(), asio::redirect_error(asio::use_awaitable, connect_error_)));
   }
 
-  attempt_result<Stream> result() && { return std::move(result_); }
+  attempt_result<Stream> result() && {
+    if (connecting_) {
+      connecting_ = false;
+      if (connect_error_) {
+        failed(connect_error_);
+      } else {
+        close_ = false;
+        result_.stream.emplace(answer_->take_stream());
+        finish(attempt_outcome::connected, {});
+      }
+    }
+    return std::move(result_);
+  }
 
  private:
   // Always false: nothing is left to connect.
@@ -118,6 +133,8 @@ class attempt_steps {
   Factory& factory_;
   std::optional<open_result<Stream>> answer_;
   attempt_result<Stream> result_;
+  std::error_code connect_error_;
+  bool connecting_ = false;
   bool close_ = false;
 };
 
@@ -133,25 +150,18 @@ template <class Factory, class Protocol>
 asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_attempt(
     Factory& factory, open_context<Protocol>& context, asio::cancellation_state stop = {}) {
   using stream_type = factory_stream_t<Factory, Protocol>;
+  using endpoint_type = typename Protocol::endpoint;
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
-  detail::attempt_steps<Factory, stream_type> steps(factory);
+  detail::attempt_steps<Factory, stream_type, endpoint_type> steps(factory);
   // A synchronous factory is called in place: no coroutine frame for it.
   bool must_connect;
   if constexpr (is_coroutine_factory_v<Factory, Protocol>) {
-    must_connect = steps.template answered<typename Protocol::endpoint>(
-        co_await open_socket(factory, context), stop);
+    must_connect = steps.answered(co_await open_socket(factory, context), stop);
   } else {
-    must_connect = steps.template answered<typename Protocol::endpoint>(
-        open_socket_now(factory, context), stop);
+    must_connect = steps.answered(open_socket_now(factory, context), stop);
   }
-  if constexpr (detail::connectable_to<stream_type, typename Protocol::endpoint>) {
-    if (must_connect) {
-      std::error_code ec;
-      co_await steps.stream().async_connect(
-          context.endpoint,
-          asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec)));
-      steps.connected(ec);
-    }
+  if constexpr (detail::connectable_to<stream_type, endpoint_type>) {
+    if (must_connect) co_await steps.connect(context.endpoint, stop);
   }
   co_return std::move(steps).result();
 }

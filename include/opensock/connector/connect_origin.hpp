@@ -7,26 +7,142 @@
 #include <opensock/connector/connect_options.hpp>
 #include <opensock/connector/happy_eyeballs.hpp>
 #include <opensock/connector/name_overrides.hpp>
+#include <opensock/connector/open.hpp>
+#include <opensock/detail/factory_answer.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/origin.hpp>
 #include <opensock/socket_factory.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_state.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <span>
 #include <system_error>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace opensock {
+
+namespace detail {
+
+// What connect_origin() does between its waits: a name resolved in place when it needs
+// no lookup, the addresses ordered, the one attempt made when there is a single address,
+// the result put together. Apart from the coroutine so that a session, connecting to a
+// single address that needs no lookup, runs them in its own coroutine frame:
+//
+//   origin_plan<Factory> plan(factory, target, options, why, executor);
+//   if (plan.needs_lookup()) plan.looked_up(co_await resolve(...));
+//   if (plan.ended(stop)) ...;                      // the name did not resolve, or stop
+//   if (plan.single_address()) {
+//     if (plan.answered(<the factory's answer for plan.attempt_context()>, stop))
+//       co_await plan.connect(stop);
+//   } else {
+//     plan.raced(co_await connect_endpoints(factory, plan.endpoints(), plan.context(), ...));
+//   }
+//   auto result = std::move(plan).result();
+template <class Factory>
+class origin_plan {
+ public:
+  using endpoint_type = asio::ip::tcp::endpoint;
+  using stream_type = factory_stream_t<Factory, asio::ip::tcp>;
+  using result_type = connect_result<stream_type, endpoint_type>;
+  static constexpr bool connectable = connectable_to<stream_type, endpoint_type>;
+
+  origin_plan(Factory& factory, const origin& target, const connect_options& options,
+              opensock::purpose why, asio::any_io_executor executor)
+      : options_(options), attempt_(factory) {
+    context_.purpose = why;
+    context_.host = target.host;
+    context_.port = target.port;
+    context_.scheme = target.scheme;
+    context_.executor = std::move(executor);
+    if constexpr (skips_resolution_v<Factory>) {
+      endpoints_.emplace_back(asio::ip::address_v4::any(), target.port);
+      resolved_ = true;
+    } else if (auto found = resolve_without_lookup(target.host, target.port, options.names)) {
+      looked_up(std::move(*found));
+    }
+  }
+
+  /// Whether the name needs a lookup: resolve() of the target's host and port.
+  bool needs_lookup() const noexcept { return !resolved_; }
+  void looked_up(resolve_result&& resolved) {
+    resolved_ = true;
+    if (resolved.error) {
+      result_.error = resolved.error;
+      return;
+    }
+    endpoints_ = interleave_families(std::move(resolved.endpoints));
+  }
+
+  /// Whether the connect ended before any attempt: the name did not resolve, or `stop`
+  /// was cancelled.
+  bool ended(const asio::cancellation_state& stop) {
+    if (result_.error) return true;
+    if constexpr (!skips_resolution_v<Factory>) {
+      if (stop.cancelled() != asio::cancellation_type::none) {
+        result_.error = asio::error::operation_aborted;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /// Nothing to race: the one attempt is made through answered() and connect().
+  bool single_address() const noexcept { return endpoints_.size() == 1; }
+  /// The context of the one attempt, to call the factory with; its time starts now.
+  open_context<asio::ip::tcp>& attempt_context() {
+    attempting_ = true;
+    began_ = std::chrono::steady_clock::now();
+    context_.endpoint = endpoints_.front();
+    return context_;
+  }
+  bool answered(open_result<stream_type>&& answer, const asio::cancellation_state& stop) {
+    return attempt_.answered(std::move(answer), stop);
+  }
+  auto connect(const asio::cancellation_state& stop)
+    requires connectable
+  {
+    return attempt_.connect(context_.endpoint, stop);
+  }
+
+  /// Several addresses: a race over endpoints() by connect_endpoints(), with context().
+  std::span<const endpoint_type> endpoints() const noexcept { return endpoints_; }
+  open_context<asio::ip::tcp>& context() noexcept { return context_; }
+  void raced(result_type&& result) { result_ = std::move(result); }
+
+  result_type result() && {
+    if (attempting_) {
+      result_ = one_attempt_result(std::move(attempt_).result(), context_.endpoint,
+                                   std::chrono::steady_clock::now() - began_);
+    }
+    if constexpr (std::is_same_v<stream_type, asio::ip::tcp::socket>) {
+      if (!result_.error && options_.tcp_nodelay) {
+        std::error_code ignored;  // as curl: a socket that refuses it still works
+        result_.stream->set_option(asio::ip::tcp::no_delay(true), ignored);
+      }
+    }
+    return std::move(result_);
+  }
+
+ private:
+  const connect_options& options_;
+  open_context<asio::ip::tcp> context_;
+  std::vector<endpoint_type> endpoints_;
+  bool resolved_ = false;
+  bool attempting_ = false;
+  std::chrono::steady_clock::time_point began_;
+  attempt_steps<Factory, stream_type, endpoint_type> attempt_;
+  result_type result_;
+};
+
+}  // namespace detail
 
 /// Connects to `target` through `factory` as `options` say, for `purpose`. `target` and
 /// `options` must outlive the operation (co_await it in the same expression). Terminal
@@ -37,73 +153,30 @@ template <class Factory>
 asio::awaitable<connect_result<factory_stream_t<Factory, asio::ip::tcp>, asio::ip::tcp::endpoint>>
 connect_origin(Factory& factory, const origin& target, const connect_options& options,
                opensock::purpose why = purpose::origin, asio::cancellation_state stop = {}) {
-  using endpoint_type = asio::ip::tcp::endpoint;
-  using stream_type = factory_stream_t<Factory, asio::ip::tcp>;
-  connect_result<stream_type, endpoint_type> result;
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
-  resolve_result resolved;
-  if constexpr (skips_resolution_v<Factory>) {
-    resolved.endpoints.emplace_back(asio::ip::address_v4::any(), target.port);
-  } else {
-    // Most names need no lookup, and then no coroutine frame.
-    if (auto found = resolve_without_lookup(target.host, target.port, options.names)) {
-      resolved = std::move(*found);
-    } else {
-      resolved = co_await resolve(target.host, target.port, options.names, stop);
-    }
-    if (resolved.error) {
-      result.error = resolved.error;
-      co_return result;
-    }
-    if (stop.cancelled() != asio::cancellation_type::none) {
-      result.error = asio::error::operation_aborted;
-      co_return result;
-    }
-  }
-  const auto ordered = interleave_families(std::move(resolved.endpoints));
-  open_context<asio::ip::tcp> context;
-  context.purpose = why;
-  context.host = target.host;
-  context.port = target.port;
-  context.scheme = target.scheme;
-  context.executor = co_await asio::this_coro::executor;
-  if (ordered.size() == 1) {
+  detail::origin_plan<Factory> plan(factory, target, options, why,
+                                    co_await asio::this_coro::executor);
+  if (plan.needs_lookup())
+    plan.looked_up(co_await resolve(target.host, target.port, options.names, stop));
+  if (plan.ended(stop)) co_return std::move(plan).result();
+  if (plan.single_address()) {
     // Nothing to race: the attempt is made here, a coroutine frame fewer than through
-    // connect_endpoints(), which does the same, and for a synchronous factory one fewer
-    // again than through connect_attempt().
-    const auto began = std::chrono::steady_clock::now();
-    context.endpoint = ordered.front();
-    attempt_result<stream_type> tried;
+    // connect_endpoints(), and for a synchronous factory one fewer again than through
+    // connect_attempt().
+    bool must_connect;
     if constexpr (is_coroutine_factory_v<Factory, asio::ip::tcp>) {
-      tried = co_await connect_attempt(factory, context, stop);
+      must_connect = plan.answered(co_await open_socket(factory, plan.attempt_context()), stop);
     } else {
-      detail::attempt_steps<Factory, stream_type> steps(factory);
-      const bool must_connect =
-          steps.template answered<endpoint_type>(open_socket_now(factory, context), stop);
-      if constexpr (detail::connectable_to<stream_type, endpoint_type>) {
-        if (must_connect) {
-          std::error_code ec;
-          co_await steps.stream().async_connect(
-              context.endpoint, asio::bind_cancellation_slot(
-                                    stop.slot(), asio::redirect_error(asio::use_awaitable, ec)));
-          steps.connected(ec);
-        }
-      }
-      tried = std::move(steps).result();
+      must_connect = plan.answered(open_socket_now(factory, plan.attempt_context()), stop);
     }
-    result = detail::one_attempt_result(std::move(tried), context.endpoint,
-                                        std::chrono::steady_clock::now() - began);
+    if constexpr (detail::origin_plan<Factory>::connectable) {
+      if (must_connect) co_await plan.connect(stop);
+    }
   } else {
-    result = co_await connect_endpoints(factory, std::span<const endpoint_type>(ordered),
-                                        context, options.happy_eyeballs, stop);
+    plan.raced(co_await connect_endpoints(factory, plan.endpoints(), plan.context(),
+                                          options.happy_eyeballs, stop));
   }
-  if constexpr (std::is_same_v<factory_stream_t<Factory, asio::ip::tcp>, asio::ip::tcp::socket>) {
-    if (!result.error && options.tcp_nodelay) {
-      std::error_code ignored;  // as curl: a socket that refuses it still works
-      result.stream->set_option(asio::ip::tcp::no_delay(true), ignored);
-    }
-  }
-  co_return result;
+  co_return std::move(plan).result();
 }
 
 }  // namespace opensock
