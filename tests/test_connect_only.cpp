@@ -392,6 +392,20 @@ TEST_CASE("a connect timeout ends in operation_timedout, curl's 28, and leaks no
   CHECK(!session.is_connected());
 }
 
+TEST_CASE("a connect under the default 300 s limit leaves nothing pending once it is done") {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});  // the kernel accepts
+  connect_only_session session(io.get_executor());
+  std::optional<std::error_code> result;
+  session.async_connect({"127.0.0.1", acceptor.local_endpoint().port()},
+                        [&](std::error_code ec) { result = ec; });
+  const auto started = std::chrono::steady_clock::now();
+  io.run_for(3s);  // returns early once nothing is pending: no timer of the limit is left
+  REQUIRE(result);
+  CHECK(!*result);
+  CHECK(std::chrono::steady_clock::now() - started < 1s);
+}
+
 TEST_CASE("the total timeout bounds the connect too, whichever is shorter") {
   asio::io_context io;
   opensock::test::unanswered_port silent(make_address("127.0.0.2"));

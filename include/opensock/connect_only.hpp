@@ -13,6 +13,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_state.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/this_coro.hpp>
 
@@ -126,17 +127,28 @@ class connect_only_session {
     close();
     attempts_.clear();
     const auto deadline = options_.connect_deadline(std::chrono::steady_clock::now());
-    auto outcome = co_await detail::with_deadline(connect_stages(), deadline);
-    if (!outcome) {
-      close();
-      co_return error::operation_timedout;
+    if (deadline == std::chrono::steady_clock::time_point::max())
+      co_return co_await connect_stages();
+    const auto own = co_await asio::this_coro::cancellation_state;
+    if (!is_coroutine_factory_v<Factory, Protocol> && !own.slot().is_connected()) {
+      // Nothing can cancel this coroutine and the factory does not wait itself: the
+      // connector follows a stop that a timer cancels at the deadline, with no coroutine
+      // spawned (see detail/deadline.hpp).
+      detail::deadline_stop limit(co_await asio::this_coro::executor, deadline);
+      const auto ec = co_await connect_stages(limit.stop());
+      if (!limit.expired()) co_return ec;
+    } else if (auto outcome = co_await detail::with_deadline(connect_stages(), deadline)) {
+      co_return *outcome;
     }
-    co_return *outcome;
+    close();
+    co_return error::operation_timedout;
   }
 
-  asio::awaitable<std::error_code> connect_stages() {
+  // `stop`: as connect_origin() takes it; by default this coroutine's own cancellation.
+  asio::awaitable<std::error_code> connect_stages(asio::cancellation_state stop = {}) {
     co_await asio::this_coro::throw_if_cancelled(false);
-    auto connected = co_await connect_origin(factory_, target_, options_);
+    auto connected =
+        co_await connect_origin(factory_, target_, options_, purpose::origin, std::move(stop));
     attempts_ = std::move(connected.attempts);
     if (connected.error) co_return connected.error;
     stream_.emplace(std::move(*connected.stream));

@@ -1,15 +1,16 @@
 // Two ways to give an operation a deadline. with_deadline() runs any awaitable in a
 // coroutine of its own, which it cancels (terminal) when the deadline passes first, and
 // waits for, so nothing it opened outlives the call. deadline_stop cancels an operation
-// that takes a cancellation state of its own to follow, in the caller's coroutine: no
-// coroutine is spawned and no timer set for it, but the caller's own cancellation does
-// not reach the operation (Asio clears a coroutine's cancellation slot whenever one of
-// its waits completes, so it cannot be passed on), so it is for callers that nothing
-// can cancel, and the watchdog's timer keeps the executor busy until it fires.
+// that takes a cancellation state of its own to follow, in the caller's coroutine, with
+// nothing spawned: through a request watchdog already set, or a timer of its own. The
+// caller's own cancellation does not reach that operation (Asio clears a coroutine's
+// cancellation slot whenever one of its waits completes, so it cannot be passed on), so
+// deadline_stop is for callers that nothing can cancel.
 #pragma once
 
 #include <opensock/detail/request_watchdog.hpp>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -23,6 +24,7 @@
 
 #include <chrono>
 #include <exception>
+#include <memory>
 #include <optional>
 
 namespace opensock::detail {
@@ -68,35 +70,70 @@ asio::awaitable<std::optional<T>> with_deadline(asio::awaitable<T> operation,
 }
 
 /// A cancellation state, stop(), for operations that bind every wait of theirs to its
-/// slot (the connector's, a TLS handshake): cancelled (terminal) when `deadline` passes,
-/// as `watchdog` sees it. Lives in a coroutine frame, where it does not move.
+/// slot (the connector's, a TLS handshake): cancelled (terminal) when `deadline` passes.
+/// Lives in a coroutine frame, where it does not move.
 class deadline_stop {
  public:
-  deadline_stop(request_watchdog& watchdog, std::chrono::steady_clock::time_point deadline)
-      : watchdog_(watchdog), stop_(signal_.slot(), asio::enable_terminal_cancellation()) {
+  using clock = std::chrono::steady_clock;
+
+  /// Watched by `watchdog`, with no timer of its own: for a watchdog whose timer is set
+  /// for no later than `deadline` anyway.
+  deadline_stop(request_watchdog& watchdog, clock::time_point deadline)
+      : watchdog_(&watchdog), stop_(signal_.slot(), asio::enable_terminal_cancellation()) {
     watch_.deadline = deadline;
     watch_.on_expire = &deadline_stop::expire;
     watch_.context = this;
-    watchdog_.add(watch_);
+    watchdog.add(watch_);
   }
+
+  /// On a timer of its own, cancelled when the stop goes, so that the timer keeps the
+  /// executor busy no longer than the operation.
+  deadline_stop(const asio::any_io_executor& executor, clock::time_point deadline)
+      : timer_(std::make_shared<timer_state>(executor, deadline, this)),
+        stop_(signal_.slot(), asio::enable_terminal_cancellation()) {
+    // The handler may run after the stop has gone (the timer had fired, its handler
+    // was queued): it reaches the stop only through the state it shares.
+    timer_->timer.async_wait([state = timer_](std::error_code ec) {
+      if (!ec && state->owner) expire(state->owner);
+    });
+  }
+
   deadline_stop(const deadline_stop&) = delete;
   deadline_stop& operator=(const deadline_stop&) = delete;
-  ~deadline_stop() { watchdog_.remove(watch_); }
+  ~deadline_stop() {
+    if (watchdog_) watchdog_->remove(watch_);
+    if (timer_) {
+      timer_->owner = nullptr;
+      timer_->timer.cancel();
+    }
+  }
 
   const asio::cancellation_state& stop() const noexcept { return stop_; }
   /// Whether the deadline passed; then the operation's outcome is a timeout, whatever it
   /// says (a cancellation between two of its waits is seen at the next).
-  bool expired() const noexcept { return watch_.expired; }
+  bool expired() const noexcept { return expired_; }
 
  private:
+  struct timer_state {
+    timer_state(const asio::any_io_executor& executor, clock::time_point deadline,
+                deadline_stop* stop)
+        : timer(executor, deadline), owner(stop) {}
+    asio::steady_timer timer;
+    deadline_stop* owner;
+  };
+
   static void expire(void* self) {
-    static_cast<deadline_stop*>(self)->signal_.emit(asio::cancellation_type::terminal);
+    auto* stop = static_cast<deadline_stop*>(self);
+    stop->expired_ = true;
+    stop->signal_.emit(asio::cancellation_type::terminal);
   }
 
-  request_watchdog& watchdog_;
+  request_watchdog* watchdog_ = nullptr;
   request_watchdog::watch watch_;
+  std::shared_ptr<timer_state> timer_;
   asio::cancellation_signal signal_;
   asio::cancellation_state stop_;
+  bool expired_ = false;
 };
 
 }  // namespace opensock::detail

@@ -158,24 +158,28 @@ asio::awaitable<std::error_code> session<Factory>::connect(
               : std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
   std::optional<opensock::detail::deadline_stop> limit;
   if (!held_to && deadline != clock::time_point::max()) {
-    // The cheap way: every wait of the connect follows a stop that the watchdog
-    // cancels at the deadline, with nothing spawned and no timer of its own. It needs
-    // a caller that nothing can cancel (the caller's cancellation could not be passed
-    // on), a factory that does not wait itself, and the watchdog's timer already set
-    // for no later (a request limit set it): set for the connect alone, it would keep
-    // the executor busy until the deadline, up to 300 s, after the request ended.
-    // Otherwise the connect runs in a coroutine of its own, cancelled at the deadline
-    // or with this one.
+    // The cheap way: every wait of the connect follows a stop cancelled at the
+    // deadline, with nothing spawned. It needs a caller that nothing can cancel (the
+    // caller's cancellation could not be passed on) and a factory that does not wait
+    // itself. Otherwise the connect runs in a coroutine of its own, cancelled at the
+    // deadline or with this one.
     const auto own = co_await asio::this_coro::cancellation_state;
-    if (is_coroutine_factory_v<Factory, Protocol> || own.slot().is_connected() ||
-        watchdog_.wakes_at() > deadline) {
+    if (is_coroutine_factory_v<Factory, Protocol> || own.slot().is_connected()) {
       auto done =
           co_await opensock::detail::with_deadline(connect(key, run, into, deadline), deadline);
       if (done) co_return *done;
       if (into) retire(std::move(into));  // it connected as the deadline passed
       co_return error::operation_timedout;
     }
-    limit.emplace(watchdog_, deadline);
+    // The watchdog cancels the stop when its timer is set for no later anyway (a
+    // request limit set it); set for the connect alone, it would keep the executor
+    // busy until the deadline, up to 300 s, after the request ended. Else the stop has
+    // a timer of its own, cancelled with it.
+    if (watchdog_.wakes_at() <= deadline) {
+      limit.emplace(watchdog_, deadline);
+    } else {
+      limit.emplace(co_await asio::this_coro::executor, deadline);
+    }
   }
   asio::cancellation_state stop;
   if (limit) {
