@@ -1,7 +1,7 @@
 // The compiled part of a program built with OPENSOCK_SEPARATE_COMPILATION defined in
 // every source file: included in exactly one of them, it compiles the HTTP session over
 // the default socket factory there, once. The other files only declare it, so they
-// compile in about half the time. OPENSOCK_HAS_TLS must be the same in every file.
+// compile in about a third of the time. OPENSOCK_HAS_TLS must be the same in every file.
 #pragma once
 
 #ifndef OPENSOCK_SEPARATE_COMPILATION
