@@ -72,7 +72,6 @@ class attempt_steps {
       case kind::aborted:
         return finish(attempt_outcome::aborted, answer_->error());
       case kind::connected:
-        result_.stream.emplace(answer_->take_stream());
         return finish(attempt_outcome::connected, {});
       case kind::opened:
         break;
@@ -108,18 +107,19 @@ class attempt_steps {
         failed(connect_error_);
       } else {
         close_ = false;
-        result_.stream.emplace(answer_->take_stream());
         finish(attempt_outcome::connected, {});
       }
     }
-    return std::move(result_);
+    attempt_result<Stream> result{outcome_, error_, {}};
+    if (outcome_ == attempt_outcome::connected) result.stream.emplace(answer_->take_stream());
+    return result;
   }
 
  private:
   // Always false: nothing is left to connect.
   bool finish(attempt_outcome outcome, std::error_code ec) {
-    result_.outcome = outcome;
-    result_.error = ec;
+    outcome_ = outcome;
+    error_ = ec;
     return false;
   }
 
@@ -131,8 +131,10 @@ class attempt_steps {
   }
 
   Factory& factory_;
+  // The stream stays in the factory's answer until result() hands it over.
   std::optional<open_result<Stream>> answer_;
-  attempt_result<Stream> result_;
+  attempt_outcome outcome_ = attempt_outcome::failed;
+  std::error_code error_;
   std::error_code connect_error_;
   bool connecting_ = false;
   bool close_ = false;

@@ -33,19 +33,21 @@ namespace detail {
 
 // What connect_origin() does between its waits: a name resolved in place when it needs
 // no lookup, the addresses ordered, the one attempt made when there is a single address,
-// the result put together. Apart from the coroutine so that a session, connecting to a
-// single address that needs no lookup, runs them in its own coroutine frame:
+// the result put together. Apart from the coroutine, so that a caller with a coroutine
+// frame of its own can run them without connect_origin()'s:
 //
 //   origin_plan<Factory> plan(factory, target, options, why, executor);
 //   if (plan.needs_lookup()) plan.looked_up(co_await resolve(...));
-//   if (plan.ended(stop)) ...;                      // the name did not resolve, or stop
-//   if (plan.single_address()) {
+//   if (plan.ended(stop)) {                      // the name did not resolve, or stop
+//     result = std::move(plan).result();
+//   } else if (plan.single_address()) {
 //     if (plan.answered(<the factory's answer for plan.attempt_context()>, stop))
 //       co_await plan.connect(stop);
+//     result = std::move(plan).result();
 //   } else {
-//     plan.raced(co_await connect_endpoints(factory, plan.endpoints(), plan.context(), ...));
+//     result = std::move(plan).raced(co_await connect_endpoints(factory, plan.endpoints(),
+//                                                               plan.context(), ...));
 //   }
-//   auto result = std::move(plan).result();
 template <class Factory>
 class origin_plan {
  public:
@@ -75,7 +77,7 @@ class origin_plan {
   void looked_up(resolve_result&& resolved) {
     resolved_ = true;
     if (resolved.error) {
-      result_.error = resolved.error;
+      error_ = resolved.error;
       return;
     }
     endpoints_ = interleave_families(std::move(resolved.endpoints));
@@ -84,10 +86,10 @@ class origin_plan {
   /// Whether the connect ended before any attempt: the name did not resolve, or `stop`
   /// was cancelled.
   bool ended(const asio::cancellation_state& stop) {
-    if (result_.error) return true;
+    if (error_) return true;
     if constexpr (!skips_resolution_v<Factory>) {
       if (stop.cancelled() != asio::cancellation_type::none) {
-        result_.error = asio::error::operation_aborted;
+        error_ = asio::error::operation_aborted;
         return true;
       }
     }
@@ -112,26 +114,35 @@ class origin_plan {
     return attempt_.connect(context_.endpoint, stop);
   }
 
-  /// Several addresses: a race over endpoints() by connect_endpoints(), with context().
-  std::span<const endpoint_type> endpoints() const noexcept { return endpoints_; }
-  open_context<asio::ip::tcp>& context() noexcept { return context_; }
-  void raced(result_type&& result) { result_ = std::move(result); }
-
+  /// The outcome once ended() or the one attempt.
   result_type result() && {
+    result_type result;
     if (attempting_) {
-      result_ = one_attempt_result(std::move(attempt_).result(), context_.endpoint,
-                                   std::chrono::steady_clock::now() - began_);
+      result = one_attempt_result(std::move(attempt_).result(), context_.endpoint,
+                                  std::chrono::steady_clock::now() - began_);
+    } else {
+      result.error = error_;
     }
-    if constexpr (std::is_same_v<stream_type, asio::ip::tcp::socket>) {
-      if (!result_.error && options_.tcp_nodelay) {
-        std::error_code ignored;  // as curl: a socket that refuses it still works
-        result_.stream->set_option(asio::ip::tcp::no_delay(true), ignored);
-      }
-    }
-    return std::move(result_);
+    return finished(std::move(result));
   }
 
+  /// Several addresses: a race over endpoints() by connect_endpoints(), with context(),
+  /// whose outcome raced() completes.
+  std::span<const endpoint_type> endpoints() const noexcept { return endpoints_; }
+  open_context<asio::ip::tcp>& context() noexcept { return context_; }
+  result_type raced(result_type&& result) && { return finished(std::move(result)); }
+
  private:
+  result_type finished(result_type&& result) {
+    if constexpr (std::is_same_v<stream_type, asio::ip::tcp::socket>) {
+      if (!result.error && options_.tcp_nodelay) {
+        std::error_code ignored;  // as curl: a socket that refuses it still works
+        result.stream->set_option(asio::ip::tcp::no_delay(true), ignored);
+      }
+    }
+    return std::move(result);
+  }
+
   const connect_options& options_;
   open_context<asio::ip::tcp> context_;
   std::vector<endpoint_type> endpoints_;
@@ -139,7 +150,7 @@ class origin_plan {
   bool attempting_ = false;
   std::chrono::steady_clock::time_point began_;
   attempt_steps<Factory, stream_type, endpoint_type> attempt_;
-  result_type result_;
+  std::error_code error_;
 };
 
 }  // namespace detail
@@ -172,11 +183,10 @@ connect_origin(Factory& factory, const origin& target, const connect_options& op
     if constexpr (detail::origin_plan<Factory>::connectable) {
       if (must_connect) co_await plan.connect(stop);
     }
-  } else {
-    plan.raced(co_await connect_endpoints(factory, plan.endpoints(), plan.context(),
-                                          options.happy_eyeballs, stop));
+    co_return std::move(plan).result();
   }
-  co_return std::move(plan).result();
+  co_return std::move(plan).raced(co_await connect_endpoints(
+      factory, plan.endpoints(), plan.context(), options.happy_eyeballs, stop));
 }
 
 }  // namespace opensock

@@ -181,32 +181,8 @@ asio::awaitable<std::error_code> session<Factory>::connect(
       limit.emplace(co_await asio::this_coro::executor, deadline);
     }
   }
-  asio::cancellation_state stop;
-  if (limit) {
-    stop = limit->stop();
-  } else {
-    stop = co_await asio::this_coro::cancellation_state;
-  }
-  connect_result<stream_type, asio::ip::tcp::endpoint> connected;
-  bool planned = false;
-  if constexpr (!is_coroutine_factory_v<Factory, Protocol> &&
-                opensock::detail::origin_plan<Factory>::connectable) {
-    // A name that needs no lookup and gives one address, the common case: connected
-    // here, as connect_origin() would, without its coroutine frame.
-    opensock::detail::origin_plan<Factory> plan(factory_, key, options_.connect, purpose::origin,
-                                                co_await asio::this_coro::executor);
-    if (!plan.needs_lookup()) {
-      const bool ended = plan.ended(stop);
-      if (ended || plan.single_address()) {
-        if (!ended && plan.answered(open_socket_now(factory_, plan.attempt_context()), stop))
-          co_await plan.connect(stop);
-        connected = std::move(plan).result();
-        planned = true;
-      }
-    }
-  }
-  if (!planned)
-    connected = co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
+  const auto stop = limit ? limit->stop() : asio::cancellation_state();
+  auto connected = co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
   std::error_code ec = connected.error;
   std::unique_ptr<connection> conn;
   if (!ec) {
