@@ -243,6 +243,10 @@ class session {
     std::string alpn;
     clock::time_point idle_since{};
     bool closed = false;
+    // A connect that perform() waits on in its own frame (begin_connect()): what
+    // connect() and connect_origin() would hold in theirs. Empty when none is under way.
+    std::optional<opensock::detail::deadline_stop> connect_limit;
+    std::optional<opensock::detail::origin_plan<Factory>> connecting;
   };
 
   // One request across its redirects and retries: its limits, and the connection it is
@@ -432,6 +436,38 @@ class session {
   asio::awaitable<std::error_code> connect(
       const origin& key, request_run& run, std::unique_ptr<connection>& into,
       std::optional<clock::time_point> held_to = std::nullopt);
+
+  // Whether a connect may be taken in perform()'s frame: the factory answers at once
+  // and its stream is connected with one wait.
+  static constexpr bool connects_in_place =
+      !is_coroutine_factory_v<Factory, Protocol> &&
+      opensock::detail::origin_plan<Factory>::connectable;
+  enum class connect_step { elsewhere, wait, ended };
+
+  // connect()'s steps before its one wait, for perform() to take in its own frame when
+  // that is the only wait: a name that needs no lookup and gives one address, no TLS,
+  // and a caller that cannot cancel the request (`cancellable` false); `executor` is
+  // the caller's. Then `into` is
+  // the connection, its connect held in it; `wait` asks for co_await connect_wait() and
+  // then end_connect(), `ended` for end_connect() alone. `elsewhere`: connect() it is.
+  connect_step begin_connect(const url& to, request_run& run, bool cancellable,
+                             const asio::any_io_executor& executor,
+                             std::unique_ptr<connection>& into)
+    requires connects_in_place;
+  auto connect_wait(connection& c)
+    requires connects_in_place
+  {
+    return c.connecting->connect(c.connect_limit ? c.connect_limit->stop()
+                                                 : asio::cancellation_state());
+  }
+  std::error_code end_connect(request_run& run, std::unique_ptr<connection>& conn)
+    requires connects_in_place;
+
+  // The end of every connect: a connection cut short by the deadline or failed is
+  // retired, leaving `conn` empty, and the hooks hear of the outcome.
+  std::error_code connect_ended(
+      request_run& run, std::unique_ptr<connection>& conn, std::error_code ec, bool expired,
+      const std::vector<attempt_record<asio::ip::tcp::endpoint>>& attempts);
 
   // The TLS handshake over a new connection's plain stream, which becomes the next
   // layer of its TLS stream. A connection it fails is left for retire() to close.

@@ -55,9 +55,22 @@ asio::awaitable<std::error_code> session<Factory>::perform(const http::request& 
       if (reused) {
         if (hooks.on_connection)
           hooks.on_connection(connection_info{true, conn->remote, nullptr, conn->alpn});
-      } else if ((ec = co_await connect(req->url.origin(), run, conn))) {
-        out = response();
-        break;
+      } else {
+        // A connect with one wait is taken here, without the frames of its own it
+        // would need otherwise.
+        auto step = connect_step::elsewhere;
+        if constexpr (connects_in_place) {
+          const auto own = co_await asio::this_coro::cancellation_state;
+          step = begin_connect(req->url, run, own.slot().is_connected(),
+                               co_await asio::this_coro::executor, conn);
+          if (step == connect_step::wait) co_await connect_wait(*conn);
+          if (step != connect_step::elsewhere) ec = end_connect(run, conn);
+        }
+        if (step == connect_step::elsewhere) ec = co_await connect(req->url.origin(), run, conn);
+        if (ec) {
+          out = response();
+          break;
+        }
       }
       run.watch_connection(conn.get());
       out.remote = conn->remote;
@@ -184,26 +197,82 @@ asio::awaitable<std::error_code> session<Factory>::connect(
   const auto stop = limit ? limit->stop() : asio::cancellation_state();
   auto connected = co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
   std::error_code ec = connected.error;
-  std::unique_ptr<connection> conn;
   if (!ec) {
-    conn = new_connection(key, connected.endpoint);
-    conn->plain.emplace(std::move(*connected.stream));
-    if (is_tls_scheme(key.scheme)) ec = co_await secure(*conn, key.host, stop);
+    into = new_connection(key, connected.endpoint);
+    into->plain.emplace(std::move(*connected.stream));
+    if (is_tls_scheme(key.scheme)) ec = co_await secure(*into, key.host, stop);
   }
+  const bool expired = limit ? limit->expired() : held_to && clock::now() >= deadline;
+  co_return connect_ended(run, into, ec, expired, connected.attempts);
+}
+
+template <class Factory>
+auto session<Factory>::begin_connect(const url& to, request_run& run, bool cancellable,
+                                     const asio::any_io_executor& executor,
+                                     std::unique_ptr<connection>& into) -> connect_step
+  requires connects_in_place
+{
+  if (cancellable || is_tls_scheme(to.scheme)) return connect_step::elsewhere;
+  auto conn = new_connection(to.origin(), {});
+  auto& plan = conn->connecting.emplace(factory_, conn->key, options_.connect, purpose::origin,
+                                        executor);
+  if (plan.needs_lookup() || (!plan.ended({}) && !plan.single_address())) {
+    conn->connecting.reset();
+    conn->closed = true;  // nothing was opened
+    retire(std::move(conn));
+    return connect_step::elsewhere;
+  }
+  const auto deadline = std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
+  if (deadline != clock::time_point::max()) {
+    // As in connect(): the watchdog's timer when it is set for no later anyway.
+    if (watchdog_.wakes_at() <= deadline) {
+      conn->connect_limit.emplace(watchdog_, deadline);
+    } else {
+      conn->connect_limit.emplace(executor, deadline);
+    }
+  }
+  const auto stop = conn->connect_limit ? conn->connect_limit->stop() : asio::cancellation_state();
+  const bool wait =
+      !plan.ended(stop) && plan.answered(open_socket_now(factory_, plan.attempt_context()), stop);
+  into = std::move(conn);
+  return wait ? connect_step::wait : connect_step::ended;
+}
+
+template <class Factory>
+std::error_code session<Factory>::end_connect(request_run& run,
+                                              std::unique_ptr<connection>& conn)
+  requires connects_in_place
+{
+  auto connected = std::move(*conn->connecting).result();
+  conn->connecting.reset();
+  const bool expired = conn->connect_limit && conn->connect_limit->expired();
+  conn->connect_limit.reset();
+  if (connected.error) {
+    conn->closed = true;  // the plan closed what it opened
+  } else {
+    conn->remote = connected.endpoint;
+    conn->plain.emplace(std::move(*connected.stream));
+  }
+  return connect_ended(run, conn, connected.error, expired, connected.attempts);
+}
+
+template <class Factory>
+std::error_code session<Factory>::connect_ended(
+    request_run& run, std::unique_ptr<connection>& conn, std::error_code ec, bool expired,
+    const std::vector<attempt_record<asio::ip::tcp::endpoint>>& attempts) {
   // Cut short by the deadline: no hook is called (transfer_hooks says so).
-  if (limit ? limit->expired() : held_to && clock::now() >= deadline) {
+  if (expired) {
     if (conn) retire(std::move(conn));
-    co_return error::operation_timedout;
+    return error::operation_timedout;
   }
   if (ec) {
     if (conn) retire(std::move(conn));
-    if (run.hooks->on_connect_error) run.hooks->on_connect_error(connected.attempts, ec);
-    co_return ec;
+    if (run.hooks->on_connect_error) run.hooks->on_connect_error(attempts, ec);
+    return ec;
   }
-  into = std::move(conn);
   if (run.hooks->on_connection)
-    run.hooks->on_connection(connection_info{false, into->remote, &connected.attempts, into->alpn});
-  co_return std::error_code{};
+    run.hooks->on_connection(connection_info{false, conn->remote, &attempts, conn->alpn});
+  return {};
 }
 
 template <class Factory>
