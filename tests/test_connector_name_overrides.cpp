@@ -121,3 +121,33 @@ TEST_CASE("resolve entries are used whatever the IP version says, as curl docume
   REQUIRE(!r.error);
   CHECK(r.endpoints.at(0).address() == make_address("::1"));
 }
+
+TEST_CASE("literal_endpoint gives what resolve_without_lookup does, or nothing") {
+  opensock::resolve_options plain, v4, v6, moved, overridden;
+  v4.version = opensock::ip_version::v4;
+  v6.version = opensock::ip_version::v6;
+  moved.connect_to.push_back(*connect_to_rule::parse("::127.0.0.7:"));
+  overridden.overrides.push_back(*resolve_override::parse("127.0.0.1:80:127.0.0.8"));
+  int given = 0;
+  for (const auto* options : {&plain, &v4, &v6, &moved, &overridden}) {
+    for (const char* host : {"127.0.0.1", "10.1.2.3", "[::1]", "::1", "[fe80::1%1]", "localhost",
+                             "127.0.0.01", "1.2.3", "example.test", "", "[]"}) {
+      INFO(host);
+      const auto literal = opensock::literal_endpoint(host, 80, *options);
+      if (!literal) continue;
+      ++given;
+      const auto found = opensock::resolve_without_lookup(host, 80, *options);
+      REQUIRE(found);
+      CHECK(!found->error);
+      REQUIRE(found->endpoints.size() == 1);
+      CHECK(found->endpoints[0] == *literal);
+    }
+  }
+  // The five literals with any version, two with -4, three with -6; none with a rule
+  // or entry that could apply.
+  CHECK(given == 5 + 2 + 3);
+  CHECK(!opensock::literal_endpoint("127.0.0.1", 80, moved));
+  CHECK(!opensock::literal_endpoint("127.0.0.1", 80, overridden));
+  CHECK(!opensock::literal_endpoint("[::1]", 80, v4));
+  CHECK(opensock::literal_endpoint("[::1]", 443, v6) == tcp::endpoint(make_address("::1"), 443));
+}

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <system_error>
 #include <vector>
 
@@ -197,7 +198,7 @@ namespace detail {
 // attempt agrees on when that is an opensock error (the factory refused them all, every
 // bind failed), else couldnt_connect.
 template <class Endpoint>
-std::error_code no_connection_error(const std::vector<attempt_record<Endpoint>>& attempts) {
+std::error_code no_connection_error(std::span<const attempt_record<Endpoint>> attempts) {
   if (attempts.empty()) return error::host_has_no_address;
   const std::error_code first = attempts.front().error;
   for (const auto& attempt : attempts)

@@ -21,6 +21,7 @@
 #include <asio/this_coro.hpp>
 
 #include <chrono>
+#include <optional>
 #include <span>
 #include <system_error>
 #include <type_traits>
@@ -65,7 +66,9 @@ class origin_plan {
     context_.scheme = target.scheme;
     context_.executor = std::move(executor);
     if constexpr (skips_resolution_v<Factory>) {
-      endpoints_.emplace_back(asio::ip::address_v4::any(), target.port);
+      only_ = endpoint_type(asio::ip::address_v4::any(), target.port);
+      resolved_ = true;
+    } else if ((only_ = literal_endpoint(target.host, target.port, options.names))) {
       resolved_ = true;
     } else if (auto found = resolve_without_lookup(target.host, target.port, options.names)) {
       looked_up(std::move(*found));
@@ -97,12 +100,12 @@ class origin_plan {
   }
 
   /// Nothing to race: the one attempt is made through answered() and connect().
-  bool single_address() const noexcept { return endpoints_.size() == 1; }
+  bool single_address() const noexcept { return endpoints().size() == 1; }
   /// The context of the one attempt, to call the factory with; its time starts now.
   open_context<asio::ip::tcp>& attempt_context() {
     attempting_ = true;
     began_ = std::chrono::steady_clock::now();
-    context_.endpoint = endpoints_.front();
+    context_.endpoint = endpoints().front();
     return context_;
   }
   bool answered(open_result<stream_type>&& answer, const asio::cancellation_state& stop) {
@@ -114,12 +117,13 @@ class origin_plan {
     return attempt_.connect(context_.endpoint, stop);
   }
 
-  /// The outcome once ended() or the one attempt.
-  result_type result() && {
+  /// The outcome once ended() or the one attempt; without its attempts when `recorded`
+  /// is false.
+  result_type result(bool recorded = true) && {
     result_type result;
     if (attempting_) {
       result = one_attempt_result(std::move(attempt_).result(), context_.endpoint,
-                                  std::chrono::steady_clock::now() - began_);
+                                  std::chrono::steady_clock::now() - began_, recorded);
     } else {
       result.error = error_;
     }
@@ -128,7 +132,10 @@ class origin_plan {
 
   /// Several addresses: a race over endpoints() by connect_endpoints(), with context(),
   /// whose outcome raced() completes.
-  std::span<const endpoint_type> endpoints() const noexcept { return endpoints_; }
+  std::span<const endpoint_type> endpoints() const noexcept {
+    if (only_) return {&*only_, 1};
+    return endpoints_;
+  }
   open_context<asio::ip::tcp>& context() noexcept { return context_; }
   result_type raced(result_type&& result) && { return finished(std::move(result)); }
 
@@ -145,6 +152,8 @@ class origin_plan {
 
   const connect_options& options_;
   open_context<asio::ip::tcp> context_;
+  // One address, the common case, is held here rather than in endpoints_: no allocation.
+  std::optional<endpoint_type> only_;
   std::vector<endpoint_type> endpoints_;
   bool resolved_ = false;
   bool attempting_ = false;

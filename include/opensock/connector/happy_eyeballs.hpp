@@ -47,11 +47,13 @@ bool one_family(std::span<const Endpoint> endpoints) {
 }
 
 // The outcome of a connect that made one attempt, `tried`, to `endpoint` (as the
-// factory left it), which took `took`.
+// factory left it), which took `took`; its record in `attempts` unless `recorded` is
+// false (no one is to read it, and it would be the result's one allocation).
 template <class Stream, class Endpoint>
 connect_result<Stream, Endpoint> one_attempt_result(attempt_result<Stream>&& tried,
                                                     const Endpoint& endpoint,
-                                                    std::chrono::steady_clock::duration took) {
+                                                    std::chrono::steady_clock::duration took,
+                                                    bool recorded = true) {
   connect_result<Stream, Endpoint> result;
   attempt_record<Endpoint> record;
   record.number = 1;
@@ -59,15 +61,15 @@ connect_result<Stream, Endpoint> one_attempt_result(attempt_result<Stream>&& tri
   record.outcome = tried.outcome;
   record.error = tried.error;
   record.took = took;
-  result.attempts.push_back(record);
   if (tried.outcome == attempt_outcome::connected) {
     result.stream = std::move(tried.stream);
     result.endpoint = endpoint;
   } else if (tried.outcome == attempt_outcome::aborted) {
     result.error = tried.error;
   } else {
-    result.error = no_connection_error(result.attempts);
+    result.error = no_connection_error(std::span<const attempt_record<Endpoint>>(&record, 1));
   }
+  if (recorded) result.attempts.push_back(record);
   return result;
 }
 
@@ -252,7 +254,7 @@ connect_endpoints(Factory& factory, std::span<const typename Protocol::endpoint>
   } else if (aborted) {
     result.error = *aborted;
   } else {
-    result.error = detail::no_connection_error(result.attempts);
+    result.error = detail::no_connection_error<typename Protocol::endpoint>(result.attempts);
   }
   co_return result;
 }

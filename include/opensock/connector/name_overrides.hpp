@@ -129,8 +129,9 @@ struct resolve_options {
 };
 
 /// Where a connection to `host`:`port` goes after the first matching --connect-to rule.
+/// `host` views the name given or the rule's.
 struct network_target {
-  std::string host;
+  std::string_view host;
   std::uint16_t port = 0;
 };
 
@@ -138,9 +139,10 @@ inline network_target apply_connect_to(const resolve_options& options, std::stri
                                        std::uint16_t port) {
   for (const auto& rule : options.connect_to) {
     if (!rule.matches(host, port)) continue;
-    return {rule.to_host.empty() ? std::string(host) : rule.to_host, rule.to_port.value_or(port)};
+    return {rule.to_host.empty() ? host : std::string_view(rule.to_host),
+            rule.to_port.value_or(port)};
   }
-  return {std::string(host), port};
+  return {host, port};
 }
 
 /// The addresses the most specific matching --resolve entry gives `host`:`port` (the
@@ -157,11 +159,15 @@ inline std::optional<std::vector<asio::ip::tcp::endpoint>> overridden_endpoints(
   return endpoints;
 }
 
+inline bool is_version(const asio::ip::address& address, ip_version version) noexcept {
+  return version == ip_version::any || address.is_v6() == (version == ip_version::v6);
+}
+
 /// Keeps the endpoints of the wanted IP version.
 inline void keep_version(std::vector<asio::ip::tcp::endpoint>& endpoints, ip_version version) {
   if (version == ip_version::any) return;
   std::erase_if(endpoints, [&](const asio::ip::tcp::endpoint& e) {
-    return e.address().is_v6() != (version == ip_version::v6);
+    return !is_version(e.address(), version);
   });
 }
 
@@ -196,12 +202,25 @@ inline std::optional<resolve_result> resolve_without_lookup(std::string_view hos
   return result;
 }
 
+/// The common case of resolve_without_lookup(), without allocating: the endpoint of an
+/// IP literal of a wanted version that no --connect-to rule or --resolve entry could
+/// apply to. nullopt in every other case.
+inline std::optional<asio::ip::tcp::endpoint> literal_endpoint(std::string_view host,
+                                                               std::uint16_t port,
+                                                               const resolve_options& options) {
+  if (!options.connect_to.empty() || !options.overrides.empty()) return std::nullopt;
+  const auto address = ip_literal(host);
+  if (!address || !is_version(*address, options.version)) return std::nullopt;
+  return asio::ip::tcp::endpoint(*address, port);
+}
+
 inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
                                                const resolve_options& options,
                                                asio::cancellation_state stop) {
   if (auto found = resolve_without_lookup(host, port, options)) co_return std::move(*found);
   const network_target target = apply_connect_to(options, host, port);
-  resolve_result result = co_await resolve(target.host, target.port, options.version, stop);
+  resolve_result result =
+      co_await resolve(std::string(target.host), target.port, options.version, stop);
   if (result.error) co_return result;
   keep_version(result.endpoints, options.version);
   if (result.endpoints.empty()) result.error = error::couldnt_resolve_host;

@@ -85,22 +85,25 @@ inline std::string_view strip_brackets(std::string_view host) noexcept {
 
 }  // namespace detail
 
+/// The address an IP literal `host` spells, in brackets or not; nullopt for a name.
+inline std::optional<asio::ip::address> ip_literal(std::string_view host) {
+  const std::string_view bare = detail::strip_brackets(host);
+  // Dotted IPv4 first: make_address() tries IPv6 before it.
+  if (const auto v4 = detail::parse_dotted_quad(bare)) return asio::ip::address(*v4);
+  std::error_code ec;
+  const auto literal = asio::ip::make_address(bare, ec);
+  if (ec) return std::nullopt;
+  return literal;
+}
+
 /// The endpoints of a host that needs no lookup: an IP literal gives itself, and
 /// "localhost" (or a name under it) gives ::1 then 127.0.0.1. Empty for any other name.
 inline std::vector<asio::ip::tcp::endpoint> endpoints_without_lookup(std::string_view host,
                                                                      std::uint16_t port) {
   std::vector<asio::ip::tcp::endpoint> endpoints;
-  const std::string_view bare = detail::strip_brackets(host);
-  // Dotted IPv4 first: make_address() tries IPv6 before it.
-  if (const auto v4 = detail::parse_dotted_quad(bare)) {
-    endpoints.emplace_back(*v4, port);
-    return endpoints;
-  }
-  std::error_code ec;
-  const auto literal = asio::ip::make_address(bare, ec);
-  if (!ec) {
-    endpoints.emplace_back(literal, port);
-  } else if (detail::is_localhost_name(bare)) {
+  if (const auto literal = ip_literal(host)) {
+    endpoints.emplace_back(*literal, port);
+  } else if (detail::is_localhost_name(detail::strip_brackets(host))) {
     endpoints.reserve(2);
     endpoints.emplace_back(asio::ip::address_v6::loopback(), port);
     endpoints.emplace_back(asio::ip::address_v4::loopback(), port);

@@ -243,7 +243,10 @@ std::error_code session<Factory>::end_connect(request_run& run,
                                               std::unique_ptr<connection>& conn)
   requires connects_in_place
 {
-  auto connected = std::move(*conn->connecting).result();
+  // The attempt's record is made for the hooks alone.
+  const auto& hooks = *run.hooks;
+  auto connected =
+      std::move(*conn->connecting).result(hooks.on_connection || hooks.on_connect_error);
   conn->connecting.reset();
   const bool expired = conn->connect_limit && conn->connect_limit->expired();
   conn->connect_limit.reset();
