@@ -400,10 +400,11 @@ class session {
   // request() for a request handed over: this frame keeps it while it runs.
   asio::awaitable<response> owned_request(http::request req, transfer_hooks hooks);
 
-  // One request, its redirects and its retries, as one coroutine: on a plain kept-alive
-  // connection a request then needs two coroutine frames at a time (this one, and
-  // Asio's for the read or write under way), both small enough for Asio to recycle
-  // rather than allocate. The response is filled in place.
+  // One request, its redirects and its retries, as one coroutine: on a plain
+  // connection, kept alive or new (begin_connect()), a request then needs two coroutine
+  // frames at a time (this one, and Asio's for the connect, read or write under way),
+  // both small enough for Asio to recycle rather than allocate; keep this frame under
+  // 1,020 bytes. The response is filled in place.
   // `first_url`: the first request's URL when the caller gives it up, to become the
   // response's effective URL without a copy.
   asio::awaitable<std::error_code> perform(const http::request& first,
@@ -447,27 +448,87 @@ class session {
   // connect()'s steps before its one wait, for perform() to take in its own frame when
   // that is the only wait: a name that needs no lookup and gives one address, no TLS,
   // and a caller that cannot cancel the request (`cancellable` false); `executor` is
-  // the caller's. Then `into` is
-  // the connection, its connect held in it; `wait` asks for co_await connect_wait() and
-  // then end_connect(), `ended` for end_connect() alone. `elsewhere`: connect() it is.
+  // the caller's. Then `into` is the connection, its connect held in it: `wait` asks
+  // for co_await connect_wait() and then end_connect(), `ended` for end_connect()
+  // alone. `elsewhere`: connect() it is.
   connect_step begin_connect(const url& to, request_run& run, bool cancellable,
                              const asio::any_io_executor& executor,
                              std::unique_ptr<connection>& into)
-    requires connects_in_place;
+    requires connects_in_place
+  {
+    if (cancellable || is_tls_scheme(to.scheme)) return connect_step::elsewhere;
+    auto conn = new_connection(to.origin(), {});
+    auto& plan = conn->connecting.emplace(factory_, conn->key, options_.connect,
+                                          purpose::origin, executor);
+    if (plan.needs_lookup() || (!plan.ended({}) && !plan.single_address())) {
+      conn->connecting.reset();
+      conn->closed = true;  // nothing was opened
+      retire(std::move(conn));
+      return connect_step::elsewhere;
+    }
+    const auto deadline =
+        std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
+    if (deadline != clock::time_point::max()) {
+      // As in connect(): the watchdog's timer when it is set for no later anyway.
+      if (watchdog_.wakes_at() <= deadline) {
+        conn->connect_limit.emplace(watchdog_, deadline);
+      } else {
+        conn->connect_limit.emplace(executor, deadline);
+      }
+    }
+    const auto stop =
+        conn->connect_limit ? conn->connect_limit->stop() : asio::cancellation_state();
+    const bool wait = !plan.ended(stop) &&
+                      plan.answered(open_socket_now(factory_, plan.attempt_context()), stop);
+    into = std::move(conn);
+    return wait ? connect_step::wait : connect_step::ended;
+  }
+
   auto connect_wait(connection& c)
     requires connects_in_place
   {
     return c.connecting->connect(c.connect_limit ? c.connect_limit->stop()
                                                  : asio::cancellation_state());
   }
+
   std::error_code end_connect(request_run& run, std::unique_ptr<connection>& conn)
-    requires connects_in_place;
+    requires connects_in_place
+  {
+    // The attempt's record is made for the hooks alone.
+    const auto& hooks = *run.hooks;
+    auto connected =
+        std::move(*conn->connecting).result(hooks.on_connection || hooks.on_connect_error);
+    conn->connecting.reset();
+    const bool expired = conn->connect_limit && conn->connect_limit->expired();
+    conn->connect_limit.reset();
+    if (connected.error) {
+      conn->closed = true;  // the plan closed what it opened
+    } else {
+      conn->remote = connected.endpoint;
+      conn->plain.emplace(std::move(*connected.stream));
+    }
+    return connect_ended(run, conn, connected.error, expired, connected.attempts);
+  }
 
   // The end of every connect: a connection cut short by the deadline or failed is
   // retired, leaving `conn` empty, and the hooks hear of the outcome.
   std::error_code connect_ended(
       request_run& run, std::unique_ptr<connection>& conn, std::error_code ec, bool expired,
-      const std::vector<attempt_record<asio::ip::tcp::endpoint>>& attempts);
+      const std::vector<attempt_record<asio::ip::tcp::endpoint>>& attempts) {
+    // Cut short by the deadline: no hook is called (transfer_hooks says so).
+    if (expired) {
+      if (conn) retire(std::move(conn));
+      return error::operation_timedout;
+    }
+    if (ec) {
+      if (conn) retire(std::move(conn));
+      if (run.hooks->on_connect_error) run.hooks->on_connect_error(attempts, ec);
+      return ec;
+    }
+    if (run.hooks->on_connection)
+      run.hooks->on_connection(connection_info{false, conn->remote, &attempts, conn->alpn});
+    return {};
+  }
 
   // The TLS handshake over a new connection's plain stream, which becomes the next
   // layer of its TLS stream. A connection it fails is left for retire() to close.
