@@ -118,6 +118,30 @@ TEST_CASE("connect errors reach the caller with curl's numbers") {
             .first == opensock::error::couldnt_connect);
   CHECK(request(io, session, make_request("GET", "http://" + std::string(64, 'z') + ".invalid/"))
             .first == opensock::error::couldnt_resolve_host);
+  // The connection objects those connects left behind serve the next connect.
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  auto [ec, out] = request(io, session, make_request("GET", server.url()));
+  CHECK(!ec);
+  CHECK(out.body == "ok");
+}
+
+TEST_CASE("a factory's refusal leaves the session able to connect") {
+  asio::io_context io;
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  int calls = 0;
+  auto refuse_first = [&](open_context<tcp>& context) -> open_result<tcp::socket> {
+    if (++calls == 1) return opensock::refuse();
+    return opensock::default_socket_factory{}(context);
+  };
+  opensock::http::session session(io.get_executor(), refuse_first);
+  CHECK(request(io, session, make_request("GET", server.url())).first ==
+        opensock::error::refused_by_socket_factory);
+  for (int i = 0; i < 2; ++i) {
+    auto [ec, out] = request(io, session, make_request("GET", server.url()));
+    CHECK(!ec);
+    CHECK(out.body == "ok");
+  }
+  CHECK(calls == 2);  // the second request's connection carried the third
 }
 
 namespace {

@@ -113,6 +113,14 @@ TEST_CASE("a connect limit: a silent address ends in 28, per request or per sess
   started = clock_type::now();
   CHECK(request(io, patient, req).first == opensock::error::operation_timedout);
   CHECK(clock_type::now() - started < 3s);
+
+  // Under a total limit, whose timer is set anyway, the session's watchdog ends it.
+  opensock::http::session_options whole;
+  whole.timeouts.total = 200ms;
+  opensock::http::session bounded(io.get_executor(), opensock::default_socket_factory{}, whole);
+  started = clock_type::now();
+  CHECK(request(io, bounded, make_request("GET", url)).first == opensock::error::operation_timedout);
+  CHECK(clock_type::now() - started < 3s);
 }
 
 TEST_CASE("cancelling the awaiting coroutine ends a connect under a limit at once") {
@@ -145,9 +153,9 @@ TEST_CASE("cancelling the awaiting coroutine ends a connect under a limit at onc
   CHECK(closed == opened);
 }
 
-// A connect limit alone runs the connect in a coroutine of its own (with_deadline); under
-// a total limit, whose timer is set anyway, the connect's waits follow a stop that the
-// session's watchdog cancels. Both must end a connect on time.
+// A connect limit alone gives the connect's stop a timer of its own; under a total
+// limit, whose timer is set anyway, the session's watchdog cancels the stop. Both must
+// end a race on time.
 TEST_CASE("a connect or total limit ends a race of silent addresses and closes every socket") {
   for (const bool total : {false, true}) {
     INFO("limit: " << (total ? "total" : "connect"));

@@ -237,8 +237,8 @@ class response_reader {
   bool sink_refused() const noexcept { return sink_refused_; }
   void refuse_body() noexcept { sink_refused_ = true; }
 
-  /// Drops what parse() consumed.
-  /// Whether the response needs more bytes; if not, result() says how it ended.
+  /// Drops what parse() consumed, then says whether the response needs more bytes; if
+  /// not, result() says how it ended.
   bool wants_more() {
     auto& buffer = state_.read_buffer;
     if (used_ != 0) {
