@@ -117,19 +117,37 @@ class connect_only_session {
     co_await asio::this_coro::throw_if_cancelled(false);
     if (connecting_) co_return asio::error::in_progress;
     connecting_ = true;
+    // Also when the frame goes with a connect under way (the io_context shutting down).
     struct connect_done {
-      bool& flag;
-      ~connect_done() { flag = false; }
-    } done{connecting_};
+      connect_only_session& session;
+      ~connect_done() {
+        session.connecting_ = false;
+        session.plan_.reset();
+        session.limit_.reset();
+      }
+    } done{*this};
     // The factory's context refers to the target's strings: they live in the session
     // until the operation ends.
     target_ = std::move(target);
     close();
     attempts_.clear();
     const auto deadline = options_.connect_deadline(std::chrono::steady_clock::now());
+    const auto own = co_await asio::this_coro::cancellation_state;
+    if constexpr (connects_in_place) {
+      // A connect with one wait, the common case, is taken here: no frames of the
+      // connector's. Its state is the session's, where it does not move.
+      if (!own.slot().is_connected() && plan_one_wait()) {
+        if (deadline != std::chrono::steady_clock::time_point::max())
+          limit_.emplace(executor_, deadline);
+        const auto stop = limit_ ? limit_->stop() : asio::cancellation_state();
+        if (!plan_->ended(stop) &&
+            plan_->answered(open_socket_now(factory_, plan_->attempt_context()), stop))
+          co_await plan_->connect(stop);
+        co_return planned_connect_ended();
+      }
+    }
     if (deadline == std::chrono::steady_clock::time_point::max())
       co_return co_await connect_stages();
-    const auto own = co_await asio::this_coro::cancellation_state;
     if (!is_coroutine_factory_v<Factory, Protocol> && !own.slot().is_connected()) {
       // Nothing can cancel this coroutine and the factory does not wait itself: the
       // connector follows a stop that a timer cancels at the deadline, with no coroutine
@@ -147,13 +165,41 @@ class connect_only_session {
   // `stop`: as connect_origin() takes it; by default this coroutine's own cancellation.
   asio::awaitable<std::error_code> connect_stages(asio::cancellation_state stop = {}) {
     co_await asio::this_coro::throw_if_cancelled(false);
-    auto connected =
-        co_await connect_origin(factory_, target_, options_, purpose::origin, std::move(stop));
-    attempts_ = std::move(connected.attempts);
-    if (connected.error) co_return connected.error;
-    stream_.emplace(std::move(*connected.stream));
-    remote_endpoint_ = connected.endpoint;
-    co_return std::error_code{};
+    co_return connected(
+        co_await connect_origin(factory_, target_, options_, purpose::origin, std::move(stop)));
+  }
+
+  using result_type = connect_result<stream_type, endpoint_type>;
+
+  std::error_code connected(result_type&& result) {
+    attempts_ = std::move(result.attempts);
+    if (result.error) return result.error;
+    stream_.emplace(std::move(*result.stream));
+    remote_endpoint_ = result.endpoint;
+    return {};
+  }
+
+  // Whether the factory answers at once and its stream is connected with one wait.
+  static constexpr bool connects_in_place =
+      !is_coroutine_factory_v<Factory, Protocol> && detail::origin_plan<Factory>::connectable;
+
+  // Whether target_ needs no lookup and gives one address: then plan_ holds the
+  // connect, for run_connect() to make in its own frame.
+  bool plan_one_wait() {
+    auto& plan = plan_.emplace(factory_, target_, options_, purpose::origin, executor_);
+    if (!plan.needs_lookup() && (plan.ended({}) || plan.single_address())) return true;
+    plan_.reset();
+    return false;
+  }
+
+  std::error_code planned_connect_ended() {
+    const bool expired = limit_ && limit_->expired();
+    const auto ec = connected(std::move(*plan_).result());
+    plan_.reset();
+    limit_.reset();
+    if (!expired) return ec;
+    close();
+    return error::operation_timedout;
   }
 
   executor_type executor_;
@@ -164,6 +210,10 @@ class connect_only_session {
   std::optional<stream_type> stream_;
   endpoint_type remote_endpoint_{};
   std::vector<attempt_record<endpoint_type>> attempts_;
+  // A connect that run_connect() makes in its own frame: its deadline's stop, and
+  // connect_origin()'s steps. Empty when none is under way.
+  std::optional<detail::deadline_stop> limit_;
+  std::optional<detail::origin_plan<Factory>> plan_;
 };
 
 }  // namespace opensock
