@@ -140,9 +140,7 @@ class connect_only_session {
         if (deadline != std::chrono::steady_clock::time_point::max())
           limit_.emplace(executor_, deadline);
         const auto stop = limit_ ? limit_->stop() : asio::cancellation_state();
-        if (!plan_->ended(stop) &&
-            plan_->answered(open_socket_now(factory_, plan_->attempt_context()), stop))
-          co_await plan_->connect(stop);
+        if (plan_->opened_now(stop)) co_await plan_->connect(stop);
         co_return planned_connect_ended();
       }
     }
@@ -186,8 +184,8 @@ class connect_only_session {
   // Whether target_ needs no lookup and gives one address: then plan_ holds the
   // connect, for run_connect() to make in its own frame.
   bool plan_one_wait() {
-    auto& plan = plan_.emplace(factory_, target_, options_, purpose::origin, executor_);
-    if (!plan.needs_lookup() && (plan.ended({}) || plan.single_address())) return true;
+    if (plan_.emplace(factory_, target_, options_, purpose::origin, executor_).one_wait())
+      return true;
     plan_.reset();
     return false;
   }

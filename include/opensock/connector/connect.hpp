@@ -57,6 +57,7 @@ template <class Factory, class Stream, class Endpoint>
 class attempt_steps {
  public:
   explicit attempt_steps(Factory& factory) : factory_(factory) {}
+  Factory& factory() const noexcept { return factory_; }
   attempt_steps(const attempt_steps&) = delete;
   attempt_steps& operator=(const attempt_steps&) = delete;
   ~attempt_steps() {

@@ -43,8 +43,8 @@ namespace detail {
 //     result = std::move(plan).result();
 //   } else if (plan.single_address()) {
 //     if (plan.answered(<the factory's answer for plan.attempt_context()>, stop))
-//       co_await plan.connect(stop);
-//     result = std::move(plan).result();
+//       co_await plan.connect(stop);             // opened_now(stop) for a factory
+//     result = std::move(plan).result();         // that answers at once
 //   } else {
 //     result = std::move(plan).raced(co_await connect_endpoints(factory, plan.endpoints(),
 //                                                               plan.context(), ...));
@@ -101,6 +101,9 @@ class origin_plan {
 
   /// Nothing to race: the one attempt is made through answered() and connect().
   bool single_address() const noexcept { return endpoints().size() == 1; }
+  /// Whether the connect needs no wait but the one attempt's connect: no lookup, and
+  /// no race (it ended already, or there is one address).
+  bool one_wait() const noexcept { return resolved_ && (error_ || single_address()); }
   /// The context of the one attempt, to call the factory with; its time starts now.
   open_context<asio::ip::tcp>& attempt_context() {
     attempting_ = true;
@@ -110,6 +113,13 @@ class origin_plan {
   }
   bool answered(open_result<stream_type>&& answer, const asio::cancellation_state& stop) {
     return attempt_.answered(std::move(answer), stop);
+  }
+  /// For a factory that answers at once, when one_wait(): unless ended(), the factory
+  /// called for the one attempt. True when its stream is to be connected (connect()).
+  bool opened_now(const asio::cancellation_state& stop)
+    requires(!is_coroutine_factory_v<Factory, asio::ip::tcp>)
+  {
+    return !ended(stop) && answered(open_socket_now(attempt_.factory(), attempt_context()), stop);
   }
   auto connect(const asio::cancellation_state& stop)
     requires connectable
@@ -187,7 +197,7 @@ connect_origin(Factory& factory, const origin& target, const connect_options& op
     if constexpr (is_coroutine_factory_v<Factory, asio::ip::tcp>) {
       must_connect = plan.answered(co_await open_socket(factory, plan.attempt_context()), stop);
     } else {
-      must_connect = plan.answered(open_socket_now(factory, plan.attempt_context()), stop);
+      must_connect = plan.opened_now(stop);
     }
     if constexpr (detail::origin_plan<Factory>::connectable) {
       if (must_connect) co_await plan.connect(stop);

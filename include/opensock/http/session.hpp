@@ -460,7 +460,7 @@ class session {
     auto conn = new_connection(to.origin(), {});
     auto& plan = conn->connecting.emplace(factory_, conn->key, options_.connect,
                                           purpose::origin, executor);
-    if (plan.needs_lookup() || (!plan.ended({}) && !plan.single_address())) {
+    if (!plan.one_wait()) {
       conn->connecting.reset();
       conn->closed = true;  // nothing was opened
       retire(std::move(conn));
@@ -468,18 +468,10 @@ class session {
     }
     const auto deadline =
         std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
-    if (deadline != clock::time_point::max()) {
-      // As in connect(): the watchdog's timer when it is set for no later anyway.
-      if (watchdog_.wakes_at() <= deadline) {
-        conn->connect_limit.emplace(watchdog_, deadline);
-      } else {
-        conn->connect_limit.emplace(executor, deadline);
-      }
-    }
-    const auto stop =
-        conn->connect_limit ? conn->connect_limit->stop() : asio::cancellation_state();
-    const bool wait = !plan.ended(stop) &&
-                      plan.answered(open_socket_now(factory_, plan.attempt_context()), stop);
+    if (deadline != clock::time_point::max())
+      limit_connect(conn->connect_limit, deadline, executor);
+    const bool wait = plan.opened_now(
+        conn->connect_limit ? conn->connect_limit->stop() : asio::cancellation_state());
     into = std::move(conn);
     return wait ? connect_step::wait : connect_step::ended;
   }
@@ -508,6 +500,19 @@ class session {
       conn->plain.emplace(std::move(*connected.stream));
     }
     return connect_ended(run, conn, connected.error, expired, connected.attempts);
+  }
+
+  // A connect's stop at `deadline` into `limit`: the watchdog's, when its timer is set
+  // for no later anyway (a request limit set it). Set for the connect alone, that timer
+  // would keep the executor busy until the deadline, up to 300 s, after the request
+  // ended; else the stop has a timer of its own, cancelled with it.
+  void limit_connect(std::optional<opensock::detail::deadline_stop>& limit,
+                     clock::time_point deadline, const asio::any_io_executor& executor) {
+    if (watchdog_.wakes_at() <= deadline) {
+      limit.emplace(watchdog_, deadline);
+    } else {
+      limit.emplace(executor, deadline);
+    }
   }
 
   // The end of every connect: a connection cut short by the deadline or failed is

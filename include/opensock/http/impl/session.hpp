@@ -184,15 +184,7 @@ asio::awaitable<std::error_code> session<Factory>::connect(
       if (into) retire(std::move(into));  // it connected as the deadline passed
       co_return error::operation_timedout;
     }
-    // The watchdog cancels the stop when its timer is set for no later anyway (a
-    // request limit set it); set for the connect alone, it would keep the executor
-    // busy until the deadline, up to 300 s, after the request ended. Else the stop has
-    // a timer of its own, cancelled with it.
-    if (watchdog_.wakes_at() <= deadline) {
-      limit.emplace(watchdog_, deadline);
-    } else {
-      limit.emplace(co_await asio::this_coro::executor, deadline);
-    }
+    limit_connect(limit, deadline, co_await asio::this_coro::executor);
   }
   const auto stop = limit ? limit->stop() : asio::cancellation_state();
   auto connected = co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
