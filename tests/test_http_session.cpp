@@ -9,6 +9,8 @@
 #include "support/scripted_http_server.hpp"
 #include "support/session_request.hpp"
 
+#include <opensock/factory/socket_options.hpp>
+
 #include <asio/io_context.hpp>
 
 #include <string>
@@ -261,6 +263,26 @@ TEST_CASE("co_await session.request() and the method helpers") {
   } catch (const std::system_error& e) {
     CHECK(e.code() == opensock::error::url_malformat);
   }
+}
+
+TEST_CASE("a body the socket cannot take at once is sent whole: the rest by a write that waits") {
+  const auto port = opensock::test::nginx_port_or_warn();
+  if (!port) return;
+  asio::io_context io;
+  // A send buffer far smaller than the body: the first send takes a part of it.
+  opensock::http::session session(
+      io.get_executor(), opensock::default_socket_factory{} |
+                             opensock::set_option(asio::socket_base::send_buffer_size(4096)));
+  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/body-length";
+  std::string body(1 << 20, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  auto lines = opensock::test::run(io, [&]() -> asio::awaitable<std::vector<std::string>> {
+    std::vector<std::string> seen;
+    seen.push_back((co_await session.post(url, body)).body);
+    seen.push_back((co_await session.put(url, body.substr(1))).body);
+    co_return seen;
+  }());
+  CHECK(lines == std::vector<std::string>{"POST 1048576\n", "PUT 1048575\n"});
 }
 
 TEST_CASE("co_await session.request(req, out) fills a reused response and returns the error") {

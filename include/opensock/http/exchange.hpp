@@ -187,9 +187,16 @@ inline std::error_code write_memory_head(const request& req, connection_state& s
   return {};
 }
 
+// The head and body of such a request, without their first `sent` bytes.
 inline std::array<asio::const_buffer, 2> request_buffers(const request& req,
-                                                         const connection_state& state) {
-  return {asio::buffer(state.write_buffer), asio::buffer(req.body.memory())};
+                                                         const connection_state& state,
+                                                         std::size_t sent = 0) {
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(state.write_buffer),
+                                            asio::buffer(req.body.memory())};
+  const std::size_t from_head = std::min(sent, buffers[0].size());
+  buffers[0] += from_head;
+  buffers[1] += sent - from_head;
+  return buffers;
 }
 
 // Reads one response into `out` from the bytes a connection receives: every step of an

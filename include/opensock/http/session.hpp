@@ -10,6 +10,7 @@
 #include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/deadline.hpp>
 #include <opensock/detail/request_watchdog.hpp>
+#include <opensock/detail/send_now.hpp>
 #include <opensock/error.hpp>
 #include <opensock/http/exchange.hpp>
 #include <opensock/http/redirect.hpp>

@@ -84,8 +84,13 @@ asio::awaitable<std::error_code> session<Factory>::perform(const http::request& 
         ec = detail::write_memory_head(*req, state, hooks);
         if (!ec && state.interrupted) ec = asio::error::operation_aborted;
         if (!ec) {
-          co_await asio::async_write(*conn->plain, detail::request_buffers(*req, state),
-                                     asio::redirect_error(asio::use_awaitable, ec));
+          // Most requests go whole in one send that does not wait; the rest, if any,
+          // by a write that does.
+          const std::size_t sent =
+              opensock::detail::send_now(*conn->plain, detail::request_buffers(*req, state), ec);
+          if (!ec && sent < state.write_buffer.size() + req->body.memory().size())
+            co_await asio::async_write(*conn->plain, detail::request_buffers(*req, state, sent),
+                                       asio::redirect_error(asio::use_awaitable, ec));
           if (ec) ec = detail::send_error_of(ec);
         }
         if (!ec) {
