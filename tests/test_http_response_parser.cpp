@@ -141,6 +141,29 @@ TEST_CASE("headers keep order, duplicates and folding, trailers are separate") {
   CHECK(parser.version() == 11);
 }
 
+TEST_CASE("each response on a connection has its own reason phrase") {
+  response_parser parser;
+  std::string reason = "left from before";
+  const auto next = [&](std::string_view wire) {
+    parser.start();
+    CHECK(parser.reason().empty());  // none until this response's status line
+    parser.parse(wire, [](std::string_view) {});
+    REQUIRE(parser.done());
+    const std::string seen(parser.reason());
+    opensock::http::fields headers, trailers;
+    std::vector<opensock::http::interim_response> interim;
+    parser.take_head(reason, headers, trailers, interim);
+    CHECK(reason == seen);
+    return seen;
+  };
+  CHECK(next("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n") == "OK");
+  CHECK(next("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n") == "OK");
+  CHECK(next("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n") == "Not Found");
+  CHECK(next("HTTP/1.1 204\r\n\r\n") == "");
+  CHECK(next("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n") == "OK");
+  CHECK(next("HTTP/1.1 200 Ok\r\nContent-Length: 0\r\n\r\n") == "Ok");
+}
+
 TEST_CASE("a response stops where the next one begins") {
   response_parser parser;
   parser.start();

@@ -4,6 +4,7 @@
 // trailers) or until the connection closes, as views into the caller's buffer.
 #pragma once
 
+#include <opensock/detail/same_text.hpp>
 #include <opensock/error.hpp>
 #include <opensock/http/fields.hpp>
 
@@ -80,7 +81,7 @@ class response_parser {
   int status() const noexcept { return status_; }
   /// 10, 11 or 20 for HTTP/1.0, HTTP/1.1, HTTP/2.
   int version() const noexcept { return version_; }
-  std::string_view reason() const noexcept { return reason_; }
+  std::string_view reason() const noexcept { return status_ ? reason_ : std::string_view(); }
   const fields& headers() const noexcept { return headers_; }
   const fields& trailers() const noexcept { return trailers_; }
   const std::vector<interim_response>& interim() const noexcept { return interim_; }
@@ -94,8 +95,9 @@ class response_parser {
     last_header_bytes_ = headers_.capacity_bytes();
     last_header_count_ = headers_.size();
     // A reason phrase is short: copied into the caller's storage, which is cheaper than
-    // swapping two strings held in place. Trailers are rare: nothing to swap without.
-    reason.assign(reason_);
+    // swapping two strings held in place, and not even copied when the caller's is the
+    // same (a reused response). Trailers are rare: nothing to swap without.
+    if (!opensock::detail::same_text(reason, reason_)) reason.assign(reason_);
     headers.swap(headers_);
     if (!trailers.empty() || !trailers_.empty()) trailers.swap(trailers_);
     interim.swap(interim_);

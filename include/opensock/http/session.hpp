@@ -10,6 +10,7 @@
 #include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/deadline.hpp>
 #include <opensock/detail/request_watchdog.hpp>
+#include <opensock/detail/same_text.hpp>
 #include <opensock/detail/send_now.hpp>
 #include <opensock/error.hpp>
 #include <opensock/http/exchange.hpp>
@@ -236,7 +237,8 @@ class session {
 #if OPENSOCK_HAS_TLS
       if (tls && tls_settings != o.tls) return false;
 #endif
-      return key.port == to.port && key.host == to.host && key.scheme == to.scheme;
+      return key.port == to.port && opensock::detail::same_text(key.host, to.host) &&
+             opensock::detail::same_text(key.scheme, to.scheme);
     }
     connection_state state;
     origin key;

@@ -3,6 +3,7 @@
 // error::url_malformat (curl's 3); a scheme opensock does not speak is 1.
 #pragma once
 
+#include <opensock/detail/same_text.hpp>
 #include <opensock/error.hpp>
 #include <opensock/origin.hpp>
 
@@ -55,7 +56,16 @@ struct url {
 
   static std::optional<std::uint16_t> default_port(std::string_view scheme) noexcept;
 
-  friend bool operator==(const url&, const url&) = default;
+  // Every member, as a defaulted == would, with the strings compared in place: a reused
+  // response's effective URL is compared on every request.
+  friend bool operator==(const url& a, const url& b) noexcept {
+    using opensock::detail::same_text;
+    return a.port == b.port && a.explicit_port == b.explicit_port &&
+           a.has_query == b.has_query && same_text(a.path, b.path) &&
+           same_text(a.host, b.host) && same_text(a.scheme, b.scheme) &&
+           same_text(a.query, b.query) && same_text(a.userinfo, b.userinfo) &&
+           same_text(a.fragment, b.fragment);
+  }
 };
 
 }  // namespace opensock::http

@@ -15,6 +15,13 @@ inline std::string_view trim_ows(std::string_view s) noexcept {
   return s;
 }
 
+// Whether `s` begins with the literal `prefix`: a compare of a few bytes in place, where
+// string_view::starts_with is often left a call.
+template <std::size_t N>
+bool begins_with(std::string_view s, const char (&prefix)[N]) noexcept {
+  return s.size() >= N - 1 && std::memcmp(s.data(), prefix, N - 1) == 0;
+}
+
 // A decimal Content-Length, or nullopt for anything else (signs, spaces inside,
 // values past 2^63).
 inline std::optional<std::uint64_t> parse_length(std::string_view text) noexcept {
@@ -75,7 +82,8 @@ inline void response_parser::start(bool head_request) {
   error_.clear();
   status_ = 0;
   version_ = 0;
-  reason_.clear();
+  // reason_ is kept: the next status line most often has the same phrase, and then
+  // leaves it as it is.
   block_fields_ = nullptr;
   headers_.clear();
   headers_.reserve(last_header_bytes_, last_header_count_);
@@ -107,16 +115,16 @@ inline std::optional<std::string_view> response_parser::take_line(std::string_vi
 
 inline bool response_parser::parse_status_line(std::string_view line) {
   // HTTP-version SP status-code [ SP reason-phrase ], as curl reads it.
-  if (!line.starts_with("HTTP/")) {
+  if (!detail::begins_with(line, "HTTP/")) {
     fail(opensock::error::http09_not_allowed);
     return false;
   }
   std::string_view rest = line;
   rest.remove_prefix(5);
-  if (rest.starts_with("1.1")) {
+  if (detail::begins_with(rest, "1.1")) {
     version_ = 11;
     rest.remove_prefix(3);
-  } else if (rest.starts_with("1.0")) {
+  } else if (detail::begins_with(rest, "1.0")) {
     version_ = 10;
     rest.remove_prefix(3);
   } else if (rest.starts_with('2') && (rest.size() == 1 || rest[1] == ' ')) {
@@ -139,11 +147,9 @@ inline bool response_parser::parse_status_line(std::string_view line) {
     return false;
   }
   status_ = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
-  if (rest.size() > 4) {
-    reason_.assign(rest.data() + 4, rest.size() - 4);
-  } else {
-    reason_.clear();
-  }
+  // Usually the phrase the last response on the connection had: then nothing to copy.
+  const std::string_view reason = rest.size() > 4 ? rest.substr(4) : std::string_view();
+  if (!opensock::detail::same_text(reason, reason_)) reason_.assign(reason);
   return true;
 }
 
