@@ -148,7 +148,8 @@ inline bool response_parser::parse_status_line(std::string_view line) {
   }
   status_ = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
   // Usually the phrase the last response on the connection had: then nothing to copy.
-  const std::string_view reason = rest.size() > 4 ? rest.substr(4) : std::string_view();
+  const std::string_view reason =
+      rest.size() > 4 ? std::string_view(rest.data() + 4, rest.size() - 4) : std::string_view();
   if (!opensock::detail::same_text(reason, reason_)) reason_.assign(reason);
   return true;
 }
@@ -340,7 +341,7 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
         const std::size_t n =
             static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size() - pos));
         if (!count_body(n)) return 0;
-        if (n > 0) on_body(input.substr(pos, n));
+        if (n > 0) on_body(std::string_view(input.data() + pos, n));
         pos += n;
         remaining_ -= n;
         if (remaining_ == 0)
