@@ -113,7 +113,8 @@ class attempt_steps {
       }
     }
     attempt_result<Stream> result{outcome_, error_, {}};
-    if (outcome_ == attempt_outcome::connected) result.stream.emplace(answer_->take_stream());
+    // Moved straight out of the answer: once, where take_stream() would move it twice.
+    if (outcome_ == attempt_outcome::connected) result.stream.emplace(std::move(answer_->stream()));
     return result;
   }
 

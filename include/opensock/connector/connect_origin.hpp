@@ -130,14 +130,14 @@ class origin_plan {
   /// The outcome once ended() or the one attempt; without its attempts when `recorded`
   /// is false.
   result_type result(bool recorded = true) && {
-    result_type result;
-    if (attempting_) {
-      result = one_attempt_result(std::move(attempt_).result(), context_.endpoint,
-                                  std::chrono::steady_clock::now() - began_, recorded);
-    } else {
-      result.error = error_;
-    }
-    return finished(std::move(result));
+    // One object from start to end: a result moved is a socket moved.
+    result_type result =
+        attempting_ ? one_attempt_result(std::move(attempt_).result(), context_.endpoint,
+                                         std::chrono::steady_clock::now() - began_, recorded)
+                    : result_type();
+    if (!attempting_) result.error = error_;
+    finish(result);
+    return result;
   }
 
   /// Several addresses: a race over endpoints() by connect_endpoints(), with context(),
@@ -147,17 +147,19 @@ class origin_plan {
     return endpoints_;
   }
   open_context<asio::ip::tcp>& context() noexcept { return context_; }
-  result_type raced(result_type&& result) && { return finished(std::move(result)); }
+  result_type raced(result_type&& result) && {
+    finish(result);
+    return std::move(result);
+  }
 
  private:
-  result_type finished(result_type&& result) {
+  void finish(result_type& result) {
     if constexpr (std::is_same_v<stream_type, asio::ip::tcp::socket>) {
       if (!result.error && options_.tcp_nodelay) {
         std::error_code ignored;  // as curl: a socket that refuses it still works
         result.stream->set_option(asio::ip::tcp::no_delay(true), ignored);
       }
     }
-    return std::move(result);
   }
 
   const connect_options& options_;

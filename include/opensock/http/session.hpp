@@ -41,6 +41,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -207,9 +208,14 @@ class session {
         : key(std::move(o)), remote(r) {
       state.parser = response_parser(limits);
     }
-    // Made ready for a new stream, keeping the parser's and buffers' storage.
-    void renew(const origin& o, asio::ip::tcp::endpoint r, const parser_limits& limits) {
-      key = o;
+    // Made ready for a new stream to `host`, `port` and `scheme`, keeping the parser's
+    // and buffers' storage, and the key's text when it is the same (a spare connection
+    // most often goes back to the origin it came from).
+    void renew(std::string_view host, std::uint16_t port, std::string_view scheme,
+               asio::ip::tcp::endpoint r, const parser_limits& limits) {
+      if (!opensock::detail::same_text(key.host, host)) key.host.assign(host);
+      key.port = port;
+      if (!opensock::detail::same_text(key.scheme, scheme)) key.scheme.assign(scheme);
       remote = r;
       alpn.clear();
       idle_since = {};
@@ -357,11 +363,16 @@ class session {
     spare_.push_back(std::move(c));
   }
 
-  std::unique_ptr<connection> new_connection(const origin& key, asio::ip::tcp::endpoint remote) {
-    if (spare_.empty()) return std::make_unique<connection>(key, remote, options_.limits);
+  std::unique_ptr<connection> new_connection(std::string_view host, std::uint16_t port,
+                                             std::string_view scheme,
+                                             asio::ip::tcp::endpoint remote) {
+    if (spare_.empty()) {
+      return std::make_unique<connection>(origin(std::string(host), port, std::string(scheme)),
+                                          remote, options_.limits);
+    }
     auto c = std::move(spare_.back());
     spare_.pop_back();
-    c->renew(key, remote, options_.limits);
+    c->renew(host, port, scheme, remote, options_.limits);
     return c;
   }
 
@@ -460,7 +471,7 @@ class session {
     requires connects_in_place
   {
     if (cancellable || is_tls_scheme(to.scheme)) return connect_step::elsewhere;
-    auto conn = new_connection(to.origin(), {});
+    auto conn = new_connection(to.host, to.port, to.scheme, {});
     auto& plan = conn->connecting.emplace(factory_, conn->key, options_.connect,
                                           purpose::origin, executor);
     if (!plan.one_wait()) {

@@ -195,7 +195,7 @@ asio::awaitable<std::error_code> session<Factory>::connect(
   auto connected = co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
   std::error_code ec = connected.error;
   if (!ec) {
-    into = new_connection(key, connected.endpoint);
+    into = new_connection(key.host, key.port, key.scheme, connected.endpoint);
     into->plain.emplace(std::move(*connected.stream));
     if (is_tls_scheme(key.scheme)) ec = co_await secure(*into, key.host, stop);
   }
