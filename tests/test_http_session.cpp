@@ -78,6 +78,29 @@ TEST_CASE("a POST is not sent twice: the stale connection's error is returned") 
   CHECK(closed == 1);
 }
 
+TEST_CASE("a pooled connection the server reset: the GET is sent again and the POST fails with 55") {
+  asio::io_context io;
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1);
+  server.reset_on_close = true;
+  int opened = 0, closed = 0;
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed});
+  REQUIRE(!request(io, session, make_request("GET", server.url())).first);
+  opensock::test::settle(io, 50ms);  // the reset has reached the pooled connection
+  auto [ec, again] = request(io, session, make_request("GET", server.url()));
+  CHECK(!ec);
+  CHECK(again.body == "ok");
+  CHECK(opened == 2);
+  CHECK(closed == 1);
+  // The second connection was reset after its request too: a POST is not sent again.
+  opensock::test::settle(io, 50ms);
+  auto post = make_request("POST", server.url());
+  post.body = "once";
+  CHECK(request(io, session, post).first == opensock::error::send_error);
+  CHECK(opened == 2);
+  CHECK(closed == 2);
+  CHECK(server.log.size() == 2);  // the POST never arrived
+}
+
 TEST_CASE("a request timeout ends in 28 and closes the connection through the factory") {
   asio::io_context io;
   scripted_http_server silent(io, "");

@@ -1,7 +1,7 @@
 // An HTTP server on 127.0.0.1 whose replies the test scripts: a reply per path, a
 // default reply, none at all (it reads the request and holds the connection, or closes
-// it: hang_up), and a number of requests after which it closes a connection. It
-// records each request as "METHOD /path body=BODY auth=yes|no", and keeps each
+// it: hang_up), and a number of requests after which it closes a connection (or resets
+// it). It records each request as "METHOD /path body=BODY auth=yes|no", and keeps each
 // request's head. Request bodies may come with Content-Length or chunked.
 #pragma once
 
@@ -51,6 +51,9 @@ class scripted_http_server {
   std::string url(const std::string& path = "/") const { return base() + path; }
 
   std::map<std::string, std::string> routes;
+  /// Whether a connection closed after requests_per_connection requests is reset (RST)
+  /// rather than closed in order (FIN).
+  bool reset_on_close = false;
   std::vector<std::string> log;
   /// The head of each request, as received.
   std::vector<std::string> heads;
@@ -107,6 +110,11 @@ class scripted_http_server {
       co_await asio::async_write(peer, asio::buffer(reply),
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
+    }
+    if (reset_on_close) {
+      // Closed here: Asio's destructor turns lingering off before it closes.
+      peer.set_option(asio::socket_base::linger(true, 0), ec);
+      peer.close(ec);
     }
   }
 
