@@ -123,6 +123,33 @@ TEST_CASE("a connect limit: a silent address ends in 28, per request or per sess
   CHECK(clock_type::now() - started < 3s);
 }
 
+TEST_CASE("under a total limit new connections follow one another: a passed deadline reaches none of them") {
+  asio::io_context io;
+  opensock::test::unanswered_port silent(asio::ip::address_v4::loopback());
+  scripted_http_server live(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  const std::string silent_url = "http://127.0.0.1:" + std::to_string(silent.port()) + "/";
+  opensock::http::session_options options;
+  options.timeouts.total = 300ms;
+  options.max_idle = 0;  // a new connection per request, on the connection object left
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  const auto fetch = [&](const std::string& url) {
+    const auto [ec, res] = request(io, session, make_request("GET", url));
+    return ec ? ec.message() : res.body;
+  };
+  const std::string timed_out = std::error_code(opensock::error::operation_timedout).message();
+  for (int round = 0; round < 2; ++round) {
+    INFO("round " << round);
+    CHECK(fetch(live.url()) == "ok");
+    CHECK(fetch(live.url()) == "ok");
+    CHECK(fetch(silent_url) == timed_out);
+    CHECK(fetch(live.url()) == "ok");
+    // Past the deadlines of the connects before: none of them fires now.
+    opensock::test::settle(io, 400ms);
+    CHECK(fetch(live.url()) == "ok");
+  }
+  CHECK(live.connections == 8);
+}
+
 TEST_CASE("cancelling the awaiting coroutine ends a connect under a limit at once") {
   asio::io_context io;
   opensock::test::unanswered_port silent(asio::ip::address_v4::loopback());

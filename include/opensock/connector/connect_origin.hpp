@@ -131,10 +131,12 @@ class origin_plan {
   /// is false.
   result_type result(bool recorded = true) && {
     // One object from start to end: a result moved is a socket moved.
-    result_type result =
-        attempting_ ? one_attempt_result(std::move(attempt_).result(), context_.endpoint,
-                                         std::chrono::steady_clock::now() - began_, recorded)
-                    : result_type();
+    // The attempt's time is for its record alone.
+    const auto took = recorded ? std::chrono::steady_clock::now() - began_
+                               : std::chrono::steady_clock::duration::zero();
+    result_type result = attempting_ ? one_attempt_result(std::move(attempt_).result(),
+                                                          context_.endpoint, took, recorded)
+                                     : result_type();
     if (!attempting_) result.error = error_;
     finish(result);
     return result;

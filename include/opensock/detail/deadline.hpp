@@ -108,6 +108,24 @@ class deadline_stop {
     }
   }
 
+  /// After its operation: whether the stop can serve another one, through
+  /// watch_again(). It can when a watchdog watches it (no timer of its own) and its
+  /// deadline has not passed (a cancelled state stays cancelled); it then stops
+  /// watching. Reused, a stop keeps its cancellation state and the memory Asio keeps in
+  /// its slot, which a new stop would make again.
+  bool stand_by() noexcept {
+    if (!watchdog_ || expired_) return false;
+    watchdog_->remove(watch_);
+    return true;
+  }
+  /// After stand_by(): watched by `watchdog` until `deadline`, as the first constructor
+  /// does.
+  void watch_again(request_watchdog& watchdog, clock::time_point deadline) {
+    watchdog_ = &watchdog;
+    watch_.deadline = deadline;
+    watchdog.add(watch_);
+  }
+
   const asio::cancellation_state& stop() const noexcept { return stop_; }
   /// Whether the deadline passed; then the operation's outcome is a timeout, whatever it
   /// says (a cancellation between two of its waits is seen at the next).

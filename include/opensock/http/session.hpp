@@ -482,8 +482,11 @@ class session {
     }
     const auto deadline =
         std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
-    if (deadline != clock::time_point::max())
+    if (deadline != clock::time_point::max()) {
       limit_connect(conn->connect_limit, deadline, executor);
+    } else {
+      conn->connect_limit.reset();  // one left from an earlier connect
+    }
     const bool wait = plan.opened_now(
         conn->connect_limit ? conn->connect_limit->stop() : asio::cancellation_state());
     into = std::move(conn);
@@ -506,7 +509,8 @@ class session {
         std::move(*conn->connecting).result(hooks.on_connection || hooks.on_connect_error);
     conn->connecting.reset();
     const bool expired = conn->connect_limit && conn->connect_limit->expired();
-    conn->connect_limit.reset();
+    // Kept for the connection object's next connect when it can be.
+    if (conn->connect_limit && !conn->connect_limit->stand_by()) conn->connect_limit.reset();
     if (connected.error) {
       conn->closed = true;  // the plan closed what it opened
     } else {
@@ -520,10 +524,16 @@ class session {
   // for no later anyway (a request limit set it). Set for the connect alone, that timer
   // would keep the executor busy until the deadline, up to 300 s, after the request
   // ended; else the stop has a timer of its own, cancelled with it.
+  // A stop `limit` holds already is on stand-by (deadline_stop::stand_by()), and taken
+  // again if the watchdog's is the stop to have.
   void limit_connect(std::optional<opensock::detail::deadline_stop>& limit,
                      clock::time_point deadline, const asio::any_io_executor& executor) {
     if (watchdog_.wakes_at() <= deadline) {
-      limit.emplace(watchdog_, deadline);
+      if (limit) {
+        limit->watch_again(watchdog_, deadline);
+      } else {
+        limit.emplace(watchdog_, deadline);
+      }
     } else {
       limit.emplace(executor, deadline);
     }
