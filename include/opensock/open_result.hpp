@@ -5,6 +5,7 @@
 #include <opensock/error.hpp>
 
 #include <cassert>
+#include <concepts>
 #include <optional>
 #include <system_error>
 #include <type_traits>
@@ -50,7 +51,12 @@ class open_result {
   using stream_type = Stream;
   enum class kind { opened, connected, refused, aborted };
 
-  open_result(Stream stream) : kind_(kind::opened), stream_(std::move(stream)) {}
+  // Taken by reference, not by value: a socket moved is work (its executor, Asio's
+  // state), and a factory's answer is made for every connect.
+  open_result(Stream&& stream) : kind_(kind::opened), stream_(std::move(stream)) {}
+  open_result(const Stream& stream)
+    requires std::copy_constructible<Stream>
+      : kind_(kind::opened), stream_(stream) {}
   open_result(already_connected<Stream> c) : kind_(kind::connected), stream_(std::move(c.stream)) {}
   open_result(refusal r) noexcept : kind_(kind::refused), error_(r.reason) {}
   open_result(abortion a) noexcept : kind_(kind::aborted), error_(a.reason) {
