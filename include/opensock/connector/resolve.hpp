@@ -57,23 +57,22 @@ inline bool is_localhost_name(std::string_view host) noexcept {
 // asio::ip::make_address_v4 makes a string for inet_pton first.
 inline std::optional<asio::ip::address_v4> parse_dotted_quad(std::string_view text) noexcept {
   asio::ip::address_v4::bytes_type bytes{};
-  std::size_t part = 0, digits = 0;
-  unsigned value = 0;
-  for (const char c : text) {
-    if (c >= '0' && c <= '9') {
-      if (digits == 1 && value == 0) return std::nullopt;  // a leading zero
-      value = value * 10 + static_cast<unsigned>(c - '0');
-      if (++digits > 3 || value > 255) return std::nullopt;
-    } else if (c == '.' && digits != 0 && part < 3) {
-      bytes[part++] = static_cast<unsigned char>(value);
-      digits = 0;
-      value = 0;
-    } else {
-      return std::nullopt;
-    }
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  const auto at_digit = [&] { return p != end && static_cast<unsigned>(*p - '0') < 10; };
+  // Part by part rather than character by character: fewer tests for each character,
+  // on every connect to an address given as such.
+  for (std::size_t part = 0; part < 4; ++part) {
+    if (part != 0 && (p == end || *p++ != '.')) return std::nullopt;
+    if (!at_digit()) return std::nullopt;
+    unsigned value = static_cast<unsigned>(*p++ - '0');
+    // Up to two digits more, none after a leading zero.
+    for (int more = 0; more < 2 && value != 0 && at_digit(); ++more)
+      value = value * 10 + static_cast<unsigned>(*p++ - '0');
+    if (value > 255 || at_digit()) return std::nullopt;
+    bytes[part] = static_cast<unsigned char>(value);
   }
-  if (part != 3 || digits == 0) return std::nullopt;
-  bytes[3] = static_cast<unsigned char>(value);
+  if (p != end) return std::nullopt;
   return asio::ip::address_v4(bytes);
 }
 
