@@ -3,6 +3,7 @@
 // on a stream of their own.
 #pragma once
 
+#include <opensock/detail/same_text.hpp>
 #include <opensock/error.hpp>
 #include <opensock/http/request.hpp>
 #include <opensock/http/response.hpp>
@@ -216,7 +217,7 @@ class response_reader {
                   const transfer_hooks& hooks)
       : out_(out), state_(state), hooks_(hooks) {
     state.reusable = false;
-    state.parser.start(req.method == "HEAD");
+    state.parser.start(opensock::detail::same_text(req.method, "HEAD"));
     // The body is written over what a reused response held, and cut to its length at
     // the end: growing a string zeroes the new bytes, and a body of the same length as
     // the last then costs no zeroing at all.
@@ -328,7 +329,7 @@ class response_reader {
   // Always false: the response needs nothing more.
   bool finish(std::error_code ec) {
     result_ = ec;
-    if (!hooks_.on_body) out_.body.resize(body_size_);
+    if (!hooks_.on_body && out_.body.size() != body_size_) out_.body.resize(body_size_);
     if (!ec) {
       auto& parser = state_.parser;
       out_.status = parser.status();
