@@ -40,6 +40,29 @@ TEST_CASE("URLs split into their parts") {
   CHECK(u.origin() == opensock::origin("example.com", 8080, "http"));
 }
 
+TEST_CASE("two URLs are equal only when every part is") {
+  const std::string base = "http://user@example.test:8080/a/b?q=1#top";
+  CHECK(parse_ok(base) == parse_ok(base));
+  CHECK(parse_ok("http://example.test/") == parse_ok("HTTP://EXAMPLE.test"));
+  for (const char* other : {
+           "https://user@example.test:8080/a/b?q=1#top",  // scheme
+           "http://other@example.test:8080/a/b?q=1#top",  // userinfo
+           "http://example.test:8080/a/b?q=1#top",        // no userinfo
+           "http://user@example.tes:8080/a/b?q=1#top",    // host
+           "http://user@example.test:8081/a/b?q=1#top",   // port
+           "http://user@example.test:8080/a/c?q=1#top",   // path
+           "http://user@example.test:8080/a/b?q=2#top",   // query
+           "http://user@example.test:8080/a/b?#top",      // an empty query
+           "http://user@example.test:8080/a/b#top",       // no query
+           "http://user@example.test:8080/a/b?q=1#end",   // fragment
+       }) {
+    CAPTURE(other);
+    CHECK_FALSE(parse_ok(base) == parse_ok(other));
+  }
+  // The port written out or left to the scheme: the same port, not the same URL.
+  CHECK_FALSE(parse_ok("http://example.test/") == parse_ok("http://example.test:80/"));
+}
+
 TEST_CASE("default ports, and the Host header without them") {
   CHECK(parse_ok("http://h").port == 80);
   CHECK(parse_ok("https://h").port == 443);

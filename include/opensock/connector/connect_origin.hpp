@@ -130,10 +130,10 @@ class origin_plan {
   /// The outcome once ended() or the one attempt; without its attempts when `recorded`
   /// is false.
   result_type result(bool recorded = true) && {
-    // One object from start to end: a result moved is a socket moved.
     // The attempt's time is for its record alone.
     const auto took = recorded ? std::chrono::steady_clock::now() - began_
                                : std::chrono::steady_clock::duration::zero();
+    // One object from start to end: a result moved is a socket moved.
     result_type result = attempting_ ? one_attempt_result(std::move(attempt_).result(),
                                                           context_.endpoint, took, recorded)
                                      : result_type();
