@@ -83,6 +83,38 @@ TEST_CASE("CR, LF or NUL anywhere: an error before anything is written") {
   CHECK(!serialize_head(r, 0, *std::make_unique<std::string>()));
 }
 
+TEST_CASE("each byte is allowed where RFC 9110 allows it: method, field name, field value, path") {
+  const auto tchar = [](unsigned b) {
+    return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(b)) != std::string_view::npos;
+  };
+  const auto accepted = [](const request& r) {
+    std::string out;
+    return !serialize_head(r, 0, out);
+  };
+  int mismatches = 0;
+  for (unsigned b = 0; b < 256; ++b) {
+    const std::string byte(1, static_cast<char>(b));
+    const bool visible = b > 0x20 && b != 0x7f;  // bytes from 0x80 up included
+    const bool in_value = (b >= 0x20 || b == '\t') && b != 0x7f;
+    auto method = make_request("GET", "http://h/");
+    method.method = "G" + byte + "T";
+    auto name = make_request("GET", "http://h/");
+    name.headers.add("X" + byte, "v");
+    auto value = make_request("GET", "http://h/");
+    value.headers.add("X", "a" + byte + "z");
+    auto path = make_request("GET", "http://h/");
+    path.url.path = "/a" + byte;
+    const bool ok = accepted(method) == tchar(b) && accepted(name) == tchar(b) &&
+                    accepted(value) == in_value && accepted(path) == visible;
+    if (!ok) {
+      ++mismatches;
+      UNSCOPED_INFO("byte " << b);
+    }
+  }
+  CHECK(mismatches == 0);
+}
+
 TEST_CASE("chunk framing round-trips through the response parser's chunked decoder") {
   std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (std::string piece : {std::string("a"), std::string(300, 'b'), std::string(16, 'c')}) {

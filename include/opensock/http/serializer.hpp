@@ -9,6 +9,7 @@
 #include <opensock/http/fields.hpp>
 #include <opensock/http/request.hpp>
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -20,29 +21,41 @@
 namespace opensock::http {
 namespace detail {
 
-// RFC 9110 token characters, for methods and field names.
-inline bool is_token(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) continue;
-    switch (c) {
-      case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-      case '.': case '^': case '_': case '`': case '|': case '~':
-        continue;
-      default:
-        return false;
-    }
+// The bytes each part of a request head may hold, one table lookup a byte: every byte
+// of every head is checked before it is sent.
+enum char_class : unsigned char {
+  token_char = 1,   // RFC 9110 tchar: methods and field names
+  target_char = 2,  // the request target: anything visible, no blank, no DEL
+  value_char = 4,   // a field value: any byte but the controls (tab allowed) and DEL
+};
+
+inline constexpr std::array<unsigned char, 256> char_classes = [] {
+  std::array<unsigned char, 256> classes{};
+  constexpr std::string_view token_marks = "!#$%&'*+-.^_`|~";
+  for (unsigned c = 0; c < 256; ++c) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (alnum || token_marks.find(static_cast<char>(c)) != std::string_view::npos)
+      classes[c] |= token_char;
+    if (c > 0x20 && c != 0x7f) classes[c] |= target_char;
+    if ((c >= 0x20 || c == '\t') && c != 0x7f) classes[c] |= value_char;
   }
+  return classes;
+}();
+
+inline bool all_of_class(std::string_view s, char_class wanted) noexcept {
+  for (const char c : s)
+    if ((char_classes[static_cast<unsigned char>(c)] & wanted) == 0) return false;
   return true;
 }
 
-// A field value may hold any byte but CR, LF and NUL (and other controls but tab).
-inline bool is_field_value(std::string_view s) noexcept {
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
-  }
-  return true;
+inline bool is_token(std::string_view s) noexcept {
+  return !s.empty() && all_of_class(s, token_char);
+}
+
+inline bool is_field_value(std::string_view s) noexcept { return all_of_class(s, value_char); }
+
+inline bool is_target(std::string_view s) noexcept {
+  return !s.empty() && all_of_class(s, target_char);
 }
 
 // `value` in decimal, written into `digits`.
@@ -50,15 +63,6 @@ template <class Unsigned, std::size_t N>
 std::string_view decimal(Unsigned value, char (&digits)[N]) noexcept {
   const char* end = std::to_chars(digits, digits + N, value).ptr;
   return {digits, static_cast<std::size_t>(end - digits)};
-}
-
-inline bool is_target(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return false;
-  }
-  return true;
 }
 
 }  // namespace detail
