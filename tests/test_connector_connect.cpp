@@ -78,6 +78,34 @@ tcp::endpoint loopback(std::uint16_t port, const char* address = "127.0.0.1") {
   return {make_address(address), port};
 }
 
+// A TCP socket that counts its moves in `moves`.
+struct counted_socket {
+  counted_socket(const asio::any_io_executor& executor, int& moves)
+      : socket(executor), moves(&moves) {}
+  counted_socket(counted_socket&& other) noexcept
+      : socket(std::move(other.socket)), moves(other.moves) {
+    ++*moves;
+  }
+  auto get_executor() { return socket.get_executor(); }
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& buffers, Token&& token) {
+    return socket.async_read_some(buffers, std::forward<Token>(token));
+  }
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& buffers, Token&& token) {
+    return socket.async_write_some(buffers, std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_connect(const tcp::endpoint& to, Token&& token) {
+    return socket.async_connect(to, std::forward<Token>(token));
+  }
+  bool is_open() const { return socket.is_open(); }
+  void close(std::error_code& ec) { socket.close(ec); }
+
+  tcp::socket socket;
+  int* moves;
+};
+
 }  // namespace
 
 TEST_CASE("an opened socket is connected to the endpoint") {
@@ -227,6 +255,31 @@ TEST_CASE("the stream type follows the factory: Unix sockets and memory streams"
   auto in_memory = connect(io, memory_factory, {loopback(1)});
   REQUIRE(!in_memory.error);
   CHECK(in_memory.stream->is_open());
+}
+
+TEST_CASE("a stream the factory makes in place is moved once: into the place it ends in") {
+  asio::io_context io;
+  loopback_listener server(io);
+  int moves = 0;
+  auto factory = [&moves](open_context<tcp>& context) {
+    open_result<counted_socket> answer(std::in_place, context.executor, moves);
+    answer.stream().socket.open(tcp::v4());
+    return answer;
+  };
+  opensock::detail::attempt_steps<decltype(factory), counted_socket, tcp::endpoint> steps(factory);
+  auto context = prototype(io);
+  context.endpoint = server.endpoint();
+  const asio::cancellation_state never;
+  run(io, [&]() -> asio::awaitable<void> {
+    if (steps.opened_now(context, never)) co_await steps.connect(context.endpoint, never);
+  }());
+  std::optional<counted_socket> into;
+  const auto tried = std::move(steps).result(into);
+  CHECK(tried.outcome == attempt_outcome::connected);
+  CHECK(!tried.stream);
+  REQUIRE(into);
+  CHECK(into->socket.remote_endpoint() == server.endpoint());
+  CHECK(moves == 1);
 }
 
 TEST_CASE("no endpoints at all: host_has_no_address, curl's 6") {

@@ -23,6 +23,16 @@ TEST_CASE("a bare socket is an opened socket for opensock to connect") {
   CHECK(!r.has_stream());
 }
 
+TEST_CASE("a stream made in place from its arguments is an opened one") {
+  asio::io_context io;
+  result r(std::in_place, io.get_executor(), tcp::v4());
+  CHECK(r.what() == result::kind::opened);
+  REQUIRE(r.has_stream());
+  CHECK(!r.error());
+  CHECK(r.stream().is_open());
+  CHECK(r.stream().local_endpoint().protocol() == tcp::v4());
+}
+
 TEST_CASE("connected() marks a stream as already connected") {
   asio::io_context io;
   result r = opensock::connected(tcp::socket(io, tcp::v4()));

@@ -57,6 +57,12 @@ class open_result {
   open_result(const Stream& stream)
     requires std::copy_constructible<Stream>
       : kind_(kind::opened), stream_(stream) {}
+  /// A stream made in place from `args`: an opened stream, not moved on its way out of
+  /// a factory that returns this object by name.
+  template <class... Args>
+    requires std::constructible_from<Stream, Args...>
+  explicit open_result(std::in_place_t, Args&&... args)
+      : kind_(kind::opened), stream_(std::in_place, std::forward<Args>(args)...) {}
   open_result(already_connected<Stream> c) : kind_(kind::connected), stream_(std::move(c.stream)) {}
   open_result(refusal r) noexcept : kind_(kind::refused), error_(r.reason) {}
   open_result(abortion a) noexcept : kind_(kind::aborted), error_(a.reason) {

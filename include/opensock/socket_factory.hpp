@@ -59,11 +59,12 @@ struct default_socket_factory {
   template <class Protocol>
   open_result<asio::basic_stream_socket<Protocol>> operator()(
       open_context<Protocol>& context) const {
-    asio::basic_stream_socket<Protocol> socket(context.executor);
+    // Made in place and returned by name: the socket is not moved on its way out.
+    open_result<asio::basic_stream_socket<Protocol>> answer(std::in_place, context.executor);
     std::error_code ec;
-    socket.open(context.endpoint.protocol(), ec);
-    if (ec) return refuse(ec);
-    return socket;
+    answer.stream().open(context.endpoint.protocol(), ec);
+    if (ec) answer = refuse(ec);
+    return answer;
   }
 };
 

@@ -49,7 +49,8 @@ namespace detail {
 //   if (steps.answered(<the factory's answer>, stop)) co_await steps.connect(endpoint, stop);
 //   attempt_result<Stream> tried = std::move(steps).result();
 //
-// answered() is true only for a stream that can be connected (connect() is declared
+// or steps.opened_now(context, stop) in place of answered() for a factory that answers
+// at once. answered() is true only for a stream that can be connected (connect() is declared
 // for those only: call it under `if constexpr (connectable_to<Stream, Endpoint>)`).
 // A stream that does not end up connected is closed through the factory when the steps
 // go, even while a connect is pending (the io_context shutting down).
@@ -66,8 +67,57 @@ class attempt_steps {
 
   /// Takes the factory's answer: true when the stream it opened is to be connected.
   bool answered(open_result<Stream>&& answer, const asio::cancellation_state& stop) {
-    using kind = typename open_result<Stream>::kind;
     answer_.emplace(std::move(answer));
+    return check_answer(stop);
+  }
+
+  /// As answered(), for a factory that answers at once, called here for `context`: its
+  /// answer is made where the steps keep it, and the stream in it is not moved.
+  template <class Protocol>
+    requires(!is_coroutine_factory_v<Factory, Protocol>)
+  bool opened_now(open_context<Protocol>& context, const asio::cancellation_state& stop) {
+    answer_.emplace(answer_of<Protocol>{factory_, context});
+    return check_answer(stop);
+  }
+
+  /// The connect, following `stop`: Asio's operation, with no coroutine of its own.
+  auto connect(const Endpoint& endpoint, const asio::cancellation_state& stop)
+    requires connectable_to<Stream, Endpoint>
+  {
+    connecting_ = true;
+    return answer_->stream().async_connect(
+        endpoint, asio::bind_cancellation_slot(
+                      stop.slot(), asio::redirect_error(asio::use_awaitable, connect_error_)));
+  }
+
+  attempt_result<Stream> result() && {
+    settle();
+    attempt_result<Stream> result{outcome_, error_, {}};
+    // Moved straight out of the answer: once, where take_stream() would move it twice.
+    if (outcome_ == attempt_outcome::connected) result.stream.emplace(std::move(answer_->stream()));
+    return result;
+  }
+
+  /// As result(), with a connected stream moved into `stream` and not into the result:
+  /// a caller that holds the place the stream ends in saves the moves on the way there.
+  attempt_result<Stream> result(std::optional<Stream>& stream) && {
+    settle();
+    if (outcome_ == attempt_outcome::connected) stream.emplace(std::move(answer_->stream()));
+    return {outcome_, error_, {}};
+  }
+
+ private:
+  // The factory's answer where it is used: converted to an open_result in place, the
+  // call's result is the answer object itself (no move in between).
+  template <class Protocol>
+  struct answer_of {
+    Factory& factory;
+    open_context<Protocol>& context;
+    operator open_result<Stream>() const noexcept { return open_socket_now(factory, context); }
+  };
+
+  bool check_answer(const asio::cancellation_state& stop) {
+    using kind = typename open_result<Stream>::kind;
     switch (answer_->what()) {
       case kind::refused:
         return finish(attempt_outcome::refused, answer_->error());
@@ -92,33 +142,18 @@ class attempt_steps {
     }
   }
 
-  /// The connect, following `stop`: Asio's operation, with no coroutine of its own.
-  auto connect(const Endpoint& endpoint, const asio::cancellation_state& stop)
-    requires connectable_to<Stream, Endpoint>
-  {
-    connecting_ = true;
-    return answer_->stream().async_connect(
-        endpoint, asio::bind_cancellation_slot(
-                      stop.slot(), asio::redirect_error(asio::use_awaitable, connect_error_)));
-  }
-
-  attempt_result<Stream> result() && {
-    if (connecting_) {
-      connecting_ = false;
-      if (connect_error_) {
-        failed(connect_error_);
-      } else {
-        close_ = false;
-        finish(attempt_outcome::connected, {});
-      }
+  // The outcome of a connect that was waited for.
+  void settle() {
+    if (!connecting_) return;
+    connecting_ = false;
+    if (connect_error_) {
+      failed(connect_error_);
+    } else {
+      close_ = false;
+      finish(attempt_outcome::connected, {});
     }
-    attempt_result<Stream> result{outcome_, error_, {}};
-    // Moved straight out of the answer: once, where take_stream() would move it twice.
-    if (outcome_ == attempt_outcome::connected) result.stream.emplace(std::move(answer_->stream()));
-    return result;
   }
 
- private:
   // Always false: nothing is left to connect.
   bool finish(attempt_outcome outcome, std::error_code ec) {
     outcome_ = outcome;
@@ -163,7 +198,7 @@ asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_att
   if constexpr (is_coroutine_factory_v<Factory, Protocol>) {
     must_connect = steps.answered(co_await open_socket(factory, context), stop);
   } else {
-    must_connect = steps.answered(open_socket_now(factory, context), stop);
+    must_connect = steps.opened_now(context, stop);
   }
   if constexpr (detail::connectable_to<stream_type, endpoint_type>) {
     if (must_connect) co_await steps.connect(context.endpoint, stop);

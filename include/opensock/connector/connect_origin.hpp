@@ -58,13 +58,14 @@ class origin_plan {
   static constexpr bool connectable = connectable_to<stream_type, endpoint_type>;
 
   origin_plan(Factory& factory, const origin& target, const connect_options& options,
-              opensock::purpose why, asio::any_io_executor executor)
-      : options_(options), attempt_(factory) {
-    context_.purpose = why;
-    context_.host = target.host;
-    context_.port = target.port;
-    context_.scheme = target.scheme;
-    context_.executor = std::move(executor);
+              opensock::purpose why, const asio::any_io_executor& executor)
+      : options_(options),
+        context_{.purpose = why,
+                 .host = target.host,
+                 .port = target.port,
+                 .scheme = target.scheme,
+                 .executor = executor},
+        attempt_(factory) {
     if constexpr (skips_resolution_v<Factory>) {
       only_ = endpoint_type(asio::ip::address_v4::any(), target.port);
       resolved_ = true;
@@ -119,7 +120,7 @@ class origin_plan {
   bool opened_now(const asio::cancellation_state& stop)
     requires(!is_coroutine_factory_v<Factory, asio::ip::tcp>)
   {
-    return !ended(stop) && answered(open_socket_now(attempt_.factory(), attempt_context()), stop);
+    return !ended(stop) && attempt_.opened_now(attempt_context(), stop);
   }
   auto connect(const asio::cancellation_state& stop)
     requires connectable
@@ -130,15 +131,25 @@ class origin_plan {
   /// The outcome once ended() or the one attempt; without its attempts when `recorded`
   /// is false.
   result_type result(bool recorded = true) && {
-    // The attempt's time is for its record alone.
-    const auto took = recorded ? std::chrono::steady_clock::now() - began_
-                               : std::chrono::steady_clock::duration::zero();
     // One object from start to end: a result moved is a socket moved.
-    result_type result = attempting_ ? one_attempt_result(std::move(attempt_).result(),
-                                                          context_.endpoint, took, recorded)
-                                     : result_type();
+    result_type result =
+        attempting_ ? one_attempt_result(std::move(attempt_).result(), context_.endpoint,
+                                         took(recorded), recorded)
+                    : result_type();
     if (!attempting_) result.error = error_;
-    finish(result);
+    finish(result.error, result.stream);
+    return result;
+  }
+
+  /// As result(), with a connected stream moved into `stream` and not into the result,
+  /// for a caller that holds the place the stream ends in.
+  result_type result(std::optional<stream_type>& stream, bool recorded = true) && {
+    result_type result = attempting_
+                             ? one_attempt_result(std::move(attempt_).result(stream),
+                                                  context_.endpoint, took(recorded), recorded)
+                             : result_type();
+    if (!attempting_) result.error = error_;
+    finish(result.error, stream);
     return result;
   }
 
@@ -150,16 +161,22 @@ class origin_plan {
   }
   open_context<asio::ip::tcp>& context() noexcept { return context_; }
   result_type raced(result_type&& result) && {
-    finish(result);
+    finish(result.error, result.stream);
     return std::move(result);
   }
 
  private:
-  void finish(result_type& result) {
+  // The attempt's time, for its record alone.
+  std::chrono::steady_clock::duration took(bool recorded) const {
+    return recorded ? std::chrono::steady_clock::now() - began_
+                    : std::chrono::steady_clock::duration::zero();
+  }
+
+  void finish(std::error_code error, std::optional<stream_type>& stream) {
     if constexpr (std::is_same_v<stream_type, asio::ip::tcp::socket>) {
-      if (!result.error && options_.tcp_nodelay) {
+      if (!error && options_.tcp_nodelay) {
         std::error_code ignored;  // as curl: a socket that refuses it still works
-        result.stream->set_option(asio::ip::tcp::no_delay(true), ignored);
+        stream->set_option(asio::ip::tcp::no_delay(true), ignored);
       }
     }
   }

@@ -503,10 +503,11 @@ class session {
   std::error_code end_connect(request_run& run, std::unique_ptr<connection>& conn)
     requires connects_in_place
   {
-    // The attempt's record is made for the hooks alone.
+    // The attempt's record is made for the hooks alone. The stream goes straight to
+    // the connection.
     const auto& hooks = *run.hooks;
-    auto connected =
-        std::move(*conn->connecting).result(hooks.on_connection || hooks.on_connect_error);
+    auto connected = std::move(*conn->connecting)
+                         .result(conn->plain, hooks.on_connection || hooks.on_connect_error);
     conn->connecting.reset();
     const bool expired = conn->connect_limit && conn->connect_limit->expired();
     // Kept for the connection object's next connect when it can be.
@@ -515,7 +516,6 @@ class session {
       conn->closed = true;  // the plan closed what it opened
     } else {
       conn->remote = connected.endpoint;
-      conn->plain.emplace(std::move(*connected.stream));
     }
     return connect_ended(run, conn, connected.error, expired, connected.attempts);
   }
