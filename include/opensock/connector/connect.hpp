@@ -90,6 +90,16 @@ class attempt_steps {
                       stop.slot(), asio::redirect_error(asio::use_awaitable, connect_error_)));
   }
 
+  /// Whether interrupt() is declared: the stream's operations can be cancelled.
+  static constexpr bool interruptible = requires(Stream& s, std::error_code& ec) { s.cancel(ec); };
+  /// Cancels the connect under way, if one is: it ends in operation_aborted.
+  void interrupt() noexcept
+    requires interruptible
+  {
+    std::error_code ignored;
+    if (connecting_) answer_->stream().cancel(ignored);
+  }
+
   attempt_result<Stream> result() && {
     settle();
     attempt_result<Stream> result{outcome_, error_, {}};

@@ -127,6 +127,14 @@ class origin_plan {
   {
     return attempt_.connect(context_.endpoint, stop);
   }
+  static constexpr bool interruptible =
+      attempt_steps<Factory, stream_type, endpoint_type>::interruptible;
+  /// Cancels the one attempt's connect under way, if one is, as a stop would.
+  void interrupt() noexcept
+    requires interruptible
+  {
+    attempt_.interrupt();
+  }
 
   /// The outcome once ended() or the one attempt; without its attempts when `recorded`
   /// is false.

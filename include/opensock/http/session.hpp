@@ -296,10 +296,16 @@ class session {
 
     static void expire(void* context) {
       auto* run = static_cast<request_run*>(context);
-      if (connection* c = run->current) {
-        c->state.interrupted = true;
-        c->closed = c->closed || detail::interrupt_stream(run->owner->factory_, c->transport());
+      connection* c = run->current;
+      if (!c) return;
+      c->state.interrupted = true;
+      if constexpr (connect_interruptible) {
+        if (c->connecting) {  // a connect in perform()'s frame (begin_connect())
+          c->connecting->interrupt();
+          return;
+        }
       }
+      c->closed = c->closed || detail::interrupt_stream(run->owner->factory_, c->transport());
     }
 
     session* owner;
@@ -458,6 +464,11 @@ class session {
       !is_coroutine_factory_v<Factory, Protocol> &&
       opensock::detail::origin_plan<Factory>::connectable;
   enum class connect_step { elsewhere, wait, ended };
+  // Whether the request's watch can interrupt a connect in perform()'s frame, as it
+  // interrupts a connection's stream: then a connect limited by the request's own
+  // deadline needs no stop of its own.
+  static constexpr bool connect_interruptible =
+      connects_in_place && opensock::detail::origin_plan<Factory>::interruptible;
 
   // connect()'s steps before its one wait, for perform() to take in its own frame when
   // that is the only wait: a name that needs no lookup and gives one address, no TLS,
@@ -482,10 +493,13 @@ class session {
     }
     const auto deadline =
         std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
-    if (deadline != clock::time_point::max()) {
-      limit_connect(conn->connect_limit, deadline, executor);
-    } else {
+    if constexpr (connect_interruptible) run.watch_connection(conn.get());
+    if (deadline == clock::time_point::max() ||
+        (connect_interruptible && deadline == run.deadline)) {
+      // No limit, or the request's own, whose watch interrupts the connect.
       conn->connect_limit.reset();  // one left from an earlier connect
+    } else {
+      limit_connect(conn->connect_limit, deadline, executor);
     }
     const bool wait = plan.opened_now(
         conn->connect_limit ? conn->connect_limit->stop() : asio::cancellation_state());
@@ -509,7 +523,10 @@ class session {
     auto connected = std::move(*conn->connecting)
                          .result(conn->plain, hooks.on_connection || hooks.on_connect_error);
     conn->connecting.reset();
-    const bool expired = conn->connect_limit && conn->connect_limit->expired();
+    // Cut short by the connect's limit, or by the request's (request_run::expire()).
+    const bool expired =
+        (conn->connect_limit && conn->connect_limit->expired()) || run.watched.expired;
+    run.watch_connection(nullptr);
     // Kept for the connection object's next connect when it can be.
     if (conn->connect_limit && !conn->connect_limit->stand_by()) conn->connect_limit.reset();
     if (connected.error) {
