@@ -59,18 +59,30 @@ inline std::optional<asio::ip::address_v4> parse_dotted_quad(std::string_view te
   asio::ip::address_v4::bytes_type bytes{};
   const char* p = text.data();
   const char* const end = p + text.size();
-  const auto at_digit = [&] { return p != end && static_cast<unsigned>(*p - '0') < 10; };
-  // Part by part rather than character by character: fewer tests for each character,
-  // on every connect to an address given as such.
-  for (std::size_t part = 0; part < 4; ++part) {
-    if (part != 0 && (p == end || *p++ != '.')) return std::nullopt;
-    if (!at_digit()) return std::nullopt;
-    unsigned value = static_cast<unsigned>(*p++ - '0');
+  // The digit at p; 10 or more for any other character, and at the end.
+  const auto digit = [&] { return p != end ? static_cast<unsigned>(*p - '0') : 10u; };
+  // Part by part, each digit tested once: this runs for every new connection to an
+  // address given as such.
+  for (std::size_t part = 0;; ++part) {
+    unsigned value = digit();
+    if (value > 9) return std::nullopt;
+    ++p;
     // Up to two digits more, none after a leading zero.
-    for (int more = 0; more < 2 && value != 0 && at_digit(); ++more)
-      value = value * 10 + static_cast<unsigned>(*p++ - '0');
-    if (value > 255 || at_digit()) return std::nullopt;
+    if (const unsigned second = digit(); second < 10) {
+      if (value == 0) return std::nullopt;
+      value = value * 10 + second;
+      ++p;
+      if (const unsigned third = digit(); third < 10) {
+        value = value * 10 + third;
+        ++p;
+        if (value > 255) return std::nullopt;
+      }
+    }
     bytes[part] = static_cast<unsigned char>(value);
+    if (part == 3) break;
+    // A fourth digit fails here, or at the end's check.
+    if (p == end || *p != '.') return std::nullopt;
+    ++p;
   }
   if (p != end) return std::nullopt;
   return asio::ip::address_v4(bytes);
