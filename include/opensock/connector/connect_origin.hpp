@@ -105,10 +105,14 @@ class origin_plan {
   /// Whether the connect needs no wait but the one attempt's connect: no lookup, and
   /// no race (it ended already, or there is one address).
   bool one_wait() const noexcept { return resolved_ && (error_ || single_address()); }
+  /// No one is to read the attempts: result() leaves them out, and their times are not
+  /// taken. Before the first attempt.
+  void skip_records() noexcept { recorded_ = false; }
+
   /// The context of the one attempt, to call the factory with; its time starts now.
   open_context<asio::ip::tcp>& attempt_context() {
     attempting_ = true;
-    began_ = std::chrono::steady_clock::now();
+    if (recorded_) began_ = std::chrono::steady_clock::now();
     context_.endpoint = endpoints().front();
     return context_;
   }
@@ -136,14 +140,12 @@ class origin_plan {
     attempt_.interrupt();
   }
 
-  /// The outcome once ended() or the one attempt; without its attempts when `recorded`
-  /// is false.
-  result_type result(bool recorded = true) && {
+  /// The outcome once ended() or the one attempt.
+  result_type result() && {
     // One object from start to end: a result moved is a socket moved.
-    result_type result =
-        attempting_ ? one_attempt_result(std::move(attempt_).result(), context_.endpoint,
-                                         took(recorded), recorded)
-                    : result_type();
+    result_type result = attempting_ ? one_attempt_result(std::move(attempt_).result(),
+                                                          context_.endpoint, took(), recorded_)
+                                     : result_type();
     if (!attempting_) result.error = error_;
     finish(result.error, result.stream);
     return result;
@@ -151,11 +153,10 @@ class origin_plan {
 
   /// As result(), with a connected stream moved into `stream` and not into the result,
   /// for a caller that holds the place the stream ends in.
-  result_type result(std::optional<stream_type>& stream, bool recorded = true) && {
-    result_type result = attempting_
-                             ? one_attempt_result(std::move(attempt_).result(stream),
-                                                  context_.endpoint, took(recorded), recorded)
-                             : result_type();
+  result_type result(std::optional<stream_type>& stream) && {
+    result_type result = attempting_ ? one_attempt_result(std::move(attempt_).result(stream),
+                                                          context_.endpoint, took(), recorded_)
+                                     : result_type();
     if (!attempting_) result.error = error_;
     finish(result.error, stream);
     return result;
@@ -175,9 +176,9 @@ class origin_plan {
 
  private:
   // The attempt's time, for its record alone.
-  std::chrono::steady_clock::duration took(bool recorded) const {
-    return recorded ? std::chrono::steady_clock::now() - began_
-                    : std::chrono::steady_clock::duration::zero();
+  std::chrono::steady_clock::duration took() const {
+    return recorded_ ? std::chrono::steady_clock::now() - began_
+                     : std::chrono::steady_clock::duration::zero();
   }
 
   void finish(std::error_code error, std::optional<stream_type>& stream) {
@@ -196,6 +197,7 @@ class origin_plan {
   std::vector<endpoint_type> endpoints_;
   bool resolved_ = false;
   bool attempting_ = false;
+  bool recorded_ = true;
   std::chrono::steady_clock::time_point began_;
   attempt_steps<Factory, stream_type, endpoint_type> attempt_;
   std::error_code error_;

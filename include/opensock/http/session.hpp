@@ -485,14 +485,20 @@ class session {
     auto conn = new_connection(to.host, to.port, to.scheme, {});
     auto& plan = conn->connecting.emplace(factory_, conn->key, options_.connect,
                                           purpose::origin, executor);
+    // The attempt's record is made for the hooks alone.
+    if (!run.hooks->on_connection && !run.hooks->on_connect_error) plan.skip_records();
     if (!plan.one_wait()) {
       conn->connecting.reset();
       conn->closed = true;  // nothing was opened
       retire(std::move(conn));
       return connect_step::elsewhere;
     }
-    const auto deadline =
-        std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
+    // The connect's own limit counted from now is no earlier than counted from the
+    // request's start: when that is after the request's deadline, no clock is read.
+    auto deadline = deadline_after(run.started, run.timeouts.connect);
+    deadline = deadline < run.deadline
+                   ? std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect))
+                   : run.deadline;
     if constexpr (connect_interruptible) run.watch_connection(conn.get());
     if (deadline == clock::time_point::max() ||
         (connect_interruptible && deadline == run.deadline)) {
@@ -517,11 +523,8 @@ class session {
   std::error_code end_connect(request_run& run, std::unique_ptr<connection>& conn)
     requires connects_in_place
   {
-    // The attempt's record is made for the hooks alone. The stream goes straight to
-    // the connection.
-    const auto& hooks = *run.hooks;
-    auto connected = std::move(*conn->connecting)
-                         .result(conn->plain, hooks.on_connection || hooks.on_connect_error);
+    // The stream goes straight to the connection.
+    auto connected = std::move(*conn->connecting).result(conn->plain);
     conn->connecting.reset();
     // Cut short by the connect's limit, or by the request's (request_run::expire()).
     const bool expired =
