@@ -315,25 +315,31 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
       case state::status_line:
       case state::header_line:
       case state::trailer_line: {
-        const std::size_t line_start = pos;
-        const auto line = take_line(input, pos);
-        if (!line) return state_ == state::failed ? 0 : line_start;
-        header_bytes_ += pos - line_start;
-        if (header_bytes_ > limits_.max_header_bytes) return fail(opensock::error::response_headers_too_large);
-        on_head_line(std::string_view(input.data() + line_start, pos - line_start));
-        if (state_ == state::status_line) {
-          if (!parse_status_line(*line)) return 0;
-          state_ = state::header_line;
-        } else if (line->empty()) {
-          close_block();
-          if (state_ == state::trailer_line) {
-            state_ = state::done;
-          } else if (!end_of_header()) {
+        // Line after line while the head lasts, without going round the switch.
+        do {
+          const std::size_t line_start = pos;
+          const auto line = take_line(input, pos);
+          if (!line) return state_ == state::failed ? 0 : line_start;
+          header_bytes_ += pos - line_start;
+          if (header_bytes_ > limits_.max_header_bytes)
+            return fail(opensock::error::response_headers_too_large);
+          on_head_line(std::string_view(input.data() + line_start, pos - line_start));
+          if (state_ == state::status_line) {
+            if (!parse_status_line(*line)) return 0;
+            state_ = state::header_line;
+          } else if (line->empty()) {
+            close_block();
+            if (state_ == state::trailer_line) {
+              state_ = state::done;
+            } else if (!end_of_header()) {
+              return 0;
+            }
+          } else if (!parse_field_line(*line, state_ == state::trailer_line ? trailers_ : headers_)) {
             return 0;
           }
-        } else if (!parse_field_line(*line, state_ == state::trailer_line ? trailers_ : headers_)) {
-          return 0;
-        }
+        } while (pos < input.size() && (state_ == state::header_line ||
+                                        state_ == state::status_line ||
+                                        state_ == state::trailer_line));
         break;
       }
       case state::body_length:
