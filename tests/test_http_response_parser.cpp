@@ -83,6 +83,8 @@ const std::vector<good_case> good = {
     {"HTTP/1.1 200 OK\r\nFolded: a\r\n  b\r\nContent-Length: 0\r\n\r\n", 200, "", false},
     {"HTTP/1.1 999 Weird\r\nContent-Length: 0\r\n\r\n", 999, "", false},
     {"HTTP/2 200 OK\r\n\r\n", 200, "", true},
+    {"HTTP/1.1 200 OK\r\nContent-Length: \t3\t,3 ,  3\r\n\r\nabc", 200, "abc", false},
+    {"HTTP/1.1 200 OK\r\nContent-Length: 0003\r\n\r\nabc", 200, "abc", false},
     {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n", 200, "abc", false},
 };
 
@@ -113,6 +115,20 @@ TEST_CASE("every response of the corpus parses the same at every split") {
     // Without the end of the stream, only bodies delimited by it are unfinished.
     CHECK(feed(wire, {}, false).done == !c.needs_eof);
   }
+}
+
+TEST_CASE("a Content-Length up to 2^63 - 1 is read, one past it refused") {
+  const auto length_of = [](std::string_view value) {
+    response_parser p;
+    p.start();
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: " + std::string(value) + "\r\n\r\n";
+    p.parse(head, [](std::string_view) {});
+    return p.error() ? std::optional<std::uint64_t>() : p.content_length();
+  };
+  CHECK(length_of("9223372036854775807") == 9223372036854775807ull);
+  CHECK(length_of("9223372036854775807, 9223372036854775807") == 9223372036854775807ull);
+  CHECK(!length_of("9223372036854775808"));
+  CHECK(length_of("922337203685477580") == 922337203685477580ull);
 }
 
 TEST_CASE("interim responses are kept for the caller") {
@@ -212,6 +228,13 @@ TEST_CASE("malformed replies end in curl's error numbers") {
       {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", error::bad_content_length, 8},
       {"HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n", error::bad_content_length, 8},
       {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\n", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\nabcd", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 3,\r\n\r\nabc", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: ,3\r\n\r\nabc", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\nabc", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length:  \r\n\r\n", error::bad_content_length, 8},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", error::malformed_chunk, 56},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", error::malformed_chunk, 56},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3 x\r\nabc\r\n", error::malformed_chunk, 56},
