@@ -63,6 +63,23 @@ TEST_CASE("two URLs are equal only when every part is") {
   CHECK_FALSE(parse_ok("http://example.test/") == parse_ok("http://example.test:80/"));
 }
 
+TEST_CASE("the in-place compare of URL parts tells strings apart at every byte, at every length") {
+  using opensock::detail::same_text;
+  for (std::size_t n = 0; n <= 40; ++n) {
+    // Views into a larger buffer, at an odd offset: no alignment to lean on.
+    const std::string a = "#" + std::string(n, 'x') + "#";
+    const std::string_view x(a.data() + 1, n);
+    CHECK(same_text(x, std::string(n, 'x')));
+    for (std::size_t at = 0; at < n; ++at) {
+      std::string b(n, 'x');
+      b[at] = 'y';
+      if (same_text(x, b)) FAIL_CHECK("length " << n << ", differing at " << at);
+    }
+    if (n > 0) CHECK(!same_text(x, std::string(n - 1, 'x')));
+  }
+  CHECK(same_text("", ""));
+}
+
 TEST_CASE("default ports, and the Host header without them") {
   CHECK(parse_ok("http://h").port == 80);
   CHECK(parse_ok("https://h").port == 443);
