@@ -29,6 +29,21 @@ TEST_CASE("a GET: origin-form target and Host without the default port") {
   CHECK(head(make_request("GET", "https://[::1]:443/"), 0) == "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
 }
 
+TEST_CASE("a Host line made once is sent in place of the URL's, a Host field of the caller's in place of both") {
+  auto r = make_request("POST", "http://example.test:8080/p");
+  r.body = opensock::http::request_body("abc");
+  const std::string made = "Host: example.test:8080\r\n";
+  std::string with_line, from_url;
+  REQUIRE(!serialize_head(r, 3, made, with_line));
+  REQUIRE(!serialize_head(r, 3, from_url));
+  CHECK(with_line == from_url);
+  CHECK(with_line == "POST /p HTTP/1.1\r\nHost: example.test:8080\r\nContent-Length: 3\r\n\r\n");
+  r.headers.add("Host", "virtual.test");
+  with_line.clear();
+  REQUIRE(!serialize_head(r, 3, made, with_line));
+  CHECK(with_line == "POST /p HTTP/1.1\r\nHost: virtual.test\r\nContent-Length: 3\r\n\r\n");
+}
+
 TEST_CASE("the caller's fields follow Host in order, a Host of theirs replaces ours") {
   auto r = make_request("GET", "http://example.test/");
   r.headers.add("Accept", "*/*");

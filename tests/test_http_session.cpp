@@ -135,6 +135,43 @@ TEST_CASE("idle connections expire and respect the pool's limits") {
   CHECK(no_pool.idle_connections() == 0);
 }
 
+TEST_CASE("every request carries its own URL's Host: kept alive, and on a connection object used for another origin") {
+  asio::io_context io;
+  const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  scripted_http_server a(io, ok), b(io, ok);
+  const auto port_of = [](const scripted_http_server& s) {
+    const std::string url = s.url();  // http://127.0.0.1:PORT/
+    return url.substr(url.rfind(':') + 1, url.size() - url.rfind(':') - 2);
+  };
+  const auto get = [&](opensock::http::session<>& session, const std::string& url) {
+    REQUIRE(!request(io, session, make_request("GET", url)).first);
+  };
+  opensock::http::session_options options;
+  options.max_idle = 0;  // a new connection each time, on the object the last one left
+  opensock::http::session fresh(io.get_executor(), opensock::default_socket_factory{}, options);
+  get(fresh, a.url());
+  get(fresh, b.url());
+  get(fresh, a.url());
+  get(fresh, "http://localhost:" + port_of(b) + "/");
+  opensock::http::session pooled(io.get_executor());
+  get(pooled, b.url());
+  get(pooled, b.url());
+  const std::string host_a = "Host: 127.0.0.1:" + port_of(a) + "\r\n";
+  const std::string host_b = "Host: 127.0.0.1:" + port_of(b) + "\r\n";
+  const std::string host_named = "Host: localhost:" + port_of(b) + "\r\n";
+  const auto has = [](const std::string& head, const std::string& line) {
+    return head.find(line) != std::string::npos;
+  };
+  REQUIRE(a.heads.size() == 2);
+  for (const auto& head : a.heads) CHECK(has(head, host_a));
+  REQUIRE(b.heads.size() == 4);
+  CHECK(has(b.heads[0], host_b));
+  CHECK(has(b.heads[1], host_named));
+  CHECK(has(b.heads[2], host_b));
+  CHECK(has(b.heads[3], host_b));
+  CHECK(b.connections == 3);
+}
+
 TEST_CASE("connect errors reach the caller with curl's numbers") {
   asio::io_context io;
   opensock::http::session session(io.get_executor());

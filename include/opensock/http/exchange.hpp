@@ -179,11 +179,13 @@ asio::awaitable<std::error_code> send_produced(AsyncStream& stream, const reques
 }
 
 // The head of a request whose body is in memory, in state.write_buffer; what is then
-// written is request_buffers().
+// written is request_buffers(). `host_line` as serialize_head() takes it.
 inline std::error_code write_memory_head(const request& req, connection_state& state,
-                                         const transfer_hooks& hooks) {
+                                         const transfer_hooks& hooks,
+                                         std::string_view host_line = {}) {
   state.write_buffer.clear();
-  if (auto ec = serialize_head(req, req.body.memory().size(), state.write_buffer)) return ec;
+  if (auto ec = serialize_head(req, req.body.memory().size(), host_line, state.write_buffer))
+    return ec;
   if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
   return {};
 }

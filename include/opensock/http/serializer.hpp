@@ -85,8 +85,10 @@ inline std::error_code validate(const request& r) {
 /// no body at all (`r.body.none()`) gets neither. Fields the
 /// caller set take precedence: a Host, Content-Length or Transfer-Encoding in
 /// `r.headers` is sent instead of opensock's. Nothing is appended on error.
+/// `host_line`: the Host field's whole line (`Host: …\r\n`), made once by a caller that
+/// sends many requests to the same host and port; empty, it is made from `r.url`.
 inline std::error_code serialize_head(const request& r, std::optional<std::uint64_t> body_length,
-                                      std::string& out) {
+                                      std::string_view host_line, std::string& out) {
   using namespace std::string_view_literals;
   if (auto ec = validate(r)) return ec;
   // Sized first, then written into room made in one step, rather than appended piece
@@ -100,10 +102,11 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
   }
   const url& u = r.url;
-  const bool bracketed = !host_given && u.host.find(':') != std::string::npos;
+  const bool host_made = !host_given && host_line.empty();
+  const bool bracketed = host_made && u.host.find(':') != std::string::npos;
   char port_digits[8];
   std::string_view port;
-  if (!host_given && u.port != url::default_port(u.scheme))
+  if (host_made && u.port != url::default_port(u.scheme))
     port = detail::decimal(u.port, port_digits);
   char length_digits[24];
   std::string_view framing, length;
@@ -117,8 +120,9 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     }
   }
   const std::size_t host_size =
-      host_given ? 0
-                 : 8 + u.host.size() + (bracketed ? 2 : 0) + (port.empty() ? 0 : 1 + port.size());
+      host_given  ? 0
+      : host_made ? 8 + u.host.size() + (bracketed ? 2 : 0) + (port.empty() ? 0 : 1 + port.size())
+                  : host_line.size();
   const std::size_t size = r.method.size() + 1 + u.path.size() +
                            (u.has_query ? 1 + u.query.size() : 0) + 11 + host_size +
                            fields_size + framing.size() +
@@ -138,7 +142,7 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     put(u.query);
   }
   put(" HTTP/1.1\r\n"sv);
-  if (!host_given) {
+  if (host_made) {
     put("Host: "sv);
     if (bracketed) put("["sv);
     put(u.host);
@@ -148,6 +152,8 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
       put(port);
     }
     put("\r\n"sv);
+  } else if (!host_given) {
+    put(host_line);
   }
   for (const auto& f : r.headers) {
     // An empty value goes as "Name:", the way curl sends "-H 'Name;'".
@@ -165,6 +171,12 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   }
   put("\r\n"sv);
   return {};
+}
+
+/// As above, the Host field made from `r.url`.
+inline std::error_code serialize_head(const request& r, std::optional<std::uint64_t> body_length,
+                                      std::string& out) {
+  return serialize_head(r, body_length, {}, out);
 }
 
 /// The line before a chunk of `size` bytes (size > 0) in chunked coding.

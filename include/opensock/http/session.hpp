@@ -213,9 +213,16 @@ class session {
     // most often goes back to the origin it came from).
     void renew(std::string_view host, std::uint16_t port, std::string_view scheme,
                asio::ip::tcp::endpoint r, const parser_limits& limits) {
-      if (!opensock::detail::same_text(key.host, host)) key.host.assign(host);
+      if (!opensock::detail::same_text(key.host, host)) {
+        key.host.assign(host);
+        host_line.clear();
+      }
+      if (key.port != port) host_line.clear();
       key.port = port;
-      if (!opensock::detail::same_text(key.scheme, scheme)) key.scheme.assign(scheme);
+      if (!opensock::detail::same_text(key.scheme, scheme)) {
+        key.scheme.assign(scheme);
+        host_line.clear();
+      }
       remote = r;
       alpn.clear();
       idle_since = {};
@@ -248,6 +255,9 @@ class session {
     }
     connection_state state;
     origin key;
+    // The Host field's line of the requests it carries, all to `key`: made from the
+    // first one's URL, and kept while the key stays the same.
+    std::string host_line;
     asio::ip::tcp::endpoint remote;
     std::string alpn;
     clock::time_point idle_since{};

@@ -81,7 +81,12 @@ asio::awaitable<std::error_code> session<Factory>::perform(const http::request& 
         // frames than Asio keeps for reuse.
         auto& state = conn->state;
         state.reusable = false;
-        ec = detail::write_memory_head(*req, state, hooks);
+        if (conn->host_line.empty()) {
+          conn->host_line = "Host: ";
+          req->url.append_host_header(conn->host_line);
+          conn->host_line += "\r\n";
+        }
+        ec = detail::write_memory_head(*req, state, hooks, conn->host_line);
         if (!ec && state.interrupted) ec = asio::error::operation_aborted;
         if (!ec) {
           // Most requests go whole in one send that does not wait; the rest, if any,
