@@ -67,7 +67,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(const http::request& 
           if (step != connect_step::elsewhere) ec = end_connect(run, conn);
         }
         if (step == connect_step::elsewhere) ec = co_await connect(req->url.origin(), run, conn);
-        if (ec) {
+        if (ec) [[unlikely]] {
           out = response();
           break;
         }
@@ -116,7 +116,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(const http::request& 
           ec = co_await exchange(*conn->plain, *req, out, conn->state, hooks);
       }
       run.watch_connection(nullptr);
-      if (!ec) {
+      if (!ec) [[likely]] {
         release(std::move(conn));
         break;
       }
