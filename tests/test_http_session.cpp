@@ -172,6 +172,28 @@ TEST_CASE("every request carries its own URL's Host: kept alive, and on a connec
   CHECK(b.connections == 3);
 }
 
+TEST_CASE("a connection object used again for another address connects to that address") {
+  asio::io_context io;
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  const std::string url = server.url();  // http://127.0.0.1:PORT/
+  const std::string elsewhere = "http://127.0.0.2" + url.substr(url.rfind(':'));
+  std::vector<tcp::endpoint> asked;
+  auto recording = [&](open_context<tcp>& context) -> open_result<tcp::socket> {
+    asked.push_back(context.endpoint);
+    return opensock::default_socket_factory{}(context);
+  };
+  opensock::http::session_options options;
+  options.max_idle = 0;  // a new connection each time, on the object the last one left
+  opensock::http::session session(io.get_executor(), recording, options);
+  CHECK(!request(io, session, make_request("GET", url)).first);
+  CHECK(request(io, session, make_request("GET", elsewhere)).first);  // nothing listens there
+  CHECK(!request(io, session, make_request("GET", url)).first);
+  REQUIRE(asked.size() == 3);
+  CHECK(asked[0].address() == asio::ip::make_address("127.0.0.1"));
+  CHECK(asked[1].address() == asio::ip::make_address("127.0.0.2"));
+  CHECK(asked[2].address() == asio::ip::make_address("127.0.0.1"));
+}
+
 TEST_CASE("connect errors reach the caller with curl's numbers") {
   asio::io_context io;
   opensock::http::session session(io.get_executor());

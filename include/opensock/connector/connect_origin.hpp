@@ -57,8 +57,11 @@ class origin_plan {
   using result_type = connect_result<stream_type, endpoint_type>;
   static constexpr bool connectable = connectable_to<stream_type, endpoint_type>;
 
+  /// `host_address`, when given: where the address target.host spells is kept for the
+  /// next plan to the same host (literal_endpoint()'s `known`).
   origin_plan(Factory& factory, const origin& target, const connect_options& options,
-              opensock::purpose why, const asio::any_io_executor& executor)
+              opensock::purpose why, const asio::any_io_executor& executor,
+              std::optional<asio::ip::address>* host_address = nullptr)
       : options_(options),
         context_{.purpose = why,
                  .host = target.host,
@@ -69,7 +72,7 @@ class origin_plan {
     if constexpr (skips_resolution_v<Factory>) {
       only_ = endpoint_type(asio::ip::address_v4::any(), target.port);
       resolved_ = true;
-    } else if ((only_ = literal_endpoint(target.host, target.port, options.names))) {
+    } else if ((only_ = literal_endpoint(target.host, target.port, options.names, host_address))) {
       resolved_ = true;
     } else if (auto found = resolve_without_lookup(target.host, target.port, options.names)) {
       looked_up(std::move(*found));

@@ -205,11 +205,19 @@ inline std::optional<resolve_result> resolve_without_lookup(std::string_view hos
 /// The common case of resolve_without_lookup(), without allocating: the endpoint of an
 /// IP literal of a wanted version that no --connect-to rule or --resolve entry could
 /// apply to. nullopt in every other case.
-inline std::optional<asio::ip::tcp::endpoint> literal_endpoint(std::string_view host,
-                                                               std::uint16_t port,
-                                                               const resolve_options& options) {
+/// `known`, when given, is where the address `host` spells is kept between calls for the
+/// same host: taken from there once found, not parsed again.
+inline std::optional<asio::ip::tcp::endpoint> literal_endpoint(
+    std::string_view host, std::uint16_t port, const resolve_options& options,
+    std::optional<asio::ip::address>* known = nullptr) {
   if (!options.connect_to.empty() || !options.overrides.empty()) return std::nullopt;
-  const auto address = ip_literal(host);
+  std::optional<asio::ip::address> address;
+  if (known && *known) {
+    address = **known;
+  } else {
+    address = ip_literal(host);
+    if (known) *known = address;
+  }
   if (!address || !is_version(*address, options.version)) return std::nullopt;
   return asio::ip::tcp::endpoint(*address, port);
 }

@@ -216,6 +216,7 @@ class session {
       if (!opensock::detail::same_text(key.host, host)) {
         key.host.assign(host);
         host_line.clear();
+        host_address.reset();
       }
       if (key.port != port) host_line.clear();
       key.port = port;
@@ -258,6 +259,9 @@ class session {
     // The Host field's line of the requests it carries, all to `key`: made from the
     // first one's URL, and kept while the key stays the same.
     std::string host_line;
+    // The address key.host spells, if it is an IP literal, kept for the next connect
+    // to the same host (origin_plan's `host_address`).
+    std::optional<asio::ip::address> host_address;
     asio::ip::tcp::endpoint remote;
     std::string alpn;
     clock::time_point idle_since{};
@@ -494,7 +498,7 @@ class session {
     if (cancellable || is_tls_scheme(to.scheme)) return connect_step::elsewhere;
     auto conn = new_connection(to.host, to.port, to.scheme, {});
     auto& plan = conn->connecting.emplace(factory_, conn->key, options_.connect,
-                                          purpose::origin, executor);
+                                          purpose::origin, executor, &conn->host_address);
     // The attempt's record is made for the hooks alone.
     if (!run.hooks->on_connection && !run.hooks->on_connect_error) plan.skip_records();
     if (!plan.one_wait()) {
