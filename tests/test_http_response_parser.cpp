@@ -121,7 +121,8 @@ TEST_CASE("a Content-Length up to 2^63 - 1 is read, one past it refused") {
   const auto length_of = [](std::string_view value) {
     response_parser p;
     p.start();
-    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: " + std::string(value) + "\r\n\r\n";
+    const std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Length: " + std::string(value) + "\r\n\r\n";
     p.parse(head, [](std::string_view) {});
     return p.error() ? std::optional<std::uint64_t>() : p.content_length();
   };

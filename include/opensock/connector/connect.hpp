@@ -49,8 +49,8 @@ namespace detail {
 //   if (steps.answered(<the factory's answer>, stop)) co_await steps.connect(endpoint, stop);
 //   attempt_result<Stream> tried = std::move(steps).result();
 //
-// or steps.opened_now(context, stop) in place of answered() for a factory that answers
-// at once. answered() is true only for a stream that can be connected (connect() is declared
+// with steps.opened_now(context, stop) in place of answered() for a factory that answers
+// at once. Each is true only for a stream that can be connected (connect() is declared
 // for those only: call it under `if constexpr (connectable_to<Stream, Endpoint>)`).
 // A stream that does not end up connected is closed through the factory when the steps
 // go, even while a connect is pending (the io_context shutting down).

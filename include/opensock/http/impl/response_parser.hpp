@@ -331,7 +331,8 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
             } else if (!end_of_header()) {
               return 0;
             }
-          } else if (!parse_field_line(*line, state_ == state::trailer_line ? trailers_ : headers_)) {
+          } else if (!parse_field_line(*line,
+                                       state_ == state::trailer_line ? trailers_ : headers_)) {
             return 0;
           }
         } while (pos < input.size() && (state_ == state::header_line ||
