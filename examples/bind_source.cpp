@@ -27,7 +27,7 @@ asio::awaitable<int> connect_from(std::string host, std::uint16_t port,
     fmt::print(stderr, "connect failed: {}\n", ec);
     co_return opensock::curl_code(ec);
   }
-  fmt::print("connected from {} to {}\n", session.stream().local_endpoint(),
+  fmt::print("connected from {} to {}\n", session.lowest_layer().local_endpoint(),
              session.remote_endpoint());
   co_return 0;
 }

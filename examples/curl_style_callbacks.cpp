@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "connect failed: {}\n", result);
     return opensock::curl_code(result);
   }
-  fmt::print("session uses fd {}, connected to {}\n", session.stream().native_handle(),
-             session.stream().remote_endpoint());
+  fmt::print("session uses fd {}, connected to {}\n", session.lowest_layer().native_handle(),
+             session.lowest_layer().remote_endpoint());
   return 0;
 }

@@ -43,8 +43,8 @@ asio::awaitable<int> run(std::string host, std::string port) {
     co_return opensock::curl_code(ec);
   }
 
-  fmt::print("session connected: local {} -> remote {}\n", session.stream().local_endpoint(),
-             session.stream().remote_endpoint());
+  fmt::print("session connected: local {} -> remote {}\n", session.lowest_layer().local_endpoint(),
+             session.lowest_layer().remote_endpoint());
   co_return 0;
 }
 

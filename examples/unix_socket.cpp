@@ -33,7 +33,7 @@ asio::awaitable<int> head_over_unix(std::string path, std::string host) {
   auto buffer = asio::dynamic_buffer(reply);
   const std::size_t line_end =
       co_await asio::async_read_until(session.stream(), buffer, "\r\n", asio::use_awaitable);
-  fmt::print("{} answered: {}\n", session.stream().remote_endpoint(), reply.substr(0, line_end - 2));
+  fmt::print("{} answered: {}\n", session.lowest_layer().remote_endpoint(), reply.substr(0, line_end - 2));
   co_return 0;
 }
 

@@ -132,7 +132,7 @@ TEST_CASE("the seed's example: a socket connected beforehand is handed over") {
   });
   // The session believes it reaches 127.99.99.99:9999, where nothing listens.
   REQUIRE(!run_connect(io, session, {"127.99.99.99", 9999}));
-  CHECK(session.stream().native_handle() == handle);
+  CHECK(session.lowest_layer().native_handle() == handle);
   opensock::test::settle(io);
   CHECK(server.peers().size() == 1);
 }
@@ -155,7 +155,7 @@ TEST_CASE("a coroutine factory connects a Unix stream socket itself") {
         co_return opensock::connected(std::move(socket));
       });
   REQUIRE(!run_connect(io, session, {"localhost", 80}));
-  static_assert(std::is_same_v<decltype(session)::stream_type, unix_socket::socket>);
+  static_assert(std::is_same_v<decltype(session)::lowest_layer_type, unix_socket::socket>);
 
   run(io, [&]() -> asio::awaitable<void> {
     co_await asio::async_write(accepted, asio::buffer("hello", 5), asio::use_awaitable);
@@ -229,7 +229,7 @@ TEST_CASE("a released stream is the caller's: the factory does not close it") {
   asio::io_context io;
   loopback_listener server(io);
   int opened = 0, closed = 0;
-  std::optional<tcp::socket> kept;
+  std::optional<opensock::transport<tcp::socket>> kept;
   {
     connect_only_session session(io.get_executor(), counting_factory{&opened, &closed});
     REQUIRE(!run_connect(io, session, {"127.0.0.1", server.port()}));
@@ -237,7 +237,7 @@ TEST_CASE("a released stream is the caller's: the factory does not close it") {
     CHECK(!session.is_connected());
   }
   CHECK(closed == 0);
-  CHECK(kept->is_open());
+  CHECK(kept->lowest_layer().is_open());
 }
 
 TEST_CASE("an abort from the factory ends the connect with the factory's error") {

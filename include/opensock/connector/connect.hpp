@@ -229,14 +229,26 @@ struct attempt_record {
   std::chrono::steady_clock::duration took{};
 };
 
+/// When each phase of a new connection ended, counted from its start: curl's
+/// time_namelookup, time_connect and time_appconnect (zero without TLS).
+struct connect_timings {
+  std::chrono::steady_clock::duration name_lookup{};
+  std::chrono::steady_clock::duration connect{};
+  std::chrono::steady_clock::duration tls_handshake{};
+};
+
 template <class Stream, class Endpoint>
 struct connect_result {
+  using stream_type = Stream;
   std::error_code error;
   std::optional<Stream> stream;
   /// The endpoint the stream was connected to, after any rewrite by the factory.
   Endpoint endpoint{};
   /// Every attempt, in the order they started.
   std::vector<attempt_record<Endpoint>> attempts;
+  /// How long the name took to resolve (curl's time_namelookup, counted from the start
+  /// of the connect); zero for an address, an override or a factory that skips it.
+  std::chrono::steady_clock::duration name_lookup{};
 };
 
 namespace detail {

@@ -29,11 +29,20 @@
 
 namespace opensock::detail {
 
-/// What `operation` returned, or nullopt when `deadline` came first. A terminal
-/// cancellation of the caller is passed on to `operation`, whose own result then tells.
+/// What an operation run by with_deadline() returned, and whether its deadline passed
+/// first (it was then cancelled, and returned what it had when it stopped).
 template <class T>
-asio::awaitable<std::optional<T>> with_deadline(asio::awaitable<T> operation,
-                                                std::chrono::steady_clock::time_point deadline) {
+struct deadline_outcome {
+  bool expired = false;
+  T value;
+};
+
+/// Runs `operation` until it returns, cancelling it (terminal) when `deadline` passes
+/// first. A terminal cancellation of the caller is passed on to `operation`, whose own
+/// result then tells.
+template <class T>
+asio::awaitable<deadline_outcome<T>> with_deadline(asio::awaitable<T> operation,
+                                                   std::chrono::steady_clock::time_point deadline) {
   // The drain below must not throw: the operation still running refers to this frame.
   const bool threw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
   co_await asio::this_coro::throw_if_cancelled(false);
@@ -65,8 +74,7 @@ asio::awaitable<std::optional<T>> with_deadline(asio::awaitable<T> operation,
   }
   co_await asio::this_coro::throw_if_cancelled(threw_if_cancelled);
   if (thrown) std::rethrow_exception(thrown);
-  if (timed_out) co_return std::nullopt;
-  co_return value;
+  co_return deadline_outcome<T>{timed_out, std::move(*value)};
 }
 
 /// A cancellation state, stop(), for operations that bind every wait of theirs to its

@@ -3,7 +3,9 @@
 // ends. The timer is moved only when a new deadline comes before the one it is set
 // for, so kept-alive requests with the same timeout, each with a later deadline than
 // the last, cost no timer system call: the timer fires once per timeout period, expires
-// what is due and sets itself for what is left.
+// what is due and sets itself for what is left. Its owner calls disarm() when it has
+// nothing left to watch, so that the timer does not keep the executor busy. Safe to use
+// from several threads: its state is behind a mutex, and watches expire under it.
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <system_error>
 
 namespace opensock::detail {
@@ -50,11 +53,16 @@ class request_watchdog {
   request_watchdog(const request_watchdog&) = delete;
   request_watchdog& operator=(const request_watchdog&) = delete;
   ~request_watchdog() {
+    std::lock_guard lock(shared_->mutex);
     shared_->closed = true;
     shared_->timer.cancel();
   }
 
+  /// Held while a watch's owner changes what its on_expire reads.
+  std::unique_lock<std::mutex> lock() { return std::unique_lock(shared_->mutex); }
+
   void add(watch& w) {
+    std::lock_guard lock(shared_->mutex);
     w.prev_ = nullptr;
     w.next_ = shared_->first;
     if (w.next_) w.next_->prev_ = &w;
@@ -78,9 +86,13 @@ class request_watchdog {
   /// When the timer is set to fire, time_point::max() when it is not. A watch added with
   /// a deadline no earlier moves no timer: once removed, it leaves the executor busy no
   /// longer than it already was.
-  clock::time_point wakes_at() const noexcept { return shared_->armed_for; }
+  clock::time_point wakes_at() const {
+    std::lock_guard lock(shared_->mutex);
+    return shared_->armed_for;
+  }
 
   void remove(watch& w) noexcept {
+    std::lock_guard lock(shared_->mutex);
     if (w.prev_) {
       w.prev_->next_ = w.next_;
     } else if (shared_->first == &w) {
@@ -97,6 +109,7 @@ class request_watchdog {
   // The timer and the list outlive the watchdog while a wait is pending on the timer.
   struct shared {
     explicit shared(asio::any_io_executor executor) : timer(std::move(executor)) {}
+    mutable std::mutex mutex;
     asio::steady_timer timer;
     clock::time_point armed_for = clock::time_point::max();
     watch* first = nullptr;
@@ -108,6 +121,17 @@ class request_watchdog {
     return std::min(w.deadline, w.checked_at_ + low_speed_period);
   }
 
+ public:
+  /// Cancels the timer when no watch is left, so that it no longer keeps the executor
+  /// busy: one timer system call, when the watchdog falls idle rather than per watch.
+  void disarm() {
+    std::lock_guard lock(shared_->mutex);
+    if (shared_->first || shared_->armed_for == clock::time_point::max()) return;
+    shared_->armed_for = clock::time_point::max();
+    shared_->timer.cancel();
+  }
+
+ private:
   void arm(clock::time_point when) { arm(shared_, when); }
 
   static void arm(const std::shared_ptr<shared>& s, clock::time_point when) {
@@ -118,6 +142,7 @@ class request_watchdog {
   }
 
   static void fire(const std::shared_ptr<shared>& s, clock::time_point armed_for) {
+    std::lock_guard lock(s->mutex);
     // A handler for a setting that was replaced, or a watchdog gone, has nothing to do.
     if (s->closed || armed_for != s->armed_for) return;
     s->armed_for = clock::time_point::max();

@@ -19,6 +19,11 @@
 #include <sys/uio.h>
 #endif
 
+namespace opensock {
+template <class Stream>
+class transport;
+}  // namespace opensock
+
 namespace opensock::detail {
 
 /// Sends from `buffers` what `socket` takes now; 0 with `ec` clear when it would block
@@ -54,6 +59,19 @@ std::size_t send_now(asio::basic_stream_socket<Protocol, Executor>& socket,
   (void)ec;
   return 0;
 #endif
+}
+
+/// Any other stream: nothing is sent here, all of it goes by an asynchronous write.
+template <class Stream, std::size_t N>
+std::size_t send_now(Stream&, const std::array<asio::const_buffer, N>&, std::error_code&) {
+  return 0;
+}
+
+/// A transport: its socket, when nothing is layered over it.
+template <class Stream, std::size_t N>
+std::size_t send_now(transport<Stream>& t, const std::array<asio::const_buffer, N>& buffers,
+                     std::error_code& ec) {
+  return t.layers() == 0 ? send_now(t.lowest_layer(), buffers, ec) : 0;
 }
 
 }  // namespace opensock::detail

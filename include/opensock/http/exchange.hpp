@@ -4,6 +4,7 @@
 #pragma once
 
 #include <opensock/detail/same_text.hpp>
+#include <opensock/detail/send_now.hpp>
 #include <opensock/error.hpp>
 #include <opensock/http/request.hpp>
 #include <opensock/http/response.hpp>
@@ -20,6 +21,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
+#include <optional>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -78,7 +82,10 @@ struct connection_state {
   std::uint64_t bytes_received = 0;
   /// Set, with the stream cancelled, when a time limit ended the request: the exchange
   /// stops before its next read or write, even if the cancel found none in progress.
-  bool interrupted = false;
+  /// A session's watchdog sets it from whichever thread its timer runs on.
+  std::atomic<bool> interrupted = false;
+  /// When the first byte of the last response arrived; unset until it has.
+  std::optional<std::chrono::steady_clock::time_point> first_byte_at;
 };
 
 namespace detail {
@@ -219,6 +226,7 @@ class response_reader {
                   const transfer_hooks& hooks)
       : out_(out), state_(state), hooks_(hooks) {
     state.reusable = false;
+    state.first_byte_at.reset();
     state.parser.start(opensock::detail::same_text(req.method, "HEAD"));
     // The body is written over what a reused response held, and cut to its length at
     // the end: growing a string zeroes the new bytes, and a body of the same length as
@@ -287,6 +295,7 @@ class response_reader {
   /// result() says how the response ended.
   bool got(std::size_t n, std::error_code ec) {
     auto& parser = state_.parser;
+    if (n != 0 && !state_.first_byte_at) state_.first_byte_at = std::chrono::steady_clock::now();
     state_.bytes_received += n;
     if (direct_) {
       body_size_ += n;
@@ -379,8 +388,13 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
   } else {
     if ((ec = detail::write_memory_head(req, state, hooks))) co_return ec;
     if (state.interrupted) co_return asio::error::operation_aborted;
-    co_await asio::async_write(stream, detail::request_buffers(req, state),
-                               asio::redirect_error(asio::use_awaitable, ec));
+    // Most requests go whole in one send that does not wait, where the stream is a
+    // socket; the rest, if any, by a write that does.
+    const std::size_t sent =
+        opensock::detail::send_now(stream, detail::request_buffers(req, state), ec);
+    if (!ec && sent < state.write_buffer.size() + req.body.memory().size())
+      co_await asio::async_write(stream, detail::request_buffers(req, state, sent),
+                                 asio::redirect_error(asio::use_awaitable, ec));
     if (ec) ec = detail::send_error_of(ec);
   }
   if (ec) co_return ec;

@@ -276,6 +276,8 @@ class fields {
   // Bytes the storage holds without growing: a parser reserves as much for the next
   // message's fields.
   std::size_t capacity_bytes() const noexcept { return text_.capacity(); }
+  /// Bytes of names and values held now.
+  std::size_t size_bytes() const noexcept { return text_.size(); }
 
   // For the response parser: fields added as views into a block of received header
   // lines, whose bytes are copied into the storage in one piece when the block closes,

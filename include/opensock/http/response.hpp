@@ -3,16 +3,44 @@
 // it came from.
 #pragma once
 
+#include <opensock/connector/connect.hpp>
 #include <opensock/http/fields.hpp>
 #include <opensock/http/response_parser.hpp>
 #include <opensock/http/url.hpp>
+#include <opensock/origin.hpp>
 
 #include <asio/ip/tcp.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace opensock::http {
+
+/// How a response was obtained: on which connection, made how, and when each phase of
+/// the request ended (curl's -w times, counted from the start of the request's last
+/// hop: time_namelookup, time_connect, time_appconnect, time_starttransfer,
+/// time_total).
+struct transfer_info {
+  /// The connection's number in its session (1, 2, …), and whether it came from the
+  /// pool rather than being made for this request.
+  std::uint64_t connection_id = 0;
+  bool reused = false;
+  /// The route it was made for: the origin, and whether TLS runs to it.
+  opensock::origin origin;
+  bool secure = false;
+  /// The protocol TLS negotiated by ALPN; empty without.
+  std::string alpn;
+  /// For a new connection, every attempt (endpoint, outcome, error, start, duration);
+  /// empty for a reused one.
+  std::vector<attempt_record<asio::ip::tcp::endpoint>> attempts;
+  /// Phases of a new connection; zero for a reused one.
+  connect_timings connect;
+  /// The first byte of the response, and the end of the request.
+  std::chrono::steady_clock::duration first_byte{};
+  std::chrono::steady_clock::duration total{};
+};
 
 struct response {
   int status = 0;
@@ -31,6 +59,8 @@ struct response {
   /// The peer it came from (curl's %{remote_ip} and %{remote_port}); unspecified for a
   /// stream that is not TCP.
   asio::ip::tcp::endpoint remote;
+  /// How it was obtained.
+  transfer_info info;
 };
 
 }  // namespace opensock::http

@@ -92,7 +92,11 @@ class response_parser {
   /// copies nothing. The reason phrase is copied.
   void take_head(std::string& reason, fields& headers, fields& trailers,
                  std::vector<interim_response>& interim) noexcept {
-    last_header_bytes_ = headers_.capacity_bytes();
+    // What this response used, not the capacity of the storage: that comes from the
+    // caller's response in the swap below, and reserving it again (libstdc++ at least
+    // doubles a string it grows) would grow without bound over responses that alternate
+    // between connections.
+    last_header_bytes_ = headers_.size_bytes();
     last_header_count_ = headers_.size();
     // A reason phrase is short: copied into the caller's storage, which is cheaper than
     // swapping two strings held in place, and not even copied when the caller's is the

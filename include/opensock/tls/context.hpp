@@ -4,6 +4,7 @@
 #pragma once
 
 #include <opensock/error.hpp>
+#include <opensock/tls/context_cache.hpp>
 #include <opensock/tls/options.hpp>
 
 #include <asio/ssl/context.hpp>
@@ -11,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include <memory>
+#include <mutex>
 #include <system_error>
 
 namespace opensock::tls {
@@ -46,6 +48,29 @@ inline std::shared_ptr<asio::ssl::context> make_context(const options& o, std::e
     }
   }
   return context;
+}
+
+struct context_cache_access {
+  static std::shared_ptr<asio::ssl::context> get(context_cache& cache, const options& o,
+                                                 std::error_code& ec) {
+    std::lock_guard lock(cache.mutex_);
+    ec.clear();
+    if (!cache.context_ || cache.made_for_ != o) {
+      auto made = make_context(o, ec);
+      if (ec) return nullptr;
+      cache.context_ = made;
+      cache.made_for_ = o;
+      return made;
+    }
+    return std::static_pointer_cast<asio::ssl::context>(cache.context_);
+  }
+};
+
+/// The context for `o` from `cache`, made when the cache holds none for these settings.
+/// Safe to call from several threads at once.
+inline std::shared_ptr<asio::ssl::context> context_for(context_cache& cache, const options& o,
+                                                       std::error_code& ec) {
+  return context_cache_access::get(cache, o, ec);
 }
 
 }  // namespace opensock::tls

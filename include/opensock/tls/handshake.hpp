@@ -55,17 +55,18 @@ inline std::string alpn_wire(const std::vector<std::string>& protocols) {
 
 }  // namespace detail
 
-/// Runs the client handshake over `stream` for `host` (the URL's host: with
-/// --connect-to or --resolve it is still the name checked and sent by SNI). Terminal
-/// cancellation by `stop`, by default the coroutine's own, ends it with operation_aborted.
-template <class Stream>
-asio::awaitable<handshake_result<Stream>> handshake(Stream stream, asio::ssl::context& context,
-                                                    std::string host, const options& o,
-                                                    asio::cancellation_state stop = {}) {
-  handshake_result<Stream> result;
+/// Runs the client handshake on `stream`, an SSL stream over a connected stream, for
+/// `host` (the URL's host: with --connect-to or --resolve it is still the name checked
+/// and sent by SNI); `alpn` gets the protocol the server chose. Terminal cancellation
+/// by `stop`, by default the coroutine's own, ends it with operation_aborted. What
+/// fails is left for the caller to close.
+template <class Next>
+asio::awaitable<std::error_code> handshake_on(asio::ssl::stream<Next>& stream,
+                                              const std::string& host, const options& o,
+                                              std::string& alpn,
+                                              asio::cancellation_state stop = {}) {
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
-  result.stream.emplace(std::move(stream), context);
-  SSL* ssl = result.stream->native_handle();
+  SSL* ssl = stream.native_handle();
   std::error_code parse_error;
   const auto literal = asio::ip::make_address(host, parse_error);
   const bool is_ip = !parse_error;
@@ -75,39 +76,40 @@ asio::awaitable<handshake_result<Stream>> handshake(Stream stream, asio::ssl::co
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     const int set = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, literal.to_string().c_str())
                           : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
-    if (set != 1) {
-      result.error = error::peer_failed_verification;
-      co_return result;  // the caller closes the stream's next layer
-    }
+    if (set != 1) co_return error::peer_failed_verification;
   }
   const std::string wire = detail::alpn_wire(o.alpn);
   if (!wire.empty())
     SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(wire.data()),
                         static_cast<unsigned>(wire.size()));
 
+  if (stop.cancelled() != asio::cancellation_type::none) co_return asio::error::operation_aborted;
   std::error_code ec;
-  if (stop.cancelled() != asio::cancellation_type::none) {
-    result.error = asio::error::operation_aborted;
-    co_return result;  // the caller closes the stream's next layer
-  }
-  co_await result.stream->async_handshake(
+  co_await stream.async_handshake(
       asio::ssl::stream_base::client,
       asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec)));
   if (ec) {
-    if (ec == asio::error::operation_aborted) {
-      result.error = ec;
-    } else if (o.verify && SSL_get_verify_result(ssl) != X509_V_OK) {
-      result.error = error::peer_failed_verification;
-    } else {
-      result.error = error::ssl_connect_error;
-    }
-    co_return result;  // the caller closes the stream's next layer
+    if (ec == asio::error::operation_aborted) co_return ec;
+    if (o.verify && SSL_get_verify_result(ssl) != X509_V_OK) co_return error::peer_failed_verification;
+    co_return error::ssl_connect_error;
   }
   const unsigned char* chosen = nullptr;
   unsigned chosen_size = 0;
   SSL_get0_alpn_selected(ssl, &chosen, &chosen_size);
-  if (chosen) result.alpn.assign(reinterpret_cast<const char*>(chosen), chosen_size);
-  co_return result;
+  if (chosen) alpn.assign(reinterpret_cast<const char*>(chosen), chosen_size);
+  co_return std::error_code{};
+}
+
+/// Runs the client handshake over `stream`, which becomes the next layer of the
+/// result's SSL stream, as handshake_on() does.
+template <class Stream>
+asio::awaitable<handshake_result<Stream>> handshake(Stream stream, asio::ssl::context& context,
+                                                    std::string host, const options& o,
+                                                    asio::cancellation_state stop = {}) {
+  handshake_result<Stream> result;
+  result.stream.emplace(std::move(stream), context);
+  result.error = co_await handshake_on(*result.stream, host, o, result.alpn, std::move(stop));
+  co_return result;  // on error, the caller closes the stream's next layer
 }
 
 }  // namespace opensock::tls

@@ -33,91 +33,83 @@ asio::awaitable<response> session<Factory>::owned_request(http::request req,
 }
 
 template <class Factory>
-asio::awaitable<std::error_code> session<Factory>::perform(const http::request& first,
-                                                           const transfer_hooks& hooks,
-                                                           response& out, url* first_url) {
+asio::awaitable<typename session<Factory>::result> session<Factory>::method_request(
+    const char* method, std::error_code parse_error, url to, request_body body) {
+  result done;
+  if (parse_error) {
+    done.first = parse_error;
+    co_return done;
+  }
+  http::request req(method, std::move(to), {}, std::move(body));
+  done.first = co_await perform(req, detail::no_transfer_hooks(), done.second, &req.url);
+  co_return done;
+}
+
+template <class Factory>
+asio::awaitable<std::error_code> session<Factory>::perform(
+    const http::request& first, const transfer_hooks& hooks, response& out, url* first_url,
+    std::optional<handed_over_connection<stream_type>>* taken) {
   // Cancellation ends the request with operation_aborted, not an exception; the
   // caller's own setting is restored for it when this runs in its coroutine.
   const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
   co_await asio::this_coro::throw_if_cancelled(false);
+  // Counted in flight until it ends, also when its frame goes without ending (the
+  // io_context destroyed under it).
+  struct in_flight {
+    explicit in_flight(session& s) : owner(s) { owner.request_started(); }
+    ~in_flight() {
+      if (!ended) owner.request_ended(false);
+    }
+    session& owner;
+    bool ended = false;
+  } counted(*this);
   request_run run(*this, hooks, first.timeouts ? *first.timeouts : options_.timeouts);
   // A redirect changes the request: only then is it copied.
   std::unique_ptr<http::request> redirected;
   const http::request* req = &first;
   std::error_code ec;
+  transfer_info& info = out.info;
   for (int redirects = 0;; ++redirects) {
     // The first lookup uses the time the request started: one clock read fewer.
-    std::unique_ptr<connection> conn =
-        take_idle(req->url, redirects == 0 ? run.started : clock::now());
+    const auto now = redirects == 0 ? run.started : clock::now();
+    connection_ptr conn = take_idle(req->url, now);
     // A reused connection the server had closed is replaced once by a new one.
     for (bool retried = false;;) {
       const bool reused = conn != nullptr;
+      info.attempts.clear();
+      info.connect = {};
+      info.first_byte = {};
       if (reused) {
         if (hooks.on_connection)
           hooks.on_connection(connection_info{true, conn->remote, nullptr, conn->alpn});
-      } else {
-        // A connect with one wait is taken here, without the frames of its own it
-        // would need otherwise.
-        auto step = connect_step::elsewhere;
-        if constexpr (connects_in_place) {
-          const auto own = co_await asio::this_coro::cancellation_state;
-          step = begin_connect(req->url, run, own.slot().is_connected(),
-                               co_await asio::this_coro::executor, conn);
-          if (step == connect_step::wait) co_await connect_wait(*conn);
-          if (step != connect_step::elsewhere) ec = end_connect(run, conn);
-        }
-        if (step == connect_step::elsewhere) ec = co_await connect(req->url.origin(), run, conn);
-        if (ec) [[unlikely]] {
-          out = response();
-          break;
-        }
+      } else if ((ec = co_await connect(req->url, run, conn, info))) [[unlikely]] {
+        auto kept = std::move(info);
+        out = response();
+        info = std::move(kept);
+        break;
       }
-      run.watch_connection(conn.get());
+      info.connection_id = conn->id;
+      info.reused = reused;
+      info.origin = conn->route.origin;
+      info.secure = conn->route.secure;
+      info.alpn = conn->alpn;
       out.remote = conn->remote;
-      if (conn->plain && !req->body.file_path() && !req->body.producer() &&
-          !hooks.on_body.is_coroutine()) {
-        // exchange()'s steps for this common case, taken here rather than in a
-        // coroutine of their own: a kept-alive request then needs no more coroutine
-        // frames than Asio keeps for reuse.
-        auto& state = conn->state;
-        state.reusable = false;
-        if (conn->host_line.empty()) {
-          conn->host_line = "Host: ";
-          req->url.append_host_header(conn->host_line);
-          conn->host_line += "\r\n";
-        }
-        ec = detail::write_memory_head(*req, state, hooks, conn->host_line);
-        if (!ec && state.interrupted) ec = asio::error::operation_aborted;
-        if (!ec) {
-          // Most requests go whole in one send that does not wait; the rest, if any,
-          // by a write that does.
-          const std::size_t sent =
-              opensock::detail::send_now(*conn->plain, detail::request_buffers(*req, state), ec);
-          if (!ec && sent < state.write_buffer.size() + req->body.memory().size())
-            co_await asio::async_write(*conn->plain, detail::request_buffers(*req, state, sent),
-                                       asio::redirect_error(asio::use_awaitable, ec));
-          if (ec) ec = detail::send_error_of(ec);
-        }
-        if (!ec) {
-          detail::response_reader reader(*req, out, state, hooks);
-          for (reader.parse(); reader.wants_more(); reader.parse()) {
-            const std::size_t n = co_await conn->plain->async_read_some(
-                reader.read_buffer(), asio::redirect_error(asio::use_awaitable, ec));
-            if (!reader.got(n, ec)) break;
-          }
-          ec = reader.result();
-        }
-      } else {
-#if OPENSOCK_HAS_TLS
-        if (conn->tls)
-          ec = co_await exchange(*conn->tls, *req, out, conn->state, hooks);
-        else
-#endif
-          ec = co_await exchange(*conn->plain, *req, out, conn->state, hooks);
-      }
+      run.watch_connection(conn.get());
+      ec = co_await exchange(*conn->stream, *req, out, conn->state, hooks);
       run.watch_connection(nullptr);
+      if (conn->state.first_byte_at) info.first_byte = *conn->state.first_byte_at - run.started;
       if (!ec) [[likely]] {
-        release(std::move(conn));
+        if (taken && out.status == 101) {
+          auto& state = conn->state;
+          taken->emplace(std::move(*conn->stream),
+                         std::string(state.read_buffer.data(), state.read_used), conn->remote);
+          conn->stream.reset();
+          conn->closed = true;  // the caller's now
+          state.read_used = 0;
+          retire(std::move(conn));
+        } else {
+          release(std::move(conn));
+        }
         break;
       }
       const bool nothing_came = !conn->state.parser.received_anything();
@@ -125,7 +117,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(const http::request& 
       const bool stale = ec == error::got_nothing || ec == error::send_error ||
                          (ec == error::recv_error && nothing_came);
       if (!reused || retried || !stale || !is_idempotent(req->method) ||
-          !req->body.replayable() || run.watched.expired)
+          !req->body.replayable() || run.expired())
         break;
       retried = true;
     }
@@ -134,8 +126,229 @@ asio::awaitable<std::error_code> session<Factory>::perform(const http::request& 
     req = redirected.get();
   }
   run.finish(ec);
+  info.total = clock::now() - run.started;
+  counted.ended = true;
+  request_ended(true);
   co_await asio::this_coro::throw_if_cancelled(caller_throws);
   co_return ec;
+}
+
+template <class Factory>
+asio::awaitable<std::error_code> session<Factory>::connect(const url& to, request_run& run,
+                                                           connection_ptr& into,
+                                                           transfer_info& info) {
+  const auto started = clock::now();
+  const auto deadline =
+      std::min(run.deadline, deadline_after(started, run.timeouts.connect));
+  opensock::route target(origin(to.host, to.port, to.scheme), options_.tls);
+  auto made = co_await opensock::detail::connect_within(factory_, target, options_.connect,
+                                                        &tls_contexts_, deadline);
+  info.attempts = std::move(made.attempts);
+  // Counted from the start of the request, as curl counts its phases.
+  const auto before = started - run.started;
+  info.connect.name_lookup = made.times.name_lookup + before;
+  info.connect.connect = made.times.connect + before;
+  if (target.secure) info.connect.tls_handshake = made.times.tls_handshake + before;
+  if (made.error) {
+    // Cut short by a time limit: no hook is called (transfer_hooks says so).
+    if (made.error != error::operation_timedout && run.hooks->on_connect_error)
+      run.hooks->on_connect_error(info.attempts, made.error);
+    co_return made.error;
+  }
+  into = spare_connection();
+  into->route = std::move(target);
+  into->stream.emplace(std::move(*made.stream));
+  into->closed = false;
+  into->remote = made.endpoint;
+  into->alpn = std::move(made.alpn);
+  if (run.hooks->on_connection)
+    run.hooks->on_connection(connection_info{false, into->remote, &info.attempts, into->alpn});
+  co_return std::error_code{};
+}
+
+template <class Factory>
+session<Factory>::~session() {
+  std::lock_guard lock(shared_->mutex);
+  shared_->owner = nullptr;
+  for (auto& c : shared_->idle) close(*c);
+  shared_->idle.clear();
+  shared_->spare.clear();
+}
+
+template <class Factory>
+typename session<Factory>::connection_ptr session<Factory>::take_idle(const url& to,
+                                                                     clock::time_point now) {
+  std::lock_guard lock(shared_->mutex);
+  auto& idle = shared_->idle;
+  connection_ptr found;
+  for (auto it = idle.begin(); it != idle.end();) {
+    connection& c = **it;
+    bool usable = !c.dead && now - c.idle_since < options_.idle_timeout;
+    const bool wanted = usable && !found &&
+                        c.route.serves(to.scheme, to.host, to.port, options_.tls);
+    if (wanted) {
+      if (c.watched) {
+        stop_watching(c);  // its wait has not seen the peer close it
+      } else {
+        // Idle with no wait on it (the session was quiet): the socket is asked.
+        usable = !opensock::detail::peer_closed(c.stream->lowest_layer());
+      }
+    }
+    if (!usable) {
+      retire_locked(std::move(*it));
+      it = idle.erase(it);
+    } else if (wanted) {
+      found = std::move(*it);
+      it = idle.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return found;
+}
+
+template <class Factory>
+void session<Factory>::release(connection_ptr c) {
+  std::lock_guard lock(shared_->mutex);
+  if (c->state.reusable && !c->dead) {
+    put_idle(std::move(c));
+  } else {
+    retire_locked(std::move(c));
+  }
+}
+
+template <class Factory>
+void session<Factory>::retire(connection_ptr c) {
+  std::lock_guard lock(shared_->mutex);
+  retire_locked(std::move(c));
+}
+
+// Closes a connection, keeping its object for a new connection to reuse: the parser's
+// and buffers' storage is then not allocated again.
+template <class Factory>
+void session<Factory>::retire_locked(connection_ptr c) {
+  close(*c);
+  c->watched = false;
+  ++c->waits;
+  c->stream.reset();
+  if (shared_->spare.size() < max_spare_connections) shared_->spare.push_back(std::move(c));
+}
+
+template <class Factory>
+typename session<Factory>::connection_ptr session<Factory>::spare_connection() {
+  connection_ptr c;
+  {
+    std::lock_guard lock(shared_->mutex);
+    if (!shared_->spare.empty()) {
+      c = std::move(shared_->spare.back());
+      shared_->spare.pop_back();
+    }
+    if (!c) c = std::make_shared<connection>(options_.limits);
+    c->id = shared_->next_id++;
+  }
+  auto& state = c->state;
+  state.parser.set_limits(options_.limits);
+  state.read_used = 0;
+  state.reusable = false;
+  state.bytes_received = 0;
+  state.interrupted = false;
+  c->alpn.clear();
+  c->idle_since = {};
+  c->dead = false;
+  c->watched = false;
+  return c;
+}
+
+template <class Factory>
+void session<Factory>::put_idle(connection_ptr c) {
+  auto& idle = shared_->idle;
+  if (options_.max_idle == 0 || options_.max_idle_per_origin == 0) {
+    retire_locked(std::move(c));
+    return;
+  }
+  // Over a limit, the connection idle the longest goes first: one of the same route
+  // for the per-route limit, any for the overall one.
+  auto evict_oldest = [&](const opensock::route* of) {
+    for (auto it = idle.begin(); it != idle.end(); ++it) {
+      if (of && !((*it)->route == *of)) continue;
+      auto evicted = std::move(*it);
+      idle.erase(it);
+      retire_locked(std::move(evicted));
+      return;
+    }
+  };
+  std::size_t same_route = 0;
+  for (const auto& other : idle) same_route += other->route == c->route ? 1 : 0;
+  for (; same_route >= options_.max_idle_per_origin; --same_route) evict_oldest(&c->route);
+  while (idle.size() >= options_.max_idle) evict_oldest(nullptr);
+  c->idle_since = clock::now();
+  watch_idle(c);
+  idle.push_back(std::move(c));
+}
+
+// An idle connection keeps a read wait on its socket: the peer's close (or bytes no
+// request asked for) ends it, and the connection is dropped from the pool, with no
+// system call on the way (the reactor already watches the socket). The wait is
+// cancelled when the connection is taken, or when the session falls quiet (settle()).
+template <class Factory>
+void session<Factory>::watch_idle(const connection_ptr& c) {
+  if constexpr (requires(stream_type& s) {
+                  s.async_wait(asio::socket_base::wait_read, [](std::error_code) {});
+                }) {
+    c->watched = true;
+    const std::uint64_t wait = ++c->waits;
+    c->stream->lowest_layer().async_wait(
+        asio::socket_base::wait_read,
+        [shared = shared_, c, wait](std::error_code ec) { idle_wait_done(shared, c, wait, ec); });
+  }
+}
+
+template <class Factory>
+void session<Factory>::idle_wait_done(const std::shared_ptr<shared_state>& shared,
+                                      const connection_ptr& c, std::uint64_t wait,
+                                      std::error_code ec) {
+  std::lock_guard lock(shared->mutex);
+  // Taken, retired or watched again since: this wait says nothing of it now.
+  if (wait != c->waits || !c->watched || !shared->owner) return;
+  c->watched = false;
+  if (ec == asio::error::operation_aborted) return;
+  c->dead = true;
+  auto& idle = shared->idle;
+  for (auto it = idle.begin(); it != idle.end(); ++it) {
+    if (*it != c) continue;
+    idle.erase(it);
+    shared->owner->retire_locked(c);
+    return;
+  }
+}
+
+template <class Factory>
+void session<Factory>::request_started() {
+  std::lock_guard lock(shared_->mutex);
+  ++shared_->in_flight;
+}
+
+// The last request in flight ended: once the handlers queued now have run, and no
+// request has started meanwhile, the session lets go of the executor (settle()).
+template <class Factory>
+void session<Factory>::request_ended(bool may_post) {
+  std::lock_guard lock(shared_->mutex);
+  if (--shared_->in_flight != 0 || shared_->settle_posted || !may_post) return;
+  shared_->settle_posted = true;
+  asio::post(executor_, [shared = shared_] { settle(shared); });
+}
+
+// Nothing in flight: the idle connections' waits and the watchdog's timer, which would
+// keep io_context::run() from returning, are cancelled. The next request takes an idle
+// connection by asking its socket whether the peer closed it (one system call).
+template <class Factory>
+void session<Factory>::settle(const std::shared_ptr<shared_state>& shared) {
+  std::lock_guard lock(shared->mutex);
+  shared->settle_posted = false;
+  if (shared->in_flight != 0 || !shared->owner) return;
+  for (auto& c : shared->idle)
+    if (c->watched) stop_watching(*c);
+  shared->owner->watchdog_.disarm();
 }
 
 template <class Factory>
@@ -170,63 +383,6 @@ bool session<Factory>::follow_redirect(const http::request& first, url* first_ur
     return false;
   }
   return true;
-}
-
-template <class Factory>
-asio::awaitable<std::error_code> session<Factory>::connect(
-    const origin& key, request_run& run, std::unique_ptr<connection>& into,
-    std::optional<clock::time_point> held_to) {
-  const auto deadline =
-      held_to ? *held_to
-              : std::min(run.deadline, deadline_after(clock::now(), run.timeouts.connect));
-  std::optional<opensock::detail::deadline_stop> limit;
-  if (!held_to && deadline != clock::time_point::max()) {
-    // The cheap way: every wait of the connect follows a stop cancelled at the
-    // deadline, with nothing spawned. It needs a caller that nothing can cancel (the
-    // caller's cancellation could not be passed on) and a factory that does not wait
-    // itself. Otherwise the connect runs in a coroutine of its own, cancelled at the
-    // deadline or with this one.
-    const auto own = co_await asio::this_coro::cancellation_state;
-    if (is_coroutine_factory_v<Factory, Protocol> || own.slot().is_connected()) {
-      auto done =
-          co_await opensock::detail::with_deadline(connect(key, run, into, deadline), deadline);
-      if (done) co_return *done;
-      if (into) retire(std::move(into));  // it connected as the deadline passed
-      co_return error::operation_timedout;
-    }
-    limit_connect(limit, deadline, co_await asio::this_coro::executor);
-  }
-  const auto stop = limit ? limit->stop() : asio::cancellation_state();
-  auto connected = co_await connect_origin(factory_, key, options_.connect, purpose::origin, stop);
-  std::error_code ec = connected.error;
-  if (!ec) {
-    into = new_connection(key.host, key.port, key.scheme, connected.endpoint);
-    into->plain.emplace(std::move(*connected.stream));
-    if (is_tls_scheme(key.scheme)) ec = co_await secure(*into, key.host, stop);
-  }
-  const bool expired = limit ? limit->expired() : held_to && clock::now() >= deadline;
-  co_return connect_ended(run, into, ec, expired, connected.attempts);
-}
-
-template <class Factory>
-asio::awaitable<std::error_code> session<Factory>::secure(
-    [[maybe_unused]] connection& conn, [[maybe_unused]] const std::string& host,
-    [[maybe_unused]] asio::cancellation_state stop) {
-#if OPENSOCK_HAS_TLS
-  std::error_code ec;
-  auto context = tls_context(ec);
-  if (ec) co_return ec;
-  conn.tls_settings = options_.tls;
-  auto secured =
-      co_await tls::handshake(std::move(*conn.plain), *context, host, options_.tls, stop);
-  conn.plain.reset();
-  conn.tls.emplace(std::move(*secured.stream));
-  if (secured.error) co_return secured.error;
-  conn.alpn = std::move(secured.alpn);
-  co_return std::error_code{};
-#else
-  co_return error::tls_not_built;
-#endif
 }
 
 }  // namespace opensock::http
