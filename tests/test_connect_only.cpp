@@ -4,6 +4,7 @@
 #include "support/counting_factory.hpp"
 #include "support/loopback_listener.hpp"
 #include "support/memory_stream.hpp"
+#include "support/nginx.hpp"
 #include "support/run.hpp"
 #include "support/unanswered_port.hpp"
 
@@ -13,6 +14,8 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/read.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -506,4 +509,50 @@ TEST_CASE("Happy Eyeballs on real sockets: silent ::1, answering 127.0.0.1") {
   CHECK(session.attempts()[0].endpoint.address() == make_address("::1"));  // IPv6 first
   CHECK(took >= 190ms);
   CHECK(took < 2s);
+}
+
+TEST_CASE("connect-only over TLS: the stream is the TLS layer over the factory's socket") {
+  const auto port = opensock::test::nginx_tls_port("good");
+  if (!port) {
+    WARN("the suite's nginx is not running (run through ctest)");
+    return;
+  }
+  asio::io_context io;
+  int opened = 0, closed = 0;
+  connect_only_session session(io.get_executor(), counting_factory{&opened, &closed});
+  opensock::tls::options tls;
+  tls.ca_file = opensock::test::nginx_pki("ca.pem");
+  // A "tcp" origin: TLS because the route asks for it (curl's CONNECT_ONLY over https).
+  const opensock::route to(opensock::origin("127.0.0.1", *port), true, tls);
+  std::error_code ec;
+  opensock::test::run(io, [&]() -> asio::awaitable<void> {
+    co_await session.async_connect(to, asio::redirect_error(asio::use_awaitable, ec));
+  }());
+  REQUIRE(!ec);
+  CHECK(session.stream().layers() == 1);
+  CHECK(session.alpn() == "http/1.1");
+  std::string reply;
+  opensock::test::run(io, [&]() -> asio::awaitable<void> {
+    const std::string ask = "GET /echo-method HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    co_await asio::async_write(session.stream(), asio::buffer(ask), asio::use_awaitable);
+    std::error_code read_ec;
+    co_await asio::async_read(session.stream(), asio::dynamic_buffer(reply),
+                              asio::redirect_error(asio::use_awaitable, read_ec));
+  }());
+  CHECK(reply.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(reply.find("GET /echo-method") != std::string::npos);
+  session.close();
+  CHECK(opened == 1);
+  CHECK(closed == 1);
+
+  // A peer the CA does not vouch for: 60, and the socket closed through the factory.
+  tls.ca_file.reset();
+  opensock::test::run(io, [&]() -> asio::awaitable<void> {
+    co_await session.async_connect(opensock::route(opensock::origin("127.0.0.1", *port), true, tls),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  }());
+  CHECK(ec == opensock::error::peer_failed_verification);
+  CHECK(!session.is_connected());
+  CHECK(opened == 2);
+  CHECK(closed == 2);
 }

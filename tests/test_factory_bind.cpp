@@ -59,7 +59,7 @@ TEST_CASE("a local port range takes the first free port") {
       io.get_executor(),
       opensock::default_socket_factory{} | opensock::bind_local(make_address("127.0.0.1"), range));
   REQUIRE(!run_connect(io, session, {"127.0.0.1", server.port()}));
-  const auto local = session.stream().local_endpoint().port();
+  const auto local = session.lowest_layer().local_endpoint().port();
   CHECK(local > busy);
   CHECK(local <= busy + 5);
 }

@@ -119,7 +119,7 @@ TEST_CASE("the sockopt callback's ALREADY_CONNECTED skips the connect: the seed 
       opensock::c_socket_factory(c_open, &state).with_sockopt(c_sockopt, &state));
   // libcurl's example URL is http://99.99.99.99:9999; ours stays on loopback.
   REQUIRE(!run_connect(io, session, {"127.99.99.99", 9999}));
-  CHECK(session.stream().native_handle() == state.preconnected_fd);
+  CHECK(session.lowest_layer().native_handle() == state.preconnected_fd);
   CHECK(state.sockopt_calls == 1);
   opensock::test::settle(io);
   CHECK(server.peers().size() == 1);

@@ -42,11 +42,11 @@ TEST_CASE("sessions set TCP_NODELAY by default, as curl does, and can leave it o
   asio::io_context io;
   loopback_listener server(io);
   auto on = connected_session(io, server, opensock::default_socket_factory{});
-  CHECK(get_int(on->stream(), IPPROTO_TCP, TCP_NODELAY) != 0);
+  CHECK(get_int(on->lowest_layer(), IPPROTO_TCP, TCP_NODELAY) != 0);
   opensock::connect_options options;
   options.tcp_nodelay = false;
   auto off = connected_session(io, server, opensock::default_socket_factory{}, options);
-  CHECK(get_int(off->stream(), IPPROTO_TCP, TCP_NODELAY) == 0);
+  CHECK(get_int(off->lowest_layer(), IPPROTO_TCP, TCP_NODELAY) == 0);
 }
 
 TEST_CASE("set_option sets any Asio option on each socket") {
@@ -57,8 +57,8 @@ TEST_CASE("set_option sets any Asio option on each socket") {
       opensock::default_socket_factory{} |
           opensock::set_option(asio::socket_base::send_buffer_size(64 * 1024),
                                asio::socket_base::reuse_address(true)));
-  CHECK(get_int(session->stream(), SOL_SOCKET, SO_SNDBUF) >= 64 * 1024);
-  CHECK(get_int(session->stream(), SOL_SOCKET, SO_REUSEADDR) == 1);
+  CHECK(get_int(session->lowest_layer(), SOL_SOCKET, SO_SNDBUF) >= 64 * 1024);
+  CHECK(get_int(session->lowest_layer(), SOL_SOCKET, SO_REUSEADDR) == 1);
 }
 
 TEST_CASE("keep_alive sets SO_KEEPALIVE and Linux's probe timing") {
@@ -67,10 +67,10 @@ TEST_CASE("keep_alive sets SO_KEEPALIVE and Linux's probe timing") {
   auto session = connected_session(io, server,
                                    opensock::default_socket_factory{} |
                                        opensock::keep_alive(30s, 5s, 4));
-  CHECK(get_int(session->stream(), SOL_SOCKET, SO_KEEPALIVE) == 1);
-  CHECK(get_int(session->stream(), IPPROTO_TCP, TCP_KEEPIDLE) == 30);
-  CHECK(get_int(session->stream(), IPPROTO_TCP, TCP_KEEPINTVL) == 5);
-  CHECK(get_int(session->stream(), IPPROTO_TCP, TCP_KEEPCNT) == 4);
+  CHECK(get_int(session->lowest_layer(), SOL_SOCKET, SO_KEEPALIVE) == 1);
+  CHECK(get_int(session->lowest_layer(), IPPROTO_TCP, TCP_KEEPIDLE) == 30);
+  CHECK(get_int(session->lowest_layer(), IPPROTO_TCP, TCP_KEEPINTVL) == 5);
+  CHECK(get_int(session->lowest_layer(), IPPROTO_TCP, TCP_KEEPCNT) == 4);
 }
 
 TEST_CASE("type_of_service sets IP_TOS") {
@@ -78,7 +78,7 @@ TEST_CASE("type_of_service sets IP_TOS") {
   loopback_listener server(io);
   auto session = connected_session(io, server,
                                    opensock::default_socket_factory{} | opensock::type_of_service(0x10));
-  CHECK(get_int(session->stream(), IPPROTO_IP, IP_TOS) == 0x10);
+  CHECK(get_int(session->lowest_layer(), IPPROTO_IP, IP_TOS) == 0x10);
 }
 
 TEST_CASE("mark sets SO_MARK, or aborts with the kernel's refusal") {
@@ -89,7 +89,7 @@ TEST_CASE("mark sets SO_MARK, or aborts with the kernel's refusal") {
   const auto ec = run_connect(io, session, {"127.0.0.1", server.port()});
   if (::geteuid() == 0) {
     REQUIRE(!ec);
-    CHECK(get_int(session.stream(), SOL_SOCKET, SO_MARK) == 42);
+    CHECK(get_int(session.lowest_layer(), SOL_SOCKET, SO_MARK) == 42);
   } else {
     CHECK(ec == asio::error::no_permission);  // without CAP_NET_ADMIN
   }

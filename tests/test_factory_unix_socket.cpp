@@ -55,7 +55,7 @@ TEST_CASE("a Unix socket path: no name is resolved, one attempt, the stream is l
   asio::co_spawn(io, echo_once(acceptor), asio::detached);
 
   opensock::connect_only_session session(io.get_executor(), opensock::unix_socket(path));
-  static_assert(std::is_same_v<decltype(session)::stream_type, unix_stream::socket>);
+  static_assert(std::is_same_v<decltype(session)::lowest_layer_type, unix_stream::socket>);
   // A name that could not resolve: with a Unix socket it is never looked up.
   REQUIRE(!run_connect(io, session, {std::string(64, 'u') + ".invalid", 80}));
   CHECK(session.attempts().size() == 1);

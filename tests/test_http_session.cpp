@@ -11,9 +11,22 @@
 
 #include <opensock/factory/socket_options.hpp>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/version.hpp>
+#if ASIO_VERSION >= 102400
+#include <asio/deferred.hpp>
+#else
+#include <asio/experimental/deferred.hpp>
+#endif
 #include <asio/io_context.hpp>
+#include <asio/use_future.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using asio::ip::tcp;
@@ -404,4 +417,179 @@ TEST_CASE("co_await session.request(req, out) fills a reused response and return
   CHECK(seen == std::vector<std::string>{"hello, opensock\n|/files/hello.txt",
                                          "GET /echo-method\n|/echo-method",
                                          "hello, opensock\n|/files/hello.txt", "7"});
+}
+
+TEST_CASE("a response reused across requests to two origins keeps its storage bounded") {
+  asio::io_context io;
+  scripted_http_server server(
+      io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-One: 1\r\nX-Two: two\r\nX-Three: three\r\n\r\nok");
+  opensock::http::session session(io.get_executor());
+  const auto port = std::to_string(server.port());
+  const auto get = make_request("GET", "http://127.0.0.1:" + port + "/");
+  auto post = make_request("POST", "http://localhost:" + port + "/");
+  post.body = "posted";
+  response out;
+  std::size_t most_header_bytes = 0;
+  std::size_t failures = 0;
+  opensock::test::run(io, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 10000; ++i) {
+      if (co_await session.request(i % 2 ? get : post, out)) ++failures;
+      most_header_bytes = std::max(most_header_bytes, out.headers.capacity_bytes());
+    }
+  }(), 120s);
+  CHECK(failures == 0);
+  CHECK(out.body == "ok");
+  CHECK(session.idle_connections() == 2);
+  // The headers take under 100 bytes: their storage stays within a small multiple.
+  CHECK(most_header_bytes <= 1024);
+  CHECK(out.body.capacity() <= 1024);
+}
+
+TEST_CASE("a response tells how it was obtained: its connection, attempts and times") {
+  asio::io_context io;
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  opensock::http::session session(io.get_executor());
+  auto [ec1, first] = request(io, session, make_request("GET", server.url()));
+  auto [ec2, second] = request(io, session, make_request("GET", server.url()));
+  REQUIRE(!ec1);
+  REQUIRE(!ec2);
+  const auto& made = first.info;
+  CHECK(!made.reused);
+  CHECK(made.connection_id == 1);
+  CHECK(made.origin.host == "127.0.0.1");
+  CHECK(made.origin.port == server.port());
+  CHECK(!made.secure);
+  REQUIRE(made.attempts.size() == 1);
+  CHECK(made.attempts[0].outcome == opensock::attempt_outcome::connected);
+  CHECK(made.attempts[0].endpoint == first.remote);
+  CHECK(made.connect.name_lookup <= made.connect.connect);
+  CHECK(made.connect.connect <= made.first_byte);
+  CHECK(made.first_byte <= made.total);
+  CHECK(made.total > std::chrono::steady_clock::duration::zero());
+  const auto& reused = second.info;
+  CHECK(reused.reused);
+  CHECK(reused.connection_id == 1);
+  CHECK(reused.attempts.empty());
+  CHECK(reused.connect.connect == std::chrono::steady_clock::duration::zero());
+  CHECK(reused.first_byte <= reused.total);
+}
+
+TEST_CASE("io_context::run() returns once the last request is done, with a 30 s total limit set") {
+  // The server runs on an io_context of its own, which would otherwise keep run() busy.
+  asio::io_context server_io;
+  scripted_http_server server(server_io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  std::thread server_thread([&] { server_io.run(); });
+  asio::io_context io;
+  opensock::http::session_options options;
+  options.timeouts.total = 30s;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  std::chrono::steady_clock::time_point last_done;
+  int done = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 3; ++i) {
+          auto r = co_await session.get(server.url());
+          done += r.body == "ok" ? 1 : 0;
+        }
+        last_done = std::chrono::steady_clock::now();
+      },
+      asio::detached);
+  io.run();
+  const auto returned = std::chrono::steady_clock::now();
+  server_io.stop();
+  server_thread.join();
+  CHECK(done == 3);
+  CHECK(returned - last_done < 100ms);
+  CHECK(session.idle_connections() == 1);  // kept, and not what kept run() going
+}
+
+TEST_CASE("a 101 hands its connection over with the bytes read past the response") {
+  asio::io_context io;
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  server.routes["/upgrade"] =
+      "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nHELLO";
+  int opened = 0, closed = 0;
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed});
+  std::optional<opensock::http::handed_over_connection<tcp::socket>> taken;
+  response out;
+  std::error_code ec;
+  const auto upgrade = make_request("GET", server.url("/upgrade"));
+  opensock::test::run(io, [&]() -> asio::awaitable<void> {
+    ec = co_await session.handed_over(upgrade, out, taken);
+  }());
+  REQUIRE(!ec);
+  CHECK(out.status == 101);
+  REQUIRE(taken);
+  CHECK(taken->buffered == "HELLO");
+  CHECK(taken->stream.lowest_layer().is_open());
+  CHECK(taken->remote == out.remote);
+  CHECK(session.idle_connections() == 0);
+  CHECK(closed == 0);  // the caller's now
+  // Any other response leaves the connection with the session.
+  std::optional<opensock::http::handed_over_connection<tcp::socket>> none;
+  const auto plain = make_request("GET", server.url());
+  opensock::test::run(io, [&]() -> asio::awaitable<void> {
+    ec = co_await session.handed_over(plain, out, none);
+  }());
+  CHECK(!ec);
+  CHECK(!none);
+  CHECK(session.idle_connections() == 1);
+}
+
+TEST_CASE("get, post and the other methods as asynchronous operations with any completion token") {
+  // The server runs on an io_context of its own: this one's run() returns when the
+  // requests are done.
+  asio::io_context server_io;
+  scripted_http_server server(server_io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  std::thread server_thread([&] { server_io.run(); });
+  asio::io_context io;
+  opensock::http::session session(io.get_executor());
+  std::error_code callback_ec;
+  std::string callback_body;
+  session.async_get(server.url(), [&](std::error_code ec, response r) {
+    callback_ec = ec;
+    callback_body = r.body;
+  });
+  auto future = session.async_post(server.url("/p"), "x=1", asio::use_future);
+#if ASIO_VERSION >= 102400
+  auto deferred = session.async_head(server.url(), asio::deferred);
+#else
+  auto deferred = session.async_head(server.url(), asio::experimental::deferred);
+#endif
+  std::error_code malformed;
+  session.async_get("http://[::1", [&](std::error_code ec, response) { malformed = ec; });
+  std::error_code deferred_ec;
+  std::move(deferred)([&](std::error_code ec, response) { deferred_ec = ec; });
+  io.run();
+  server_io.stop();
+  server_thread.join();
+  CHECK(!callback_ec);
+  CHECK(callback_body == "ok");
+  CHECK(future.get().body == "ok");
+  CHECK(!deferred_ec);
+  CHECK(malformed == opensock::error::url_malformat);
+  CHECK(std::count(server.log.begin(), server.log.end(), "POST /p body=x=1 auth=no") == 1);
+}
+
+TEST_CASE("POSTs paced slower than nginx's keep-alive timeout: none fails, none is sent twice") {
+  const auto port = opensock::test::peer_port("keepalive-1s.port");
+  if (!port) {
+    WARN("the suite's nginx is not running (run through ctest)");
+    return;
+  }
+  asio::io_context io;
+  int opened = 0, closed = 0;
+  opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed});
+  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/echo-method";
+  int failures = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto post = make_request("POST", url);
+    post.body = "once";
+    auto [ec, r] = request(io, session, post);
+    if (ec || r.body != "POST /echo-method\n") ++failures;
+    std::this_thread::sleep_for(1300ms);  // nginx closes the idle connection after 1 s
+  }
+  CHECK(failures == 0);
+  CHECK(opened == 4);  // one connection per POST: never a second for the same POST
 }

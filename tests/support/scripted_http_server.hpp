@@ -49,6 +49,7 @@ class scripted_http_server {
     return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
   }
   std::string url(const std::string& path = "/") const { return base() + path; }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
   std::map<std::string, std::string> routes;
   /// Whether a connection closed after requests_per_connection requests is reset (RST)

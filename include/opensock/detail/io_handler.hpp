@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <system_error>
 #include <utility>
 
@@ -27,7 +28,7 @@ class io_handler {
   /// the one a handler with no executor of its own is associated with.
   template <class Handler>
   io_handler(Handler&& handler, const asio::any_io_executor& io_executor)
-      : executor_(asio::get_associated_executor(handler, io_executor)),
+      : executor_(executor_of(handler, io_executor)),
         slot_(asio::get_associated_cancellation_slot(handler)) {
     using held = holder<std::decay_t<Handler>>;
     // Recycled per thread, as Asio recycles the memory of its own operations.
@@ -59,6 +60,19 @@ class io_handler {
   }
 
  private:
+  // A handler's own executor when it is an I/O executor; one that is not (a future's,
+  // which completes on whatever thread) is served by the I/O object's.
+  template <class Handler>
+  static asio::any_io_executor executor_of(const Handler& handler,
+                                           const asio::any_io_executor& io_executor) {
+    using associated = asio::associated_executor_t<Handler, asio::any_io_executor>;
+    if constexpr (std::is_convertible_v<associated, asio::any_io_executor>) {
+      return asio::get_associated_executor(handler, io_executor);
+    } else {
+      return io_executor;
+    }
+  }
+
   struct base {
     virtual void complete(std::error_code ec, std::size_t n) = 0;
     virtual void destroy() noexcept = 0;

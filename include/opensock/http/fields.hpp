@@ -232,6 +232,10 @@ class fields {
     entries_.reserve(count);
   }
 
+  /// Bytes of names and values held now, and that the storage holds without growing.
+  std::size_t size_bytes() const noexcept { return text_.size(); }
+  std::size_t capacity_bytes() const noexcept { return text_.capacity(); }
+
   /// Keeps the storage for the next message.
   void clear() noexcept {
     entries_.clear();
@@ -273,11 +277,6 @@ class fields {
  private:
   friend class response_parser;
 
-  // Bytes the storage holds without growing: a parser reserves as much for the next
-  // message's fields.
-  std::size_t capacity_bytes() const noexcept { return text_.capacity(); }
-  /// Bytes of names and values held now.
-  std::size_t size_bytes() const noexcept { return text_.size(); }
 
   // For the response parser: fields added as views into a block of received header
   // lines, whose bytes are copied into the storage in one piece when the block closes,

@@ -1,8 +1,8 @@
 // The time limits of one request, each ending it with operation_timedout (28) as curl's
 // options of the same names do. A session watches total and low-speed limits with one
-// timer that it does not cancel after each request (that would cost a system call per
-// request), so io_context::run() may go on until the last deadline set has passed: stop
-// the context, or destroy the session, when the program is done.
+// timer that it does not move for each request (that would cost a system call per
+// request), and cancels it once no request is in flight, so that io_context::run()
+// returns when the work is done.
 #pragma once
 
 #include <chrono>
