@@ -16,6 +16,18 @@ TEST_CASE("opensock errors format with their message and curl number") {
         "(curl error 7)");
 }
 
+TEST_CASE("conditions format with curl's message and number") {
+  CHECK(fmt::format("{}", opensock::condition::couldnt_connect) ==
+        "Couldn't connect to server (curl error 7)");
+  CHECK(fmt::format("{}", std::error_condition(opensock::condition::operation_timedout)) ==
+        "Timeout was reached (curl error 28)");
+  CHECK(fmt::format("[{:<45}]", opensock::condition::couldnt_connect) ==
+        "[Couldn't connect to server (curl error 7)    ]");
+  const std::error_condition other = std::errc::connection_refused;
+  CHECK(fmt::format("{}", other) ==
+        fmt::format("{} [generic:{}]", other.message(), other.value()));
+}
+
 TEST_CASE("other error codes format with category and value") {
   const std::error_code refused = asio::error::connection_refused;
   CHECK(fmt::format("{}", refused) ==

@@ -1,13 +1,15 @@
-// The errors opensock reports: one std::error_category whose values carry libcurl's
-// CURLcode meanings and numbers, and curl_code() to read the curl number of any error.
+// The errors opensock reports (opensock::error, one std::error_code category) and the
+// conditions they fall under (opensock::condition, libcurl's CURLcode numbers).
 #pragma once
 
 #include <system_error>
 
 namespace opensock {
 
-/// Values below 1000 are libcurl's CURLcode numbers. Values from 1000 on refine one of
-/// them with a more precise message; curl_code() gives the number they refine.
+/// The error codes opensock returns, each with a message of its own. Compare a code
+/// with a condition to ask what kind of failure it is (`ec == condition::couldnt_connect`)
+/// and call curl_code() for its curl number: an error's value is only its identity (the
+/// values are kept stable, but they are not curl numbers).
 enum class error : int {
   unsupported_protocol = 1,
   failed_init = 2,
@@ -41,6 +43,8 @@ enum class error : int {
   ssl_cacert_badfile = 77,
   proxy = 97,
   too_large = 100,
+
+  // The errors below say more than curl's message for their condition.
 
   /// couldnt_connect: every resolved address was refused by the socket factory.
   refused_by_socket_factory = 1000,
@@ -82,20 +86,72 @@ enum class error : int {
   tls_not_built,
 };
 
+/// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode
+/// number of that name, and its message is curl_easy_strerror()'s. Every opensock error
+/// and the system and Asio errors opensock passes on compare equal to one of them.
+enum class condition : int {
+  unsupported_protocol = 1,
+  failed_init = 2,
+  url_malformat = 3,
+  not_built_in = 4,
+  couldnt_resolve_proxy = 5,
+  couldnt_resolve_host = 6,
+  couldnt_connect = 7,
+  weird_server_reply = 8,
+  http2 = 16,
+  partial_file = 18,
+  http_returned_error = 22,
+  write_error = 23,
+  read_error = 26,
+  out_of_memory = 27,
+  operation_timedout = 28,
+  ssl_connect_error = 35,
+  aborted_by_callback = 42,
+  bad_function_argument = 43,
+  interface_failed = 45,
+  too_many_redirects = 47,
+  got_nothing = 52,
+  send_error = 55,
+  recv_error = 56,
+  ssl_certproblem = 58,
+  ssl_cipher = 59,
+  peer_failed_verification = 60,
+  bad_content_encoding = 61,
+  filesize_exceeded = 63,
+  send_fail_rewind = 65,
+  ssl_cacert_badfile = 77,
+  proxy = 97,
+  too_large = 100,
+};
+
 /// The category of opensock::error; its name is "opensock".
 const std::error_category& error_category() noexcept;
 
+/// The category of opensock::condition; its name is "opensock.condition".
+const std::error_category& condition_category() noexcept;
+
 std::error_code make_error_code(error e) noexcept;
 
-/// The libcurl CURLcode number for `ec`: 0 for success, the number an opensock error
-/// carries, the nearest curl meaning for system and Asio errors (ECONNREFUSED is 7,
-/// ETIMEDOUT 28, a failed name lookup 6, a cancelled operation 42). Any other code can
-/// only have come from a user callback such as a factory's abort, so it is 42.
+std::error_condition make_error_condition(condition c) noexcept;
+
+/// The condition `ec` compares equal to: condition{} (0, curl's CURLE_OK) for success,
+/// an opensock error's own condition, the nearest curl meaning for system and Asio
+/// errors (ECONNREFUSED is couldnt_connect, ETIMEDOUT operation_timedout, a failed name
+/// lookup couldnt_resolve_host, a cancelled operation aborted_by_callback). Any other
+/// code can only have come from a user callback such as a factory's abort, so it is
+/// aborted_by_callback.
+condition to_condition(std::error_code ec) noexcept;
+
+/// The libcurl CURLcode number for `ec`: 0 for success, else the value of
+/// to_condition(ec) (ECONNREFUSED is 7, an unknown code 42).
 int curl_code(std::error_code ec) noexcept;
 
 }  // namespace opensock
 
 template <>
 struct std::is_error_code_enum<opensock::error> : std::true_type {};
+
+template <>
+struct std::is_error_condition_enum<opensock::condition> : std::true_type {};
 
 #include <opensock/impl/error.hpp>

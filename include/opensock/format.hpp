@@ -1,5 +1,5 @@
-// fmt formatters for what opensock reports: error codes (with their curl number),
-// addresses and endpoints (IPv6 in brackets, abstract Unix names with '@'), purposes.
+// fmt formatters for what opensock reports: error codes and conditions (with their curl
+// number), addresses and endpoints (IPv6 in brackets, abstract Unix names with '@'), purposes.
 #pragma once
 
 #include <opensock/error.hpp>
@@ -50,6 +50,32 @@ struct fmt::formatter<opensock::error> : fmt::formatter<std::error_code> {
   template <class FormatContext>
   auto format(opensock::error e, FormatContext& ctx) const {
     return fmt::formatter<std::error_code>::format(make_error_code(e), ctx);
+  }
+};
+
+/// "Couldn't connect to server (curl error 7)" for opensock's conditions,
+/// "connection refused [generic:111]" for any other.
+template <>
+struct fmt::formatter<std::error_condition> : opensock::detail::padded_formatter {
+  template <class FormatContext>
+  auto format(const std::error_condition& condition, FormatContext& ctx) const {
+    fmt::memory_buffer text;
+    if (condition.category() == opensock::condition_category()) {
+      fmt::format_to(std::back_inserter(text), "{} (curl error {})", condition.message(),
+                     condition.value());
+    } else {
+      fmt::format_to(std::back_inserter(text), "{} [{}:{}]", condition.message(),
+                     condition.category().name(), condition.value());
+    }
+    return write(std::string_view(text.data(), text.size()), ctx);
+  }
+};
+
+template <>
+struct fmt::formatter<opensock::condition> : fmt::formatter<std::error_condition> {
+  template <class FormatContext>
+  auto format(opensock::condition c, FormatContext& ctx) const {
+    return fmt::formatter<std::error_condition>::format(make_error_condition(c), ctx);
   }
 };
 

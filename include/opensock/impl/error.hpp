@@ -1,118 +1,157 @@
-// Definitions for opensock/error.hpp: the category's messages and the mapping of
-// foreign error codes to curl numbers.
+// Definitions for opensock/error.hpp: the one table of opensock's errors (message and
+// condition), curl's messages for the conditions, and the conditions of foreign codes.
 #pragma once
 
 #include <opensock/error.hpp>
 
 #include <asio/error.hpp>
 
+#include <cerrno>
 #include <string>
 
 namespace opensock {
 namespace detail {
 
 // libcurl's curl_easy_strerror() texts, so that users who know curl recognise them.
-inline const char* curl_message(error e) noexcept {
-  switch (e) {
-    case error::unsupported_protocol: return "Unsupported protocol";
-    case error::failed_init: return "Failed initialization";
-    case error::url_malformat: return "URL using bad/illegal format or missing URL";
-    case error::not_built_in:
+constexpr const char* condition_message(condition c) noexcept {
+  switch (c) {
+    case condition::unsupported_protocol: return "Unsupported protocol";
+    case condition::failed_init: return "Failed initialization";
+    case condition::url_malformat: return "URL using bad/illegal format or missing URL";
+    case condition::not_built_in:
       return "A requested feature, protocol or option was not found built-in in this libcurl "
              "due to a build-time decision.";
-    case error::couldnt_resolve_proxy: return "Couldn't resolve proxy name";
-    case error::couldnt_resolve_host: return "Couldn't resolve host name";
-    case error::couldnt_connect: return "Couldn't connect to server";
-    case error::weird_server_reply: return "Weird server reply";
-    case error::http2: return "Error in the HTTP2 framing layer";
-    case error::partial_file: return "Transferred a partial file";
-    case error::http_returned_error: return "HTTP response code said error";
-    case error::write_error: return "Failed writing received data to disk/application";
-    case error::read_error: return "Failed to open/read local data from file/application";
-    case error::out_of_memory: return "Out of memory";
-    case error::operation_timedout: return "Timeout was reached";
-    case error::ssl_connect_error: return "SSL connect error";
-    case error::aborted_by_callback: return "Operation was aborted by an application callback";
-    case error::bad_function_argument: return "A libcurl function was given a bad argument";
-    case error::interface_failed: return "Failed binding local connection end";
-    case error::too_many_redirects: return "Number of redirects hit maximum amount";
-    case error::got_nothing: return "Server returned nothing (no headers, no data)";
-    case error::send_error: return "Failed sending data to the peer";
-    case error::recv_error: return "Failure when receiving data from the peer";
-    case error::ssl_certproblem: return "Problem with the local SSL certificate";
-    case error::ssl_cipher: return "Couldn't use specified SSL cipher";
-    case error::peer_failed_verification:
+    case condition::couldnt_resolve_proxy: return "Couldn't resolve proxy name";
+    case condition::couldnt_resolve_host: return "Couldn't resolve host name";
+    case condition::couldnt_connect: return "Couldn't connect to server";
+    case condition::weird_server_reply: return "Weird server reply";
+    case condition::http2: return "Error in the HTTP2 framing layer";
+    case condition::partial_file: return "Transferred a partial file";
+    case condition::http_returned_error: return "HTTP response code said error";
+    case condition::write_error: return "Failed writing received data to disk/application";
+    case condition::read_error: return "Failed to open/read local data from file/application";
+    case condition::out_of_memory: return "Out of memory";
+    case condition::operation_timedout: return "Timeout was reached";
+    case condition::ssl_connect_error: return "SSL connect error";
+    case condition::aborted_by_callback: return "Operation was aborted by an application callback";
+    case condition::bad_function_argument: return "A libcurl function was given a bad argument";
+    case condition::interface_failed: return "Failed binding local connection end";
+    case condition::too_many_redirects: return "Number of redirects hit maximum amount";
+    case condition::got_nothing: return "Server returned nothing (no headers, no data)";
+    case condition::send_error: return "Failed sending data to the peer";
+    case condition::recv_error: return "Failure when receiving data from the peer";
+    case condition::ssl_certproblem: return "Problem with the local SSL certificate";
+    case condition::ssl_cipher: return "Couldn't use specified SSL cipher";
+    case condition::peer_failed_verification:
       return "SSL peer certificate or SSH remote key was not OK";
-    case error::bad_content_encoding:
+    case condition::bad_content_encoding:
       return "Unrecognized or bad HTTP Content or Transfer-Encoding";
-    case error::filesize_exceeded: return "Maximum file size exceeded";
-    case error::send_fail_rewind: return "Send failed since rewinding of the data stream failed";
-    case error::ssl_cacert_badfile: return "Problem with the SSL CA cert (path? access rights?)";
-    case error::proxy: return "proxy handshake error";
-    case error::too_large: return "A value or data field grew larger than allowed";
-    case error::refused_by_socket_factory:
-      return "Couldn't connect to server: every address was refused by the socket factory";
-    case error::factory_socket_not_open:
-      return "The socket factory returned a socket that is not open";
-    case error::factory_stream_not_connectable:
-      return "The socket factory returned an unconnected stream that only it can connect";
-    case error::factory_endpoint_invalid:
-      return "The socket factory rewrote the endpoint to an invalid address";
-    case error::host_has_no_address: return "Couldn't resolve host name: it has no address";
-    case error::http09_not_allowed: return "Received HTTP/0.9 when not allowed";
-    case error::unsupported_http_version: return "Unsupported HTTP version in response";
-    case error::unsupported_status_code: return "Unsupported response code in HTTP response";
-    case error::malformed_header: return "Weird server reply: header without colon";
-    case error::incomplete_header:
-      return "Weird server reply: the connection closed inside the response header";
-    case error::bad_content_length: return "Weird server reply: invalid Content-Length value";
-    case error::malformed_chunk:
-      return "Illegal or missing hexadecimal sequence in chunked-encoding";
-    case error::response_headers_too_large: return "Too large response headers";
-    case error::header_line_too_long: return "A response header line is longer than allowed";
-    case error::tls_not_built:
-      return "Protocol \"https\" not supported: opensock was built without TLS (OpenSSL)";
-    case error::body_too_large: return "Maximum file size exceeded";
-    case error::invalid_request_field:
-      return "A request method, target or header holds bytes HTTP does not allow there";
+    case condition::filesize_exceeded: return "Maximum file size exceeded";
+    case condition::send_fail_rewind:
+      return "Send failed since rewinding of the data stream failed";
+    case condition::ssl_cacert_badfile:
+      return "Problem with the SSL CA cert (path? access rights?)";
+    case condition::proxy: return "proxy handshake error";
+    case condition::too_large: return "A value or data field grew larger than allowed";
   }
-  return nullptr;
+  // curl's own words for CURLE_OK and for a number it does not know.
+  return static_cast<int>(c) == 0 ? "No error" : "Unknown error";
 }
 
-inline int refined_curl_code(error e) noexcept {
-  switch (e) {
-    case error::refused_by_socket_factory: return 7;
-    case error::factory_socket_not_open:
-    case error::factory_stream_not_connectable:
-    case error::factory_endpoint_invalid: return 43;
-    case error::host_has_no_address: return 6;
-    case error::http09_not_allowed:
-    case error::unsupported_http_version:
-    case error::unsupported_status_code: return 1;
-    case error::malformed_header:
-    case error::incomplete_header:
-    case error::bad_content_length: return 8;
-    case error::malformed_chunk:
-    case error::response_headers_too_large: return 56;
-    case error::body_too_large: return 63;
-    case error::invalid_request_field: return 43;
-    case error::header_line_too_long: return 27;
-    case error::tls_not_built: return 1;
-    default: return static_cast<int>(e);
-  }
-}
-
-class error_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "opensock"; }
-
-  std::string message(int value) const override {
-    const char* text = curl_message(static_cast<error>(value));
-    return text ? text : "Unknown opensock error " + std::to_string(value);
-  }
+// What one opensock error says and which condition it falls under. A null message marks
+// a value that is no opensock error.
+struct error_entry {
+  condition cond;
+  const char* message;
 };
 
-inline int errno_curl_code(int value) noexcept {
+// An error that says no more than its condition: it has curl's message.
+constexpr error_entry plain(condition c) noexcept { return {c, condition_message(c)}; }
+
+// The one table of opensock's errors. A switch without a default, so that -Wswitch
+// names an error added to the enum but not here.
+constexpr error_entry error_entry_of(error e) noexcept {
+  switch (e) {
+    case error::unsupported_protocol: return plain(condition::unsupported_protocol);
+    case error::failed_init: return plain(condition::failed_init);
+    case error::url_malformat: return plain(condition::url_malformat);
+    case error::not_built_in: return plain(condition::not_built_in);
+    case error::couldnt_resolve_proxy: return plain(condition::couldnt_resolve_proxy);
+    case error::couldnt_resolve_host: return plain(condition::couldnt_resolve_host);
+    case error::couldnt_connect: return plain(condition::couldnt_connect);
+    case error::weird_server_reply: return plain(condition::weird_server_reply);
+    case error::http2: return plain(condition::http2);
+    case error::partial_file: return plain(condition::partial_file);
+    case error::http_returned_error: return plain(condition::http_returned_error);
+    case error::write_error: return plain(condition::write_error);
+    case error::read_error: return plain(condition::read_error);
+    case error::out_of_memory: return plain(condition::out_of_memory);
+    case error::operation_timedout: return plain(condition::operation_timedout);
+    case error::ssl_connect_error: return plain(condition::ssl_connect_error);
+    case error::aborted_by_callback: return plain(condition::aborted_by_callback);
+    case error::bad_function_argument: return plain(condition::bad_function_argument);
+    case error::interface_failed: return plain(condition::interface_failed);
+    case error::too_many_redirects: return plain(condition::too_many_redirects);
+    case error::got_nothing: return plain(condition::got_nothing);
+    case error::send_error: return plain(condition::send_error);
+    case error::recv_error: return plain(condition::recv_error);
+    case error::ssl_certproblem: return plain(condition::ssl_certproblem);
+    case error::ssl_cipher: return plain(condition::ssl_cipher);
+    case error::peer_failed_verification: return plain(condition::peer_failed_verification);
+    case error::bad_content_encoding: return plain(condition::bad_content_encoding);
+    case error::filesize_exceeded: return plain(condition::filesize_exceeded);
+    case error::send_fail_rewind: return plain(condition::send_fail_rewind);
+    case error::ssl_cacert_badfile: return plain(condition::ssl_cacert_badfile);
+    case error::proxy: return plain(condition::proxy);
+    case error::too_large: return plain(condition::too_large);
+    case error::refused_by_socket_factory:
+      return {condition::couldnt_connect,
+              "Couldn't connect to server: every address was refused by the socket factory"};
+    case error::factory_socket_not_open:
+      return {condition::bad_function_argument,
+              "The socket factory returned a socket that is not open"};
+    case error::factory_stream_not_connectable:
+      return {condition::bad_function_argument,
+              "The socket factory returned an unconnected stream that only it can connect"};
+    case error::factory_endpoint_invalid:
+      return {condition::bad_function_argument,
+              "The socket factory rewrote the endpoint to an invalid address"};
+    case error::host_has_no_address:
+      return {condition::couldnt_resolve_host, "Couldn't resolve host name: it has no address"};
+    case error::http09_not_allowed:
+      return {condition::unsupported_protocol, "Received HTTP/0.9 when not allowed"};
+    case error::unsupported_http_version:
+      return {condition::unsupported_protocol, "Unsupported HTTP version in response"};
+    case error::unsupported_status_code:
+      return {condition::unsupported_protocol, "Unsupported response code in HTTP response"};
+    case error::malformed_header:
+      return {condition::weird_server_reply, "Weird server reply: header without colon"};
+    case error::incomplete_header:
+      return {condition::weird_server_reply,
+              "Weird server reply: the connection closed inside the response header"};
+    case error::bad_content_length:
+      return {condition::weird_server_reply, "Weird server reply: invalid Content-Length value"};
+    case error::malformed_chunk:
+      return {condition::recv_error,
+              "Illegal or missing hexadecimal sequence in chunked-encoding"};
+    case error::response_headers_too_large:
+      return {condition::recv_error, "Too large response headers"};
+    case error::body_too_large:
+      return {condition::filesize_exceeded, "Maximum file size exceeded"};
+    case error::invalid_request_field:
+      return {condition::bad_function_argument,
+              "A request method, target or header holds bytes HTTP does not allow there"};
+    case error::header_line_too_long:
+      return {condition::out_of_memory, "A response header line is longer than allowed"};
+    case error::tls_not_built:
+      return {condition::unsupported_protocol,
+              "Protocol \"https\" not supported: opensock was built without TLS (OpenSSL)"};
+  }
+  // A value opensock never makes came from someone else's code, as any unknown code.
+  return {condition::aborted_by_callback, nullptr};
+}
+
+inline condition errno_condition(int value) noexcept {
   switch (value) {
     case ECONNREFUSED:
     case EHOSTUNREACH:
@@ -120,19 +159,64 @@ inline int errno_curl_code(int value) noexcept {
     case ENETDOWN:
     case EHOSTDOWN:
     case ECONNABORTED:
-    case EAFNOSUPPORT:
-      return 7;
-    case ETIMEDOUT: return 28;
+    case EAFNOSUPPORT: return condition::couldnt_connect;
+    case ETIMEDOUT: return condition::operation_timedout;
     case EADDRINUSE:
     case EADDRNOTAVAIL:
-    case ENODEV: return 45;
-    case EPIPE: return 55;
-    case ECONNRESET: return 56;
-    case ECANCELED: return 42;
-    case ENOMEM: return 27;
-    default: return 42;
+    case ENODEV: return condition::interface_failed;
+    case EPIPE: return condition::send_error;
+    case ECONNRESET: return condition::recv_error;
+    case ECANCELED: return condition::aborted_by_callback;  // Asio's operation_aborted
+    case ENOMEM: return condition::out_of_memory;
+    default: return condition::aborted_by_callback;
   }
 }
+
+// The condition of a failed code whose category does not name one: the one mapping
+// behind both condition_category().equivalent() and curl_code().
+inline condition foreign_condition(const std::error_code& ec) noexcept {
+  const std::error_category& category = ec.category();
+  if (category == asio::error::get_netdb_category() ||
+      category == asio::error::get_addrinfo_category())
+    return condition::couldnt_resolve_host;
+  if (category == asio::error::get_misc_category()) {
+    // eof, not_found, already_open, fd_set_failure: eof is a peer that went away mid-read.
+    return ec == asio::error::eof ? condition::recv_error : condition::bad_function_argument;
+  }
+  if (category == std::system_category() || category == std::generic_category() ||
+      category == asio::error::get_system_category())
+    return errno_condition(ec.value());
+  return condition::aborted_by_callback;
+}
+
+class error_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "opensock"; }
+
+  std::string message(int value) const override {
+    const char* text = error_entry_of(static_cast<error>(value)).message;
+    return text ? text : "Unknown opensock error " + std::to_string(value);
+  }
+
+  // What makes std::error_code(error::refused_by_socket_factory) equal to
+  // condition::couldnt_connect.
+  std::error_condition default_error_condition(int value) const noexcept override;
+};
+
+class condition_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "opensock.condition"; }
+
+  std::string message(int value) const override {
+    return condition_message(static_cast<condition>(value));
+  }
+
+  // Foreign codes (ECONNREFUSED, asio::error::host_not_found, ...) and opensock's own
+  // compare equal to the condition to_condition() gives them.
+  bool equivalent(const std::error_code& code, int value) const noexcept override {
+    return static_cast<int>(to_condition(code)) == value;
+  }
+};
 
 }  // namespace detail
 
@@ -141,24 +225,32 @@ inline const std::error_category& error_category() noexcept {
   return category;
 }
 
+inline const std::error_category& condition_category() noexcept {
+  static const detail::condition_category_impl category;
+  return category;
+}
+
 inline std::error_code make_error_code(error e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
 
-inline int curl_code(std::error_code ec) noexcept {
-  if (!ec) return 0;
-  const std::error_category& category = ec.category();
-  if (category == error_category()) return detail::refined_curl_code(static_cast<error>(ec.value()));
-  if (category == asio::error::get_netdb_category()) return 6;
-  if (category == asio::error::get_addrinfo_category()) return 6;
-  if (category == asio::error::get_misc_category()) {
-    // eof, not_found, already_open, fd_set_failure: a peer that went away mid-read.
-    return ec == asio::error::eof ? 56 : 43;
-  }
-  if (category == std::system_category() || category == std::generic_category() ||
-      category == asio::error::get_system_category())
-    return detail::errno_curl_code(ec.value());
-  return 42;
+inline std::error_condition make_error_condition(condition c) noexcept {
+  return {static_cast<int>(c), condition_category()};
 }
+
+inline std::error_condition detail::error_category_impl::default_error_condition(
+    int value) const noexcept {
+  return make_error_condition(error_entry_of(static_cast<error>(value)).cond);
+}
+
+inline condition to_condition(std::error_code ec) noexcept {
+  if (!ec) return condition{};
+  // opensock's errors, and those of any category that names its condition the same way.
+  const std::error_condition own = ec.default_error_condition();
+  if (own.category() == condition_category()) return static_cast<condition>(own.value());
+  return detail::foreign_condition(ec);
+}
+
+inline int curl_code(std::error_code ec) noexcept { return static_cast<int>(to_condition(ec)); }
 
 }  // namespace opensock
