@@ -556,3 +556,33 @@ TEST_CASE("connect-only over TLS: the stream is the TLS layer over the factory's
   CHECK(opened == 2);
   CHECK(closed == 2);
 }
+
+TEST_CASE("the connector's stages as operations: async_connect_origin, async_connect_route") {
+  asio::io_context io;
+  loopback_listener server(io);
+  int opened = 0, closed = 0;
+  counting_factory factory{&opened, &closed};
+  const opensock::origin target("127.0.0.1", server.port());
+  const opensock::connect_options options;
+  std::error_code origin_ec = opensock::error::failed_init;
+  bool origin_connected = false;
+  opensock::async_connect_origin(io.get_executor(), factory, target, options,
+                                 [&](std::error_code ec, auto result) {
+                                   origin_ec = ec;
+                                   origin_connected = result.stream && result.stream->is_open();
+                                 });
+  const opensock::route plain(target);
+  std::error_code route_ec = opensock::error::failed_init;
+  std::size_t layers = 1;
+  opensock::async_connect_route(io.get_executor(), factory, plain, options,
+                                [&](std::error_code ec, auto made) {
+                                  route_ec = ec;
+                                  if (made.stream) layers = made.stream->layers();
+                                });
+  opensock::test::settle(io, std::chrono::milliseconds(200));
+  CHECK(!origin_ec);
+  CHECK(origin_connected);
+  CHECK(!route_ec);
+  CHECK(layers == 0);
+  CHECK(opened == 2);
+}

@@ -152,21 +152,21 @@ TEST_CASE("literal_endpoint gives what resolve_without_lookup does, or nothing")
   CHECK(opensock::literal_endpoint("[::1]", 443, v6) == tcp::endpoint(make_address("::1"), 443));
 }
 
-TEST_CASE("literal_endpoint keeps the address it parsed where it is told, and takes it from there") {
-  const opensock::resolve_options plain;
-  std::optional<asio::ip::address> known;
-  CHECK(opensock::literal_endpoint("127.0.0.3", 80, plain, &known) ==
-        tcp::endpoint(make_address("127.0.0.3"), 80));
-  CHECK(known == make_address("127.0.0.3"));
-  // Kept, it is what the host spells: the text is not read again.
-  known = make_address("127.0.0.4");
-  CHECK(opensock::literal_endpoint("127.0.0.3", 81, plain, &known) ==
-        tcp::endpoint(make_address("127.0.0.4"), 81));
-  // A name keeps nothing; rules and entries still apply first, and versions.
-  std::optional<asio::ip::address> none;
-  CHECK(!opensock::literal_endpoint("example.test", 80, plain, &none));
-  CHECK(!none);
-  opensock::resolve_options v6;
-  v6.version = opensock::ip_version::v6;
-  CHECK(!opensock::literal_endpoint("127.0.0.3", 80, v6, &known));
+TEST_CASE("async_resolve takes any completion token") {
+  asio::io_context io;
+  const opensock::resolve_options options;
+  std::error_code found_ec, refused_ec;
+  std::size_t found = 0;
+  opensock::async_resolve(io.get_executor(), "localhost", 80, options,
+                          [&](std::error_code ec, opensock::resolve_result r) {
+                            found_ec = ec;
+                            found = r.endpoints.size();
+                          });
+  // A first label over 63 characters: glibc refuses it without asking anyone.
+  opensock::async_resolve(io.get_executor(), std::string(64, 'x') + ".invalid", 80, options,
+                          [&](std::error_code ec, opensock::resolve_result) { refused_ec = ec; });
+  io.run();
+  CHECK(!found_ec);
+  CHECK(found == 2);  // ::1 and 127.0.0.1, never looked up
+  CHECK(opensock::curl_code(refused_ec) == 6);
 }

@@ -232,3 +232,19 @@ TEST_CASE("a reset while reading is a receive error, curl's 56") {
   // first, it is a short body.
   CHECK((ec == opensock::error::recv_error || ec == opensock::error::partial_file));
 }
+
+TEST_CASE("async_exchange takes any completion token") {
+  nginx_connection connection;
+  REQUIRE_NGINX(connection);
+  response out;
+  std::error_code ec = opensock::error::failed_init;
+  const auto req = make_request("GET", connection.url("/files/hello.txt"));
+  opensock::http::async_exchange(connection.session.stream(), req, out, connection.state,
+                                 opensock::http::detail::no_transfer_hooks(),
+                                 [&](std::error_code done) { ec = done; });
+  connection.io.restart();
+  connection.io.run();
+  CHECK(!ec);
+  CHECK(out.status == 200);
+  CHECK(out.body == "hello, opensock\n");
+}

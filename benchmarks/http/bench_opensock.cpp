@@ -1,10 +1,12 @@
 // opensock: one http::session, C coroutines sending their requests through it. Kept
 // alive, the pool holds at least C connections; for a new connection per request it
 // keeps none. A request timeout is set (30 s in all), as a real client would.
-// Built twice: bench_opensock uses default_socket_factory; bench_opensock_lambda
-// (OPENSOCK_BENCH_LAMBDA) a lambda factory that opens like the default and sets
-// TCP_NODELAY itself, with the session's own TCP_NODELAY turned off, so that both
-// make the same system calls.
+// Built three times: bench_opensock uses default_socket_factory and fills one response
+// per coroutine again and again; bench_opensock_simple (OPENSOCK_BENCH_SIMPLE) does what
+// most users write, a fresh `co_await session.get(url)` per request;
+// bench_opensock_lambda (OPENSOCK_BENCH_LAMBDA) a lambda factory that opens like the
+// default and sets TCP_NODELAY itself, with the session's own TCP_NODELAY turned off, so
+// that both make the same system calls.
 #include "common.hpp"
 
 #include <opensock/http/session.hpp>
@@ -19,15 +21,29 @@
 
 namespace {
 
-#ifdef OPENSOCK_BENCH_LAMBDA
+#if defined(OPENSOCK_BENCH_LAMBDA)
 constexpr const char* client_name = "opensock_lambda";
+#elif defined(OPENSOCK_BENCH_SIMPLE)
+constexpr const char* client_name = "opensock_simple";
 #else
 constexpr const char* client_name = "opensock";
 #endif
 
 template <class Session>
-asio::awaitable<void> worker(Session& session, const opensock::http::request& request,
-                             bench::workload& work, int& running, asio::io_context& io) {
+asio::awaitable<void> worker(Session& session, [[maybe_unused]] const std::string& url,
+                             [[maybe_unused]] const opensock::http::request& request,
+                             bench::workload& work) {
+#ifdef OPENSOCK_BENCH_SIMPLE
+  // A new response for every request, from the URL's text.
+  while (work.take()) {
+    try {
+      const auto response = co_await session.get(url);
+      work.check(response.status, response.body.size());
+    } catch (const std::system_error& e) {
+      work.fail(e.code().message().c_str());
+    }
+  }
+#else
   // One response, filled again by every request: the form of request() that reuses its
   // storage and returns the error code.
   opensock::http::response response;
@@ -38,9 +54,7 @@ asio::awaitable<void> worker(Session& session, const opensock::http::request& re
     }
     work.check(response.status, response.body.size());
   }
-  // The session's request-timeout timer stays set for the last deadline (30 s on) and
-  // would keep io.run() going until then: the last worker stops the loop.
-  if (--running == 0) io.stop();
+#endif
 }
 
 template <class Factory>
@@ -51,17 +65,16 @@ int run(const bench::options& o, Factory factory, opensock::http::session_option
   options.max_idle = o.keepalive ? std::max<std::size_t>(c, 32) : 0;
   options.timeouts.total = std::chrono::seconds(30);
   std::error_code ec;
-  const auto url = opensock::http::url::parse(
-      "http://" + o.host + ":" + std::to_string(o.port) + o.path, ec);
+  const std::string text = "http://" + o.host + ":" + std::to_string(o.port) + o.path;
+  const auto url = opensock::http::url::parse(text, ec);
   if (ec) return std::fprintf(stderr, "bad URL: %s\n", ec.message().c_str()), 2;
   const opensock::http::request request("GET", url);
   asio::io_context io(1);
   opensock::http::session session(io.get_executor(), std::move(factory), std::move(options));
   const bench::stopwatch clock;
-  int running = o.concurrency;
   for (int i = 0; i < o.concurrency; ++i)
-    asio::co_spawn(io, worker(session, request, work, running, io), asio::detached);
-  io.run();
+    asio::co_spawn(io, worker(session, text, request, work), asio::detached);
+  io.run();  // returns once the workers are done: the session holds nothing past them
   return bench::finish(client_name, o, work, clock);
 }
 

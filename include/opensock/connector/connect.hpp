@@ -90,30 +90,12 @@ class attempt_steps {
                       stop.slot(), asio::redirect_error(asio::use_awaitable, connect_error_)));
   }
 
-  /// Whether interrupt() is declared: the stream's operations can be cancelled.
-  static constexpr bool interruptible = requires(Stream& s, std::error_code& ec) { s.cancel(ec); };
-  /// Cancels the connect under way, if one is: it ends in operation_aborted.
-  void interrupt() noexcept
-    requires interruptible
-  {
-    std::error_code ignored;
-    if (connecting_) answer_->stream().cancel(ignored);
-  }
-
   attempt_result<Stream> result() && {
     settle();
     attempt_result<Stream> result{outcome_, error_, {}};
     // Moved straight out of the answer: once, where take_stream() would move it twice.
     if (outcome_ == attempt_outcome::connected) result.stream.emplace(std::move(answer_->stream()));
     return result;
-  }
-
-  /// As result(), with a connected stream moved into `stream` and not into the result:
-  /// a caller that holds the place the stream ends in saves the moves on the way there.
-  attempt_result<Stream> result(std::optional<Stream>& stream) && {
-    settle();
-    if (outcome_ == attempt_outcome::connected) stream.emplace(std::move(answer_->stream()));
-    return {outcome_, error_, {}};
   }
 
  private:

@@ -8,6 +8,7 @@
 #include <opensock/connector/happy_eyeballs.hpp>
 #include <opensock/connector/name_overrides.hpp>
 #include <opensock/connector/open.hpp>
+#include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/factory_answer.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/origin.hpp>
@@ -84,6 +85,22 @@ connect_origin(Factory& factory, const origin& target, const connect_options& op
     }
   }
   co_return result;
+}
+
+/// connect_origin() as an Asio asynchronous operation run on `executor` (the sockets'):
+/// completes `token` with void(std::error_code, connect_result<Stream, Endpoint>), and
+/// per-operation cancellation (terminal) ends it with operation_aborted. `factory`,
+/// `target` and `options` must outlive it.
+template <class Factory, class CompletionToken>
+  requires socket_factory<Factory, asio::ip::tcp>
+auto async_connect_origin(const asio::any_io_executor& executor, Factory& factory,
+                          const origin& target, const connect_options& options,
+                          CompletionToken&& token) {
+  using result_type =
+      connect_result<factory_stream_t<Factory, asio::ip::tcp>, asio::ip::tcp::endpoint>;
+  return detail::async_stage<result_type>(
+      executor, [&factory, &target, &options] { return connect_origin(factory, target, options); },
+      std::forward<CompletionToken>(token));
 }
 
 }  // namespace opensock

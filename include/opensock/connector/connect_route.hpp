@@ -103,14 +103,8 @@ template <class Factory, class CompletionToken>
   requires socket_factory<Factory, asio::ip::tcp>
 auto async_connect_route(const asio::any_io_executor& executor, Factory& factory, const route& r,
                          const connect_options& options, CompletionToken&& token) {
-  using made_type = route_connection<factory_stream_t<Factory, asio::ip::tcp>>;
-  return detail::async_spawn_value<made_type>(
-      executor,
-      [&factory, &r, &options]() -> asio::awaitable<std::pair<std::error_code, made_type>> {
-        auto made = co_await connect_route(factory, r, options);
-        const auto ec = made.error;
-        co_return std::pair<std::error_code, made_type>(ec, std::move(made));
-      },
+  return detail::async_stage<route_connection<factory_stream_t<Factory, asio::ip::tcp>>>(
+      executor, [&factory, &r, &options] { return connect_route(factory, r, options); },
       std::forward<CompletionToken>(token));
 }
 

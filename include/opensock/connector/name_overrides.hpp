@@ -5,7 +5,9 @@
 #pragma once
 
 #include <opensock/connector/resolve.hpp>
+#include <opensock/detail/async_spawn.hpp>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/cancellation_state.hpp>
 #include <asio/ip/address.hpp>
@@ -205,19 +207,11 @@ inline std::optional<resolve_result> resolve_without_lookup(std::string_view hos
 /// The common case of resolve_without_lookup(), without allocating: the endpoint of an
 /// IP literal of a wanted version that no --connect-to rule or --resolve entry could
 /// apply to. nullopt in every other case.
-/// `known`, when given, is where the address `host` spells is kept between calls for the
-/// same host: taken from there once found, not parsed again.
-inline std::optional<asio::ip::tcp::endpoint> literal_endpoint(
-    std::string_view host, std::uint16_t port, const resolve_options& options,
-    std::optional<asio::ip::address>* known = nullptr) {
+inline std::optional<asio::ip::tcp::endpoint> literal_endpoint(std::string_view host,
+                                                               std::uint16_t port,
+                                                               const resolve_options& options) {
   if (!options.connect_to.empty() || !options.overrides.empty()) return std::nullopt;
-  std::optional<asio::ip::address> address;
-  if (known && *known) {
-    address = **known;
-  } else {
-    address = ip_literal(host);
-    if (known) *known = address;
-  }
+  const auto address = ip_literal(host);
   if (!address || !is_version(*address, options.version)) return std::nullopt;
   return asio::ip::tcp::endpoint(*address, port);
 }
@@ -233,6 +227,18 @@ inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t p
   keep_version(result.endpoints, options.version);
   if (result.endpoints.empty()) result.error = error::couldnt_resolve_host;
   co_return result;
+}
+
+/// resolve() as an Asio asynchronous operation run on `executor`: completes `token` with
+/// void(std::error_code, resolve_result), and per-operation cancellation (terminal)
+/// abandons the lookup with operation_aborted. `options` must outlive it.
+template <class CompletionToken>
+auto async_resolve(const asio::any_io_executor& executor, std::string host, std::uint16_t port,
+                   const resolve_options& options, CompletionToken&& token) {
+  return detail::async_stage<resolve_result>(
+      executor,
+      [host = std::move(host), port, &options] { return resolve(host, port, options); },
+      std::forward<CompletionToken>(token));
 }
 
 }  // namespace opensock

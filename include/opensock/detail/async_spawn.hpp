@@ -9,6 +9,7 @@
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 
 #include <exception>
@@ -83,6 +84,26 @@ auto async_spawn_value(Executor executor, MakeAwaitable make, Token&& token) {
                                                                              executor));
       },
       token, std::move(make));
+}
+
+// A stage's coroutine, whose result carries its error, as async_spawn_value() wants it.
+// `make` is a parameter, so that it lives in this coroutine's frame while its awaitable
+// runs (a coroutine lambda's captures would not).
+template <class Result, class MakeAwaitable>
+asio::awaitable<std::pair<std::error_code, Result>> run_stage(MakeAwaitable make) {
+  Result result = co_await make();
+  const std::error_code ec = result.error;
+  co_return std::pair<std::error_code, Result>(ec, std::move(result));
+}
+
+/// A stage's coroutine as an Asio operation: `make()` gives an awaitable of a result
+/// with an `error` member, and `token` completes with void(std::error_code, Result).
+template <class Result, class Token, class Executor, class MakeAwaitable>
+auto async_stage(Executor executor, MakeAwaitable make, Token&& token) {
+  return async_spawn_value<Result>(
+      std::move(executor),
+      [make = std::move(make)]() mutable { return run_stage<Result>(std::move(make)); },
+      std::forward<Token>(token));
 }
 
 }  // namespace opensock::detail

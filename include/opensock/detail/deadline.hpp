@@ -2,13 +2,11 @@
 // coroutine of its own, which it cancels (terminal) when the deadline passes first, and
 // waits for, so nothing it opened outlives the call. deadline_stop cancels an operation
 // that takes a cancellation state of its own to follow, in the caller's coroutine, with
-// nothing spawned: through a request watchdog already set, or a timer of its own. The
-// caller's own cancellation does not reach that operation (Asio clears a coroutine's
-// cancellation slot whenever one of its waits completes, so it cannot be passed on), so
-// deadline_stop is for callers that nothing can cancel.
+// nothing spawned, by a timer on the caller's executor. The caller's own cancellation
+// does not reach that operation (Asio clears a coroutine's cancellation slot whenever one
+// of its waits completes, so it cannot be passed on), so deadline_stop is for callers
+// that nothing can cancel.
 #pragma once
-
-#include <opensock/detail/request_watchdog.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -84,18 +82,8 @@ class deadline_stop {
  public:
   using clock = std::chrono::steady_clock;
 
-  /// Watched by `watchdog`, with no timer of its own: for a watchdog whose timer is set
-  /// for no later than `deadline` anyway.
-  deadline_stop(request_watchdog& watchdog, clock::time_point deadline)
-      : watchdog_(&watchdog), stop_(signal_.slot(), asio::enable_terminal_cancellation()) {
-    watch_.deadline = deadline;
-    watch_.on_expire = &deadline_stop::expire;
-    watch_.context = this;
-    watchdog.add(watch_);
-  }
-
-  /// On a timer of its own, cancelled when the stop goes, so that the timer keeps the
-  /// executor busy no longer than the operation.
+  /// Cancelled at `deadline` by a timer on `executor`, which is cancelled when the stop
+  /// goes, so that it keeps the executor busy no longer than the operation.
   deadline_stop(const asio::any_io_executor& executor, clock::time_point deadline)
       : timer_(std::make_shared<timer_state>(executor, deadline, this)),
         stop_(signal_.slot(), asio::enable_terminal_cancellation()) {
@@ -109,29 +97,8 @@ class deadline_stop {
   deadline_stop(const deadline_stop&) = delete;
   deadline_stop& operator=(const deadline_stop&) = delete;
   ~deadline_stop() {
-    if (watchdog_) watchdog_->remove(watch_);
-    if (timer_) {
-      timer_->owner = nullptr;
-      timer_->timer.cancel();
-    }
-  }
-
-  /// After its operation: whether the stop can serve another one, through
-  /// watch_again(). It can when a watchdog watches it (no timer of its own) and its
-  /// deadline has not passed (a cancelled state stays cancelled); it then stops
-  /// watching. Reused, a stop keeps its cancellation state and the memory Asio keeps in
-  /// its slot, which a new stop would make again.
-  bool stand_by() noexcept {
-    if (!watchdog_ || expired_) return false;
-    watchdog_->remove(watch_);
-    return true;
-  }
-  /// After stand_by(): watched by `watchdog` until `deadline`, as the first constructor
-  /// does.
-  void watch_again(request_watchdog& watchdog, clock::time_point deadline) {
-    watchdog_ = &watchdog;
-    watch_.deadline = deadline;
-    watchdog.add(watch_);
+    timer_->owner = nullptr;
+    timer_->timer.cancel();
   }
 
   const asio::cancellation_state& stop() const noexcept { return stop_; }
@@ -154,8 +121,6 @@ class deadline_stop {
     stop->signal_.emit(asio::cancellation_type::terminal);
   }
 
-  request_watchdog* watchdog_ = nullptr;
-  request_watchdog::watch watch_;
   std::shared_ptr<timer_state> timer_;
   asio::cancellation_signal signal_;
   asio::cancellation_state stop_;

@@ -12,6 +12,7 @@
 #include <asio/error.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -32,7 +33,8 @@ class request_watchdog {
     std::uint64_t low_speed_limit = 0;
     clock::duration low_speed_time{};
     /// Bytes received so far, read at each low-speed check.
-    const std::uint64_t* progress = nullptr;
+    /// Read from the thread the watchdog's timer runs on: atomic.
+    const std::atomic<std::uint64_t>* progress = nullptr;
     /// Called once, when a limit is passed.
     void (*on_expire)(void* context) = nullptr;
     void* context = nullptr;
@@ -70,7 +72,7 @@ class request_watchdog {
     w.expired = false;
     if (w.low_speed_limit > 0) {
       w.checked_at_ = clock::now();
-      w.progress_at_check_ = w.progress ? *w.progress : 0;
+      w.progress_at_check_ = w.progress ? w.progress->load(std::memory_order_relaxed) : 0;
       w.slow_ = false;
     }
     arm(next_wake(w));
@@ -78,17 +80,9 @@ class request_watchdog {
 
   /// Points a watch's low-speed check at another counter (the request moved to another
   /// connection), counting from its present value.
-  static void follow_progress(watch& w, const std::uint64_t* progress) noexcept {
+  static void follow_progress(watch& w, const std::atomic<std::uint64_t>* progress) noexcept {
     w.progress = progress;
-    w.progress_at_check_ = progress ? *progress : 0;
-  }
-
-  /// When the timer is set to fire, time_point::max() when it is not. A watch added with
-  /// a deadline no earlier moves no timer: once removed, it leaves the executor busy no
-  /// longer than it already was.
-  clock::time_point wakes_at() const {
-    std::lock_guard lock(shared_->mutex);
-    return shared_->armed_for;
+    w.progress_at_check_ = progress ? progress->load(std::memory_order_relaxed) : 0;
   }
 
   void remove(watch& w) noexcept {
@@ -163,7 +157,7 @@ class request_watchdog {
   // Whether the transfer has stayed under its limit for the time allowed.
   static bool too_slow(watch& w, clock::time_point now) {
     if (w.low_speed_limit == 0 || now - w.checked_at_ < low_speed_period) return false;
-    const std::uint64_t progress = w.progress ? *w.progress : 0;
+    const std::uint64_t progress = w.progress ? w.progress->load(std::memory_order_relaxed) : 0;
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(now - w.checked_at_).count();
     const bool below =

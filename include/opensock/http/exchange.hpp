@@ -3,6 +3,7 @@
 // on a stream of their own.
 #pragma once
 
+#include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/same_text.hpp>
 #include <opensock/detail/send_now.hpp>
 #include <opensock/error.hpp>
@@ -79,7 +80,8 @@ struct connection_state {
   /// Whether another request may follow on this connection.
   bool reusable = false;
   /// Bytes read on this connection so far (what a low-speed limit watches).
-  std::uint64_t bytes_received = 0;
+  /// A session's watchdog reads it from whichever thread its timer runs on.
+  std::atomic<std::uint64_t> bytes_received = 0;
   /// Set, with the stream cancelled, when a time limit ended the request: the exchange
   /// stops before its next read or write, even if the cancel found none in progress.
   /// A session's watchdog sets it from whichever thread its timer runs on.
@@ -296,7 +298,8 @@ class response_reader {
   bool got(std::size_t n, std::error_code ec) {
     auto& parser = state_.parser;
     if (n != 0 && !state_.first_byte_at) state_.first_byte_at = std::chrono::steady_clock::now();
-    state_.bytes_received += n;
+    state_.bytes_received.store(state_.bytes_received.load(std::memory_order_relaxed) + n,
+                                std::memory_order_relaxed);  // one writer: no locked add
     if (direct_) {
       body_size_ += n;
       parser.body_read_directly(n);
@@ -412,6 +415,19 @@ asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& re
     if (!reader.got(n, ec)) break;
   }
   co_return reader.result();
+}
+
+/// exchange() as an Asio asynchronous operation on `stream`'s executor: completes
+/// `token` with void(std::error_code), and per-operation cancellation (terminal) ends
+/// it with operation_aborted. `stream`, `req`, `out`, `state` and `hooks` must outlive
+/// it.
+template <class AsyncStream, class CompletionToken>
+auto async_exchange(AsyncStream& stream, const request& req, response& out,
+                    connection_state& state, const transfer_hooks& hooks, CompletionToken&& token) {
+  return opensock::detail::async_spawn(
+      stream.get_executor(),
+      [&stream, &req, &out, &state, &hooks] { return exchange(stream, req, out, state, hooks); },
+      std::forward<CompletionToken>(token));
 }
 
 }  // namespace opensock::http

@@ -5,6 +5,7 @@
 // that is not verified, 35 for any other failed handshake.
 #pragma once
 
+#include <opensock/detail/async_spawn.hpp>
 #include <opensock/error.hpp>
 #include <opensock/tls/options.hpp>
 
@@ -110,6 +111,22 @@ asio::awaitable<handshake_result<Stream>> handshake(Stream stream, asio::ssl::co
   result.stream.emplace(std::move(stream), context);
   result.error = co_await handshake_on(*result.stream, host, o, result.alpn, std::move(stop));
   co_return result;  // on error, the caller closes the stream's next layer
+}
+
+/// handshake() as an Asio asynchronous operation on `stream`'s executor: completes
+/// `token` with void(std::error_code, handshake_result<Stream>), and per-operation
+/// cancellation (terminal) ends it with operation_aborted. `context` and `o` must
+/// outlive it.
+template <class Stream, class CompletionToken>
+auto async_handshake(Stream stream, asio::ssl::context& context, std::string host,
+                     const options& o, CompletionToken&& token) {
+  auto executor = stream.get_executor();
+  return opensock::detail::async_stage<handshake_result<Stream>>(
+      std::move(executor),
+      [stream = std::move(stream), &context, host = std::move(host), &o]() mutable {
+        return handshake(std::move(stream), context, std::move(host), o);
+      },
+      std::forward<CompletionToken>(token));
 }
 
 }  // namespace opensock::tls
