@@ -1,11 +1,56 @@
 #include <opensock/http/fields.hpp>
 
 #include "support/catch.hpp"
+#include "support/run.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 using opensock::http::fields;
+
+namespace {
+
+// Takes its fields as session.post() does, by value, and reads them only after it has
+// been suspended: what it returns is what arrived.
+asio::awaitable<std::string> post_like(std::string_view target, std::string body,
+                                       fields headers) {
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  std::string seen = std::string(target) + " " + body;
+  for (const auto& f : headers) {
+    seen += " | ";
+    seen += f.name;
+    seen += ": ";
+    seen += f.value;
+  }
+  co_return seen;
+}
+
+// Braced lists written where a user writes them, inside the co_await expression, which
+// g++ 12 compiles only when no std::initializer_list is behind them.
+asio::awaitable<std::vector<std::string>> braced_lists_in_co_await() {
+  std::vector<std::string> seen;
+  seen.push_back(co_await post_like("/items", "name=a",
+                                    {{"Content-Type", "application/x-www-form-urlencoded"}}));
+  seen.push_back(
+      co_await post_like("/items", "", {{"Accept", "*/*"}, {"X-Id", std::string(40, '7')}}));
+  seen.push_back(co_await post_like("/items", "", fields{{"X-Id", "8"}}));
+  seen.push_back(co_await post_like("/items", "", {}));
+  seen.push_back(co_await post_like(
+      "/items", "",
+      {{"f1", "1"}, {"f2", "2"}, {"f3", "3"}, {"f4", "4"}, {"f5", "5"}, {"f6", "6"},
+       {"f7", "7"}, {"f8", "8"}, {"f9", "9"}, {"f10", "10"}, {"f11", "11"}, {"f12", "12"},
+       {"f13", "13"}, {"f14", "14"}, {"f15", "15"}, {"f16", "16"}}));
+  co_return seen;
+}
+
+}  // namespace
 
 TEST_CASE("names are compared without regard to case, order and duplicates are kept") {
   fields f;
@@ -53,6 +98,19 @@ TEST_CASE("fields from a braced list keep its order") {
   CHECK(f.get("x-id") == "7");
   CHECK(f.get("ACCEPT") == "*/*");
   CHECK(f.begin()->name == "Accept");
+}
+
+TEST_CASE("braced lists built inside a co_await expression arrive intact") {
+  asio::io_context io;
+  const auto seen = opensock::test::run(io, braced_lists_in_co_await());
+  REQUIRE(seen.size() == 5);
+  CHECK(seen[0] == "/items name=a | Content-Type: application/x-www-form-urlencoded");
+  CHECK(seen[1] == "/items  | Accept: */* | X-Id: " + std::string(40, '7'));
+  CHECK(seen[2] == "/items  | X-Id: 8");
+  CHECK(seen[3] == "/items ");
+  std::string sixteen = "/items ";
+  for (int i = 1; i <= 16; ++i) sixteen += " | f" + std::to_string(i) + ": " + std::to_string(i);
+  CHECK(seen[4] == sixteen);
 }
 
 TEST_CASE("iequals folds ASCII letters only, for every byte pair, in strings around eight bytes long") {

@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <initializer_list>
 #include <iterator>
 #include <limits>
 #include <optional>
@@ -147,9 +146,55 @@ class fields {
   };
 
   fields() = default;
-  /// `{{"Accept", "*/*"}, {"X-Id", "7"}}`, in that order.
-  fields(std::initializer_list<field> list) {
-    for (const auto& f : list) add(f.name, f.value);
+  /// `{{"Accept", "*/*"}, {"X-Id", "7"}}`: up to 16 fields, in that order; add() the
+  /// rest. One constructor per count rather than one taking a std::initializer_list:
+  /// g++ 12 cannot compile the array behind a braced list in a co_await expression
+  /// ("array used as initializer"), and that is where a list is written most, as in
+  /// `co_await session.post(url, body, {{"Content-Type", "text/plain"}})`.
+  fields(field f1) { add_each(f1); }
+  fields(field f1, field f2) { add_each(f1, f2); }
+  fields(field f1, field f2, field f3) { add_each(f1, f2, f3); }
+  fields(field f1, field f2, field f3, field f4) { add_each(f1, f2, f3, f4); }
+  fields(field f1, field f2, field f3, field f4, field f5) { add_each(f1, f2, f3, f4, f5); }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6) {
+    add_each(f1, f2, f3, f4, f5, f6);
+  }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6, field f7) {
+    add_each(f1, f2, f3, f4, f5, f6, f7);
+  }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6, field f7, field f8) {
+    add_each(f1, f2, f3, f4, f5, f6, f7, f8);
+  }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6, field f7, field f8, field f9) {
+    add_each(f1, f2, f3, f4, f5, f6, f7, f8, f9);
+  }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6, field f7, field f8, field f9,
+         field f10) {
+    add_each(f1, f2, f3, f4, f5, f6, f7, f8, f9, f10);
+  }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6, field f7, field f8, field f9,
+         field f10, field f11) {
+    add_each(f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11);
+  }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6, field f7, field f8, field f9,
+         field f10, field f11, field f12) {
+    add_each(f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12);
+  }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6, field f7, field f8, field f9,
+         field f10, field f11, field f12, field f13) {
+    add_each(f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13);
+  }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6, field f7, field f8, field f9,
+         field f10, field f11, field f12, field f13, field f14) {
+    add_each(f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14);
+  }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6, field f7, field f8, field f9,
+         field f10, field f11, field f12, field f13, field f14, field f15) {
+    add_each(f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
+  }
+  fields(field f1, field f2, field f3, field f4, field f5, field f6, field f7, field f8, field f9,
+         field f10, field f11, field f12, field f13, field f14, field f15, field f16) {
+    add_each(f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16);
   }
 
   /// Adds a field after the others, keeping any of the same name.
@@ -292,6 +337,12 @@ class fields {
     live_ += name.size() + value.size();
   }
   void close_block(std::string_view bytes) { append(bytes); }
+
+  template <class... Field>
+  void add_each(const Field&... f) {
+    reserve((std::size_t{0} + ... + (f.name.size() + f.value.size())), sizeof...(f));
+    (add(f.name, f.value), ...);
+  }
 
   field at(const entry& e) const noexcept { return {name_of(e), value_of(e)}; }
   std::string_view name_of(const entry& e) const noexcept {

@@ -23,7 +23,13 @@ enum class version {
   tls1_3,  ///< curl's --tlsv1.3: TLS 1.3 only
 };
 
+// A constructor sets the ALPN list rather than a braced default member initialiser, and
+// makes this no aggregate: g++ 12 rejects such an initialiser ("array used as
+// initializer") and corrupts a brace-initialised aggregate temporary wherever the
+// temporary lives across a co_await, as in co_await tls::handshake(…, tls::options{}, …).
 struct options {
+  options() : alpn{"http/1.1"} {}
+
   /// Check the peer's certificate chain and that it names the host (a DNS name, or an
   /// IP address SAN for an IP literal). Off only through insecure() (curl's -k).
   bool verify = true;
@@ -36,8 +42,8 @@ struct options {
   std::optional<std::filesystem::path> certificate;
   std::optional<std::filesystem::path> private_key;
   version min_version = version::tls1_2;
-  /// Protocols offered by ALPN, most wanted first.
-  std::vector<std::string> alpn{"http/1.1"};
+  /// Protocols offered by ALPN, most wanted first; "http/1.1" by default.
+  std::vector<std::string> alpn;
 
   /// Verification off, as curl's -k: the connection is encrypted but the peer unproven.
   static options insecure() {
