@@ -10,7 +10,11 @@
 
 namespace opensock {
 
+// A constructor rather than an aggregate: g++ 12 corrupts a brace-initialised aggregate
+// temporary that lives across a co_await.
 struct connect_options {
+  connect_options() {}
+
   resolve_options names;
   happy_eyeballs_options happy_eyeballs;
   /// Resolve and connect (and later TLS and proxy handshakes) must finish within this;

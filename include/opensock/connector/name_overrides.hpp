@@ -124,7 +124,10 @@ struct connect_to_rule {
 };
 
 /// How names become endpoints: curl's -4/-6, --connect-to and --resolve.
+// A constructor rather than an aggregate, for g++ 12 (see connect_options).
 struct resolve_options {
+  resolve_options() {}
+
   ip_version version = ip_version::any;
   std::vector<connect_to_rule> connect_to;
   std::vector<resolve_override> overrides;

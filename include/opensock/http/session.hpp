@@ -280,7 +280,10 @@ class session {
     // While idle: whether a read wait is pending on its socket (the peer's close ends
     // it), and the count of waits started, which tells a wait's outcome from an older
     // one's. `dead`: a wait saw the peer close it, or send what no request asked for.
+    // `fresh`: pooled in the scheduler's present turn, before housekeeping() has run:
+    // idle for no time at all, it needs no wait yet.
     bool watched = false;
+    bool fresh = false;
     bool dead = false;
     std::uint64_t waits = 0;
   };
@@ -295,7 +298,7 @@ class session {
     std::vector<connection_ptr> idle;
     std::vector<connection_ptr> spare;
     std::size_t in_flight = 0;
-    bool settle_posted = false;
+    bool housekeeping_posted = false;
     std::uint64_t next_id = 1;
   };
 
@@ -422,7 +425,8 @@ class session {
   }
   static void idle_wait_done(const std::shared_ptr<shared_state>& shared, const connection_ptr& c,
                              std::uint64_t wait, std::error_code ec);
-  static void settle(const std::shared_ptr<shared_state>& shared);
+  void post_housekeeping();
+  static void housekeeping(const std::shared_ptr<shared_state>& shared);
 
   // async_request's coroutine, which owns what it was given.
   asio::awaitable<result> spawned_request(http::request req, transfer_hooks hooks);

@@ -26,7 +26,11 @@ struct connection_info {
   std::string_view alpn;
 };
 
+// A constructor rather than an aggregate: g++ 12 corrupts a brace-initialised aggregate
+// temporary that lives across a co_await, as hooks given inline to a request would be.
 struct transfer_hooks {
+  transfer_hooks() {}
+
   /// Each connection a request (and each redirect hop) uses, before anything is sent.
   std::function<void(const connection_info&)> on_connection;
   /// A new connection that could not be made: every attempt (endpoint, outcome, error,

@@ -189,10 +189,11 @@ typename session<Factory>::connection_ptr session<Factory>::take_idle(const url&
     if (wanted) {
       if (c.watched) {
         stop_watching(c);  // its wait has not seen the peer close it
-      } else {
+      } else if (!c.fresh) {
         // Idle with no wait on it (the session was quiet): the socket is asked.
         usable = !opensock::detail::peer_closed(c.stream->lowest_layer());
       }
+      c.fresh = false;
     }
     if (!usable) {
       retire_locked(std::move(*it));
@@ -229,6 +230,7 @@ template <class Factory>
 void session<Factory>::retire_locked(connection_ptr c) {
   close(*c);
   c->watched = false;
+  c->fresh = false;
   ++c->waits;
   c->stream.reset();
   if (shared_->spare.size() < max_spare_connections) shared_->spare.push_back(std::move(c));
@@ -282,14 +284,18 @@ void session<Factory>::put_idle(connection_ptr c) {
   for (; same_route >= options_.max_idle_per_origin; --same_route) evict_oldest(&c->route);
   while (idle.size() >= options_.max_idle) evict_oldest(nullptr);
   c->idle_since = clock::now();
-  watch_idle(c);
+  c->fresh = true;
   idle.push_back(std::move(c));
+  post_housekeeping();
 }
 
 // An idle connection keeps a read wait on its socket: the peer's close (or bytes no
 // request asked for) ends it, and the connection is dropped from the pool, with no
-// system call on the way (the reactor already watches the socket). The wait is
-// cancelled when the connection is taken, or when the session falls quiet (settle()).
+// system call on the way (the reactor already watches the socket). The wait starts once
+// the connection has been idle past the scheduler's turn it was pooled in
+// (housekeeping()), so that a request that follows at once, the common case, neither
+// starts nor cancels one; it is cancelled when the connection is taken, or when the
+// session falls quiet.
 template <class Factory>
 void session<Factory>::watch_idle(const connection_ptr& c) {
   if constexpr (requires(stream_type& s) {
@@ -329,26 +335,39 @@ void session<Factory>::request_started() {
 }
 
 // The last request in flight ended: once the handlers queued now have run, and no
-// request has started meanwhile, the session lets go of the executor (settle()).
+// request has started meanwhile, the session lets go of the executor (housekeeping()).
 template <class Factory>
 void session<Factory>::request_ended(bool may_post) {
   std::lock_guard lock(shared_->mutex);
-  if (--shared_->in_flight != 0 || shared_->settle_posted || !may_post) return;
-  shared_->settle_posted = true;
-  asio::post(executor_, [shared = shared_] { settle(shared); });
+  if (--shared_->in_flight == 0 && may_post) post_housekeeping();
 }
 
-// Nothing in flight: the idle connections' waits and the watchdog's timer, which would
-// keep io_context::run() from returning, are cancelled. The next request takes an idle
-// connection by asking its socket whether the peer closed it (one system call).
+// Under shared_->mutex: housekeeping() once the handlers queued now have run.
 template <class Factory>
-void session<Factory>::settle(const std::shared_ptr<shared_state>& shared) {
+void session<Factory>::post_housekeeping() {
+  if (shared_->housekeeping_posted) return;
+  shared_->housekeeping_posted = true;
+  asio::post(executor_, [shared = shared_] { housekeeping(shared); });
+}
+
+// While requests are in flight, connections pooled since the last run start their wait
+// for the peer's close. With none in flight, the idle connections' waits and the
+// watchdog's timer, which would keep io_context::run() from returning, are cancelled;
+// the next request takes an idle connection by asking its socket whether the peer
+// closed it (one system call).
+template <class Factory>
+void session<Factory>::housekeeping(const std::shared_ptr<shared_state>& shared) {
   std::lock_guard lock(shared->mutex);
-  shared->settle_posted = false;
-  if (shared->in_flight != 0 || !shared->owner) return;
-  for (auto& c : shared->idle)
-    if (c->watched) stop_watching(*c);
-  shared->owner->watchdog_.disarm();
+  shared->housekeeping_posted = false;
+  session* owner = shared->owner;
+  if (!owner) return;
+  const bool quiet = shared->in_flight == 0;
+  for (auto& c : shared->idle) {
+    if (quiet && c->watched) stop_watching(*c);
+    if (!quiet && c->fresh) owner->watch_idle(c);
+    c->fresh = false;
+  }
+  if (quiet) owner->watchdog_.disarm();
 }
 
 template <class Factory>
