@@ -140,7 +140,9 @@ asio::awaitable<std::error_code> session<Factory>::connect(const url& to, reques
   const auto started = clock::now();
   const auto deadline =
       std::min(run.deadline, deadline_after(started, run.timeouts.connect));
-  opensock::route target(origin(to.host, to.port, to.scheme), options_.tls);
+  // The TLS settings are copied only for a route that uses them.
+  opensock::route target(origin(to.host, to.port, to.scheme));
+  if (target.secure) target.tls = options_.tls;
   auto made = co_await opensock::detail::connect_within(factory_, target, options_.connect,
                                                         &tls_contexts_, deadline);
   info.attempts = std::move(made.attempts);
