@@ -60,9 +60,6 @@ class request_watchdog {
     shared_->timer.cancel();
   }
 
-  /// Held while a watch's owner changes what its on_expire reads.
-  std::unique_lock<std::mutex> lock() { return std::unique_lock(shared_->mutex); }
-
   void add(watch& w) {
     std::lock_guard lock(shared_->mutex);
     w.prev_ = nullptr;
@@ -76,13 +73,6 @@ class request_watchdog {
       w.slow_ = false;
     }
     arm(next_wake(w));
-  }
-
-  /// Points a watch's low-speed check at another counter (the request moved to another
-  /// connection), counting from its present value.
-  static void follow_progress(watch& w, const std::atomic<std::uint64_t>* progress) noexcept {
-    w.progress = progress;
-    w.progress_at_check_ = progress ? progress->load(std::memory_order_relaxed) : 0;
   }
 
   void remove(watch& w) noexcept {

@@ -9,7 +9,6 @@
 #include <opensock/connector/connect_options.hpp>
 #include <opensock/connector/connect_route.hpp>
 #include <opensock/detail/async_spawn.hpp>
-#include <opensock/detail/deadline.hpp>
 #include <opensock/detail/peer_closed.hpp>
 #include <opensock/detail/request_watchdog.hpp>
 #include <opensock/error.hpp>
@@ -45,6 +44,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -203,9 +203,7 @@ class session {
                                     const transfer_hooks& hooks = detail::no_transfer_hooks());
 
   /// As above, owning the request and the hooks.
-  asio::awaitable<response> request(http::request&& req, transfer_hooks hooks = {}) {
-    return owned_request(std::move(req), std::move(hooks));
-  }
+  asio::awaitable<response> request(http::request&& req, transfer_hooks hooks = {});
 
   /// `co_await session.request(req, out)`: the response goes into `out`, whose storage
   /// is reused, and the error code is returned, not thrown; after an error `out` holds
@@ -213,9 +211,7 @@ class session {
   /// operation.
   asio::awaitable<std::error_code> request(const http::request& req, response& out,
                                            const transfer_hooks& hooks =
-                                               detail::no_transfer_hooks()) {
-    return perform(req, hooks, out);
-  }
+                                               detail::no_transfer_hooks());
 
   /// `co_await session.handed_over(req, out, taken)`: sends `req` as request() does and,
   /// when its response is a 101 (Switching Protocols), gives its connection up into
@@ -223,9 +219,7 @@ class session {
   /// other response leaves `taken` empty and its connection with the session.
   asio::awaitable<std::error_code> handed_over(
       const http::request& req, response& out,
-      std::optional<handed_over_connection<stream_type>>& taken) {
-    return perform(req, detail::no_transfer_hooks(), out, nullptr, &taken);
-  }
+      std::optional<handed_over_connection<stream_type>>& taken);
 
   asio::awaitable<response> get(std::string_view url, fields headers = {}) {
     return request(make("GET", url, std::move(headers), {}));
@@ -297,13 +291,20 @@ class session {
     session* owner;
     std::vector<connection_ptr> idle;
     std::vector<connection_ptr> spare;
-    std::size_t in_flight = 0;
-    bool housekeeping_posted = false;
+    // Outside the mutex: each request changes in_flight twice, and the session runs
+    // housekeeping() when it falls to zero. Sequentially consistent, with
+    // housekeeping_posted: an ending request and housekeeping() each write one and
+    // then read the other, so that one of them sees the session fall quiet.
+    std::atomic<std::size_t> in_flight{0};
+    std::atomic<bool> housekeeping_posted{false};
     std::uint64_t next_id = 1;
   };
 
   // One request across its redirects and retries: its limits, and the connection it is
-  // using, which the watchdog interrupts when a limit has passed.
+  // using. Its watch is registered with the watchdog only while a response is awaited
+  // on a connection, the one wait a limit must interrupt (a new connection is made
+  // within the request's deadline by connect_within()): two turns of the watchdog's
+  // lock per exchange.
   struct request_run {
     request_run(session& owner, const transfer_hooks& hooks, const request_timeouts& limits)
         : owner(&owner), hooks(&hooks), timeouts(limits) {
@@ -316,35 +317,34 @@ class session {
       watched.low_speed_time = timeouts.low_speed_time;
       watched.on_expire = &request_run::expire;
       watched.context = this;
-      owner.watchdog_.add(watched);
     }
     request_run(const request_run&) = delete;
     request_run& operator=(const request_run&) = delete;
-    ~request_run() {
-      if (watching) owner->watchdog_.remove(watched);
-    }
+    ~request_run() { watch_connection(nullptr); }
 
-    // The connection the request is on now, or nullptr between connections.
+    // The connection the request awaits a response on now, or nullptr once it has it.
     void watch_connection(connection* c) {
       if (!watching) return;
-      auto lock = owner->watchdog_.lock();
-      current = c;
-      opensock::detail::request_watchdog::follow_progress(
-          watched, c ? &c->state.bytes_received : nullptr);
+      auto& dog = owner->watchdog_;
+      if (c) {
+        // Not in the watchdog's list yet: nothing else reads these.
+        current = c;
+        watched.progress = &c->state.bytes_received;
+        dog.add(watched);
+      } else if (current) {
+        dog.remove(watched);
+        current = nullptr;
+        expired_before = expired_before || watched.expired;
+      }
     }
 
-    bool expired() {
-      if (!watching) return false;
-      auto lock = owner->watchdog_.lock();
-      return watched.expired;
-    }
+    // Whether a limit has passed (read between exchanges, when the watchdog is not
+    // watching).
+    bool expired() const { return expired_before || clock::now() >= deadline; }
 
     // A limit that passed is the request's error, whatever the interrupted stream said.
-    void finish(std::error_code& ec) {
-      if (!watching) return;
-      owner->watchdog_.remove(watched);
-      watching = false;
-      if (watched.expired) ec = error::operation_timedout;
+    void finish(std::error_code& ec) const {
+      if (expired_before) ec = error::operation_timedout;
     }
 
     // Called by the watchdog, under its lock, from the thread its timer runs on: the
@@ -352,7 +352,6 @@ class session {
     static void expire(void* context) {
       auto* run = static_cast<request_run*>(context);
       connection* c = run->current;
-      if (!c) return;
       c->state.interrupted = true;
       if (detail::interrupt_stream(run->owner->factory_, c->stream->lowest_layer()))
         c->closed = true;
@@ -364,6 +363,7 @@ class session {
     clock::time_point started = clock::now();
     clock::time_point deadline;
     bool watching = false;
+    bool expired_before = false;
     watch watched;
     connection* current = nullptr;
   };
@@ -408,6 +408,7 @@ class session {
   void release(connection_ptr c);
   void retire(connection_ptr c);
   connection_ptr spare_connection();
+  // The count of requests in flight, which takes no lock.
   void request_started();
   void request_ended(bool may_post);
 
@@ -428,20 +429,24 @@ class session {
   void post_housekeeping();
   static void housekeeping(const std::shared_ptr<shared_state>& shared);
 
-  // async_request's coroutine, which owns what it was given.
+  // What async_request() and async_get() … spawn: perform() owning what it was given.
   asio::awaitable<result> spawned_request(http::request req, transfer_hooks hooks);
   asio::awaitable<result> method_request(const char* method, std::error_code parse_error,
                                          url to, request_body body);
+  static asio::awaitable<result> failed_request(std::error_code ec);
 
-  // request() for a request handed over: this frame keeps it while it runs.
-  asio::awaitable<response> owned_request(http::request req, transfer_hooks hooks);
-
-  // One request, its redirects and its retries: the one path every request takes.
-  // `first_url`: the first request's URL when the caller gives it up, to become the
-  // response's effective URL without a copy. `taken`: where a 101's connection goes.
-  asio::awaitable<std::error_code> perform(
-      const http::request& first, const transfer_hooks& hooks, response& out,
-      url* first_url = nullptr,
+  // One request, its redirects and its retries: the one path every request takes, in
+  // one coroutine frame whatever form the caller asked for (a frame more per request
+  // would be a heap allocation more: Asio recycles two).
+  //   Result   std::error_code, with the response written into `*into`;
+  //            response, thrown as std::system_error on error; or result.
+  //   Request  const http::request& (the caller's, used where it is) or http::request
+  //            (handed over: its URL becomes the response's effective URL unmoved).
+  //   Hooks    const transfer_hooks& or transfer_hooks, likewise.
+  // `taken`: where a 101's connection goes.
+  template <class Result, class Request, class Hooks>
+  asio::awaitable<Result> perform(
+      Request first, Hooks hooks, response* into = nullptr,
       std::optional<handed_over_connection<stream_type>>* taken = nullptr);
 
   // A new connection for `to`, made by connect_route() within the request's limits.

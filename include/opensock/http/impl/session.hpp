@@ -8,47 +8,63 @@
 
 namespace opensock::http {
 
+// The forms of a request, each the one coroutine perform() instantiated for it. Defined
+// here, out of the class, so that OPENSOCK_SEPARATE_COMPILATION compiles them once.
 template <class Factory>
 asio::awaitable<response> session<Factory>::request(const http::request& req,
                                                     const transfer_hooks& hooks) {
-  response out;
-  if (auto ec = co_await perform(req, hooks, out)) throw std::system_error(ec);
-  co_return out;
+  return perform<response, const http::request&, const transfer_hooks&>(req, hooks);
+}
+
+template <class Factory>
+asio::awaitable<response> session<Factory>::request(http::request&& req, transfer_hooks hooks) {
+  return perform<response, http::request, transfer_hooks>(std::move(req), std::move(hooks));
+}
+
+template <class Factory>
+asio::awaitable<std::error_code> session<Factory>::request(const http::request& req,
+                                                           response& out,
+                                                           const transfer_hooks& hooks) {
+  return perform<std::error_code, const http::request&, const transfer_hooks&>(req, hooks, &out);
+}
+
+template <class Factory>
+asio::awaitable<std::error_code> session<Factory>::handed_over(
+    const http::request& req, response& out,
+    std::optional<handed_over_connection<stream_type>>& taken) {
+  return perform<std::error_code, const http::request&, const transfer_hooks&>(
+      req, detail::no_transfer_hooks(), &out, &taken);
 }
 
 template <class Factory>
 asio::awaitable<typename session<Factory>::result> session<Factory>::spawned_request(
     http::request req, transfer_hooks hooks) {
-  result done;
-  done.first = co_await perform(req, hooks, done.second, &req.url);
-  co_return done;
-}
-
-template <class Factory>
-asio::awaitable<response> session<Factory>::owned_request(http::request req,
-                                                          transfer_hooks hooks) {
-  response out;
-  if (auto ec = co_await perform(req, hooks, out, &req.url)) throw std::system_error(ec);
-  co_return out;
+  return perform<result, http::request, transfer_hooks>(std::move(req), std::move(hooks));
 }
 
 template <class Factory>
 asio::awaitable<typename session<Factory>::result> session<Factory>::method_request(
     const char* method, std::error_code parse_error, url to, request_body body) {
-  result done;
-  if (parse_error) {
-    done.first = parse_error;
-    co_return done;
-  }
-  http::request req(method, std::move(to), {}, std::move(body));
-  done.first = co_await perform(req, detail::no_transfer_hooks(), done.second, &req.url);
-  co_return done;
+  if (parse_error) return failed_request(parse_error);
+  return perform<result, http::request, transfer_hooks>(
+      http::request(method, std::move(to), {}, std::move(body)), transfer_hooks());
 }
 
 template <class Factory>
-asio::awaitable<std::error_code> session<Factory>::perform(
-    const http::request& first, const transfer_hooks& hooks, response& out, url* first_url,
+asio::awaitable<typename session<Factory>::result> session<Factory>::failed_request(
+    std::error_code ec) {
+  co_return result(ec, response());
+}
+
+template <class Factory>
+template <class Result, class Request, class Hooks>
+asio::awaitable<Result> session<Factory>::perform(
+    Request first, Hooks hooks, response* into,
     std::optional<handed_over_connection<stream_type>>* taken) {
+  std::optional<response> owned;
+  response& out = into ? *into : owned.emplace();
+  url* first_url = nullptr;
+  if constexpr (!std::is_reference_v<Request>) first_url = &first.url;
   // Cancellation ends the request with operation_aborted, not an exception; the
   // caller's own setting is restored for it when this runs in its coroutine.
   const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
@@ -130,7 +146,14 @@ asio::awaitable<std::error_code> session<Factory>::perform(
   counted.ended = true;
   request_ended(true);
   co_await asio::this_coro::throw_if_cancelled(caller_throws);
-  co_return ec;
+  if constexpr (std::is_same_v<Result, std::error_code>) {
+    co_return ec;
+  } else if constexpr (std::is_same_v<Result, response>) {
+    if (ec) throw std::system_error(ec);
+    co_return std::move(out);
+  } else {
+    co_return result(ec, std::move(out));
+  }
 }
 
 template <class Factory>
@@ -332,7 +355,6 @@ void session<Factory>::idle_wait_done(const std::shared_ptr<shared_state>& share
 
 template <class Factory>
 void session<Factory>::request_started() {
-  std::lock_guard lock(shared_->mutex);
   ++shared_->in_flight;
 }
 
@@ -340,15 +362,13 @@ void session<Factory>::request_started() {
 // request has started meanwhile, the session lets go of the executor (housekeeping()).
 template <class Factory>
 void session<Factory>::request_ended(bool may_post) {
-  std::lock_guard lock(shared_->mutex);
   if (--shared_->in_flight == 0 && may_post) post_housekeeping();
 }
 
-// Under shared_->mutex: housekeeping() once the handlers queued now have run.
+// housekeeping() once the handlers queued now have run.
 template <class Factory>
 void session<Factory>::post_housekeeping() {
-  if (shared_->housekeeping_posted) return;
-  shared_->housekeeping_posted = true;
+  if (shared_->housekeeping_posted.exchange(true)) return;
   asio::post(executor_, [shared = shared_] { housekeeping(shared); });
 }
 
@@ -359,8 +379,9 @@ void session<Factory>::post_housekeeping() {
 // closed it (one system call).
 template <class Factory>
 void session<Factory>::housekeeping(const std::shared_ptr<shared_state>& shared) {
-  std::lock_guard lock(shared->mutex);
+  // Cleared before in_flight is read: a request that ends after the read posts again.
   shared->housekeeping_posted = false;
+  std::lock_guard lock(shared->mutex);
   session* owner = shared->owner;
   if (!owner) return;
   const bool quiet = shared->in_flight == 0;
