@@ -171,10 +171,10 @@ TEST_CASE("a kept-alive request into a reused response allocates nothing") {
   CHECK(peer.server.connections == 1);
   // The response's storage is reused and the connection keeps its buffers.
   CHECK(allocations == 0);
-  // Asio's own memory: coroutine frames (the caller's, the request's, its exchange's and
-  // Asio's for each read) and operations, of which Asio keeps two of each kind per
-  // thread for reuse. What does not fit there comes from the heap: a few blocks a
-  // request, never growing with the number of requests.
+  // Asio's own memory: coroutine frames (the caller's, the request's, and Asio's for
+  // the exchange it awaits) and operations, of which Asio keeps two of each kind, of up
+  // to about 1 KiB, per thread for reuse. What does not fit there comes from the heap:
+  // a few blocks a request, never growing with the number of requests.
   if (optimised_frames) CHECK(aligned_allocations <= 4 * measured);
 }
 
@@ -192,6 +192,7 @@ TEST_CASE("a kept-alive request giving a new response allocates its header stora
   }());
   CHECK(ok);
   CHECK(peer.server.connections == 1);
-  // A new response's header storage: its string and list of offsets.
-  CHECK(allocations <= 2 * measured);
+  // A new response's header storage (its string and list of offsets), and the block
+  // that holds the request handed over and the response while the request runs.
+  CHECK(allocations <= 3 * measured);
 }

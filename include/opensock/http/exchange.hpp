@@ -3,7 +3,6 @@
 // on a stream of their own.
 #pragma once
 
-#include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/same_text.hpp>
 #include <opensock/detail/send_now.hpp>
 #include <opensock/error.hpp>
@@ -15,7 +14,10 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/buffer.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/compose.hpp>
 #include <asio/error.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -335,8 +337,12 @@ class response_reader {
       body_size_ += piece.size();
     } else if (sink.is_coroutine()) {
       state_.pieces.push_back(piece);  // awaited by the loop, before the buffer moves
-    } else if (!sink_refused_ && !sink.write(piece)) {
-      sink_refused_ = true;
+    } else if (!sink_refused_) {
+      try {
+        sink_refused_ = !sink.write(piece);
+      } catch (...) {
+        sink_refused_ = true;  // a sink that throws refuses the piece
+      }
     }
   }
 
@@ -368,66 +374,185 @@ class response_reader {
 
 }  // namespace detail
 
+namespace detail {
+
+// exchange() as a composed operation: its steps run in the handlers of the stream's own
+// operations, with no coroutine frame of its own, so that a request awaited in a
+// coroutine costs that coroutine's frame and Asio's for the awaited operation, which
+// Asio recycles. The steps that are coroutines themselves (a body from a file or a
+// producer, a coroutine sink) are spawned, and continue it when they end.
+template <class AsyncStream>
+class exchange_op {
+ public:
+  exchange_op(AsyncStream& stream, const request& req, response& out, connection_state& state,
+              const transfer_hooks& hooks)
+      : stream_(stream), req_(req), out_(out), state_(state), hooks_(hooks) {}
+
+  // The start, and the end of each read or write.
+  template <class Self>
+  void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
+    try {
+      switch (step_) {
+        case step::start:
+          return start(self);
+        case step::sent_rest:
+          if (ec) return complete(self, send_error_of(ec));
+          return read_response(self);
+        case step::reading:
+          if (!reader_->got(n, ec)) return complete(self, reader_->result());
+          return read_response(self);
+        case step::delivering:
+          return self.complete(result_);
+        case step::sent_body:
+        case step::sinking:
+          break;
+      }
+    } catch (...) {
+      return complete(self, error::aborted_by_callback);
+    }
+  }
+
+  // The end of a body sent from a file or a producer.
+  template <class Self>
+  void operator()(Self& self, std::exception_ptr failed, std::error_code ec) {
+    if (failed) return complete(self, error::aborted_by_callback);
+    if (ec) return complete(self, ec);
+    try {
+      read_response(self);
+    } catch (...) {
+      complete(self, error::aborted_by_callback);
+    }
+  }
+
+  // The end of a coroutine sink's write: a sink that throws refuses the piece.
+  template <class Self>
+  void operator()(Self& self, std::exception_ptr failed, bool taken) {
+    if (failed || !taken) reader_->refuse_body();
+    try {
+      give_pieces(self);
+    } catch (...) {
+      complete(self, error::aborted_by_callback);
+    }
+  }
+
+ private:
+  enum class step { start, sent_rest, sent_body, reading, sinking, delivering };
+
+  template <class Self>
+  void start(Self& self) {
+    state_.reusable = false;
+    const auto executor = stream_.get_executor();
+    if (const auto* path = req_.body.file_path()) {
+      state_.write_buffer.clear();
+      step_ = step::sent_body;
+      waited_ = true;
+      return asio::co_spawn(executor, send_file(stream_, req_, *path, state_, hooks_),
+                            std::move(self));
+    }
+    if (const auto* produce = req_.body.producer()) {
+      state_.write_buffer.clear();
+      step_ = step::sent_body;
+      waited_ = true;
+      return asio::co_spawn(executor, send_produced(stream_, req_, *produce, state_, hooks_),
+                            std::move(self));
+    }
+    if (auto ec = write_memory_head(req_, state_, hooks_)) return complete(self, ec);
+    if (state_.interrupted) return complete(self, asio::error::operation_aborted);
+    // Most requests go whole in one send that does not wait, where the stream is a
+    // socket; the rest, if any, by a write that does.
+    std::error_code ec;
+    const std::size_t sent =
+        opensock::detail::send_now(stream_, request_buffers(req_, state_), ec);
+    if (ec) return complete(self, send_error_of(ec));
+    if (sent < state_.write_buffer.size() + req_.body.memory().size()) {
+      step_ = step::sent_rest;
+      waited_ = true;
+      return asio::async_write(stream_, request_buffers(req_, state_, sent), std::move(self));
+    }
+    read_response(self);
+  }
+
+  // Parses what has been read, then gives a coroutine sink its pieces, then reads more
+  // or ends.
+  template <class Self>
+  void read_response(Self& self) {
+    if (!reader_) reader_.emplace(req_, out_, state_, hooks_);
+    reader_->parse();
+    piece_ = 0;
+    give_pieces(self);
+  }
+
+  template <class Self>
+  void give_pieces(Self& self) {
+    const auto& pieces = reader_->pieces();
+    if (piece_ < pieces.size() && !reader_->sink_refused()) {
+      step_ = step::sinking;
+      waited_ = true;
+      const std::string_view piece = pieces[piece_++];
+      return asio::co_spawn(stream_.get_executor(), hooks_.on_body.async_write(piece),
+                            std::move(self));
+    }
+    if (!reader_->wants_more()) return complete(self, reader_->result());
+    step_ = step::reading;
+    waited_ = true;
+    stream_.async_read_some(reader_->read_buffer(), std::move(self));
+  }
+
+  // An operation never completes inside the call that starts it: an exchange that ends
+  // before it has waited for anything delivers its outcome from a posted handler.
+  template <class Self>
+  void complete(Self& self, std::error_code ec) {
+    if (waited_) return self.complete(ec);
+    result_ = ec;
+    step_ = step::delivering;
+    waited_ = true;
+    asio::post(stream_.get_executor(), std::move(self));
+  }
+
+  AsyncStream& stream_;
+  const request& req_;
+  response& out_;
+  connection_state& state_;
+  const transfer_hooks& hooks_;
+  std::optional<response_reader> reader_;
+  std::size_t piece_ = 0;
+  step step_ = step::start;
+  bool waited_ = false;
+  std::error_code result_;
+};
+
+}  // namespace detail
+
 /// Sends `req` on `stream` and reads the response into `out`, calling `hooks` on the way
-/// (a body sink set there takes the body instead of `out.body`). Errors carry curl's
-/// numbers: what the serializer refuses (43, nothing sent), a body file or producer
-/// that fails (26, 42), a failed write (55), a failed read (56), a sink that refuses
-/// bytes (23), and the parser's (1, 8, 18, 52, 56, 63). Afterwards `state.reusable` says
-/// whether the connection can carry another request. Cancellation (terminal), or
+/// (a body sink set there takes the body instead of `out.body`), as an Asio
+/// asynchronous operation on `stream`'s executor: completes `token` with
+/// void(std::error_code). Errors carry curl's numbers: what the serializer refuses (43,
+/// nothing sent), a body file or producer that fails (26, 42), a failed write (55), a
+/// failed read (56), a sink that refuses bytes or throws (23), a hook that throws (42),
+/// and the parser's (1, 8, 18, 52, 56, 63). Afterwards `state.reusable` says whether the
+/// connection can carry another request. Per-operation cancellation (terminal), or
 /// `state.interrupted`, ends it with operation_aborted; the connection is then not
-/// reusable. `hooks` must outlive the operation.
+/// reusable. `stream`, `req`, `out`, `state` and `hooks` must outlive it.
+template <class AsyncStream, class CompletionToken>
+auto async_exchange(AsyncStream& stream, const request& req, response& out,
+                    connection_state& state, const transfer_hooks& hooks, CompletionToken&& token) {
+  // No I/O object for async_compose() to keep work on: each step that waits is an
+  // operation of the stream (or a coroutine spawned on its executor), which keeps work
+  // on that executor itself, and tracking it again costs a copy of the executor per step.
+  return asio::async_compose<CompletionToken, void(std::error_code)>(
+      detail::exchange_op<AsyncStream>(stream, req, out, state, hooks), token);
+}
+
+/// async_exchange() in a coroutine: `co_await exchange(stream, req, out, state)` gives
+/// the error code rather than throwing it.
 template <class AsyncStream>
 asio::awaitable<std::error_code> exchange(AsyncStream& stream, const request& req, response& out,
                                           connection_state& state,
                                           const transfer_hooks& hooks = detail::no_transfer_hooks()) {
-  state.reusable = false;
   std::error_code ec;
-  if (const auto* path = req.body.file_path()) {
-    state.write_buffer.clear();
-    ec = co_await detail::send_file(stream, req, *path, state, hooks);
-  } else if (const auto* produce = req.body.producer()) {
-    state.write_buffer.clear();
-    ec = co_await detail::send_produced(stream, req, *produce, state, hooks);
-  } else {
-    if ((ec = detail::write_memory_head(req, state, hooks))) co_return ec;
-    if (state.interrupted) co_return asio::error::operation_aborted;
-    // Most requests go whole in one send that does not wait, where the stream is a
-    // socket; the rest, if any, by a write that does.
-    const std::size_t sent =
-        opensock::detail::send_now(stream, detail::request_buffers(req, state), ec);
-    if (!ec && sent < state.write_buffer.size() + req.body.memory().size())
-      co_await asio::async_write(stream, detail::request_buffers(req, state, sent),
-                                 asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) ec = detail::send_error_of(ec);
-  }
-  if (ec) co_return ec;
-
-  detail::response_reader reader(req, out, state, hooks);
-  for (;;) {
-    reader.parse();
-    for (const std::string_view piece : reader.pieces()) {
-      if (!reader.sink_refused() && !co_await hooks.on_body.async_write(piece))
-        reader.refuse_body();
-    }
-    if (!reader.wants_more()) break;
-    const std::size_t n = co_await stream.async_read_some(
-        reader.read_buffer(), asio::redirect_error(asio::use_awaitable, ec));
-    if (!reader.got(n, ec)) break;
-  }
-  co_return reader.result();
-}
-
-/// exchange() as an Asio asynchronous operation on `stream`'s executor: completes
-/// `token` with void(std::error_code), and per-operation cancellation (terminal) ends
-/// it with operation_aborted. `stream`, `req`, `out`, `state` and `hooks` must outlive
-/// it.
-template <class AsyncStream, class CompletionToken>
-auto async_exchange(AsyncStream& stream, const request& req, response& out,
-                    connection_state& state, const transfer_hooks& hooks, CompletionToken&& token) {
-  return opensock::detail::async_spawn(
-      stream.get_executor(),
-      [&stream, &req, &out, &state, &hooks] { return exchange(stream, req, out, state, hooks); },
-      std::forward<CompletionToken>(token));
+  co_await async_exchange(stream, req, out, state, hooks,
+                          asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec;
 }
 
 }  // namespace opensock::http

@@ -435,19 +435,36 @@ class session {
                                          url to, request_body body);
   static asio::awaitable<result> failed_request(std::error_code ec);
 
+  // What perform() keeps for a caller who does not: the response it returns, and the
+  // request and hooks when they were handed over. On the heap, not in perform()'s frame,
+  // which stays small enough for Asio to recycle (it keeps frames of up to about 1 KiB).
+  struct owned_call {
+    owned_call() {}
+    owned_call(http::request&& r, transfer_hooks&& h) : req(std::move(r)), hooks(std::move(h)) {}
+    std::optional<http::request> req;
+    std::optional<transfer_hooks> hooks;
+    response out;
+  };
+
   // One request, its redirects and its retries: the one path every request takes, in
   // one coroutine frame whatever form the caller asked for (a frame more per request
-  // would be a heap allocation more: Asio recycles two).
-  //   Result   std::error_code, with the response written into `*into`;
-  //            response, thrown as std::system_error on error; or result.
-  //   Request  const http::request& (the caller's, used where it is) or http::request
-  //            (handed over: its URL becomes the response's effective URL unmoved).
-  //   Hooks    const transfer_hooks& or transfer_hooks, likewise.
-  // `taken`: where a 101's connection goes.
-  template <class Result, class Request, class Hooks>
+  // would be a heap allocation more). `Result` is std::error_code, with the response
+  // left in `out`; response, thrown as std::system_error on error; or result. `owned`,
+  // holds `out`, and `first` and `hooks` when the caller handed them over; the first
+  // URL then becomes the response's effective URL without a copy. `taken`: where a
+  // 101's connection goes.
+  template <class Result>
   asio::awaitable<Result> perform(
-      Request first, Hooks hooks, response* into = nullptr,
+      const http::request& first, const transfer_hooks& hooks, response& out,
+      std::unique_ptr<owned_call> owned = nullptr,
       std::optional<handed_over_connection<stream_type>>* taken = nullptr);
+  // perform() of a request handed over.
+  template <class Result>
+  asio::awaitable<Result> perform_owned(http::request&& req, transfer_hooks&& hooks) {
+    auto owned = std::make_unique<owned_call>(std::move(req), std::move(hooks));
+    owned_call& call = *owned;
+    return perform<Result>(*call.req, *call.hooks, call.out, std::move(owned));
+  }
 
   // A new connection for `to`, made by connect_route() within the request's limits.
   asio::awaitable<std::error_code> connect(const url& to, request_run& run,

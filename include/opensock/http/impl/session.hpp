@@ -13,41 +13,42 @@ namespace opensock::http {
 template <class Factory>
 asio::awaitable<response> session<Factory>::request(const http::request& req,
                                                     const transfer_hooks& hooks) {
-  return perform<response, const http::request&, const transfer_hooks&>(req, hooks);
+  auto owned = std::make_unique<owned_call>();
+  response& out = owned->out;
+  return perform<response>(req, hooks, out, std::move(owned));
 }
 
 template <class Factory>
 asio::awaitable<response> session<Factory>::request(http::request&& req, transfer_hooks hooks) {
-  return perform<response, http::request, transfer_hooks>(std::move(req), std::move(hooks));
+  return perform_owned<response>(std::move(req), std::move(hooks));
 }
 
 template <class Factory>
 asio::awaitable<std::error_code> session<Factory>::request(const http::request& req,
                                                            response& out,
                                                            const transfer_hooks& hooks) {
-  return perform<std::error_code, const http::request&, const transfer_hooks&>(req, hooks, &out);
+  return perform<std::error_code>(req, hooks, out);
 }
 
 template <class Factory>
 asio::awaitable<std::error_code> session<Factory>::handed_over(
     const http::request& req, response& out,
     std::optional<handed_over_connection<stream_type>>& taken) {
-  return perform<std::error_code, const http::request&, const transfer_hooks&>(
-      req, detail::no_transfer_hooks(), &out, &taken);
+  return perform<std::error_code>(req, detail::no_transfer_hooks(), out, nullptr, &taken);
 }
 
 template <class Factory>
 asio::awaitable<typename session<Factory>::result> session<Factory>::spawned_request(
     http::request req, transfer_hooks hooks) {
-  return perform<result, http::request, transfer_hooks>(std::move(req), std::move(hooks));
+  return perform_owned<result>(std::move(req), std::move(hooks));
 }
 
 template <class Factory>
 asio::awaitable<typename session<Factory>::result> session<Factory>::method_request(
     const char* method, std::error_code parse_error, url to, request_body body) {
   if (parse_error) return failed_request(parse_error);
-  return perform<result, http::request, transfer_hooks>(
-      http::request(method, std::move(to), {}, std::move(body)), transfer_hooks());
+  return perform_owned<result>(http::request(method, std::move(to), {}, std::move(body)),
+                               transfer_hooks());
 }
 
 template <class Factory>
@@ -57,14 +58,12 @@ asio::awaitable<typename session<Factory>::result> session<Factory>::failed_requ
 }
 
 template <class Factory>
-template <class Result, class Request, class Hooks>
+template <class Result>
 asio::awaitable<Result> session<Factory>::perform(
-    Request first, Hooks hooks, response* into,
+    const http::request& first, const transfer_hooks& hooks, response& out,
+    std::unique_ptr<owned_call> owned,
     std::optional<handed_over_connection<stream_type>>* taken) {
-  std::optional<response> owned;
-  response& out = into ? *into : owned.emplace();
-  url* first_url = nullptr;
-  if constexpr (!std::is_reference_v<Request>) first_url = &first.url;
+  url* first_url = owned && owned->req ? &owned->req->url : nullptr;
   // Cancellation ends the request with operation_aborted, not an exception; the
   // caller's own setting is restored for it when this runs in its coroutine.
   const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
@@ -111,7 +110,8 @@ asio::awaitable<Result> session<Factory>::perform(
       info.alpn = conn->alpn;
       out.remote = conn->remote;
       run.watch_connection(conn.get());
-      ec = co_await exchange(*conn->stream, *req, out, conn->state, hooks);
+      co_await async_exchange(*conn->stream, *req, out, conn->state, hooks,
+                              asio::redirect_error(asio::use_awaitable, ec));
       run.watch_connection(nullptr);
       if (conn->state.first_byte_at) info.first_byte = *conn->state.first_byte_at - run.started;
       if (!ec) [[likely]] {
