@@ -130,3 +130,160 @@ TEST_CASE("malformed URLs are curl's 3, unknown schemes its 1") {
   CHECK(parse_error("gopher://h/") == opensock::error::unsupported_protocol);
   CHECK(opensock::curl_code(parse_error("ftp://h/")) == 1);
 }
+
+TEST_CASE("dot segments may be written with %2e or %2E; segments that only look like them stay") {
+  CHECK(parse_ok("http://h/a/%2E/b").path == "/a/b");
+  CHECK(parse_ok("http://h/a/.%2e/b").path == "/b");
+  CHECK(parse_ok("http://h/a/%2E./b").path == "/b");
+  CHECK(parse_ok("http://h/a/b/%2e%2e").path == "/a/");
+  CHECK(parse_ok("http://h/a/b/%2E").path == "/a/b/");
+  CHECK(parse_ok("http://h/a/./").path == "/a/");
+  CHECK(parse_ok("http://h/a/.//b").path == "/a//b");
+  CHECK(parse_ok("http://h/..").path == "/");
+  CHECK(parse_ok("http://h/a/../..").path == "/");
+  CHECK(parse_ok("http://h/a/b/../../../c").path == "/c");
+  for (const char* kept : {"/a/.../b", "/a/%2e%2e%2e/b", "/a/..%2e", "/a/.b/c.", "/.well-known/x",
+                           "/a/..b", "/a/b..", "/a/%2/b", "/a/%2", "/a/%2f/b", "/a/%2e%",
+                           "/a/%2ex", "/a/%3e", "/%2e%2ea", "/a/.%2"}) {
+    CAPTURE(kept);
+    CHECK(parse_ok(std::string("http://h") + kept).path == kept);
+  }
+  // The query and the fragment are not paths.
+  const auto u = parse_ok("http://h/a?/./../b#/../c");
+  CHECK(u.path == "/a");
+  CHECK(u.query == "/./../b");
+  CHECK(u.fragment == "/../c");
+}
+
+TEST_CASE("an empty path is '/', whatever follows the authority") {
+  for (const char* text : {"http://h", "http://h:8080", "http://u@h", "http://[::1]"})
+    CHECK(parse_ok(text).path == "/");
+  auto u = parse_ok("http://h?q");
+  CHECK(u.path == "/");
+  CHECK(u.has_query);
+  CHECK(u.query == "q");
+  u = parse_ok("http://h:8080#f");
+  CHECK(u.path == "/");
+  CHECK(!u.has_query);
+  CHECK(u.fragment == "f");
+  u = parse_ok("http://h?");
+  CHECK(u.has_query);
+  CHECK(u.target() == "/?");
+  u = parse_ok("http://h?#");
+  CHECK(u.has_query);
+  CHECK(u.query.empty());
+  CHECK(u.fragment.empty());
+}
+
+TEST_CASE("the query runs from the first '?' to the first '#', the fragment to the end") {
+  auto u = parse_ok("http://h/p?a?b=c?");
+  CHECK(u.path == "/p");
+  CHECK(u.query == "a?b=c?");
+  u = parse_ok("http://h/p#a?b#c");
+  CHECK(!u.has_query);
+  CHECK(u.query.empty());
+  CHECK(u.fragment == "a?b#c");
+  u = parse_ok("http://h/p?q/r#f?g");
+  CHECK(u.query == "q/r");
+  CHECK(u.fragment == "f?g");
+  CHECK(u.target() == "/p?q/r");
+}
+
+TEST_CASE("every byte in a path, query and fragment: copied, percent-encoded or malformed") {
+  constexpr char hex[] = "0123456789ABCDEF";
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const std::string byte(1, c);
+    CAPTURE(b);
+    const bool forbidden =
+        b <= 0x20 || b == 0x7f || std::string_view("<>\"{}|\\^`").find(c) != std::string_view::npos;
+    const std::string expected =
+        b >= 0x80 ? std::string{'%', hex[b >> 4], hex[b & 15]} : byte;
+    if (forbidden) {
+      CHECK(parse_error("http://h/a" + byte + "z") == opensock::error::url_malformat);
+      CHECK(parse_error("http://h/a?q" + byte + "z") == opensock::error::url_malformat);
+      CHECK(parse_error("http://h/a#f" + byte + "z") == opensock::error::url_malformat);
+      continue;
+    }
+    if (c != '?' && c != '#')
+      CHECK(parse_ok("http://h/a" + byte + "z").path == "/a" + expected + "z");
+    if (c != '#') CHECK(parse_ok("http://h/?q" + byte + "z").query == "q" + expected + "z");
+    CHECK(parse_ok("http://h/#f" + byte + "z").fragment == "f" + expected + "z");
+    // At the very start and end of each part too ("/." is a dot segment).
+    if (c != '?' && c != '#' && c != '.')
+      CHECK(parse_ok("http://h/" + byte).path == "/" + expected);
+    if (c != '#') CHECK(parse_ok("http://h/?" + byte).query == expected);
+    CHECK(parse_ok("http://h/#" + byte).fragment == expected);
+  }
+}
+
+TEST_CASE("runs of bytes from 0x80 up are encoded byte by byte, among plain ones, at any length") {
+  CHECK(parse_ok("http://h/\xe6\x97\xa5\xe6\x9c\xac").path == "/%E6%97%A5%E6%9C%AC");
+  CHECK(parse_ok("http://h/\x80?\x81#\x82").target() == "/%80?%81");
+  CHECK(parse_ok("http://h/?\xff\xfe").query == "%FF%FE");
+  CHECK(parse_ok("http://h/#\xc3\xa9t\xc3\xa9").fragment == "%C3%A9t%C3%A9");
+  std::string text = "http://h";
+  std::string path;
+  for (int i = 0; i < 40; ++i) {
+    text += "/seg\xc3\xa9";
+    path += "/seg%C3%A9";
+  }
+  CHECK(parse_ok(text).path == path);
+  // A forbidden byte after an encoded one is still malformed.
+  for (const char* bad :
+       {"http://h/\x80 ", "http://h/?\x80<", "http://h/#\xff\x7f", "http://h/\xff\"x"}) {
+    CAPTURE(bad);
+    CHECK(parse_error(bad) == opensock::error::url_malformat);
+  }
+}
+
+TEST_CASE("schemes in any case; an unknown one is 1 only when it is a scheme at all") {
+  CHECK(parse_ok("HtTpS://h").scheme == "https");
+  CHECK(parse_ok("HtTpS://h").port == 443);
+  CHECK(parse_ok("WS://h").scheme == "ws");
+  CHECK(parse_ok("Wss://h").scheme == "wss");
+  for (const char* unknown : {"http+x://h", "h2://h", "httpss://h", "htt://h", "wsss://h",
+                              "HTTP2://h", "w.s://h", "x-y://h/"}) {
+    CAPTURE(unknown);
+    CHECK(parse_error(unknown) == opensock::error::unsupported_protocol);
+  }
+  for (const char* bad : {"htt_p://h", "ht%74p://h", "http:h", "https:/h", ":", "http", "-http://h",
+                          "+ws://h", "gopher:/h", "ws:", "wss:/"}) {
+    CAPTURE(bad);
+    CHECK(parse_error(bad) == opensock::error::url_malformat);
+  }
+}
+
+TEST_CASE("the authority: userinfo up to the last '@', the host lowered, the port checked") {
+  auto u = parse_ok("http://a@b@h:81/");
+  CHECK(u.userinfo == "a@b");
+  CHECK(u.host == "h");
+  CHECK(u.port == 81);
+  u = parse_ok("http://h:80@evil/");  // what looks like a port is userinfo
+  CHECK(u.userinfo == "h:80");
+  CHECK(u.host == "evil");
+  CHECK(!u.explicit_port);
+  u = parse_ok("http://u:p@H.Example:8080");
+  CHECK(u.host == "h.example");
+  CHECK(u.port == 8080);
+  CHECK(parse_ok("http://ExAmPlE.CoM/").host == "example.com");
+  CHECK(parse_ok("http://a%4Ab/").host == "a%4ab");
+  CHECK(parse_ok("http://x-y_z~1.!$&'()*+,;=/").host == "x-y_z~1.!$&'()*+,;=");
+  CHECK(parse_ok("http://h:0080/").port == 80);
+  CHECK(parse_ok("http://h:0080/").explicit_port);
+  CHECK(parse_ok("http://h:65535/").port == 65535);
+  CHECK(parse_ok("http://h:?q").port == 80);
+  CHECK(!parse_ok("http://h:#f").explicit_port);
+  CHECK(parse_ok("http://[::1]:/").port == 80);
+  CHECK(parse_ok("http://[::1]:0080/").port == 80);
+  CHECK(parse_ok("http://[::1]:0080/").explicit_port);
+  for (const char* bad :
+       {"http://h:65536/", "http://h:99999999999999999999/", "http://h:1:2/", "http://h:-1/",
+        "http://h:+1/", "http://:80/", "http://@h:x/", "http://u@/", "http://u@:80/",
+        "http://a%4/", "http://a%/", "http://a%G1/", "http://h\x80/", "http://[::1]:8x/",
+        "http://[::1]:99999/", "http://[::1]:00/", "http://h:80:/", "http://[::1]]/",
+        "http://h[/"}) {
+    CAPTURE(bad);
+    CHECK(parse_error(bad) == opensock::error::url_malformat);
+  }
+}

@@ -3,21 +3,24 @@
 
 #include <opensock/http/url.hpp>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
-#include <vector>
 
 namespace opensock::http {
 namespace detail {
 
-inline bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-inline bool is_hex(char c) noexcept {
+constexpr bool is_alpha(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool is_hex(char c) noexcept {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
-inline char to_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+constexpr char to_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 
 // Bytes no part of a URL may hold as they are.
-inline bool is_forbidden(char c) noexcept {
+constexpr bool is_forbidden(char c) noexcept {
   const auto u = static_cast<unsigned char>(c);
   if (u <= 0x20 || u == 0x7f) return true;
   switch (c) {
@@ -28,192 +31,336 @@ inline bool is_forbidden(char c) noexcept {
   }
 }
 
-// Copies a path, query or fragment: forbidden bytes make it malformed, bytes from 0x80
-// up are percent-encoded. A '%' is sent as written, valid escape or not, as curl does.
-inline bool copy_encoded(std::string_view in, std::string& out) {
-  constexpr char hex[] = "0123456789ABCDEF";
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const auto u = static_cast<unsigned char>(in[i]);
-    if (u >= 0x80) {
-      out += '%';
-      out += hex[u >> 4];
-      out += hex[u & 15];
-      continue;
+// The classes of bytes the parser scans for, looked up in one table rather than tested
+// comparison by comparison: the scans run over every byte of every URL.
+enum url_char_class : unsigned char {
+  scheme_char = 1,     // ALPHA / DIGIT / "+" / "-" / "."
+  // A reg-name's bytes but '%' (unreserved / sub-delims), split in two: hosts are nearly
+  // always written in lower case, and one without upper-case letters is not lowered.
+  host_char = 2,       // the upper-case letters apart
+  upper_char = 4,      // 'A' to 'Z'
+  authority_end = 8,   // '/', '?' and '#'
+  // Copied as they are into a path, a query or a fragment: the bytes below 0x80 that are
+  // not forbidden, but the delimiters that end each part.
+  path_char = 16,      // not '?' or '#'
+  query_char = 32,     // not '#'
+  fragment_char = 64,
+};
+
+inline constexpr auto url_char_classes = [] {
+  std::array<unsigned char, 256> table{};
+  for (int i = 0; i < 256; ++i) {
+    const char c = static_cast<char>(i);
+    unsigned char classes = 0;
+    if (is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.') classes |= scheme_char;
+    if (c >= 'A' && c <= 'Z') classes |= upper_char;
+    else if (is_alpha(c) || is_digit(c)) classes |= host_char;
+    switch (c) {
+      case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'':
+      case '(': case ')': case '*': case '+': case ',': case ';': case '=':
+        classes |= host_char;
+        break;
+      case '/': case '?': case '#':
+        classes |= authority_end;
+        break;
+      default:
+        break;
     }
-    if (is_forbidden(in[i])) return false;
-    out += in[i];
+    if (i < 0x80 && !is_forbidden(c)) {
+      classes |= fragment_char;
+      if (c != '#') classes |= query_char;
+      if (c != '#' && c != '?') classes |= path_char;
+    }
+    table[static_cast<std::size_t>(i)] = classes;
   }
+  return table;
+}();
+
+constexpr bool in_url_class(char c, url_char_class cls) noexcept {
+  return (url_char_classes[static_cast<unsigned char>(c)] & cls) != 0;
+}
+
+// The schemes opensock speaks, in the lower case a parsed URL holds them.
+struct known_scheme {
+  std::string_view name;
+  std::uint16_t port;
+};
+inline constexpr known_scheme known_schemes[] = {
+    {"http", 80}, {"https", 443}, {"ws", 80}, {"wss", 443}};
+
+// The known scheme that starts `text`, in any case, followed by "://"; or null.
+inline const known_scheme* match_scheme(std::string_view text) noexcept {
+  for (const auto& scheme : known_schemes) {
+    const std::size_t size = scheme.name.size();
+    if (text.size() < size + 3 || text.substr(size, 3) != "://") continue;
+    std::size_t i = 0;
+    while (i < size && to_lower(text[i]) == scheme.name[i]) ++i;
+    if (i == size) return &scheme;
+  }
+  return nullptr;
+}
+
+// RFC 3986's scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+inline bool valid_scheme(std::string_view scheme) noexcept {
+  if (scheme.empty() || !is_alpha(scheme.front())) return false;
+  for (char c : scheme)
+    if (!in_url_class(c, scheme_char)) return false;
   return true;
 }
 
-// "." or ".." when the segment is one, written plainly or with %2e escapes; else "".
-inline std::string dot_segment(std::string_view segment) {
-  std::string out;
-  for (std::size_t i = 0; i < segment.size() && out.size() <= 2; ++i) {
-    if (segment[i] == '.') {
-      out += '.';
-    } else if (segment[i] == '%' && i + 2 < segment.size() && segment[i + 1] == '2' &&
-               to_lower(segment[i + 2]) == 'e') {
-      out += '.';
-      i += 2;
+// The size of the authority at the start of `rest`, up to the first '/', '?' or '#', and
+// where its last '@' is (npos without one): both in one pass.
+inline std::size_t authority_size(std::string_view rest, std::size_t& last_at) noexcept {
+  last_at = std::string_view::npos;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == '@') last_at = i;
+    else if (in_url_class(rest[i], authority_end)) return i;
+  }
+  return rest.size();
+}
+
+// The decimal digits at the start of `text`, and their value: a port if it is 1 to 65535.
+// Past 65535 the value stops growing, rather than overflow.
+struct port_digits {
+  std::size_t size = 0;
+  unsigned value = 0;
+};
+
+inline port_digits scan_port(std::string_view text) noexcept {
+  port_digits port;
+  for (; port.size < text.size() && is_digit(text[port.size]); ++port.size)
+    if (port.value <= 65535)
+      port.value = port.value * 10 + static_cast<unsigned>(text[port.size] - '0');
+  return port;
+}
+
+// A reg-name host and its port as far as they run at the start of `text`: the host up to
+// the first byte a reg-name may not hold (a '%' must start an escape of two hex
+// digits), then, if the host stopped at a ':', the ':' and the digits after it.
+struct host_and_port {
+  std::string_view host;
+  bool may_hold_upper = false;  // false: the host is in lower case already
+  port_digits port;             // no digits: the scheme's default port
+  std::size_t size = 0;         // of the host, the ':' and the port
+};
+
+inline host_and_port scan_host_and_port(std::string_view text) noexcept {
+  host_and_port found;
+  std::size_t i = 0;
+  while (true) {
+    while (i < text.size() && in_url_class(text[i], host_char)) ++i;
+    if (i == text.size()) break;
+    if (in_url_class(text[i], upper_char)) {
+      found.may_hold_upper = true;
+      ++i;
+    } else if (text[i] == '%' && i + 2 < text.size() && is_hex(text[i + 1]) &&
+               is_hex(text[i + 2])) {
+      found.may_hold_upper = true;  // in its hex digits
+      i += 3;
     } else {
-      return {};
+      break;
     }
   }
-  return out == "." || out == ".." ? out : std::string();
+  found.host = text.substr(0, i);
+  if (i < text.size() && text[i] == ':') {
+    found.port = scan_port(text.substr(i + 1));
+    i += 1 + found.port.size;
+  }
+  found.size = i;
+  return found;
+}
+
+// '%' and the two hex digits of byte `c`, appended to `out`. Out of line: inlined, this
+// rare step would cost every copy_encoded() call the registers it needs.
+[[gnu::noinline]] inline void append_escaped(std::string& out, char c) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  const auto u = static_cast<unsigned char>(c);
+  const char escape[] = {'%', hex[u >> 4], hex[u & 15]};
+  out.append(escape, sizeof escape);
+}
+
+// Copies a path, query or fragment from the start of `in` to `out`, up to the first byte
+// that is neither of class `part` nor from 0x80 up: that is a delimiter that ends the
+// part, or a forbidden byte. Returns where it stopped, in.size() at the end. Bytes from
+// 0x80 up are percent-encoded; a '%' is sent as written, valid escape or not, as curl
+// does. Each run of bytes copied as they are goes in with one append.
+inline std::size_t copy_encoded(std::string_view in, url_char_class part, std::string& out) {
+  std::size_t i = 0;
+  while (true) {
+    const std::size_t run = i;
+    while (i < in.size() && in_url_class(in[i], part)) ++i;
+    out.append(in.substr(run, i - run));
+    if (i == in.size() || static_cast<unsigned char>(in[i]) < 0x80) return i;
+    append_escaped(out, in[i]);
+    ++i;
+  }
+}
+
+// 1 or 2 when the segment is "." or "..", each dot written plainly or as %2e; else 0.
+inline int dot_segment(std::string_view segment) noexcept {
+  int dots = 0;
+  std::size_t i = 0;
+  while (i < segment.size()) {
+    if (segment[i] == '.') {
+      i += 1;
+    } else if (segment[i] == '%' && i + 2 < segment.size() && segment[i + 1] == '2' &&
+               to_lower(segment[i + 2]) == 'e') {
+      i += 3;
+    } else {
+      return 0;
+    }
+    if (++dots > 2) return 0;
+  }
+  return dots;
+}
+
+// Whether some segment of `path` begins with "." or "%2", as every dot segment does: a
+// path with none is its own remove_dot_segments(), and most paths have none.
+inline bool may_hold_dot_segment(std::string_view path) noexcept {
+  for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+    if (path[i] != '/') continue;
+    if (path[i + 1] == '.') return true;
+    if (path[i + 1] == '%' && i + 2 < path.size() && path[i + 2] == '2') return true;
+  }
+  return false;
 }
 
 // RFC 3986 §5.2.4, on a path that starts with '/'.
 inline std::string remove_dot_segments(std::string_view path) {
-  std::vector<std::string_view> segments;
-  std::size_t i = 1;
+  std::string out;
+  out.reserve(path.size());
   bool trailing_slash = false;
+  std::size_t i = 1;
   while (i <= path.size()) {
     const std::size_t end = std::min(path.find('/', i), path.size());
     const std::string_view segment = path.substr(i, end - i);
-    trailing_slash = false;
-    const std::string dots = dot_segment(segment);
-    if (dots == "..") {
-      if (!segments.empty()) segments.pop_back();
-      trailing_slash = true;
-    } else if (dots == ".") {
-      trailing_slash = true;
-    } else {
-      segments.push_back(segment);
+    const int dots = dot_segment(segment);
+    // Every segment kept in `out` starts with '/': ".." drops the last of them.
+    if (dots == 2 && !out.empty()) out.erase(out.rfind('/'));
+    if (dots == 0) {
+      out += '/';
+      out += segment;
     }
+    trailing_slash = dots != 0;
     i = end + 1;
-  }
-  std::string out;
-  for (const auto& segment : segments) {
-    out += '/';
-    out += segment;
   }
   if (trailing_slash || out.empty()) out += '/';
   return out;
 }
 
-inline bool valid_reg_name(std::string_view host) {
-  for (std::size_t i = 0; i < host.size(); ++i) {
-    const char c = host[i];
-    if (is_alpha(c) || is_digit(c)) continue;
-    switch (c) {
-      case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'':
-      case '(': case ')': case '*': case '+': case ',': case ';': case '=':
-        continue;
-      case '%':
-        if (i + 2 < host.size() && is_hex(host[i + 1]) && is_hex(host[i + 2])) continue;
-        return false;
-      default:
-        return false;
+// url::parse's work, on a default-constructed `u`: each part is appended to its empty
+// string, which costs less than an assignment. `u` may be left part-filled on failure.
+inline std::error_code parse_into(std::string_view text, url& u) {
+  constexpr auto malformed = error::url_malformat;
+
+  // scheme "://"
+  const known_scheme* scheme = match_scheme(text);
+  if (!scheme) {
+    // Not a scheme opensock speaks: unsupported if it is a scheme at all.
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos || text.substr(colon, 3) != "://" ||
+        !valid_scheme(text.substr(0, colon)))
+      return malformed;
+    return error::unsupported_protocol;
+  }
+  u.scheme.append(scheme->name);
+  std::string_view rest = text.substr(scheme->name.size() + 3);
+
+  // The authority, up to the first '/', '?' or '#': [userinfo "@"] host [":" port], the
+  // userinfo up to the last '@', the host a reg-name or an IPv6 literal in brackets.
+  // Most authorities are a reg-name and a port, read here straight from `rest`; the
+  // authority is delimited first only when that form does not fill it.
+  std::string_view host;
+  bool lower_host = true;  // an IPv6 literal's hex digits may be in upper case
+  port_digits port;
+  const auto direct = scan_host_and_port(rest);
+  if (direct.size == rest.size() || in_url_class(rest[direct.size], authority_end)) {
+    host = direct.host;
+    lower_host = direct.may_hold_upper;
+    port = direct.port;
+    rest = rest.substr(direct.size);
+  } else {
+    std::size_t at = 0;
+    const auto size = authority_size(rest, at);
+    std::string_view authority = rest.substr(0, size);
+    rest = rest.substr(size);
+    if (at != std::string_view::npos) {
+      for (char c : authority.substr(0, at))
+        if (is_forbidden(c)) return malformed;
+      u.userinfo.append(authority.substr(0, at));
+      authority = authority.substr(at + 1);
+    }
+    if (!authority.empty() && authority.front() == '[') {
+      const auto close = authority.find(']');
+      if (close == std::string_view::npos) return malformed;
+      host = authority.substr(1, close - 1);
+      const std::string_view after = authority.substr(close + 1);
+      if (!after.empty()) {
+        if (after.front() != ':') return malformed;
+        port = scan_port(after.substr(1));
+        if (1 + port.size != after.size()) return malformed;
+      }
+      // An IPv6 literal, with an optional zone written as %25zone.
+      std::string literal(host);
+      const auto zone = literal.find("%25");
+      if (zone != std::string::npos) literal.replace(zone, 3, "%");
+      std::error_code address_ec;
+      const auto address = asio::ip::make_address(literal, address_ec);
+      if (address_ec || !address.is_v6()) return malformed;
+    } else {
+      const auto found = scan_host_and_port(authority);
+      if (found.size != authority.size()) return malformed;
+      host = found.host;
+      lower_host = found.may_hold_upper;
+      port = found.port;
     }
   }
-  return true;
+  if (host.empty()) return malformed;
+  u.host.append(host);
+  if (lower_host)
+    for (char& c : u.host) c = to_lower(c);
+
+  u.port = scheme->port;
+  if (port.size > 0) {
+    if (port.value == 0 || port.value > 65535) return malformed;
+    u.port = static_cast<std::uint16_t>(port.value);
+    u.explicit_port = true;
+  }
+
+  // path; query after the first '?' before any '#'; fragment after the first '#'
+  std::size_t i = copy_encoded(rest, path_char, u.path);
+  if (i < rest.size() && rest[i] == '?') {
+    u.has_query = true;
+    ++i;
+    i += copy_encoded(rest.substr(i), query_char, u.query);
+  }
+  if (i < rest.size() && rest[i] == '#') {
+    ++i;
+    i += copy_encoded(rest.substr(i), fragment_char, u.fragment);
+  }
+  if (i < rest.size()) return malformed;  // stopped at a forbidden byte
+  // The path is empty or starts with '/'.
+  if (u.path.empty()) {
+    u.path.push_back('/');
+  } else if (may_hold_dot_segment(u.path)) {
+    u.path = remove_dot_segments(u.path);
+  }
+  return {};
 }
 
 }  // namespace detail
 
 inline std::optional<std::uint16_t> url::default_port(std::string_view scheme) noexcept {
-  if (scheme == "http" || scheme == "ws") return 80;
-  if (scheme == "https" || scheme == "wss") return 443;
+  for (const auto& known : detail::known_schemes)
+    if (scheme == known.name) return known.port;
   return std::nullopt;
 }
 
 inline url url::parse(std::string_view text, std::error_code& ec) {
-  ec.clear();
+  // One url, returned on every path, so that it is built in the caller's.
   url u;
-  auto malformed = [&] {
-    ec = error::url_malformat;
-    return url{};
-  };
-
-  // scheme "://"
-  const auto colon = text.find(':');
-  if (colon == std::string_view::npos || colon == 0 || !detail::is_alpha(text[0]))
-    return malformed();
-  for (char c : text.substr(0, colon)) {
-    if (!detail::is_alpha(c) && !detail::is_digit(c) && c != '+' && c != '-' && c != '.')
-      return malformed();
-    u.scheme += detail::to_lower(c);
-  }
-  if (text.substr(colon, 3) != "://") return malformed();
-  const auto port_default = default_port(u.scheme);
-  if (!port_default) {
-    ec = error::unsupported_protocol;
-    return url{};
-  }
-  std::string_view rest = text.substr(colon + 3);
-
-  // authority, up to the first '/', '?' or '#'
-  const auto authority_end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, authority_end);
-  rest = authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
-  const auto at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    for (char c : authority.substr(0, at))
-      if (detail::is_forbidden(c)) return malformed();
-    u.userinfo = std::string(authority.substr(0, at));
-    authority = authority.substr(at + 1);
-  }
-
-  std::string_view host;
-  std::string_view port_text;
-  bool has_port = false;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return malformed();
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return malformed();
-      port_text = after.substr(1);
-      has_port = true;
-    }
-    // An IPv6 literal, with an optional zone written as %25zone.
-    std::string literal(host);
-    const auto zone = literal.find("%25");
-    if (zone != std::string::npos) literal.replace(zone, 3, "%");
-    std::error_code address_ec;
-    const auto address = asio::ip::make_address(literal, address_ec);
-    if (address_ec || !address.is_v6()) return malformed();
-  } else {
-    const auto port_colon = authority.rfind(':');
-    host = authority.substr(0, port_colon);
-    if (port_colon != std::string_view::npos) {
-      port_text = authority.substr(port_colon + 1);
-      has_port = true;
-    }
-    if (!detail::valid_reg_name(host)) return malformed();
-  }
-  if (host.empty()) return malformed();
-  for (char c : host) u.host += detail::to_lower(c);
-
-  u.port = *port_default;
-  if (has_port && !port_text.empty()) {
-    unsigned value = 0;
-    const auto [end, parse_ec] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (parse_ec != std::errc() || end != port_text.data() + port_text.size() || value > 65535 ||
-        value == 0)
-      return malformed();
-    u.port = static_cast<std::uint16_t>(value);
-    u.explicit_port = true;
-  }
-
-  // path, query, fragment
-  const auto hash = rest.find('#');
-  if (hash != std::string_view::npos) {
-    if (!detail::copy_encoded(rest.substr(hash + 1), u.fragment)) return malformed();
-    rest = rest.substr(0, hash);
-  }
-  const auto question = rest.find('?');
-  if (question != std::string_view::npos) {
-    u.has_query = true;
-    if (!detail::copy_encoded(rest.substr(question + 1), u.query)) return malformed();
-    rest = rest.substr(0, question);
-  }
-  std::string path;
-  if (!detail::copy_encoded(rest, path)) return malformed();
-  u.path = path.empty() ? std::string("/") : detail::remove_dot_segments(path);
+  ec = detail::parse_into(text, u);
+  if (ec) u = url{};
   return u;
 }
 
