@@ -12,7 +12,9 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <stdexcept>
 #include <string>
+#include <tuple>
 
 using opensock::http::body_sink;
 using opensock::http::transfer_hooks;
@@ -101,4 +103,38 @@ TEST_CASE("a sink that refuses bytes stops the transfer: write_error, curl's 23"
   CHECK(opened == 2);  // a connection whose response was not read to its end is not reused
   CHECK(closed == 2);
   CHECK(session.idle_connections() == 0);
+}
+
+TEST_CASE("a sink that throws refuses the body (23); a hook that throws aborts (42)") {
+  if (!opensock::test::nginx_port_or_warn()) return;
+  asio::io_context io;
+  opensock::http::session session(io.get_executor());
+  const auto url = nginx_url("/files/1MiB.txt");
+  int calls = 0;
+  auto [ec, r] = request(io, session, make_request("GET", url),
+                         with_sink([&](std::string_view) {
+                           ++calls;
+                           throw std::runtime_error("disk full");
+                         }));
+  CHECK(ec == opensock::error::write_error);
+  CHECK(calls == 1);
+
+  auto throwing = [&](std::string_view) -> asio::awaitable<bool> {
+    ++calls;
+    throw std::runtime_error("disk full");
+    co_return true;
+  };
+  std::tie(ec, r) = request(io, session, make_request("GET", url), with_sink(throwing));
+  CHECK(ec == opensock::error::write_error);
+  CHECK(calls == 2);
+
+  transfer_hooks hooks;
+  hooks.on_header_line = [](std::string_view) { throw std::runtime_error("no"); };
+  std::tie(ec, r) = request(io, session, make_request("GET", url), hooks);
+  CHECK(ec == opensock::error::aborted_by_callback);
+
+  // None of it leaves the session unusable.
+  std::tie(ec, r) = request(io, session, make_request("GET", url));
+  CHECK(!ec);
+  CHECK(r.body.size() == 1u << 20);
 }
