@@ -222,19 +222,19 @@ class session {
       std::optional<handed_over_connection<stream_type>>& taken);
 
   asio::awaitable<response> get(std::string_view url, fields headers = {}) {
-    return request(make("GET", url, std::move(headers), {}));
+    return method_request("GET", url, std::move(headers), {});
   }
   asio::awaitable<response> head(std::string_view url, fields headers = {}) {
-    return request(make("HEAD", url, std::move(headers), {}));
+    return method_request("HEAD", url, std::move(headers), {});
   }
   asio::awaitable<response> delete_(std::string_view url, fields headers = {}) {
-    return request(make("DELETE", url, std::move(headers), {}));
+    return method_request("DELETE", url, std::move(headers), {});
   }
   asio::awaitable<response> post(std::string_view url, request_body body, fields headers = {}) {
-    return request(make("POST", url, std::move(headers), std::move(body)));
+    return method_request("POST", url, std::move(headers), std::move(body));
   }
   asio::awaitable<response> put(std::string_view url, request_body body, fields headers = {}) {
-    return request(make("PUT", url, std::move(headers), std::move(body)));
+    return method_request("PUT", url, std::move(headers), std::move(body));
   }
 
   /// Idle connections in the pool.
@@ -368,13 +368,7 @@ class session {
     connection* current = nullptr;
   };
 
-  static http::request make(const char* method, std::string_view text, fields headers,
-                            request_body body) {
-    std::error_code ec;
-    url parsed = url::parse(text, ec);
-    if (ec) throw std::system_error(ec);
-    return http::request(method, std::move(parsed), std::move(headers), std::move(body));
-  }
+
 
   template <class CompletionToken>
   auto async_method(const char* method, std::string_view text, request_body body,
@@ -384,7 +378,7 @@ class session {
     return opensock::detail::async_spawn_value<response>(
         asio::make_strand(executor_),
         [this, method, ec, parsed = std::move(parsed), body = std::move(body)]() mutable {
-          return method_request(method, ec, std::move(parsed), std::move(body));
+          return spawned_method(method, ec, std::move(parsed), std::move(body));
         },
         std::forward<CompletionToken>(token));
   }
@@ -431,7 +425,7 @@ class session {
 
   // What async_request() and async_get() … spawn: perform() owning what it was given.
   asio::awaitable<result> spawned_request(http::request req, transfer_hooks hooks);
-  asio::awaitable<result> method_request(const char* method, std::error_code parse_error,
+  asio::awaitable<result> spawned_method(const char* method, std::error_code parse_error,
                                          url to, request_body body);
   static asio::awaitable<result> failed_request(std::error_code ec);
 
@@ -439,17 +433,19 @@ class session {
   // request and hooks when they were handed over. On the heap, not in perform()'s frame,
   // which stays small enough for Asio to recycle (it keeps frames of up to about 1 KiB).
   struct owned_call {
-    owned_call() {}
-    owned_call(http::request&& r, transfer_hooks&& h) : req(std::move(r)), hooks(std::move(h)) {}
     std::optional<http::request> req;
     std::optional<transfer_hooks> hooks;
     response out;
+
+    const transfer_hooks& hooks_or_none() const {
+      return hooks ? *hooks : detail::no_transfer_hooks();
+    }
   };
 
   // One request, its redirects and its retries: the one path every request takes, in
   // one coroutine frame whatever form the caller asked for (a frame more per request
   // would be a heap allocation more). `Result` is std::error_code, with the response
-  // left in `out`; response, thrown as std::system_error on error; or result. `owned`,
+  // left in `out`; response, thrown as std::system_error on error; or result. `owned`
   // holds `out`, and `first` and `hooks` when the caller handed them over; the first
   // URL then becomes the response's effective URL without a copy. `taken`: where a
   // 101's connection goes.
@@ -458,13 +454,17 @@ class session {
       const http::request& first, const transfer_hooks& hooks, response& out,
       std::unique_ptr<owned_call> owned = nullptr,
       std::optional<handed_over_connection<stream_type>>* taken = nullptr);
-  // perform() of a request handed over.
+  // perform() of the request and hooks in `owned`.
   template <class Result>
-  asio::awaitable<Result> perform_owned(http::request&& req, transfer_hooks&& hooks) {
-    auto owned = std::make_unique<owned_call>(std::move(req), std::move(hooks));
+  asio::awaitable<Result> perform_owned(std::unique_ptr<owned_call> owned) {
     owned_call& call = *owned;
-    return perform<Result>(*call.req, *call.hooks, call.out, std::move(owned));
+    return perform<Result>(*call.req, call.hooks_or_none(), call.out, std::move(owned));
   }
+
+  // get(), head() and the others: the request made where perform() keeps it. A URL that
+  // does not parse throws std::system_error with url_malformat (3).
+  asio::awaitable<response> method_request(const char* method, std::string_view url,
+                                           fields headers, request_body body);
 
   // A new connection for `to`, made by connect_route() within the request's limits.
   asio::awaitable<std::error_code> connect(const url& to, request_run& run,

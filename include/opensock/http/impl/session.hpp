@@ -20,7 +20,10 @@ asio::awaitable<response> session<Factory>::request(const http::request& req,
 
 template <class Factory>
 asio::awaitable<response> session<Factory>::request(http::request&& req, transfer_hooks hooks) {
-  return perform_owned<response>(std::move(req), std::move(hooks));
+  auto owned = std::make_unique<owned_call>();
+  owned->req.emplace(std::move(req));
+  owned->hooks.emplace(std::move(hooks));
+  return perform_owned<response>(std::move(owned));
 }
 
 template <class Factory>
@@ -40,15 +43,31 @@ asio::awaitable<std::error_code> session<Factory>::handed_over(
 template <class Factory>
 asio::awaitable<typename session<Factory>::result> session<Factory>::spawned_request(
     http::request req, transfer_hooks hooks) {
-  return perform_owned<result>(std::move(req), std::move(hooks));
+  auto owned = std::make_unique<owned_call>();
+  owned->req.emplace(std::move(req));
+  owned->hooks.emplace(std::move(hooks));
+  return perform_owned<result>(std::move(owned));
 }
 
 template <class Factory>
-asio::awaitable<typename session<Factory>::result> session<Factory>::method_request(
+asio::awaitable<typename session<Factory>::result> session<Factory>::spawned_method(
     const char* method, std::error_code parse_error, url to, request_body body) {
   if (parse_error) return failed_request(parse_error);
-  return perform_owned<result>(http::request(method, std::move(to), {}, std::move(body)),
-                               transfer_hooks());
+  auto owned = std::make_unique<owned_call>();
+  owned->req.emplace(method, std::move(to), fields(), std::move(body));
+  return perform_owned<result>(std::move(owned));
+}
+
+template <class Factory>
+asio::awaitable<response> session<Factory>::method_request(const char* method,
+                                                           std::string_view text,
+                                                           fields headers, request_body body) {
+  std::error_code ec;
+  url to = url::parse(text, ec);
+  if (ec) throw std::system_error(ec);
+  auto owned = std::make_unique<owned_call>();
+  owned->req.emplace(method, std::move(to), std::move(headers), std::move(body));
+  return perform_owned<response>(std::move(owned));
 }
 
 template <class Factory>
