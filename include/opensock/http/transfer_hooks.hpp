@@ -39,7 +39,9 @@ struct transfer_hooks {
   std::function<void(const std::vector<attempt_record<asio::ip::tcp::endpoint>>&,
                      std::error_code)>
       on_connect_error;
-  /// The request head as it is about to be written (curl -v's "> " lines).
+  /// The request head as it is about to be written (curl -v's "> " lines). This hook
+  /// and the next run in the exchange's I/O handlers: one that throws ends the request
+  /// with aborted_by_callback (42).
   std::function<void(std::string_view)> on_request_head;
   /// Every line of each response head, 1xx ones included, and of trailers, as received
   /// with its line ending (curl's header callback; what `curl -i` prints).
