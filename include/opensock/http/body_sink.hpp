@@ -1,7 +1,8 @@
 // Where a response body goes when the caller does not want it whole in the response:
 // a function or a coroutine that takes each piece as it arrives (curl's write callback).
 // Returning false, or a coroutine returning false, stops the transfer with write_error
-// (23), as a curl write callback that takes fewer bytes than it was given does.
+// (23), as a curl write callback that takes fewer bytes than it was given does; so does
+// a sink that throws.
 #pragma once
 
 #include <asio/awaitable.hpp>
