@@ -10,6 +10,8 @@
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
@@ -18,6 +20,7 @@
 #include <asio/streambuf.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <asio/version.hpp>
@@ -33,6 +36,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 #include <unistd.h>
 
 using asio::ip::make_address;
@@ -481,6 +485,56 @@ TEST_CASE("the attempts of the last connect can be read back, with outcome and t
   CHECK(attempts[1].outcome == opensock::attempt_outcome::connected);
   CHECK(attempts[1].started >= attempts[0].started);
   CHECK(attempts[1].took < 1s);
+}
+
+TEST_CASE("each connect records its attempts in storage the session keeps") {
+  asio::io_context io;
+  loopback_listener server(io);
+  connect_only_session session(io.get_executor());
+  REQUIRE(!run_connect(io, session, {"localhost", server.port()}));
+  REQUIRE(session.attempts().size() == 2);
+  const auto* storage = session.attempts().data();
+  REQUIRE(!run_connect(io, session, {"127.0.0.1", server.port()}));
+  REQUIRE(session.attempts().size() == 1);
+  CHECK(session.attempts()[0].outcome == opensock::attempt_outcome::connected);
+  CHECK(session.attempts()[0].endpoint == server.endpoint());
+  CHECK(session.attempts().data() == storage);  // no allocation for the records
+}
+
+TEST_CASE("a deadline watched from another thread ends the connect on the connect's strand") {
+  // Two threads: the watchdog's timer may fire on either, while the connect runs on a
+  // strand of its own; the cancellation must reach it there.
+  asio::io_context io(2);
+  opensock::test::unanswered_port silent(make_address("127.0.0.2"));
+  int opened = 0, closed = 0;
+  counting_factory factory{&opened, &closed};
+  opensock::detail::request_watchdog watchdog(io.get_executor());
+  const opensock::route target(opensock::origin("127.0.0.2", silent.port(), "tcp"));
+  const opensock::connect_options options;
+  opensock::route_connection<tcp::socket> made;
+  std::vector<opensock::attempt_record<tcp::endpoint>> attempts;
+  bool done = false;
+  const auto started = std::chrono::steady_clock::now();
+  asio::co_spawn(
+      asio::make_strand(io),
+      [&]() -> asio::awaitable<void> {
+        co_await opensock::detail::connect_within(factory, target, options, nullptr, &watchdog,
+                                                  started + 150ms, made, attempts);
+        watchdog.disarm();
+        done = true;
+      },
+      asio::detached);
+  std::thread other([&] { io.run_for(5s); });
+  io.run_for(5s);
+  other.join();
+  REQUIRE(done);
+  CHECK(made.error == opensock::error::operation_timedout);
+  CHECK(!made.stream);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  REQUIRE(attempts.size() == 1);
+  CHECK(attempts[0].outcome == opensock::attempt_outcome::aborted);
+  CHECK(opened == 1);
+  CHECK(closed == opened);
 }
 
 TEST_CASE("Happy Eyeballs on real sockets: silent ::1, answering 127.0.0.1") {

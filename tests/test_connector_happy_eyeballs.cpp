@@ -79,6 +79,57 @@ TEST_CASE("families are interleaved, IPv6 first, order within a family kept") {
   CHECK(text == std::vector<std::string>{"::1", "127.0.0.1", "::2", "127.0.0.2", "127.0.0.3"});
 }
 
+TEST_CASE("one address, nothing to race: one attempt, started with the connect") {
+  asio::io_context io;
+  loopback_listener server(io);
+  counting_factory factory;
+  auto result = race(io, factory, {server.endpoint()});
+  REQUIRE(!result.error);
+  CHECK(result.endpoint == server.endpoint());
+  REQUIRE(result.attempts.size() == 1);
+  CHECK(result.attempts[0].number == 1);
+  CHECK(result.attempts[0].endpoint == server.endpoint());
+  CHECK(result.attempts[0].outcome == attempt_outcome::connected);
+  CHECK(result.attempts[0].started == clock_type::duration::zero());
+  CHECK(result.attempts[0].took < 1s);
+  CHECK(factory.opened == 1);
+  CHECK(factory.closed == 0);
+
+  // A coroutine factory, the same.
+  auto awaited = [&](open_context<tcp>& context) -> asio::awaitable<open_result<tcp::socket>> {
+    co_return factory(context);
+  };
+  auto second = race(io, awaited, {server.endpoint()});
+  REQUIRE(!second.error);
+  REQUIRE(second.attempts.size() == 1);
+  CHECK(second.attempts[0].outcome == attempt_outcome::connected);
+  CHECK(factory.opened == 2);
+
+  // Refused: the factory's refusal is the error, as for any number of addresses.
+  auto refusing = [](open_context<tcp>&) { return open_result<tcp::socket>(opensock::refuse()); };
+  auto refused = race(io, refusing, {server.endpoint()});
+  CHECK(refused.error == opensock::error::refused_by_socket_factory);
+  REQUIRE(refused.attempts.size() == 1);
+  CHECK(refused.attempts[0].outcome == attempt_outcome::refused);
+}
+
+TEST_CASE("the last address, once the others have failed, is tried like the rest") {
+  asio::io_context io;
+  loopback_listener server(io);
+  closed_port refused(io);
+  counting_factory factory;
+  auto result =
+      race(io, factory, {v4(refused.port()), v4(refused.port()), server.endpoint()}, {10s, 6});
+  REQUIRE(!result.error);
+  REQUIRE(result.attempts.size() == 3);
+  CHECK(result.attempts[2].number == 3);
+  CHECK(result.attempts[2].outcome == attempt_outcome::connected);
+  CHECK(result.attempts[2].started >= result.attempts[1].started);
+  CHECK(result.attempts[2].started < 1s);
+  CHECK(factory.opened == 3);
+  CHECK(factory.closed == 2);
+}
+
 TEST_CASE("a silent first address: the next attempt starts after the delay and wins") {
   asio::io_context io;
   loopback_listener server(io);

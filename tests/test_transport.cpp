@@ -146,3 +146,17 @@ TEST_CASE("a route serves requests to its origin under its TLS settings") {
   // TLS whatever the scheme says: a connect-only route to a TLS service.
   CHECK(opensock::route(opensock::origin("example.test", 993), true).secure);
 }
+
+TEST_CASE("a route holds TLS settings only when given them: the defaults otherwise") {
+  const opensock::route plain(opensock::origin("example.test", 80, "http"));
+  CHECK(!plain.tls);
+  const opensock::route secured(opensock::origin("example.test", 443, "https"));
+  CHECK(!secured.tls);
+  CHECK(secured.tls_settings() == opensock::tls::options());
+  const opensock::route relaxed(opensock::origin("example.test", 443, "https"),
+                                opensock::tls::options::insecure());
+  REQUIRE(relaxed.tls);
+  CHECK(!relaxed.tls_settings().verify);
+  CHECK(secured ==
+        opensock::route(opensock::origin("example.test", 443, "https"), opensock::tls::options()));
+}

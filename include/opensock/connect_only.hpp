@@ -7,6 +7,7 @@
 #include <opensock/connector/connect_options.hpp>
 #include <opensock/connector/connect_route.hpp>
 #include <opensock/detail/async_spawn.hpp>
+#include <opensock/detail/request_watchdog.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/origin.hpp>
 #include <opensock/route.hpp>
@@ -54,7 +55,8 @@ class connect_only_session {
   connect_only_session(executor_type executor, Factory factory, connect_options options)
       : executor_(std::move(executor)),
         factory_(std::move(factory)),
-        options_(std::move(options)) {}
+        options_(std::move(options)),
+        watchdog_(executor_) {}
 
   connect_only_session(const connect_only_session&) = delete;
   connect_only_session& operator=(const connect_only_session&) = delete;
@@ -78,7 +80,7 @@ class connect_only_session {
   }
 
   /// As above, for `r`: a route that asks for TLS gets it whatever its scheme (curl's
-  /// CONNECT_ONLY over https), made as r.tls says.
+  /// CONNECT_ONLY over https), made with r.tls_settings().
   template <class CompletionToken>
   auto async_connect(route r, CompletionToken&& token) {
     return detail::async_spawn(
@@ -155,10 +157,12 @@ class connect_only_session {
     close();
     attempts_.clear();
     alpn_.clear();
-    auto made = co_await detail::connect_within(
-        factory_, route_, options_, &tls_contexts_,
-        options_.connect_deadline(std::chrono::steady_clock::now()));
-    attempts_ = std::move(made.attempts);
+    route_connection<lowest_layer_type> made;
+    co_await detail::connect_within(factory_, route_, options_, &tls_contexts_, &watchdog_,
+                                    options_.connect_deadline(std::chrono::steady_clock::now()),
+                                    made, attempts_);
+    // Its timer, set for the deadline, would keep the executor busy until then.
+    watchdog_.disarm();
     if (made.error) co_return made.error;
     stream_.emplace(std::move(*made.stream));
     remote_endpoint_ = made.endpoint;
@@ -169,6 +173,8 @@ class connect_only_session {
   executor_type executor_;
   Factory factory_;
   connect_options options_;
+  // Watches the deadline of a connect.
+  detail::request_watchdog watchdog_;
   route route_;
   tls::context_cache tls_contexts_;
   bool connecting_ = false;

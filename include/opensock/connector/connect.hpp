@@ -52,6 +52,8 @@ namespace detail {
 // with steps.opened_now(context, stop) in place of answered() for a factory that answers
 // at once. Each is true only for a stream that can be connected (connect() is declared
 // for those only: call it under `if constexpr (connectable_to<Stream, Endpoint>)`).
+// Instead of result(), settle(), error() and stream() read the outcome where the steps
+// keep it, for a caller that moves a connected stream straight to where it goes.
 // A stream that does not end up connected is closed through the factory when the steps
 // go, even while a connect is pending (the io_context shutting down).
 template <class Factory, class Stream, class Endpoint>
@@ -98,6 +100,24 @@ class attempt_steps {
     return result;
   }
 
+  /// What became of the attempt, once its connect is over (or once answered() or
+  /// opened_now() said there is none).
+  attempt_outcome settle() {
+    if (connecting_) {
+      connecting_ = false;
+      if (connect_error_) {
+        failed(connect_error_);
+      } else {
+        close_ = false;
+        finish(attempt_outcome::connected, {});
+      }
+    }
+    return outcome_;
+  }
+  const std::error_code& error() const noexcept { return error_; }
+  /// The stream of a connected attempt, where the factory's answer holds it.
+  Stream& stream() noexcept { return answer_->stream(); }
+
  private:
   // The factory's answer where it is used: converted to an open_result in place, the
   // call's result is the answer object itself (no move in between).
@@ -134,18 +154,6 @@ class attempt_steps {
     }
   }
 
-  // The outcome of a connect that was waited for.
-  void settle() {
-    if (!connecting_) return;
-    connecting_ = false;
-    if (connect_error_) {
-      failed(connect_error_);
-    } else {
-      close_ = false;
-      finish(attempt_outcome::connected, {});
-    }
-  }
-
   // Always false: nothing is left to connect.
   bool finish(attempt_outcome outcome, std::error_code ec) {
     outcome_ = outcome;
@@ -170,6 +178,17 @@ class attempt_steps {
   bool close_ = false;
 };
 
+// The waits of an attempt through a coroutine factory: its answer, then the connect.
+template <class Factory, class Stream, class Endpoint, class Protocol>
+asio::awaitable<void> answer_and_connect(attempt_steps<Factory, Stream, Endpoint>& steps,
+                                         open_context<Protocol>& context,
+                                         const asio::cancellation_state& stop) {
+  const bool must_connect = steps.answered(co_await open_socket(steps.factory(), context), stop);
+  if constexpr (connectable_to<Stream, Endpoint>) {
+    if (must_connect) co_await steps.connect(context.endpoint, stop);
+  }
+}
+
 }  // namespace detail
 
 /// One connection attempt to `context.endpoint`: the factory opens a socket, and
@@ -185,15 +204,13 @@ asio::awaitable<attempt_result<factory_stream_t<Factory, Protocol>>> connect_att
   using endpoint_type = typename Protocol::endpoint;
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
   detail::attempt_steps<Factory, stream_type, endpoint_type> steps(factory);
-  // A synchronous factory is called in place: no coroutine frame for it.
-  bool must_connect;
   if constexpr (is_coroutine_factory_v<Factory, Protocol>) {
-    must_connect = steps.answered(co_await open_socket(factory, context), stop);
+    co_await detail::answer_and_connect(steps, context, stop);
+  } else if constexpr (detail::connectable_to<stream_type, endpoint_type>) {
+    // A synchronous factory is called in place: no coroutine frame for it.
+    if (steps.opened_now(context, stop)) co_await steps.connect(context.endpoint, stop);
   } else {
-    must_connect = steps.opened_now(context, stop);
-  }
-  if constexpr (detail::connectable_to<stream_type, endpoint_type>) {
-    if (must_connect) co_await steps.connect(context.endpoint, stop);
+    steps.opened_now(context, stop);
   }
   co_return std::move(steps).result();
 }

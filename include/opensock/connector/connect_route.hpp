@@ -1,13 +1,18 @@
-// The connector's whole path for a route: the connect stages (resolve, attempts through
-// the socket factory, connect) and then the layers the route adds over the factory's
-// stream (TLS to the origin). Every session makes its connections through it.
+// The connector's whole path for a route: resolve (or skip it for a factory that
+// reaches the peer by its own means), order the addresses, race the attempts through
+// the socket factory, connect, and then the layers the route adds over the factory's
+// stream (TLS to the origin). Every session makes its connections through it, in one
+// coroutine frame of its own.
 #pragma once
 
 #include <opensock/connector/connect.hpp>
 #include <opensock/connector/connect_options.hpp>
-#include <opensock/connector/connect_origin.hpp>
+#include <opensock/connector/happy_eyeballs.hpp>
+#include <opensock/connector/name_overrides.hpp>
+#include <opensock/connector/resolve.hpp>
 #include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/deadline.hpp>
+#include <opensock/detail/request_watchdog.hpp>
 #include <opensock/error.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/route.hpp>
@@ -20,15 +25,24 @@
 #include <opensock/tls/layer.hpp>
 #endif
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/cancellation_state.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/error.hpp>
+#include <asio/ip/address_v4.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
+#include <cassert>
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -50,48 +64,179 @@ struct route_connection {
   connect_timings times;
 };
 
-/// Makes a connection for `r`: connect_origin() to its origin through `factory`, then
-/// TLS when the route asks for it, with a context from `contexts` (made for this
-/// connection alone when null). A connection that fails on the way is closed through
-/// the factory. Terminal cancellation by `stop`, by default the coroutine's own, ends
-/// it with operation_aborted. `r` and `options` must outlive the operation.
 template <class Factory>
   requires socket_factory<Factory, asio::ip::tcp>
 asio::awaitable<route_connection<factory_stream_t<Factory, asio::ip::tcp>>> connect_route(
     Factory& factory, const route& r, const connect_options& options,
-    [[maybe_unused]] tls::context_cache* contexts = nullptr,
+    tls::context_cache* contexts = nullptr, opensock::purpose why = purpose::origin,
+    asio::cancellation_state stop = {});
+
+namespace detail {
+
+using tcp_attempts = std::vector<attempt_record<asio::ip::tcp::endpoint>>;
+
+// connect_within() for a caller that can cancel it, or a factory that waits itself (its
+// own waits follow its coroutine's cancellation): connect_route() in a coroutine of its
+// own, cancelled at the deadline or with the caller.
+template <class Factory>
+asio::awaitable<void> connect_apart_within(
+    Factory& factory, const route& r, const connect_options& options, tls::context_cache* contexts,
+    purpose why, std::chrono::steady_clock::time_point deadline,
+    route_connection<factory_stream_t<Factory, asio::ip::tcp>>& made, tcp_attempts& attempts) {
+  auto outcome =
+      co_await with_deadline(connect_route(factory, r, options, contexts, why), deadline);
+  made = std::move(outcome.value);
+  attempts = std::move(made.attempts);
+  if (!outcome.expired) co_return;
+  if (made.stream) close_stream(factory, made.stream->lowest_layer());
+  made.stream.reset();
+  made.error = error::operation_timedout;
+}
+
+// The connector's path for `r` through `factory`, as options say, for `why`, each stage
+// in this coroutine's frame: the name resolved in place when it needs no lookup (an IP
+// literal, localhost, an override), the addresses ordered and raced by attempt_race,
+// the winner's TCP_NODELAY set, TLS run over it when the route asks for it (with a
+// context from `contexts`, made for this connection alone when null). Fills `made`, as
+// its default constructor left it, each attempt recorded in `attempts` (made.attempts,
+// or storage the caller keeps); what fails on the way is closed through the factory.
+//
+// Past `deadline` it ends in operation_timedout, everything it opened closed: cancelled
+// through `watchdog`, which watches the deadline with the timer it has anyway, when
+// nothing can cancel the caller and the factory does not wait itself; otherwise in a
+// coroutine of its own (connect_apart_within()). Both follow the caller's executor, so
+// that on a strand the cancellation is never concurrent with the connect's own steps.
+// Without a deadline, terminal cancellation by `stop`, by default the coroutine's own,
+// ends it with operation_aborted. `r`, `options`, `made` and `attempts` must outlive it.
+template <class Factory>
+  requires socket_factory<Factory, asio::ip::tcp>
+asio::awaitable<void> connect_within(
+    Factory& factory, const route& r, const connect_options& options,
+    [[maybe_unused]] tls::context_cache* contexts, request_watchdog* watchdog,
+    std::chrono::steady_clock::time_point deadline,
+    route_connection<factory_stream_t<Factory, asio::ip::tcp>>& made, tcp_attempts& attempts,
     opensock::purpose why = purpose::origin, asio::cancellation_state stop = {}) {
   using clock = std::chrono::steady_clock;
-  route_connection<factory_stream_t<Factory, asio::ip::tcp>> made;
+  using endpoint_type = asio::ip::tcp::endpoint;
+  assert(deadline == clock::time_point::max() || !stop.slot().is_connected());
+  attempts.clear();
   if (r.secure && !OPENSOCK_HAS_TLS) {
     made.error = error::tls_not_built;
-    co_return made;
+    co_return;
   }
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
-  const auto began = clock::now();
-  auto connected = co_await connect_origin(factory, r.origin, options, why, stop);
-  made.attempts = std::move(connected.attempts);
-  made.times.name_lookup = connected.name_lookup;
-  made.times.connect = clock::now() - began;
-  if (connected.error) {
-    made.error = connected.error;
-    co_return made;
+  if (deadline != clock::time_point::max() &&
+      (is_coroutine_factory_v<Factory, asio::ip::tcp> || stop.slot().is_connected() || !watchdog)) {
+    co_await connect_apart_within(factory, r, options, contexts, why, deadline, made, attempts);
+    co_return;
   }
-  made.endpoint = connected.endpoint;
-  made.stream.emplace(std::move(*connected.stream));
-#if OPENSOCK_HAS_TLS
-  if (r.secure) {
-    std::error_code ec;
-    auto context = contexts ? tls::context_for(*contexts, r.tls, ec) : tls::make_context(r.tls, ec);
-    if (!ec) ec = co_await tls::secure(*made.stream, context, r.origin.host, r.tls, made.alpn, stop);
-    made.times.tls_handshake = clock::now() - began;
-    if (ec) {
-      made.error = ec;
-      close_stream(factory, made.stream->lowest_layer());
-      made.stream.reset();
+  // Cancellation arrives as operation_aborted codes that the stages act on, not as
+  // exceptions thrown at the next co_await: attempts still running refer to this frame.
+  const bool threw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
+  co_await asio::this_coro::throw_if_cancelled(false);
+  const auto began = clock::now();
+  // The factory's context: what every attempt is opened for, and the executor of the
+  // stages' waits.
+  open_context<asio::ip::tcp> context;
+  context.purpose = why;
+  context.host = r.origin.host;
+  context.port = r.origin.port;
+  context.scheme = r.origin.scheme;
+  context.executor = co_await asio::this_coro::executor;
+  std::optional<watched_stop> limit;
+  if (deadline != clock::time_point::max()) {
+    limit.emplace(*watchdog, context.executor, deadline);
+    stop = limit->stop();
+  }
+
+  // Resolve. One address, the common case, needs no vector.
+  std::optional<endpoint_type> only;
+  resolve_result resolved;
+  auto looked_up = began;
+  if constexpr (skips_resolution_v<Factory>) {
+    only.emplace(asio::ip::address_v4::any(), r.origin.port);
+  } else if (!(only = literal_endpoint(r.origin.host, r.origin.port, options.names))) {
+    if (auto found = resolve_without_lookup(r.origin.host, r.origin.port, options.names)) {
+      resolved = std::move(*found);
+    } else {
+      resolved = co_await resolve(r.origin.host, r.origin.port, options.names, stop);
+      looked_up = clock::now();
+    }
+    resolved.endpoints = interleave_families(std::move(resolved.endpoints));
+  }
+  made.times.name_lookup = looked_up - began;
+  if (resolved.error || stop.cancelled() != asio::cancellation_type::none) {
+    made.error = resolved.error ? resolved.error : asio::error::operation_aborted;
+    made.times.connect = made.times.name_lookup;
+  } else {
+    // The attempts, raced.
+    const auto endpoints = only ? std::span<const endpoint_type>(&*only, 1)
+                                : std::span<const endpoint_type>(resolved.endpoints);
+    attempt_race<Factory, asio::ip::tcp> race(factory, endpoints, context, options.happy_eyeballs,
+                                              stop, context.executor, attempts, began, looked_up);
+    while (race.advance()) co_await race.wait();
+    made.times.connect = race.ended() - began;
+    made.error = race.error();
+    if (!made.error) {
+      if constexpr (std::is_same_v<factory_stream_t<Factory, asio::ip::tcp>,
+                                   asio::ip::tcp::socket>) {
+        if (options.tcp_nodelay) {
+          std::error_code ignored;  // as curl: a socket that refuses it still works
+          race.stream().set_option(asio::ip::tcp::no_delay(true), ignored);
+        }
+      }
+      made.stream.emplace(std::move(race.stream()));
+      made.endpoint = race.endpoint();
     }
   }
+
+#if OPENSOCK_HAS_TLS
+  // The route's layers: TLS to the origin.
+  if (!made.error && r.secure) {
+    std::error_code ec;
+    const tls::options& settings = r.tls_settings();
+    auto tls_context =
+        contexts ? tls::context_for(*contexts, settings, ec) : tls::make_context(settings, ec);
+    if (!ec) {
+      ec = co_await tls::secure(*made.stream, std::move(tls_context), r.origin.host, settings,
+                                made.alpn, stop);
+    }
+    made.times.tls_handshake = clock::now() - began;
+    if (ec) made.error = ec;
+  }
 #endif
+
+  if (limit) {
+    const bool timed_out = limit->end();
+    while (limit->cancel_pending()) co_await asio::post(context.executor, asio::use_awaitable);
+    if (timed_out) made.error = error::operation_timedout;
+  }
+  if (made.error && made.stream) {
+    close_stream(factory, made.stream->lowest_layer());
+    made.stream.reset();
+  }
+  co_await asio::this_coro::throw_if_cancelled(threw_if_cancelled);
+}
+
+}  // namespace detail
+
+/// Makes a connection for `r` through `factory`, for `why`: resolve (not for a factory
+/// that skips resolution, nor for an IP literal or an override), the addresses ordered
+/// and raced as connect_endpoints() does, connect, and then TLS when the route asks for
+/// it, with a context from `contexts` (made for this connection alone when null). A
+/// connection that fails on the way is closed through the factory. Terminal cancellation
+/// by `stop`, by default the coroutine's own, ends it with operation_aborted; a
+/// coroutine factory's own operations follow the coroutine's. `r` and `options` must
+/// outlive the operation (co_await it in the same expression).
+template <class Factory>
+  requires socket_factory<Factory, asio::ip::tcp>
+asio::awaitable<route_connection<factory_stream_t<Factory, asio::ip::tcp>>> connect_route(
+    Factory& factory, const route& r, const connect_options& options, tls::context_cache* contexts,
+    opensock::purpose why, asio::cancellation_state stop) {
+  route_connection<factory_stream_t<Factory, asio::ip::tcp>> made;
+  co_await detail::connect_within(factory, r, options, contexts, nullptr,
+                                  std::chrono::steady_clock::time_point::max(), made, made.attempts,
+                                  why, std::move(stop));
   co_return made;
 }
 
@@ -108,40 +253,7 @@ auto async_connect_route(const asio::any_io_executor& executor, Factory& factory
       std::forward<CompletionToken>(token));
 }
 
-namespace detail {
-
-// connect_route() within `deadline`, past which it ends in operation_timedout with
-// everything it opened closed. A caller that nothing can cancel and a factory that does
-// not wait itself get a stop that a timer on the caller's executor cancels at the
-// deadline, with nothing spawned; otherwise the connect runs in a coroutine of its own,
-// cancelled at the deadline or with the caller. Both follow the caller's executor, so
-// that on a strand the cancellation is never concurrent with the connect's own steps.
-template <class Factory>
-asio::awaitable<route_connection<factory_stream_t<Factory, asio::ip::tcp>>> connect_within(
-    Factory& factory, const route& r, const connect_options& options,
-    tls::context_cache* contexts, std::chrono::steady_clock::time_point deadline) {
-  using made_type = route_connection<factory_stream_t<Factory, asio::ip::tcp>>;
-  auto timed_out = [&](made_type&& made) {
-    if (made.stream) close_stream(factory, made.stream->lowest_layer());
-    made.stream.reset();
-    made.error = error::operation_timedout;
-    return std::move(made);
-  };
-  if (deadline == std::chrono::steady_clock::time_point::max())
-    co_return co_await connect_route(factory, r, options, contexts);
-  const auto own = co_await asio::this_coro::cancellation_state;
-  if (!is_coroutine_factory_v<Factory, asio::ip::tcp> && !own.slot().is_connected()) {
-    deadline_stop limit(co_await asio::this_coro::executor, deadline);
-    auto made =
-        co_await connect_route(factory, r, options, contexts, purpose::origin, limit.stop());
-    if (limit.expired()) co_return timed_out(std::move(made));
-    co_return made;
-  }
-  auto outcome = co_await with_deadline(connect_route(factory, r, options, contexts), deadline);
-  if (outcome.expired) co_return timed_out(std::move(outcome.value));
-  co_return std::move(outcome.value);
-}
-
-}  // namespace detail
-
 }  // namespace opensock
+
+// The origin's stages alone, run by the same path without TLS.
+#include <opensock/connector/connect_origin.hpp>

@@ -1,12 +1,15 @@
 // Two ways to give an operation a deadline. with_deadline() runs any awaitable in a
 // coroutine of its own, which it cancels (terminal) when the deadline passes first, and
-// waits for, so nothing it opened outlives the call. deadline_stop cancels an operation
+// waits for, so nothing it opened outlives the call. watched_stop cancels an operation
 // that takes a cancellation state of its own to follow, in the caller's coroutine, with
-// nothing spawned, by a timer on the caller's executor. The caller's own cancellation
-// does not reach that operation (Asio clears a coroutine's cancellation slot whenever one
-// of its waits completes, so it cannot be passed on), so deadline_stop is for callers
-// that nothing can cancel.
+// nothing spawned and no timer of its own: a request_watchdog, whose one timer watches
+// many deadlines, tells it the deadline has passed. The caller's own cancellation does
+// not reach that operation (Asio clears a coroutine's cancellation slot whenever one of
+// its waits completes, so it cannot be passed on), so watched_stop is for callers that
+// nothing can cancel.
 #pragma once
+
+#include <opensock/detail/request_watchdog.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -15,14 +18,15 @@
 #include <asio/cancellation_state.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <exception>
-#include <memory>
 #include <optional>
 
 namespace opensock::detail {
@@ -76,55 +80,66 @@ asio::awaitable<deadline_outcome<T>> with_deadline(asio::awaitable<T> operation,
 }
 
 /// A cancellation state, stop(), for operations that bind every wait of theirs to its
-/// slot (the connector's, a TLS handshake): cancelled (terminal) when `deadline` passes.
-/// Lives in a coroutine frame, where it does not move.
-class deadline_stop {
+/// slot (the connector's, a TLS handshake): cancelled (terminal) once `watchdog` finds
+/// `deadline` passed. The watchdog calls from whichever thread runs its timer, so the
+/// cancellation is posted to `executor`, the operation's. It lives in the operation's
+/// coroutine frame, where it does not move, and the coroutine ends it: end() stops the
+/// watch, and while cancel_pending() the coroutine lets the executor run the
+/// cancellation posted, which refers to the stop (co_await asio::post(executor)).
+/// `watchdog` and `executor` must outlive it.
+class watched_stop {
  public:
   using clock = std::chrono::steady_clock;
 
-  /// Cancelled at `deadline` by a timer on `executor`, which is cancelled when the stop
-  /// goes, so that it keeps the executor busy no longer than the operation.
-  deadline_stop(const asio::any_io_executor& executor, clock::time_point deadline)
-      : timer_(std::make_shared<timer_state>(executor, deadline, this)),
+  watched_stop(request_watchdog& watchdog, const asio::any_io_executor& executor,
+               clock::time_point deadline)
+      : watchdog_(watchdog),
+        executor_(executor),
         stop_(signal_.slot(), asio::enable_terminal_cancellation()) {
-    // The handler may run after the stop has gone (the timer had fired, its handler
-    // was queued): it reaches the stop only through the state it shares.
-    timer_->timer.async_wait([state = timer_](std::error_code ec) {
-      if (!ec && state->owner) expire(state->owner);
-    });
+    watch_.deadline = deadline;
+    watch_.on_expire = &watched_stop::expire;
+    watch_.context = this;
+    watchdog_.add(watch_);
   }
 
-  deadline_stop(const deadline_stop&) = delete;
-  deadline_stop& operator=(const deadline_stop&) = delete;
-  ~deadline_stop() {
-    timer_->owner = nullptr;
-    timer_->timer.cancel();
+  watched_stop(const watched_stop&) = delete;
+  watched_stop& operator=(const watched_stop&) = delete;
+  ~watched_stop() {
+    if (watching_) watchdog_.remove(watch_);
   }
 
   const asio::cancellation_state& stop() const noexcept { return stop_; }
-  /// Whether the deadline passed; then the operation's outcome is a timeout, whatever it
-  /// says (a cancellation between two of its waits is seen at the next).
-  bool expired() const noexcept { return expired_; }
 
- private:
-  struct timer_state {
-    timer_state(const asio::any_io_executor& executor, clock::time_point deadline,
-                deadline_stop* stop)
-        : timer(executor, deadline), owner(stop) {}
-    asio::steady_timer timer;
-    deadline_stop* owner;
-  };
-
-  static void expire(void* self) {
-    auto* stop = static_cast<deadline_stop*>(self);
-    stop->expired_ = true;
-    stop->signal_.emit(asio::cancellation_type::terminal);
+  /// Stops watching: true when the deadline passed first, and then the operation's
+  /// outcome is a timeout, whatever it says (a cancellation between two of its waits is
+  /// seen at the next).
+  bool end() noexcept {
+    watchdog_.remove(watch_);
+    watching_ = false;
+    return watch_.expired;
   }
 
-  std::shared_ptr<timer_state> timer_;
+  /// Whether the cancellation posted at the deadline has yet to run.
+  bool cancel_pending() const noexcept { return pending_.load(std::memory_order_acquire); }
+
+ private:
+  // Under the watchdog's lock, on the thread its timer runs on.
+  static void expire(void* self) {
+    auto* stop = static_cast<watched_stop*>(self);
+    stop->pending_.store(true, std::memory_order_release);
+    asio::post(stop->executor_, [stop] {
+      stop->signal_.emit(asio::cancellation_type::terminal);
+      stop->pending_.store(false, std::memory_order_release);
+    });
+  }
+
+  request_watchdog& watchdog_;
+  const asio::any_io_executor& executor_;
+  request_watchdog::watch watch_;
   asio::cancellation_signal signal_;
   asio::cancellation_state stop_;
-  bool expired_ = false;
+  std::atomic<bool> pending_{false};
+  bool watching_ = true;
 };
 
 }  // namespace opensock::detail

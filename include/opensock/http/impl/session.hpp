@@ -185,9 +185,9 @@ asio::awaitable<std::error_code> session<Factory>::connect(const url& to, reques
   // The TLS settings are copied only for a route that uses them.
   opensock::route target(origin(to.host, to.port, to.scheme));
   if (target.secure) target.tls = options_.tls;
-  auto made = co_await opensock::detail::connect_within(factory_, target, options_.connect,
-                                                        &tls_contexts_, deadline);
-  info.attempts = std::move(made.attempts);
+  opensock::route_connection<stream_type> made;
+  co_await opensock::detail::connect_within(factory_, target, options_.connect, &tls_contexts_,
+                                            &watchdog_, deadline, made, info.attempts);
   // Counted from the start of the request, as curl counts its phases.
   const auto before = started - run.started;
   info.connect.name_lookup = made.times.name_lookup + before;
