@@ -441,21 +441,10 @@ class exchange_op {
   template <class Self>
   void start(Self& self) {
     state_.reusable = false;
-    const auto executor = stream_.get_executor();
-    if (const auto* path = req_.body.file_path()) {
-      state_.write_buffer.clear();
-      step_ = step::sent_body;
-      waited_ = true;
-      return asio::co_spawn(executor, send_file(stream_, req_, *path, state_, hooks_),
-                            std::move(self));
-    }
-    if (const auto* produce = req_.body.producer()) {
-      state_.write_buffer.clear();
-      step_ = step::sent_body;
-      waited_ = true;
-      return asio::co_spawn(executor, send_produced(stream_, req_, *produce, state_, hooks_),
-                            std::move(self));
-    }
+    if (const auto* path = req_.body.file_path())
+      return send_streamed(self, send_file(stream_, req_, *path, state_, hooks_));
+    if (const auto* produce = req_.body.producer())
+      return send_streamed(self, send_produced(stream_, req_, *produce, state_, hooks_));
     if (auto ec = write_memory_head(req_, state_, hooks_)) return complete(self, ec);
     if (state_.interrupted) return complete(self, asio::error::operation_aborted);
     // Most requests go whole in one send that does not wait, where the stream is a
@@ -470,6 +459,16 @@ class exchange_op {
       return asio::async_write(stream_, request_buffers(req_, state_, sent), std::move(self));
     }
     read_response(self);
+  }
+
+  // A request whose body comes from a file or a producer: sent by `sending`, a
+  // coroutine that continues this operation when it ends.
+  template <class Self>
+  void send_streamed(Self& self, asio::awaitable<std::error_code> sending) {
+    state_.write_buffer.clear();
+    step_ = step::sent_body;
+    waited_ = true;
+    asio::co_spawn(stream_.get_executor(), std::move(sending), std::move(self));
   }
 
   // Parses what has been read, then gives a coroutine sink its pieces, then reads more
