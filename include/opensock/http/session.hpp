@@ -368,8 +368,6 @@ class session {
     connection* current = nullptr;
   };
 
-
-
   template <class CompletionToken>
   auto async_method(const char* method, std::string_view text, request_body body,
                     CompletionToken&& token) {
