@@ -108,6 +108,13 @@ asio::awaitable<void> connect_apart_within(
 // that on a strand the cancellation is never concurrent with the connect's own steps.
 // Without a deadline, terminal cancellation by `stop`, by default the coroutine's own,
 // ends it with operation_aborted. `r`, `options`, `made` and `attempts` must outlive it.
+// g++ 12 at -O2 inlines Asio's frame allocation into this coroutine's ramp and then
+// takes Asio's own operator delete, which returns the frame to the same allocator, for a
+// mismatch: a false -Wmismatched-new-delete.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 template <class Factory>
   requires socket_factory<Factory, asio::ip::tcp>
 asio::awaitable<void> connect_within(
@@ -217,6 +224,9 @@ asio::awaitable<void> connect_within(
   }
   co_await asio::this_coro::throw_if_cancelled(threw_if_cancelled);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace detail
 
