@@ -405,7 +405,7 @@ class exchange_op {
           return self.complete(result_);
         case step::sent_body:
         case step::sinking:
-          break;
+          break;  // these steps end through the overloads below
       }
     } catch (...) {
       return complete(self, error::aborted_by_callback);
