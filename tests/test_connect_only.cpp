@@ -432,12 +432,12 @@ TEST_CASE("cancelling a race of silent addresses closes every socket it opened")
   int opened = 0, closed = 0;
   opensock::connect_options options;
   options.happy_eyeballs.attempt_delay = 10ms;
-  options.names.overrides.push_back(*opensock::resolve_override::parse(
-      "silent.test:" + std::to_string(a.port()) + ":127.0.0.2,127.0.0.3"));
+  opensock::route silent(opensock::origin("silent.test", a.port()));
+  silent.addresses = {make_address("127.0.0.2"), make_address("127.0.0.3")};
   connect_only_session session(io.get_executor(), counting_factory{&opened, &closed}, options);
   asio::cancellation_signal cancel;
   std::optional<std::error_code> result;
-  session.async_connect({"silent.test", a.port()},
+  session.async_connect(silent,
                         asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec) {
                           result = ec;
                           io.stop();
@@ -551,12 +551,11 @@ TEST_CASE("Happy Eyeballs on real sockets: silent ::1, answering 127.0.0.1") {
     WARN("port taken on ::1: test not run");
     return;
   }
-  opensock::connect_options options;
-  options.names.overrides.push_back(*opensock::resolve_override::parse(
-      "dual.test:" + std::to_string(server.port()) + ":127.0.0.1,[::1]"));
-  connect_only_session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  opensock::route dual(opensock::origin("dual.test", server.port()));
+  dual.addresses = {make_address("127.0.0.1"), make_address("::1")};
+  connect_only_session session(io.get_executor(), opensock::default_socket_factory{});
   const auto started = std::chrono::steady_clock::now();
-  REQUIRE(!run_connect(io, session, {"dual.test", server.port()}));
+  REQUIRE(!run_connect(io, session, dual));
   const auto took = std::chrono::steady_clock::now() - started;
   CHECK(session.remote_endpoint() == server.endpoint());
   REQUIRE(session.attempts().size() == 2);

@@ -209,12 +209,12 @@ TEST_CASE("no more attempts in flight than allowed") {
   opensock::connect_options options;
   options.happy_eyeballs = {20ms, 2};
   options.connect_timeout = 400ms;
-  opensock::resolve_options& names = options.names;
-  names.overrides.push_back(*opensock::resolve_override::parse(
-      "bounded.test:" + std::to_string(a.port()) + ":127.0.0.2,127.0.0.3,127.0.0.1"));
+  opensock::route bounded(opensock::origin("bounded.test", a.port()));
+  bounded.addresses = {make_address("127.0.0.2"), make_address("127.0.0.3"),
+                       make_address("127.0.0.1")};
   // Two silent addresses fill the two places; the third, 127.0.0.1, is never tried.
   opensock::connect_only_session session(io.get_executor(), std::ref(factory), options);
-  const auto ec = opensock::test::run_connect(io, session, {"bounded.test", a.port()});
+  const auto ec = opensock::test::run_connect(io, session, bounded);
   CHECK(ec == opensock::error::operation_timedout);
   CHECK(session.attempts().size() == 2);  // the third never started
   CHECK(factory.opened == factory.closed);
@@ -293,15 +293,13 @@ TEST_CASE("a local port held by one attempt refuses the next, which does not end
   opensock::connect_options options;
   options.happy_eyeballs = {20ms, 6};
   options.connect_timeout = 300ms;
-  options.names.overrides.push_back(*opensock::resolve_override::parse(
-      "held.test:" + std::to_string(server.port()) + ":127.0.0.2,127.0.0.1"));
-  opensock::connect_only_session session(
-      io.get_executor(),
-      opensock::default_socket_factory{} | opensock::bind_local(make_address("127.0.0.1"), {port, port}),
-      options);
+  opensock::route held(opensock::origin("held.test", server.port()));
+  held.addresses = {make_address("127.0.0.2"), make_address("127.0.0.1")};
+  held.local = opensock::local_binding(make_address("127.0.0.1"), {port, port});
+  opensock::connect_only_session session(io.get_executor(), opensock::default_socket_factory{},
+                                         options);
   // Not aborted at the second attempt: the race runs on to the deadline.
-  CHECK(opensock::test::run_connect(io, session, {"held.test", server.port()}) ==
-        opensock::error::operation_timedout);
+  CHECK(opensock::test::run_connect(io, session, held) == opensock::error::operation_timedout);
   REQUIRE(session.attempts().size() == 2);
   CHECK(session.attempts()[1].outcome == attempt_outcome::refused);
   CHECK(session.attempts()[1].error == opensock::error::interface_failed);

@@ -1,4 +1,5 @@
 #include <opensock/connector/name_overrides.hpp>
+#include <opensock/route.hpp>
 
 #include "support/catch.hpp"
 #include "support/run.hpp"
@@ -6,6 +7,7 @@
 #include <asio/io_context.hpp>
 
 #include <string>
+#include <vector>
 
 using asio::ip::make_address;
 using asio::ip::tcp;
@@ -85,6 +87,75 @@ TEST_CASE("connect-to moves the network target, and resolve entries apply to the
   const auto target = opensock::apply_connect_to(options, "other.test", 443);
   CHECK(target.host == "other.test");
   CHECK(target.port == 443);
+}
+
+TEST_CASE("a route steered by curl's name options: where it goes, by which addresses") {
+  opensock::resolve_options names;
+  names.version = opensock::ip_version::v4;
+  names.connect_to.push_back(*connect_to_rule::parse("origin.test:443:backend.test:8443"));
+  names.overrides.push_back(*resolve_override::parse("backend.test:8443:127.0.0.6,127.0.0.7"));
+  names.overrides.push_back(*resolve_override::parse("plain.test:80:127.0.0.8"));
+
+  opensock::route steered(opensock::origin("origin.test", 443, "https"));
+  steered.apply_names(names);
+  CHECK(steered.origin.host == "origin.test");  // the request and TLS still name it
+  CHECK(steered.host_to_reach() == "backend.test");
+  CHECK(steered.port_to_reach() == 8443);
+  CHECK(steered.addresses ==
+        std::vector<asio::ip::address>{make_address("127.0.0.6"), make_address("127.0.0.7")});
+  CHECK(steered.version == opensock::ip_version::v4);
+
+  opensock::route overridden(opensock::origin("plain.test", 80, "http"));
+  overridden.apply_names(names);
+  CHECK(overridden.connect_host.empty());
+  CHECK(overridden.connect_port == 0);
+  CHECK(overridden.host_to_reach() == "plain.test");
+  CHECK(overridden.addresses == std::vector<asio::ip::address>{make_address("127.0.0.8")});
+
+  opensock::route untouched(opensock::origin("other.test", 443, "https"));
+  untouched.apply_names(names);
+  CHECK(untouched.host_to_reach() == "other.test");
+  CHECK(untouched.port_to_reach() == 443);
+  CHECK(untouched.addresses.empty());
+
+  // Steered again by other options, nothing of the first stays.
+  steered.apply_names(opensock::resolve_options());
+  CHECK(steered.host_to_reach() == "origin.test");
+  CHECK(steered.addresses.empty());
+  CHECK(steered.version == opensock::ip_version::any);
+}
+
+TEST_CASE("routes to one origin differ by where they go, their addresses and their local end") {
+  const opensock::route plain(opensock::origin("origin.test", 80, "http"));
+  auto differs = [&](auto change) {
+    opensock::route other = plain;
+    change(other);
+    return !(other == plain);
+  };
+  CHECK(!differs([](opensock::route&) {}));
+  CHECK(differs([](opensock::route& r) { r.connect_host = "backend.test"; }));
+  CHECK(differs([](opensock::route& r) { r.connect_port = 8080; }));
+  CHECK(differs([](opensock::route& r) { r.addresses = {make_address("127.0.0.1")}; }));
+  CHECK(differs([](opensock::route& r) { r.version = opensock::ip_version::v6; }));
+  CHECK(differs([](opensock::route& r) {
+    r.local = opensock::local_binding(make_address("127.0.0.2"));
+  }));
+  CHECK(differs([](opensock::route& r) { r.local = opensock::local_binding({4000, 4010}); }));
+  CHECK(differs([](opensock::route& r) { r.local.device = "lo"; }));
+  // TLS settings matter only where TLS runs.
+  CHECK(!differs([](opensock::route& r) { r.tls = opensock::tls::options(); }));
+}
+
+TEST_CASE("resolving with given addresses: the addresses, whatever the version") {
+  const std::vector<asio::ip::address> given{make_address("::1"), make_address("127.0.0.9")};
+  asio::io_context io;
+  auto r = run(io, opensock::resolve(unresolvable, 81, given, opensock::ip_version::v4));
+  REQUIRE(!r.error);
+  CHECK(r.endpoints == std::vector<tcp::endpoint>{tcp::endpoint(make_address("::1"), 81),
+                                                 tcp::endpoint(make_address("127.0.0.9"), 81)});
+  CHECK(!opensock::literal_endpoint("127.0.0.1", 81, given, opensock::ip_version::any));
+  CHECK(opensock::literal_endpoint("127.0.0.1", 81, {}, opensock::ip_version::any) ==
+        tcp::endpoint(make_address("127.0.0.1"), 81));
 }
 
 TEST_CASE("an IP version (curl's -4 and -6) keeps one family") {

@@ -89,3 +89,46 @@ TEST_CASE("binding to a device: lo works, a missing one is interface_failed") {
       io.get_executor(), opensock::default_socket_factory{} | opensock::bind_device("lo"));
   CHECK(!run_connect(io, on_lo, {"127.0.0.1", server.port()}));
 }
+
+TEST_CASE("a route's local end: bound by the connector, with the factory's layer's rules") {
+  asio::io_context io;
+  loopback_listener server(io);
+  opensock::connect_only_session session(io.get_executor());
+  opensock::route from_two(opensock::origin("localhost", server.port()));
+  from_two.local = opensock::local_binding(make_address("127.0.0.2"));
+  // localhost is ::1 first: that attempt is refused, not the connect.
+  REQUIRE(!run_connect(io, session, from_two));
+  REQUIRE(session.attempts().size() == 2);
+  CHECK(session.attempts()[0].endpoint.address().is_v6());
+  CHECK(session.attempts()[0].outcome == opensock::attempt_outcome::refused);
+  CHECK(session.attempts()[0].error == opensock::error::interface_failed);
+  opensock::test::settle(io);
+  REQUIRE(server.peers().size() == 1);
+  CHECK(server.peers()[0].address() == make_address("127.0.0.2"));
+
+  opensock::connect_only_session missing_device(io.get_executor());
+  opensock::route on_missing(opensock::origin("127.0.0.1", server.port()));
+  on_missing.local.device = "nosuchdev0";
+  const auto ec = run_connect(io, missing_device, on_missing);
+  CHECK(ec == opensock::error::interface_failed);
+  CHECK(opensock::curl_code(ec) == 45);
+  CHECK(missing_device.attempts().at(0).outcome == opensock::attempt_outcome::aborted);
+}
+
+TEST_CASE("a route's local end leaves a socket the factory connected itself as it is") {
+  asio::io_context io;
+  loopback_listener server(io);
+  auto connects_itself = [&](opensock::open_context<tcp>& context)
+      -> opensock::open_result<tcp::socket> {
+    tcp::socket socket(context.executor);
+    socket.connect(context.endpoint);
+    return opensock::connected(std::move(socket));
+  };
+  opensock::connect_only_session session(io.get_executor(), connects_itself);
+  opensock::route r(opensock::origin("127.0.0.1", server.port()));
+  r.local = opensock::local_binding(make_address("127.0.0.2"));
+  REQUIRE(!run_connect(io, session, r));
+  opensock::test::settle(io);
+  REQUIRE(server.peers().size() == 1);
+  CHECK(server.peers()[0].address() == make_address("127.0.0.1"));
+}

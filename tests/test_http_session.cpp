@@ -220,6 +220,33 @@ TEST_CASE("a connection object used again for another address connects to that a
   CHECK(asked[2].address() == asio::ip::make_address("127.0.0.1"));
 }
 
+TEST_CASE("a session's names and local end make its routes: where connections go, and from where") {
+  asio::io_context io;
+  opensock::test::loopback_listener server(io);
+  opensock::http::session_options options;
+  // Requests name a host no lookup could find; --resolve's address reaches the server.
+  const std::string name = std::string(64, 'r') + ".invalid";
+  options.names.overrides.push_back(
+      *opensock::resolve_override::parse(name + ":" + std::to_string(server.port()) + ":127.0.0.1"));
+  options.local = opensock::local_binding(asio::ip::make_address("127.0.0.3"));
+  options.timeouts.total = 200ms;
+  std::vector<std::string> hosts;
+  auto recording = [&](open_context<tcp>& context) -> open_result<tcp::socket> {
+    hosts.push_back(std::string(context.host));
+    return opensock::default_socket_factory{}(context);
+  };
+  opensock::http::session session(io.get_executor(), recording, options);
+  const auto ec = request(
+      io, session, make_request("GET", "http://" + name + ":" + std::to_string(server.port()) + "/"))
+      .first;
+  // The listener answers nothing: the request times out, but it got there, from 127.0.0.3.
+  CHECK(ec == opensock::error::operation_timedout);
+  opensock::test::settle(io);
+  REQUIRE(server.peers().size() == 1);
+  CHECK(server.peers()[0].address() == asio::ip::make_address("127.0.0.3"));
+  CHECK(hosts == std::vector<std::string>{name});  // the factory is told the origin's name
+}
+
 TEST_CASE("connect errors reach the caller with curl's numbers") {
   asio::io_context io;
   opensock::http::session session(io.get_executor());

@@ -193,7 +193,7 @@ TEST_CASE("a connect or total limit ends a race of silent addresses and closes e
     opensock::http::session_options options;
     (total ? options.timeouts.total : options.timeouts.connect) = 200ms;
     options.connect.happy_eyeballs.attempt_delay = 10ms;
-    options.connect.names.overrides.push_back(*opensock::resolve_override::parse(
+    options.names.overrides.push_back(*opensock::resolve_override::parse(
         "silent.test:" + std::to_string(a.port()) + ":127.0.0.2,127.0.0.3"));
     opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed}, options);
     bool connect_error_hook_called = false;

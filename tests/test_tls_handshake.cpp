@@ -172,12 +172,12 @@ TEST_CASE("with connect-to and resolve overrides the URL's host is still the nam
   const std::string name = "localhost";
   // The connection goes to 127.0.0.1 by an override; the certificate must name localhost.
   session_options o = trusting_test_ca();
-  o.connect.names.connect_to.push_back(
+  o.names.connect_to.push_back(
       opensock::connect_to_rule::parse("localhost:" + std::to_string(port) + ":127.0.0.1:" + std::to_string(port)).value());
   CHECK(fetch_exit(io, o, "https://localhost:" + std::to_string(port) + "/echo-method") == 0);
   // Steered to a server whose certificate names another host, verification fails.
   session_options steered = trusting_test_ca();
-  steered.connect.names.connect_to.push_back(
+  steered.names.connect_to.push_back(
       opensock::connect_to_rule::parse("localhost:" + std::to_string(port) + ":127.0.0.1:" +
                                        std::to_string(*nginx_tls_port("wrong-host")))
           .value());

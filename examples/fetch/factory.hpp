@@ -1,6 +1,7 @@
 // The socket factory opensock-fetch connects through, composed from opensock's layers
-// as the command line asks: --interface/--local-port (bind_local), --deny, --allow,
-// --deny-private (ssrf_guard), -v (the "Trying" lines) and --trace-attempts (trace).
+// as the command line asks: --deny, --allow, --deny-private (ssrf_guard), -v (the
+// "Trying" lines) and --trace-attempts (trace); and the local end its connections are
+// bound to (--interface, --local-port), which the session's routes carry.
 // Every layer is present in the type and switched on or off by the command line, so one
 // session type serves every combination of flags.
 #pragma once
@@ -10,11 +11,11 @@
 
 #include <opensock/cidr.hpp>
 #include <opensock/factory/address_filter.hpp>
-#include <opensock/factory/bind.hpp>
 #include <opensock/factory/layer.hpp>
 #include <opensock/factory/ssrf_guard.hpp>
 #include <opensock/factory/trace.hpp>
 #include <opensock/factory/unix_socket.hpp>
+#include <opensock/local_binding.hpp>
 #include <opensock/socket_factory.hpp>
 
 #include <fmt/core.h>
@@ -119,18 +120,15 @@ inline std::optional<asio::ip::address> interface_address(const std::string& nam
 
 }  // namespace detail
 
-/// The TCP factory: the default one, then (inner to outer) the local bind, the address
-/// filters, the SSRF guard, the -v lines and the trace. Filters stand outside the bind,
-/// so an address they refuse never gets a socket; the trace stands outermost and sees
-/// every answer, refusals included.
+/// The TCP factory: the default one, then (inner to outer) the address filters, the
+/// SSRF guard, the -v lines and the trace. An address a filter refuses never gets a
+/// socket; the trace stands outermost and sees every answer, refusals included.
 using tcp_factory = opensock::layered_factory<
     opensock::layered_factory<
         opensock::layered_factory<
             opensock::layered_factory<
-                opensock::layered_factory<
-                    opensock::layered_factory<opensock::default_socket_factory,
-                                              optional_layer<opensock::bind_local_layer>>,
-                    optional_layer<opensock::address_filter>>,
+                opensock::layered_factory<opensock::default_socket_factory,
+                                          optional_layer<opensock::address_filter>>,
                 optional_layer<opensock::address_filter>>,
             optional_layer<opensock::ssrf_guard_layer>>,
         verbose_layer>,
@@ -152,12 +150,13 @@ inline unix_factory make_unix_factory(const options& o) {
   return std::move(inner) | optional_layer<opensock::trace_layer>(trace_if(o));
 }
 
-/// Builds the TCP factory, or says why the flags cannot be used.
-inline std::optional<tcp_factory> make_tcp_factory(const options& o, factory_error& error) {
-  // --interface ADDRESS, --interface NAME (its address), "if!NAME", "host!ADDRESS", and
-  // --local-port N[-M]: all one bind_local layer.
-  std::optional<opensock::bind_local_layer> bind;
-  std::optional<asio::ip::address> local;
+/// The local end of the session's connections (--interface ADDRESS, --interface NAME
+/// for its address, "if!NAME", "host!ADDRESS", --local-port N[-M]), bound by the
+/// connector as curl binds after its open-socket callback; nullopt, with `error` set,
+/// when the interface does not exist.
+inline std::optional<opensock::local_binding> local_binding_for(const options& o,
+                                                                factory_error& error) {
+  opensock::local_binding local;
   if (o.interface) {
     std::string name = *o.interface;
     if (name.rfind("if!", 0) == 0 || name.rfind("host!", 0) == 0)
@@ -165,29 +164,29 @@ inline std::optional<tcp_factory> make_tcp_factory(const options& o, factory_err
     std::error_code ec;
     const auto literal = asio::ip::make_address(name, ec);
     if (!ec) {
-      local = literal;
+      local.address = literal;
     } else if (auto found = detail::interface_address(name)) {
-      local = *found;
+      local.address = *found;
     } else {
       error = {fmt::format("Couldn't bind to '{}'", name), 45};
       return std::nullopt;
     }
   }
-  opensock::port_range ports;
   if (o.local_port) {
     const auto dash = o.local_port->find('-');
+    opensock::port_range ports;
     ports.first = static_cast<std::uint16_t>(std::stoul(o.local_port->substr(0, dash)));
     ports.last = dash == std::string::npos
                      ? ports.first
                      : static_cast<std::uint16_t>(std::stoul(o.local_port->substr(dash + 1)));
+    local = local.address ? opensock::local_binding(*local.address, ports)
+                          : opensock::local_binding(ports);
   }
-  if (local && o.local_port)
-    bind = opensock::bind_local(*local, ports);
-  else if (local)
-    bind = opensock::bind_local(*local);
-  else if (o.local_port)
-    bind = opensock::bind_local(ports);
+  return local;
+}
 
+/// Builds the TCP factory, or says why the flags cannot be used.
+inline std::optional<tcp_factory> make_tcp_factory(const options& o, factory_error& error) {
   std::string bad;
   std::optional<opensock::address_filter> deny, allow;
   if (!o.deny.empty()) {
@@ -210,7 +209,6 @@ inline std::optional<tcp_factory> make_tcp_factory(const options& o, factory_err
   if (o.deny_private) guard = opensock::ssrf_guard();
 
   return opensock::default_socket_factory{} |
-         optional_layer<opensock::bind_local_layer>(std::move(bind)) |
          optional_layer<opensock::address_filter>(std::move(deny)) |
          optional_layer<opensock::address_filter>(std::move(allow)) |
          optional_layer<opensock::ssrf_guard_layer>(std::move(guard)) | verbose_layer(o.verbose) |

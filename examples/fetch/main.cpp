@@ -40,7 +40,7 @@ std::chrono::milliseconds to_ms(double seconds) {
 // as curl 7.88 skips it.
 std::optional<opensock::http::session_options> session_options_for(const fetch::options& o) {
   opensock::http::session_options so;
-  so.connect.names.version = o.ip;
+  so.names.version = o.ip;
   for (const auto& text : o.resolve) {
     if (!text.empty() && text.front() == '-') continue;  // curl's "remove this entry"
     auto entry = opensock::resolve_override::parse(text);
@@ -48,11 +48,11 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
       fetch::report_error(o, 49, fmt::format("Couldn't parse CURLOPT_RESOLVE entry '{}'", text));
       return std::nullopt;
     }
-    so.connect.names.overrides.push_back(std::move(*entry));
+    so.names.overrides.push_back(std::move(*entry));
   }
   for (const auto& text : o.connect_to)
     if (auto rule = opensock::connect_to_rule::parse(text))
-      so.connect.names.connect_to.push_back(std::move(*rule));
+      so.names.connect_to.push_back(std::move(*rule));
   if (o.connect_timeout && *o.connect_timeout > 0) {
     so.connect.connect_timeout = to_ms(*o.connect_timeout);
     so.timeouts.connect = to_ms(*o.connect_timeout);
@@ -124,7 +124,9 @@ int main(int argc, char** argv) {
   if (!so) return 49;
   if (o.unix_socket) return run(o, plan, fetch::make_unix_factory(o), std::move(*so));
   fetch::factory_error factory_error;
-  auto factory = fetch::make_tcp_factory(o, factory_error);
+  auto local = fetch::local_binding_for(o, factory_error);
+  if (local) so->local = std::move(*local);
+  auto factory = local ? fetch::make_tcp_factory(o, factory_error) : std::nullopt;
   if (!factory) {
     if (factory_error.code == 2) return usage_failure({factory_error.message});
     fetch::report_error(o, factory_error.code, factory_error.message);

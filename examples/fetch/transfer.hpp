@@ -155,7 +155,7 @@ class fetcher {
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started).count();
     const auto target =
-        opensock::apply_connect_to(session_.options().connect.names, u.host, u.port);
+        opensock::apply_connect_to(session_.options().names, u.host, u.port);
     const int code = opensock::curl_code(ec);
     if (code == 7)
       return fmt::format("Failed to connect to {} port {} after {} ms: {}", target.host,

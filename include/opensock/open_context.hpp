@@ -1,6 +1,9 @@
 // What a socket factory is told about the socket it is asked to open: why, for which
-// resolved endpoint (which it may rewrite), for which host and port, and which attempt.
+// resolved endpoint (which it may rewrite), for which host and port, which attempt, and
+// the local end opensock binds it to.
 #pragma once
+
+#include <opensock/local_binding.hpp>
 
 #include <asio/any_io_executor.hpp>
 
@@ -35,6 +38,10 @@ struct open_context {
   unsigned attempt = 1;
   /// The executor the returned socket must use.
   asio::any_io_executor executor{};
+  /// The local end opensock binds a socket the factory opened to before connecting it
+  /// (the route's); null, or unbound, leaves it as the factory made it. A factory that
+  /// binds the socket itself must not be given a route that does.
+  const local_binding* local = nullptr;
 };
 
 }  // namespace opensock

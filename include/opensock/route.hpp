@@ -1,16 +1,23 @@
-// What a connection is for: the origin it finally reaches and how it gets there (TLS
-// to the origin and its settings; later the proxies it passes). Connections are pooled
-// by route, never by origin alone, and the connector makes one from a route.
+// What a connection is for: the origin it finally reaches and how it gets there (where
+// its sockets go, by which addresses, from which local end; TLS to the origin and its
+// settings; later the proxies it passes). Connections are pooled by route, never by
+// origin alone, and the connector makes one from a route.
 #pragma once
 
+#include <opensock/connector/name_overrides.hpp>
 #include <opensock/detail/same_text.hpp>
+#include <opensock/local_binding.hpp>
 #include <opensock/origin.hpp>
 #include <opensock/tls/options.hpp>
 
+#include <asio/ip/address.hpp>
+
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace opensock {
 
@@ -43,6 +50,39 @@ struct route {
   /// route without TLS neither makes nor copies any.
   std::optional<tls::options> tls;
 
+  /// Where the sockets go when not to the origin itself (curl's --connect-to): empty,
+  /// the origin's host; 0, its port. The request and TLS still name the origin.
+  std::string connect_host;
+  std::uint16_t connect_port = 0;
+  /// The addresses of the host the sockets go to, given rather than looked up (curl's
+  /// --resolve), whatever `version` says; empty, the name is resolved.
+  std::vector<asio::ip::address> addresses;
+  /// The addresses a lookup may give (curl's -4/-6).
+  ip_version version = ip_version::any;
+  /// The local end of each socket the factory opens (curl's --interface, --local-port),
+  /// bound before it is connected; a socket the factory connected itself is left as it is.
+  local_binding local;
+
+  /// The host and port the sockets go to.
+  std::string_view host_to_reach() const noexcept {
+    return connect_host.empty() ? std::string_view(origin.host) : std::string_view(connect_host);
+  }
+  std::uint16_t port_to_reach() const noexcept { return connect_port ? connect_port : origin.port; }
+
+  /// Steers the route as curl's name options say for its origin: the first matching
+  /// --connect-to rule, the addresses the most specific --resolve entry gives where that
+  /// leads, and -4/-6.
+  void apply_names(const resolve_options& names) {
+    const network_target target = apply_connect_to(names, origin.host, origin.port);
+    connect_host = detail::same_text(target.host, origin.host) ? std::string()
+                                                                 : std::string(target.host);
+    connect_port = target.port == origin.port ? 0 : target.port;
+    addresses.clear();
+    if (const resolve_override* entry = best_override(names, target.host, target.port))
+      addresses = entry->addresses;
+    version = names.version;
+  }
+
   /// The settings TLS to the origin is made with.
   const tls::options& tls_settings() const {
     static const tls::options defaults;
@@ -50,7 +90,8 @@ struct route {
   }
 
   /// Whether a connection made for this route can carry a request to `scheme`, `host`
-  /// and `port` made under `tls_settings`: the origin is the same, and so are the TLS
+  /// and `port` made under `tls_settings`, where everything else of a route follows
+  /// from those (one session's routes): the origin is the same, and so are the TLS
   /// settings where TLS is used.
   bool serves(std::string_view scheme, std::string_view host, std::uint16_t port,
               const tls::options& settings) const {
@@ -60,7 +101,9 @@ struct route {
 
   friend bool operator==(const route& a, const route& b) {
     return a.origin == b.origin && a.secure == b.secure &&
-           (!a.secure || a.tls_settings() == b.tls_settings());
+           (!a.secure || a.tls_settings() == b.tls_settings()) &&
+           a.connect_host == b.connect_host && a.connect_port == b.connect_port &&
+           a.addresses == b.addresses && a.version == b.version && a.local == b.local;
   }
 };
 

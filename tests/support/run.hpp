@@ -5,6 +5,7 @@
 #include "catch.hpp"
 
 #include <opensock/origin.hpp>
+#include <opensock/route.hpp>
 
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
@@ -61,7 +62,7 @@ inline void run(asio::io_context& io, asio::awaitable<void> coroutine,
 
 /// Runs session.async_connect(target) and returns the error_code it completes with.
 template <class Session>
-std::error_code run_connect(asio::io_context& io, Session& session, opensock::origin target,
+std::error_code run_connect(asio::io_context& io, Session& session, opensock::route target,
                             std::chrono::steady_clock::duration deadline = default_deadline) {
   std::error_code result;
   bool done = false;
@@ -72,6 +73,13 @@ std::error_code run_connect(asio::io_context& io, Session& session, opensock::or
   });
   run_until(io, done, deadline);
   return result;
+}
+
+/// The same for a route straight to `target`.
+template <class Session>
+std::error_code run_connect(asio::io_context& io, Session& session, opensock::origin target,
+                            std::chrono::steady_clock::duration deadline = default_deadline) {
+  return run_connect(io, session, opensock::route(std::move(target)), deadline);
 }
 
 }  // namespace opensock::test

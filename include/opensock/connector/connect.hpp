@@ -5,6 +5,7 @@
 #include <opensock/connector/open.hpp>
 #include <opensock/detail/factory_answer.hpp>
 #include <opensock/error.hpp>
+#include <opensock/local_binding.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/open_result.hpp>
 #include <opensock/socket_factory.hpp>
@@ -67,10 +68,13 @@ class attempt_steps {
     if (close_) close_stream(factory_, answer_->stream());
   }
 
-  /// Takes the factory's answer: true when the stream it opened is to be connected.
-  bool answered(open_result<Stream>&& answer, const asio::cancellation_state& stop) {
+  /// Takes the factory's answer to `context`: true when the stream it opened is to be
+  /// connected.
+  template <class Protocol>
+  bool answered(open_result<Stream>&& answer, const open_context<Protocol>& context,
+                const asio::cancellation_state& stop) {
     answer_.emplace(std::move(answer));
-    return check_answer(stop);
+    return check_answer(context, stop);
   }
 
   /// As answered(), for a factory that answers at once, called here for `context`: its
@@ -79,7 +83,7 @@ class attempt_steps {
     requires(!is_coroutine_factory_v<Factory, Protocol>)
   bool opened_now(open_context<Protocol>& context, const asio::cancellation_state& stop) {
     answer_.emplace(answer_of<Protocol>{factory_, context});
-    return check_answer(stop);
+    return check_answer(context, stop);
   }
 
   /// The connect, following `stop`: Asio's operation, with no coroutine of its own.
@@ -128,7 +132,8 @@ class attempt_steps {
     operator open_result<Stream>() const noexcept { return open_socket_now(factory, context); }
   };
 
-  bool check_answer(const asio::cancellation_state& stop) {
+  template <class Protocol>
+  bool check_answer(const open_context<Protocol>& context, const asio::cancellation_state& stop) {
     using kind = typename open_result<Stream>::kind;
     switch (answer_->what()) {
       case kind::refused:
@@ -147,11 +152,30 @@ class attempt_steps {
       if constexpr (requires { answer_->stream().is_open(); }) {
         if (!answer_->stream().is_open()) return failed(error::factory_socket_not_open);
       }
+      if (context.local && !context.local->unbound() && !bind(context)) return false;
       // A coroutine factory may have swallowed a cancellation: do not start a connect.
       if (stop.cancelled() != asio::cancellation_type::none)
         return failed(asio::error::operation_aborted);
       return true;
     }
+  }
+
+  // Binds the opened stream as `context.local` says before it connects: false, with
+  // the attempt refused or aborted, when it cannot be. A stream that cannot be bound to
+  // an IP address cannot honour a binding at all.
+  template <class Protocol>
+  bool bind(const open_context<Protocol>& context) {
+    if constexpr (requires(Stream& s, typename Protocol::endpoint e, std::error_code& ec) {
+                    s.bind(e, ec);
+                    e.address().is_v6();
+                  }) {
+      switch (bind_socket(answer_->stream(), *context.local, context.endpoint.address().is_v6())) {
+        case bind_outcome::bound: return true;
+        case bind_outcome::refused: return finish(attempt_outcome::refused, error::interface_failed);
+        case bind_outcome::failed: break;
+      }
+    }
+    return finish(attempt_outcome::aborted, error::interface_failed);
   }
 
   // Always false: nothing is left to connect.
@@ -183,7 +207,8 @@ template <class Factory, class Stream, class Endpoint, class Protocol>
 asio::awaitable<void> answer_and_connect(attempt_steps<Factory, Stream, Endpoint>& steps,
                                          open_context<Protocol>& context,
                                          const asio::cancellation_state& stop) {
-  const bool must_connect = steps.answered(co_await open_socket(steps.factory(), context), stop);
+  const bool must_connect =
+      steps.answered(co_await open_socket(steps.factory(), context), context, stop);
   if constexpr (connectable_to<Stream, Endpoint>) {
     if (must_connect) co_await steps.connect(context.endpoint, stop);
   }

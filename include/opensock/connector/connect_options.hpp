@@ -1,9 +1,8 @@
-// How a session connects: which addresses (curl's -4/-6, --resolve, --connect-to), how
-// attempts race, and how long the connect may take.
+// How the connector makes a connection for a route: how attempts race, how long the
+// connect may take, TCP_NODELAY. Where it goes is the route's (route.hpp).
 #pragma once
 
 #include <opensock/connector/happy_eyeballs.hpp>
-#include <opensock/connector/name_overrides.hpp>
 
 #include <chrono>
 #include <optional>
@@ -15,7 +14,6 @@ namespace opensock {
 struct connect_options {
   connect_options() {}
 
-  resolve_options names;
   happy_eyeballs_options happy_eyeballs;
   /// Resolve and connect (and later TLS and proxy handshakes) must finish within this;
   /// curl's default is 300 s. Past it the connect fails with operation_timedout (28).

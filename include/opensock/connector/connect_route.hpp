@@ -150,6 +150,7 @@ asio::awaitable<void> connect_within(
   context.port = r.origin.port;
   context.scheme = r.origin.scheme;
   context.executor = co_await asio::this_coro::executor;
+  context.local = &r.local;
   std::optional<watched_stop> limit;
   if (deadline != clock::time_point::max()) {
     limit.emplace(*watchdog, context.executor, deadline);
@@ -161,12 +162,15 @@ asio::awaitable<void> connect_within(
   resolve_result resolved;
   auto looked_up = began;
   if constexpr (skips_resolution_v<Factory>) {
-    only.emplace(asio::ip::address_v4::any(), r.origin.port);
-  } else if (!(only = literal_endpoint(r.origin.host, r.origin.port, options.names))) {
-    if (auto found = resolve_without_lookup(r.origin.host, r.origin.port, options.names)) {
+    only.emplace(asio::ip::address_v4::any(), r.port_to_reach());
+  } else if (!(only = literal_endpoint(r.host_to_reach(), r.port_to_reach(), r.addresses,
+                                       r.version))) {
+    if (auto found =
+            resolve_without_lookup(r.host_to_reach(), r.port_to_reach(), r.addresses, r.version)) {
       resolved = std::move(*found);
     } else {
-      resolved = co_await resolve(r.origin.host, r.origin.port, options.names, stop);
+      resolved = co_await resolve(std::string(r.host_to_reach()), r.port_to_reach(), r.addresses,
+                                  r.version, stop);
       looked_up = clock::now();
     }
     resolved.endpoints = interleave_families(std::move(resolved.endpoints));

@@ -16,6 +16,7 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -150,18 +151,15 @@ inline network_target apply_connect_to(const resolve_options& options, std::stri
   return {host, port};
 }
 
-/// The addresses the most specific matching --resolve entry gives `host`:`port` (the
-/// first of equally specific ones), or nullopt when none matches.
-inline std::optional<std::vector<asio::ip::tcp::endpoint>> overridden_endpoints(
-    const resolve_options& options, std::string_view host, std::uint16_t port) {
+/// The most specific --resolve entry that matches `host`:`port` (the first of equally
+/// specific ones), or null when none does.
+inline const resolve_override* best_override(const resolve_options& options,
+                                             std::string_view host, std::uint16_t port) {
   const resolve_override* best = nullptr;
   for (const auto& entry : options.overrides)
     if (entry.matches(host, port) && (!best || entry.specificity() > best->specificity()))
       best = &entry;
-  if (!best) return std::nullopt;
-  std::vector<asio::ip::tcp::endpoint> endpoints;
-  for (const auto& address : best->addresses) endpoints.emplace_back(address, port);
-  return endpoints;
+  return best;
 }
 
 inline bool is_version(const asio::ip::address& address, ip_version version) noexcept {
@@ -180,6 +178,84 @@ inline void keep_version(std::vector<asio::ip::tcp::endpoint>& endpoints, ip_ver
 
 namespace opensock {
 
+/// What resolving `host`:`port` gives when it needs no lookup, found in place: the
+/// `given` addresses (curl's --resolve, whatever -4/-6 say, as curl documents), else an
+/// address or localhost, of the wanted `version`; nullopt when it needs a lookup.
+inline std::optional<resolve_result> resolve_without_lookup(
+    std::string_view host, std::uint16_t port, std::span<const asio::ip::address> given,
+    ip_version version) {
+  resolve_result result;
+  if (!given.empty()) {
+    for (const auto& address : given) result.endpoints.emplace_back(address, port);
+    return result;
+  }
+  result.endpoints = endpoints_without_lookup(host, port);
+  if (result.endpoints.empty()) return std::nullopt;
+  keep_version(result.endpoints, version);
+  if (result.endpoints.empty()) result.error = error::couldnt_resolve_host;
+  return result;
+}
+
+/// The common case of resolve_without_lookup(), without allocating: the endpoint of an
+/// IP literal of a wanted version, when no addresses are given. nullopt in every other
+/// case.
+inline std::optional<asio::ip::tcp::endpoint> literal_endpoint(
+    std::string_view host, std::uint16_t port, std::span<const asio::ip::address> given,
+    ip_version version) {
+  if (!given.empty()) return std::nullopt;
+  const auto address = ip_literal(host);
+  if (!address || !is_version(*address, version)) return std::nullopt;
+  return asio::ip::tcp::endpoint(*address, port);
+}
+
+/// Resolves `host`:`port` to the `given` addresses, or without a lookup when it can
+/// (resolve_without_lookup()), else by a lookup restricted to `version`. A lookup
+/// follows `stop`, by default the coroutine's own cancellation. `given` must outlive
+/// the operation.
+inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
+                                               std::span<const asio::ip::address> given,
+                                               ip_version version,
+                                               asio::cancellation_state stop = {}) {
+  if (auto found = resolve_without_lookup(host, port, given, version)) co_return std::move(*found);
+  resolve_result result = co_await resolve(std::move(host), port, version, stop);
+  if (result.error) co_return result;
+  keep_version(result.endpoints, version);
+  if (result.endpoints.empty()) result.error = error::couldnt_resolve_host;
+  co_return result;
+}
+
+namespace detail {
+
+// The addresses the --resolve entries give `target`.
+inline std::span<const asio::ip::address> given_addresses(const resolve_options& options,
+                                                          const network_target& target) {
+  const resolve_override* entry = best_override(options, target.host, target.port);
+  return entry ? std::span<const asio::ip::address>(entry->addresses)
+               : std::span<const asio::ip::address>();
+}
+
+}  // namespace detail
+
+/// resolve_without_lookup() as curl's name options say: --connect-to first, then a
+/// --resolve entry for the resulting name and port, else an address or localhost of a
+/// version -4/-6 allow.
+inline std::optional<resolve_result> resolve_without_lookup(std::string_view host,
+                                                            std::uint16_t port,
+                                                            const resolve_options& options) {
+  const network_target target = apply_connect_to(options, host, port);
+  return resolve_without_lookup(target.host, target.port,
+                                detail::given_addresses(options, target), options.version);
+}
+
+/// literal_endpoint() as curl's name options say: nullopt whenever a --connect-to rule
+/// or a --resolve entry could apply.
+inline std::optional<asio::ip::tcp::endpoint> literal_endpoint(std::string_view host,
+                                                               std::uint16_t port,
+                                                               const resolve_options& options) {
+  if (!options.connect_to.empty() || !options.overrides.empty()) return std::nullopt;
+  return literal_endpoint(host, port, {}, options.version);
+}
+
 /// Resolves `host`:`port` as curl does with these options: --connect-to first, then a
 /// --resolve entry for the resulting name and port, else a lookup restricted by -4/-6
 /// (--resolve addresses are used whatever -4/-6 say, as curl documents).
@@ -187,49 +263,11 @@ namespace opensock {
 /// follows `stop`, by default the coroutine's own cancellation.
 inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
                                                const resolve_options& options,
-                                               asio::cancellation_state stop = {});
-
-/// What resolve() gives when it needs no lookup (an override, an address, localhost),
-/// found in place; nullopt when it needs one.
-inline std::optional<resolve_result> resolve_without_lookup(std::string_view host,
-                                                            std::uint16_t port,
-                                                            const resolve_options& options) {
+                                               asio::cancellation_state stop = {}) {
   const network_target target = apply_connect_to(options, host, port);
-  resolve_result result;
-  if (auto overridden = overridden_endpoints(options, target.host, target.port)) {
-    result.endpoints = std::move(*overridden);
-    return result;
-  }
-  result.endpoints = endpoints_without_lookup(target.host, target.port);
-  if (result.endpoints.empty()) return std::nullopt;
-  keep_version(result.endpoints, options.version);
-  if (result.endpoints.empty()) result.error = error::couldnt_resolve_host;
-  return result;
-}
-
-/// The common case of resolve_without_lookup(), without allocating: the endpoint of an
-/// IP literal of a wanted version that no --connect-to rule or --resolve entry could
-/// apply to. nullopt in every other case.
-inline std::optional<asio::ip::tcp::endpoint> literal_endpoint(std::string_view host,
-                                                               std::uint16_t port,
-                                                               const resolve_options& options) {
-  if (!options.connect_to.empty() || !options.overrides.empty()) return std::nullopt;
-  const auto address = ip_literal(host);
-  if (!address || !is_version(*address, options.version)) return std::nullopt;
-  return asio::ip::tcp::endpoint(*address, port);
-}
-
-inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
-                                               const resolve_options& options,
-                                               asio::cancellation_state stop) {
-  if (auto found = resolve_without_lookup(host, port, options)) co_return std::move(*found);
-  const network_target target = apply_connect_to(options, host, port);
-  resolve_result result =
-      co_await resolve(std::string(target.host), target.port, options.version, stop);
-  if (result.error) co_return result;
-  keep_version(result.endpoints, options.version);
-  if (result.endpoints.empty()) result.error = error::couldnt_resolve_host;
-  co_return result;
+  co_return co_await resolve(std::string(target.host), target.port,
+                             detail::given_addresses(options, target), options.version,
+                             std::move(stop));
 }
 
 /// resolve() as an Asio asynchronous operation run on `executor`: completes `token` with

@@ -8,6 +8,7 @@
 
 #include <opensock/connector/connect_options.hpp>
 #include <opensock/connector/connect_route.hpp>
+#include <opensock/connector/name_overrides.hpp>
 #include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/peer_closed.hpp>
 #include <opensock/detail/request_watchdog.hpp>
@@ -19,6 +20,7 @@
 #include <opensock/http/response_parser.hpp>
 #include <opensock/http/timeouts.hpp>
 #include <opensock/http/transfer_hooks.hpp>
+#include <opensock/local_binding.hpp>
 #include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
 #include <opensock/tls/context_cache.hpp>
@@ -56,8 +58,13 @@ namespace opensock::http {
 struct session_options {
   session_options() {}
 
-  /// How new connections are made: names, Happy Eyeballs, connect timeout.
+  /// How new connections are made: Happy Eyeballs, connect timeout, TCP_NODELAY.
   connect_options connect;
+  /// Where they go: curl's -4/-6, --connect-to and --resolve, applied to each origin to
+  /// make its route.
+  resolve_options names;
+  /// The local end of their sockets (curl's --interface, --local-port).
+  local_binding local;
   /// The response parser's limits (header sizes, body size).
   parser_limits limits;
   /// Idle connections kept per route, and in all.

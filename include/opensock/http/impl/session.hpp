@@ -185,6 +185,8 @@ asio::awaitable<std::error_code> session<Factory>::connect(const url& to, reques
   // The TLS settings are copied only for a route that uses them.
   opensock::route target(origin(to.host, to.port, to.scheme));
   if (target.secure) target.tls = options_.tls;
+  target.apply_names(options_.names);
+  target.local = options_.local;
   opensock::route_connection<stream_type> made;
   co_await opensock::detail::connect_within(factory_, target, options_.connect, &tls_contexts_,
                                             &watchdog_, deadline, made, info.attempts);
