@@ -247,6 +247,27 @@ TEST_CASE("a session's names and local end make its routes: where connections go
   CHECK(hosts == std::vector<std::string>{name});  // the factory is told the origin's name
 }
 
+TEST_CASE("a response carries its whole route: names applied, local end, TLS") {
+  asio::io_context io;
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  opensock::http::session_options options;
+  const std::string name = std::string(64, 'q') + ".invalid";
+  const std::string port = std::to_string(server.port());
+  options.names.overrides.push_back(*opensock::resolve_override::parse(name + ":" + port + ":127.0.0.1"));
+  options.local = opensock::local_binding(asio::ip::make_address("127.0.0.1"));
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  auto [ec, res] = request(io, session, make_request("GET", "http://" + name + ":" + port + "/"));
+  REQUIRE(!ec);
+  CHECK(res.body == "ok");
+  REQUIRE(res.info.route);
+  const opensock::route& r = *res.info.route;
+  CHECK(r.origin == opensock::origin(name, server.port(), "http"));
+  CHECK(!r.secure);
+  CHECK(r.host_to_reach() == name);
+  CHECK(r.addresses == std::vector<asio::ip::address>{asio::ip::make_address("127.0.0.1")});
+  CHECK(r.local == options.local);
+}
+
 TEST_CASE("connect errors reach the caller with curl's numbers") {
   asio::io_context io;
   opensock::http::session session(io.get_executor());
@@ -483,9 +504,10 @@ TEST_CASE("a response tells how it was obtained: its connection, attempts and ti
   const auto& made = first.info;
   CHECK(!made.reused);
   CHECK(made.connection_id == 1);
-  CHECK(made.origin.host == "127.0.0.1");
-  CHECK(made.origin.port == server.port());
-  CHECK(!made.secure);
+  REQUIRE(made.route);
+  CHECK(made.route->origin.host == "127.0.0.1");
+  CHECK(made.route->origin.port == server.port());
+  CHECK(!made.route->secure);
   REQUIRE(made.attempts.size() == 1);
   CHECK(made.attempts[0].outcome == opensock::attempt_outcome::connected);
   CHECK(made.attempts[0].endpoint == first.remote);
@@ -497,6 +519,7 @@ TEST_CASE("a response tells how it was obtained: its connection, attempts and ti
   CHECK(reused.reused);
   CHECK(reused.connection_id == 1);
   CHECK(reused.attempts.empty());
+  CHECK(reused.route == made.route);  // the connection's, shared
   CHECK(reused.connect.connect == std::chrono::steady_clock::duration::zero());
   CHECK(reused.first_byte <= reused.total);
 }

@@ -8,11 +8,13 @@
 #include <opensock/http/response_parser.hpp>
 #include <opensock/http/url.hpp>
 #include <opensock/origin.hpp>
+#include <opensock/route.hpp>
 
 #include <asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,9 +29,10 @@ struct transfer_info {
   /// pool rather than being made for this request.
   std::uint64_t connection_id = 0;
   bool reused = false;
-  /// The route it was made for: the origin, and whether TLS runs to it.
-  opensock::origin origin;
-  bool secure = false;
+  /// The route it was made for: the origin, whether TLS runs to it and with which
+  /// settings, where its sockets went and from which local end. Shared with the
+  /// connection, which never changes it.
+  std::shared_ptr<const opensock::route> route;
   /// The protocol TLS negotiated by ALPN; empty without.
   std::string alpn;
   /// For a new connection, every attempt (endpoint, outcome, error, start, duration);

@@ -270,7 +270,8 @@ class session {
   // between requests. Shared with the wait an idle connection keeps on its socket.
   struct connection {
     explicit connection(const parser_limits& limits) { state.parser = response_parser(limits); }
-    opensock::route route;
+    // Made with the connection's first connect, shared with its responses.
+    std::shared_ptr<const opensock::route> route;
     std::optional<transport_type> stream;
     connection_state state;
     asio::ip::tcp::endpoint remote;

@@ -124,8 +124,7 @@ asio::awaitable<Result> session<Factory>::perform(
       }
       info.connection_id = conn->id;
       info.reused = reused;
-      info.origin = conn->route.origin;
-      info.secure = conn->route.secure;
+      if (info.route != conn->route) info.route = conn->route;  // a reused response has it
       info.alpn = conn->alpn;
       out.remote = conn->remote;
       run.watch_connection(conn.get());
@@ -202,7 +201,10 @@ asio::awaitable<std::error_code> session<Factory>::connect(const url& to, reques
     co_return made.error;
   }
   into = spare_connection();
-  into->route = std::move(target);
+  // A route is immutable once made: the one a spare connection had is kept when it is
+  // the same, responses sharing it or not.
+  if (!into->route || !(*into->route == target))
+    into->route = std::make_shared<const opensock::route>(std::move(target));
   into->stream.emplace(std::move(*made.stream));
   into->closed = false;
   into->remote = made.endpoint;
@@ -231,7 +233,7 @@ typename session<Factory>::connection_ptr session<Factory>::take_idle(const url&
     connection& c = **it;
     bool usable = !c.dead && now - c.idle_since < options_.idle_timeout;
     const bool wanted = usable && !found &&
-                        c.route.serves(to.scheme, to.host, to.port, options_.tls);
+                        c.route->serves(to.scheme, to.host, to.port, options_.tls);
     if (wanted) {
       if (c.watched) {
         stop_watching(c);  // its wait has not seen the peer close it
@@ -318,7 +320,7 @@ void session<Factory>::put_idle(connection_ptr c) {
   // for the per-route limit, any for the overall one.
   auto evict_oldest = [&](const opensock::route* of) {
     for (auto it = idle.begin(); it != idle.end(); ++it) {
-      if (of && !((*it)->route == *of)) continue;
+      if (of && !(*(*it)->route == *of)) continue;
       auto evicted = std::move(*it);
       idle.erase(it);
       retire_locked(std::move(evicted));
@@ -326,8 +328,8 @@ void session<Factory>::put_idle(connection_ptr c) {
     }
   };
   std::size_t same_route = 0;
-  for (const auto& other : idle) same_route += other->route == c->route ? 1 : 0;
-  for (; same_route >= options_.max_idle_per_origin; --same_route) evict_oldest(&c->route);
+  for (const auto& other : idle) same_route += *other->route == *c->route ? 1 : 0;
+  for (; same_route >= options_.max_idle_per_origin; --same_route) evict_oldest(c->route.get());
   while (idle.size() >= options_.max_idle) evict_oldest(nullptr);
   c->idle_since = clock::now();
   c->fresh = true;
