@@ -324,3 +324,96 @@ TEST_CASE("a body of known length may be read by the caller directly") {
   limited.parse("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", [](std::string_view) {});
   CHECK(limited.error() == opensock::error::body_too_large);
 }
+
+TEST_CASE("the framing names match received names of their length in any case, and only those") {
+  // Every byte at every place of each name, against iequals: a letter matches itself in
+  // either case, anything else only itself (a CR is not '-', nor 0x80 + a letter a letter).
+  using opensock::http::iequals;
+  namespace detail = opensock::http::detail;
+  int mismatches = 0;
+  const auto check_all = [&](const auto& known, std::string_view lower) {
+    REQUIRE(known.size == lower.size());
+    for (std::size_t at = 0; at < lower.size(); ++at) {
+      for (int x = 0; x < 256; ++x) {
+        std::string name(lower);
+        name[at] = static_cast<char>(x);
+        if (known.matches(name.data()) != iequals(name, lower)) ++mismatches;
+      }
+    }
+  };
+  check_all(detail::connection_name, "connection");
+  check_all(detail::content_length_name, "content-length");
+  check_all(detail::transfer_encoding_name, "transfer-encoding");
+  CHECK(mismatches == 0);
+  CHECK(detail::content_length_name.matches("CONTENT-LENGTH"));
+  CHECK(detail::transfer_encoding_name.matches("Transfer-Encoding"));
+  CHECK(detail::connection_name.matches("cOnNeCtIoN"));
+  CHECK(!detail::content_length_name.matches("Content_Length"));
+  CHECK(!detail::content_length_name.matches("Content\rLength"));
+}
+
+TEST_CASE("the fields that frame a body are found in any case, with their folded lines, and only in this head") {
+  // Names of the framing fields' lengths that are not framing fields.
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nContent-Lengtx: 3\r\n\r\nabc").body == "abc");
+  CHECK(!feed_whole("HTTP/1.1 200 OK\r\nContent-Lengtx: 3\r\n\r\nabc").keep_alive);
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nConnectiom: close\r\nContent-Length: 0\r\n\r\n").keep_alive);
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nTransfer-Encodinf: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+            .body == "3\r\nabc\r\n0\r\n\r\n");
+  // Any case.
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 3\r\n\r\nabcd", false).body == "abc");
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\ntransfer-ENCODING: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+                   false)
+            .body == "abc");
+  CHECK(!feed_whole("HTTP/1.1 200 OK\r\nCONNECTION: Close\r\nContent-Length: 0\r\n\r\n").keep_alive);
+  // Values as folded lines leave them.
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 2\r\n\r\n").error ==
+        error::bad_content_length);
+  CHECK(!feed_whole("HTTP/1.1 200 OK\r\nConnection: keep-alive,\r\n close\r\nContent-Length: 0\r\n\r\n")
+             .keep_alive);
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n\tchunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+                   false)
+            .body == "abc");
+  // Every Content-Length field, wherever it is; the last Transfer-Encoding field.
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX: y\r\ncontent-length: 3\r\n\r\nabc")
+            .body == "abc");
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX: y\r\nCONTENT-LENGTH: 4\r\n\r\nabcd")
+            .error == error::bad_content_length);
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"
+                   "raw")
+            .body == "raw");
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "3\r\nabc\r\n0\r\n\r\n",
+                   false)
+            .body == "abc");
+  // An interim response's fields frame nothing of the final one.
+  const auto after_interim = feed_whole(
+      "HTTP/1.1 100 Continue\r\nContent-Length: 5\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
+      "\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+      false);
+  CHECK(after_interim.done);
+  CHECK(after_interim.body == "ok");
+  CHECK(after_interim.keep_alive);
+  // Nor do trailers.
+  const auto trailers = feed_whole(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nConnection: close\r\n"
+      "Content-Length: 99\r\n\r\n",
+      false);
+  CHECK(trailers.done);
+  CHECK(trailers.body == "abc");
+  CHECK(trailers.keep_alive);
+  // Nor those of the response before on the connection.
+  response_parser parser;
+  parser.start();
+  parser.parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+               [](std::string_view) {});
+  REQUIRE(parser.done());
+  CHECK(!parser.keep_alive());
+  parser.start();
+  std::string body;
+  parser.parse("HTTP/1.1 200 OK\r\nX: 1\r\nContent-Length: 1\r\n\r\nz",
+               [&](std::string_view b) { body += b; });
+  REQUIRE(parser.done());
+  CHECK(parser.keep_alive());
+  CHECK(body == "z");
+  CHECK(parser.content_length() == 1u);
+}

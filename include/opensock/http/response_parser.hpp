@@ -147,7 +147,9 @@ class response_parser {
     failed,
   };
 
-  std::size_t fail(opensock::error e) {
+  // Out of line and cold: an error ends the response, and the code it takes would
+  // otherwise swell the paths that every line goes through.
+  [[gnu::cold, gnu::noinline]] std::size_t fail(opensock::error e) {
     error_ = e;
     state_ = state::failed;
     return 0;
@@ -161,7 +163,12 @@ class response_parser {
 
   bool parse_status_line(std::string_view line);
   bool parse_field_line(std::string_view line, fields& into);
+  // An obs-fold line, which continues the value of the field before it.
+  bool fold_line(std::string_view line, fields& into);
+  // Notes the field just added to headers_ if it is one of those framing_fields_ holds.
+  void note_framing_field(std::string_view name) noexcept;
   bool end_of_header();
+  bool merge_content_lengths();
   // Copies the field lines parsed from this input into their fields' storage.
   void close_block();
   bool count_body(std::size_t n);
@@ -184,6 +191,16 @@ class response_parser {
   std::uint64_t body_bytes_ = 0;
   std::uint64_t remaining_ = 0;
   std::size_t header_bytes_ = 0;
+  // Where the fields that frame the body are among headers_, noted as each field is
+  // added, so that the end of the head reads these and looks at no other.
+  struct framing_fields {
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);
+    std::size_t connection = none;         // the first Connection field
+    std::size_t transfer_encoding = none;  // the last Transfer-Encoding field
+    std::size_t content_length = none;     // the first Content-Length field
+    bool more_content_lengths = false;     // another after it
+  };
+  framing_fields framing_fields_;
   // The size of the last headers taken, reserved for the next ones: storage a fresh
   // response brought in is grown once, not field by field.
   std::size_t last_header_bytes_ = 0;

@@ -9,6 +9,8 @@
 namespace opensock::http {
 namespace detail {
 
+inline bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+
 inline std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -48,6 +50,39 @@ inline bool merge_content_length(std::string_view list, std::optional<std::uint6
   }
 }
 
+// A field name known in advance, in lower case and of eight bytes or more, to compare
+// received names of its length with, without regard to ASCII case. Each word of a
+// received name, with 0x20 set on the bytes where the known name has a letter, must
+// equal the known name's word: setting 0x20 maps 'A'-'Z' onto 'a'-'z' and no other byte
+// onto a lower-case letter, and a byte that faces no letter is compared as it is. Three
+// operations a word, where folding a word as iequals_lower() does takes about a dozen.
+template <std::size_t N>
+struct known_name {
+  static constexpr std::size_t size = N - 1;
+  static_assert(size >= 8);
+  char text[size];
+  char case_bits[size];
+
+  consteval known_name(const char (&lower)[N]) : text(), case_bits() {
+    for (std::size_t i = 0; i < size; ++i) {
+      text[i] = lower[i];
+      case_bits[i] = lower[i] >= 'a' && lower[i] <= 'z' ? 0x20 : 0;
+    }
+  }
+
+  // Whether `name`, of `size` bytes, is this name; words from both ends, the last one
+  // overlapping the one before it.
+  bool matches(const char* name) const noexcept {
+    for (std::size_t i = 0; i + 8 < size; i += 8)
+      if ((load8(name + i) | load8(case_bits + i)) != load8(text + i)) return false;
+    return (load8(name + size - 8) | load8(case_bits + size - 8)) == load8(text + size - 8);
+  }
+};
+
+inline constexpr known_name connection_name("connection");
+inline constexpr known_name content_length_name("content-length");
+inline constexpr known_name transfer_encoding_name("transfer-encoding");
+
 inline std::optional<std::uint64_t> parse_chunk_size(std::string_view line) noexcept {
   // chunk-size [ chunk-ext ]; extensions and whitespace before them are ignored.
   std::size_t i = 0;
@@ -82,6 +117,7 @@ inline void response_parser::start(bool head_request) {
   // reason_ is kept: the next status line most often has the same phrase, and then
   // leaves it as it is.
   block_fields_ = nullptr;
+  framing_fields_ = {};
   headers_.clear();
   headers_.reserve(last_header_bytes_, last_header_count_);
   trailers_.clear();
@@ -152,22 +188,9 @@ inline bool response_parser::parse_status_line(std::string_view line) {
 }
 
 inline bool response_parser::parse_field_line(std::string_view line, fields& into) {
-  if (line.front() == ' ' || line.front() == '\t') {
-    // obs-fold: the line continues the previous field's value, joined by one space.
-    if (into.empty()) {
-      fail(opensock::error::malformed_header);
-      return false;
-    }
-    const std::string_view more = detail::trim_ows(line);
-    close_block();  // the value it extends must be in place
-    if (!more.empty()) {
-      if (!into.last_value().empty()) into.append_to_last_value(" ");
-      into.append_to_last_value(more);
-    }
-    return true;
-  }
   const char* const begin = line.data();
   const char* const end = begin + line.size();
+  if (detail::is_blank(*begin)) return fold_line(line, into);
   const auto* colon = static_cast<const char*>(std::memchr(begin, ':', line.size()));
   if (!colon || colon == begin) {
     fail(opensock::error::malformed_header);
@@ -177,24 +200,70 @@ inline bool response_parser::parse_field_line(std::string_view line, fields& int
     fail(opensock::error::response_headers_too_large);
     return false;
   }
-  // The name without the blanks before the colon, the value without those around it.
-  const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  // The name without the blanks before the colon (it does not start with one), the
+  // value without those around it.
   const char* name_end = colon;
-  while (name_end != begin && blank(name_end[-1])) --name_end;
+  while (detail::is_blank(name_end[-1])) --name_end;
   const char* value = colon + 1;
-  while (value != end && blank(*value)) ++value;
+  while (value != end && detail::is_blank(*value)) ++value;
   const char* value_end = end;
-  while (value_end != value && blank(value_end[-1])) --value_end;
+  if (value != end) {
+    while (detail::is_blank(value_end[-1])) --value_end;  // stops at *value at the latest
+  }
+  const std::string_view name(begin, static_cast<std::size_t>(name_end - begin));
   if (block_fields_ != &into) {
     close_block();
     block_fields_ = &into;
     block_begin_ = begin;
     block_base_ = into.block_base();
   }
-  into.add_in_block(block_base_, block_begin_,
-                    std::string_view(begin, static_cast<std::size_t>(name_end - begin)),
+  into.add_in_block(block_base_, block_begin_, name,
                     std::string_view(value, static_cast<std::size_t>(value_end - value)));
   block_end_ = end;
+  if (&into == &headers_) note_framing_field(name);
+  return true;
+}
+
+inline void response_parser::note_framing_field(std::string_view name) noexcept {
+  // Told by the name's length first: most names have none of these lengths.
+  auto& found = framing_fields_;
+  const auto just_added = [this] { return headers_.size() - 1; };
+  switch (name.size()) {
+    case detail::connection_name.size:
+      if (found.connection == framing_fields::none && detail::connection_name.matches(name.data()))
+        found.connection = just_added();
+      break;
+    case detail::content_length_name.size:
+      if (detail::content_length_name.matches(name.data())) {
+        if (found.content_length == framing_fields::none) {
+          found.content_length = just_added();
+        } else {
+          found.more_content_lengths = true;
+        }
+      }
+      break;
+    case detail::transfer_encoding_name.size:
+      if (detail::transfer_encoding_name.matches(name.data()))
+        found.transfer_encoding = just_added();
+      break;
+    default:
+      break;
+  }
+}
+
+// Out of line, as folded lines are rare (obsolete since RFC 7230).
+[[gnu::noinline]] inline bool response_parser::fold_line(std::string_view line, fields& into) {
+  // obs-fold: the line continues the previous field's value, joined by one space.
+  if (into.empty()) {
+    fail(opensock::error::malformed_header);
+    return false;
+  }
+  const std::string_view more = detail::trim_ows(line);
+  close_block();  // the value it extends must be in place
+  if (!more.empty()) {
+    if (!into.last_value().empty()) into.append_to_last_value(" ");
+    into.append_to_last_value(more);
+  }
   return true;
 }
 
@@ -208,48 +277,35 @@ inline bool response_parser::end_of_header() {
   if (status_ >= 100 && status_ < 200 && status_ != 101) {
     interim_.push_back({status_, headers_});
     headers_.clear();
+    framing_fields_ = {};
     state_ = state::status_line;
     return true;
   }
   header_done_ = true;
-  // The fields the framing depends on, found in one pass.
-  std::optional<std::string_view> connection, transfer_encoding;
-  bool has_content_length = false, bad_content_length = false;
-  for (const auto f : headers_) {
-    switch (f.name.size()) {
-      case 10:
-        if (!connection && detail::iequals_lower(f.name, "connection")) connection = f.value;
-        break;
-      case 14:
-        if (detail::iequals_lower(f.name, "content-length")) {
-          has_content_length = true;
-          bad_content_length = bad_content_length ||
-                               !detail::merge_content_length(f.value, content_length_);
-        }
-        break;
-      case 17:
-        if (detail::iequals_lower(f.name, "transfer-encoding")) transfer_encoding = f.value;
-        break;
-      default:
-        break;
-    }
-  }
-  keep_alive_ = version_ == 10 ? connection && has_token(*connection, "keep-alive")
-                               : !(connection && has_token(*connection, "close"));
+  // The fields the framing depends on were noted as they were added; their values are
+  // read now that any folded lines have joined them.
+  const auto& found = framing_fields_;
+  const auto value_of = [this](std::size_t index) {
+    return headers_.begin()[static_cast<std::ptrdiff_t>(index)].value;
+  };
+  const bool has_connection = found.connection != framing_fields::none;
+  keep_alive_ = version_ == 10
+                    ? has_connection && has_token(value_of(found.connection), "keep-alive")
+                    : !(has_connection && has_token(value_of(found.connection), "close"));
 
   const bool no_body = head_request_ || status_ == 204 || status_ == 304 ||
                        (status_ >= 100 && status_ < 200);
+  const bool has_content_length = found.content_length != framing_fields::none;
   if (status_ == 101) keep_alive_ = false;  // the connection now speaks another protocol
-  if (no_body || transfer_encoding) content_length_.reset();  // it frames nothing
   if (no_body) {
     framing_ = body_framing::none;
     state_ = state::done;
     return true;
   }
-  if (transfer_encoding) {
+  if (found.transfer_encoding != framing_fields::none) {
     // The final coding of the last field decides: chunked is read as such, anything
     // else until close.
-    std::string_view last = *transfer_encoding;
+    std::string_view last = value_of(found.transfer_encoding);
     const auto comma = last.rfind(',');
     if (comma != std::string_view::npos) last = last.substr(comma + 1);
     if (detail::iequals_lower(detail::trim_ows(last), "chunked")) {
@@ -271,7 +327,7 @@ inline bool response_parser::end_of_header() {
     keep_alive_ = false;
     return true;
   }
-  if (bad_content_length) {
+  if (!merge_content_lengths()) {
     fail(opensock::error::bad_content_length);
     return false;
   }
@@ -282,6 +338,21 @@ inline bool response_parser::end_of_header() {
   framing_ = body_framing::length;
   remaining_ = *content_length_;
   state_ = remaining_ == 0 ? state::done : state::body_length;
+  return true;
+}
+
+// Takes every Content-Length field into content_length_, in order, up to the first that
+// is not a valid length or disagrees with those before it.
+inline bool response_parser::merge_content_lengths() {
+  auto field = headers_.begin() + static_cast<std::ptrdiff_t>(framing_fields_.content_length);
+  if (!detail::merge_content_length(field->value, content_length_)) return false;
+  if (!framing_fields_.more_content_lengths) return true;
+  for (++field; field != headers_.end(); ++field) {
+    if (field->name.size() == detail::content_length_name.size &&
+        detail::content_length_name.matches(field->name.data()) &&
+        !detail::merge_content_length(field->value, content_length_))
+      return false;
+  }
   return true;
 }
 
@@ -312,7 +383,9 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
       case state::status_line:
       case state::header_line:
       case state::trailer_line: {
-        // Line after line while the head lasts, without going round the switch.
+        // Line after line while the head lasts, without going round the switch. The
+        // fields they go to stay the same: headers from a status line on, or trailers.
+        fields& into = state_ == state::trailer_line ? trailers_ : headers_;
         do {
           const std::size_t line_start = pos;
           const auto line = take_line(input, pos);
@@ -331,8 +404,7 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
             } else if (!end_of_header()) {
               return 0;
             }
-          } else if (!parse_field_line(*line,
-                                       state_ == state::trailer_line ? trailers_ : headers_)) {
+          } else if (!parse_field_line(*line, into)) {
             return 0;
           }
         } while (pos < input.size() && (state_ == state::header_line ||
