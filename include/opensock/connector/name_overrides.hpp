@@ -264,10 +264,10 @@ inline std::optional<asio::ip::tcp::endpoint> literal_endpoint(std::string_view 
 inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t port,
                                                const resolve_options& options,
                                                asio::cancellation_state stop = {}) {
+  // Not a coroutine of its own: the one it returns owns the name it resolves.
   const network_target target = apply_connect_to(options, host, port);
-  co_return co_await resolve(std::string(target.host), target.port,
-                             detail::given_addresses(options, target), options.version,
-                             std::move(stop));
+  return resolve(std::string(target.host), target.port, detail::given_addresses(options, target),
+                 options.version, std::move(stop));
 }
 
 /// resolve() as an Asio asynchronous operation run on `executor`: completes `token` with
