@@ -270,7 +270,7 @@ class session {
   // between requests. Shared with the wait an idle connection keeps on its socket.
   struct connection {
     explicit connection(const parser_limits& limits) { state.parser = response_parser(limits); }
-    // Made with the connection's first connect, shared with its responses.
+    // Set by each connect (kept when the route is the same); shared with responses.
     std::shared_ptr<const opensock::route> route;
     std::optional<transport_type> stream;
     connection_state state;
