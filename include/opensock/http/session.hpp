@@ -36,6 +36,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -288,6 +289,10 @@ class session {
     bool fresh = false;
     bool dead = false;
     std::uint64_t waits = 0;
+    // A connect in progress keeps here, not in perform()'s frame: the route it is for
+    // (made `route` once connected, unless that is the same) and what the connector made.
+    opensock::route target;
+    opensock::route_connection<stream_type> made;
   };
   using connection_ptr = std::shared_ptr<connection>;
 
@@ -305,7 +310,7 @@ class session {
     // then read the other, so that one of them sees the session fall quiet.
     std::atomic<std::size_t> in_flight{0};
     std::atomic<bool> housekeeping_posted{false};
-    std::uint64_t next_id = 1;
+    std::atomic<std::uint64_t> next_id{1};
   };
 
   // One request across its redirects and retries: its limits, and the connection it is
@@ -435,9 +440,9 @@ class session {
                                          url to, request_body body);
   static asio::awaitable<result> failed_request(std::error_code ec);
 
-  // What perform() keeps for a caller who does not: the response it returns, and the
-  // request and hooks when they were handed over. On the heap, not in perform()'s frame,
-  // which stays small enough for Asio to recycle (it keeps frames of up to about 1 KiB).
+  // What a form that returns the response keeps for its caller: the response, and the
+  // request and hooks when they were handed over. On the heap, not in a coroutine's
+  // frame: Asio recycles frames of up to about 1 KiB, and a response is half of that.
   struct owned_call {
     std::optional<http::request> req;
     std::optional<transfer_hooks> hooks;
@@ -449,22 +454,26 @@ class session {
   };
 
   // One request, its redirects and its retries: the one path every request takes, in
-  // one coroutine frame whatever form the caller asked for (a frame more per request
-  // would be a heap allocation more). `Result` is std::error_code, with the response
-  // left in `out`; response, thrown as std::system_error on error; or result. `owned`
-  // holds `out`, and `first` and `hooks` when the caller handed them over; the first
-  // URL then becomes the response's effective URL without a copy. `taken`: where a
-  // 101's connection goes.
-  template <class Result>
-  asio::awaitable<Result> perform(
+  // one coroutine frame, the response left in `out`. `first_url`, when given, is the
+  // first request's URL, which then becomes the response's effective URL without a
+  // copy. `taken`: where a 101's connection goes.
+  asio::awaitable<std::error_code> perform(
       const http::request& first, const transfer_hooks& hooks, response& out,
-      std::unique_ptr<owned_call> owned = nullptr,
+      url* first_url = nullptr,
       std::optional<handed_over_connection<stream_type>>* taken = nullptr);
-  // perform() of the request and hooks in `owned`.
+
+  // The forms that return the response: perform() into `owned`, whose response this
+  // frame then returns. `Result` is response, thrown as std::system_error on error, or
+  // result. Two frames a request, each small enough for Asio to recycle, where a
+  // response held in perform()'s would make its frame too large to be.
   template <class Result>
-  asio::awaitable<Result> perform_owned(std::unique_ptr<owned_call> owned) {
+  asio::awaitable<Result> returned(const http::request& req, const transfer_hooks& hooks,
+                                   std::unique_ptr<owned_call> owned);
+  // returned() of the request and hooks in `owned`.
+  template <class Result>
+  asio::awaitable<Result> returned_owned(std::unique_ptr<owned_call> owned) {
     owned_call& call = *owned;
-    return perform<Result>(*call.req, call.hooks_or_none(), call.out, std::move(owned));
+    return returned<Result>(*call.req, call.hooks_or_none(), std::move(owned));
   }
 
   // get(), head() and the others: the request made where perform() keeps it. A URL that
@@ -472,9 +481,12 @@ class session {
   asio::awaitable<response> method_request(const char* method, std::string_view url,
                                            fields headers, request_body body);
 
-  // A new connection for `to`, made by connect_route() within the request's limits.
-  asio::awaitable<std::error_code> connect(const url& to, request_run& run,
-                                           connection_ptr& into, transfer_info& info);
+  // A new connection for `to`, made by the connector in perform()'s own frame: aim() sets
+  // the route of a spare connection `c` and returns it, connected() takes what the
+  // connector made of it, begun at `started`.
+  const opensock::route& aim(connection& c, const url& to);
+  std::error_code connected(connection& c, request_run& run, transfer_info& info,
+                            clock::time_point started);
 
   // After a response: whether to follow it elsewhere, with `redirected` the request
   // that goes there. If not, `out` gets its effective URL, and `ec` the error that

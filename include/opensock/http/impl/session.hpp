@@ -8,14 +8,12 @@
 
 namespace opensock::http {
 
-// The forms of a request, each the one coroutine perform() instantiated for it. Defined
-// here, out of the class, so that OPENSOCK_SEPARATE_COMPILATION compiles them once.
+// The forms of a request, each perform() in the end. Defined here, out of the class, so
+// that OPENSOCK_SEPARATE_COMPILATION compiles them once.
 template <class Factory>
 asio::awaitable<response> session<Factory>::request(const http::request& req,
                                                     const transfer_hooks& hooks) {
-  auto owned = std::make_unique<owned_call>();
-  response& out = owned->out;
-  return perform<response>(req, hooks, out, std::move(owned));
+  return returned<response>(req, hooks, std::make_unique<owned_call>());
 }
 
 template <class Factory>
@@ -23,21 +21,21 @@ asio::awaitable<response> session<Factory>::request(http::request&& req, transfe
   auto owned = std::make_unique<owned_call>();
   owned->req.emplace(std::move(req));
   owned->hooks.emplace(std::move(hooks));
-  return perform_owned<response>(std::move(owned));
+  return returned_owned<response>(std::move(owned));
 }
 
 template <class Factory>
 asio::awaitable<std::error_code> session<Factory>::request(const http::request& req,
                                                            response& out,
                                                            const transfer_hooks& hooks) {
-  return perform<std::error_code>(req, hooks, out);
+  return perform(req, hooks, out);
 }
 
 template <class Factory>
 asio::awaitable<std::error_code> session<Factory>::handed_over(
     const http::request& req, response& out,
     std::optional<handed_over_connection<stream_type>>& taken) {
-  return perform<std::error_code>(req, detail::no_transfer_hooks(), out, nullptr, &taken);
+  return perform(req, detail::no_transfer_hooks(), out, nullptr, &taken);
 }
 
 template <class Factory>
@@ -46,7 +44,7 @@ asio::awaitable<typename session<Factory>::result> session<Factory>::spawned_req
   auto owned = std::make_unique<owned_call>();
   owned->req.emplace(std::move(req));
   owned->hooks.emplace(std::move(hooks));
-  return perform_owned<result>(std::move(owned));
+  return returned_owned<result>(std::move(owned));
 }
 
 template <class Factory>
@@ -55,19 +53,21 @@ asio::awaitable<typename session<Factory>::result> session<Factory>::spawned_met
   if (parse_error) return failed_request(parse_error);
   auto owned = std::make_unique<owned_call>();
   owned->req.emplace(method, std::move(to), fields(), std::move(body));
-  return perform_owned<result>(std::move(owned));
+  return returned_owned<result>(std::move(owned));
 }
 
+// The URL parsed where the request is kept, not moved there.
 template <class Factory>
 asio::awaitable<response> session<Factory>::method_request(const char* method,
                                                            std::string_view text,
                                                            fields headers, request_body body) {
-  std::error_code ec;
-  url to = url::parse(text, ec);
-  if (ec) throw std::system_error(ec);
   auto owned = std::make_unique<owned_call>();
-  owned->req.emplace(method, std::move(to), std::move(headers), std::move(body));
-  return perform_owned<response>(std::move(owned));
+  http::request& req = owned->req.emplace();
+  if (const auto ec = detail::parse_into(text, req.url)) throw std::system_error(ec);
+  req.method = method;
+  req.headers = std::move(headers);
+  req.body = std::move(body);
+  return returned_owned<response>(std::move(owned));
 }
 
 template <class Factory>
@@ -78,11 +78,23 @@ asio::awaitable<typename session<Factory>::result> session<Factory>::failed_requ
 
 template <class Factory>
 template <class Result>
-asio::awaitable<Result> session<Factory>::perform(
-    const http::request& first, const transfer_hooks& hooks, response& out,
-    std::unique_ptr<owned_call> owned,
+asio::awaitable<Result> session<Factory>::returned(const http::request& req,
+                                                   const transfer_hooks& hooks,
+                                                   std::unique_ptr<owned_call> owned) {
+  url* first_url = owned->req ? &owned->req->url : nullptr;
+  const std::error_code ec = co_await perform(req, hooks, owned->out, first_url);
+  if constexpr (std::is_same_v<Result, response>) {
+    if (ec) throw std::system_error(ec);
+    co_return std::move(owned->out);
+  } else {
+    co_return result(ec, std::move(owned->out));
+  }
+}
+
+template <class Factory>
+asio::awaitable<std::error_code> session<Factory>::perform(
+    const http::request& first, const transfer_hooks& hooks, response& out, url* first_url,
     std::optional<handed_over_connection<stream_type>>* taken) {
-  url* first_url = owned && owned->req ? &owned->req->url : nullptr;
   // Cancellation ends the request with operation_aborted, not an exception; the
   // caller's own setting is restored for it when this runs in its coroutine.
   const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
@@ -116,11 +128,20 @@ asio::awaitable<Result> session<Factory>::perform(
       if (reused) {
         if (hooks.on_connection)
           hooks.on_connection(connection_info{true, conn->remote, nullptr, conn->alpn});
-      } else if ((ec = co_await connect(req->url, run, conn, info))) [[unlikely]] {
-        auto kept = std::move(info);
-        out = response();
-        info = std::move(kept);
-        break;
+      } else {
+        conn = spare_connection();
+        const auto started = clock::now();
+        co_await opensock::detail::connect_within(
+            factory_, aim(*conn, req->url), options_.connect, &tls_contexts_, &watchdog_,
+            std::min(run.deadline, deadline_after(started, run.timeouts.connect)), conn->made,
+            info.attempts);
+        if ((ec = connected(*conn, run, info, started))) [[unlikely]] {
+          retire(std::move(conn));
+          auto kept = std::move(info);
+          out = response();
+          info = std::move(kept);
+          break;
+        }
       }
       info.connection_id = conn->id;
       info.reused = reused;
@@ -164,54 +185,62 @@ asio::awaitable<Result> session<Factory>::perform(
   counted.ended = true;
   request_ended(true);
   co_await asio::this_coro::throw_if_cancelled(caller_throws);
-  if constexpr (std::is_same_v<Result, std::error_code>) {
-    co_return ec;
-  } else if constexpr (std::is_same_v<Result, response>) {
-    if (ec) throw std::system_error(ec);
-    co_return std::move(out);
-  } else {
-    co_return result(ec, std::move(out));
-  }
+  co_return ec;
 }
 
 template <class Factory>
-asio::awaitable<std::error_code> session<Factory>::connect(const url& to, request_run& run,
-                                                           connection_ptr& into,
-                                                           transfer_info& info) {
-  const auto started = clock::now();
-  const auto deadline =
-      std::min(run.deadline, deadline_after(started, run.timeouts.connect));
-  // The TLS settings are copied only for a route that uses them.
-  opensock::route target(origin(to.host, to.port, to.scheme));
-  if (target.secure) target.tls = options_.tls;
+const opensock::route& session<Factory>::aim(connection& c, const url& to) {
+  // Written over what the connection's last connect left, whose strings keep their
+  // storage; TLS settings are copied only for a route that uses them.
+  opensock::route& target = c.target;
+  target.origin.host = to.host;
+  target.origin.port = to.port;
+  target.origin.scheme = to.scheme;
+  target.secure = is_tls_scheme(to.scheme);
+  if (target.secure) {
+    target.tls = options_.tls;
+  } else {
+    target.tls.reset();
+  }
   target.apply_names(options_.names);
   target.local = options_.local;
-  opensock::route_connection<stream_type> made;
-  co_await opensock::detail::connect_within(factory_, target, options_.connect, &tls_contexts_,
-                                            &watchdog_, deadline, made, info.attempts);
+  auto& made = c.made;
+  made.error = {};
+  made.stream.reset();
+  made.endpoint = {};
+  made.alpn.clear();
+  made.times = {};
+  return target;
+}
+
+template <class Factory>
+std::error_code session<Factory>::connected(connection& c, request_run& run, transfer_info& info,
+                                            clock::time_point started) {
+  auto& made = c.made;
   // Counted from the start of the request, as curl counts its phases.
   const auto before = started - run.started;
   info.connect.name_lookup = made.times.name_lookup + before;
   info.connect.connect = made.times.connect + before;
-  if (target.secure) info.connect.tls_handshake = made.times.tls_handshake + before;
+  if (c.target.secure) info.connect.tls_handshake = made.times.tls_handshake + before;
   if (made.error) {
     // Cut short by a time limit: no hook is called (transfer_hooks says so).
     if (made.error != error::operation_timedout && run.hooks->on_connect_error)
       run.hooks->on_connect_error(info.attempts, made.error);
-    co_return made.error;
+    return made.error;
   }
-  into = spare_connection();
+  c.id = shared_->next_id++;
   // A route is immutable once made: the one a spare connection had is kept when it is
   // the same, responses sharing it or not.
-  if (!into->route || !(*into->route == target))
-    into->route = std::make_shared<const opensock::route>(std::move(target));
-  into->stream.emplace(std::move(*made.stream));
-  into->closed = false;
-  into->remote = made.endpoint;
-  into->alpn = std::move(made.alpn);
+  if (!c.route || !(*c.route == c.target))
+    c.route = std::make_shared<const opensock::route>(std::move(c.target));
+  c.stream.emplace(std::move(*made.stream));
+  made.stream.reset();
+  c.closed = false;
+  c.remote = made.endpoint;
+  c.alpn = std::move(made.alpn);
   if (run.hooks->on_connection)
-    run.hooks->on_connection(connection_info{false, into->remote, &info.attempts, into->alpn});
-  co_return std::error_code{};
+    run.hooks->on_connection(connection_info{false, c.remote, &info.attempts, c.alpn});
+  return {};
 }
 
 template <class Factory>
@@ -293,9 +322,8 @@ typename session<Factory>::connection_ptr session<Factory>::spare_connection() {
       c = std::move(shared_->spare.back());
       shared_->spare.pop_back();
     }
-    if (!c) c = std::make_shared<connection>(options_.limits);
-    c->id = shared_->next_id++;
   }
+  if (!c) c = std::make_shared<connection>(options_.limits);
   auto& state = c->state;
   state.parser.set_limits(options_.limits);
   state.read_used = 0;
