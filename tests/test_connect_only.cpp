@@ -2,6 +2,7 @@
 
 #include "support/catch.hpp"
 #include "support/counting_factory.hpp"
+#include "support/function_factory.hpp"
 #include "support/loopback_listener.hpp"
 #include "support/memory_stream.hpp"
 #include "support/nginx.hpp"
@@ -44,7 +45,9 @@ using asio::ip::tcp;
 using opensock::connect_only_session;
 using opensock::open_context;
 using opensock::open_result;
+using opensock::test::coroutine_function_factory;
 using opensock::test::counting_factory;
+using opensock::test::function_factory;
 using opensock::test::loopback_listener;
 using opensock::test::memory_stream;
 using opensock::test::run;
@@ -84,10 +87,10 @@ TEST_CASE("localhost tries ::1 first, then 127.0.0.1") {
   asio::io_context io;
   loopback_listener server(io);  // 127.0.0.1 only
   std::vector<tcp::endpoint> offered;
-  connect_only_session session(io.get_executor(), [&](open_context<tcp>& context) {
+  connect_only_session session(io.get_executor(), function_factory([&](open_context<tcp>& context) {
     offered.push_back(context.endpoint);
     return opensock::default_socket_factory{}(context);
-  });
+  }));
   REQUIRE(!run_connect(io, session, {"localhost", server.port()}));
   REQUIRE(offered.size() == 2);
   CHECK(offered[0].address() == make_address("::1"));
@@ -112,12 +115,12 @@ TEST_CASE("the factory sees host, port, scheme, purpose, attempt and executor") 
   loopback_listener server(io);
   open_context<tcp> seen;
   std::string host, scheme;
-  connect_only_session session(io.get_executor(), [&](open_context<tcp>& context) {
+  connect_only_session session(io.get_executor(), function_factory([&](open_context<tcp>& context) {
     seen = context;
     host = context.host;
     scheme = context.scheme;
     return opensock::default_socket_factory{}(context);
-  });
+  }));
   REQUIRE(!run_connect(io, session, {"127.0.0.1", server.port(), "tcp"}));
   CHECK(host == "127.0.0.1");
   CHECK(scheme == "tcp");
@@ -134,9 +137,9 @@ TEST_CASE("the seed's example: a socket connected beforehand is handed over") {
   established.connect(server.endpoint());
   const auto handle = established.native_handle();
 
-  connect_only_session session(io.get_executor(), [&](open_context<tcp>&) {
+  connect_only_session session(io.get_executor(), function_factory([&](open_context<tcp>&) {
     return opensock::connected(std::move(established));
-  });
+  }));
   // The session believes it reaches 127.99.99.99:9999, where nothing listens.
   REQUIRE(!run_connect(io, session, {"127.99.99.99", 9999}));
   CHECK(session.lowest_layer().native_handle() == handle);
@@ -193,10 +196,10 @@ TEST_CASE("any Asio async stream can be the session's stream") {
 TEST_CASE("a name that does not resolve fails with 6 before the factory is asked") {
   asio::io_context io;
   int calls = 0;
-  connect_only_session session(io.get_executor(), [&](open_context<tcp>& context) {
+  connect_only_session session(io.get_executor(), function_factory([&](open_context<tcp>& context) {
     ++calls;
     return opensock::default_socket_factory{}(context);
-  });
+  }));
   auto ec = run_connect(io, session, {std::string(64, 'x') + ".invalid", 80});
   CHECK(ec == opensock::error::couldnt_resolve_host);
   CHECK(calls == 0);
@@ -250,10 +253,10 @@ TEST_CASE("a released stream is the caller's: the factory does not close it") {
 TEST_CASE("an abort from the factory ends the connect with the factory's error") {
   asio::io_context io;
   const auto blocked = std::make_error_code(std::errc::permission_denied);
-  connect_only_session session(io.get_executor(),
-                               [&](open_context<tcp>&) -> open_result<tcp::socket> {
-                                 return opensock::abort(blocked);
-                               });
+  connect_only_session session(
+      io.get_executor(), function_factory([&](open_context<tcp>&) -> open_result<tcp::socket> {
+        return opensock::abort(blocked);
+      }));
   CHECK(run_connect(io, session, {"localhost", 80}) == blocked);
 }
 
@@ -300,9 +303,9 @@ TEST_CASE("async_connect works with callbacks, futures and deferred") {
 
 TEST_CASE("a failing connect reported through a future throws its system_error") {
   asio::io_context io;
-  connect_only_session session(io.get_executor(), [](open_context<tcp>&) {
+  connect_only_session session(io.get_executor(), function_factory([](open_context<tcp>&) {
     return opensock::open_result<tcp::socket>(opensock::refuse());
-  });
+  }));
   auto future = session.async_connect({"127.0.0.1", 1}, asio::use_future);
   io.run_for(5s);  // no listener: the context runs out of work once the connect is done
   try {
@@ -328,7 +331,7 @@ TEST_CASE("terminal cancellation ends the connect at once and leaks no socket") 
     }
     co_return answer;
   };
-  connect_only_session session(io.get_executor(), slow_factory);
+  connect_only_session session(io.get_executor(), coroutine_function_factory(slow_factory));
   asio::cancellation_signal cancel;
   std::optional<std::error_code> result;
   session.async_connect({"localhost", 80},
@@ -354,13 +357,14 @@ TEST_CASE("cancelling the awaiting coroutine cancels the connect") {
   bool factory_saw_cancel = false;
   connect_only_session session(
       io.get_executor(),
-      [&](open_context<tcp>& context) -> asio::awaitable<open_result<tcp::socket>> {
-        asio::steady_timer never(context.executor, 1h);
-        std::error_code ec;
-        co_await never.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        factory_saw_cancel = ec == asio::error::operation_aborted;
-        co_return opensock::abort(ec);
-      });
+      coroutine_function_factory(
+          [&](open_context<tcp>& context) -> asio::awaitable<open_result<tcp::socket>> {
+            asio::steady_timer never(context.executor, 1h);
+            std::error_code ec;
+            co_await never.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            factory_saw_cancel = ec == asio::error::operation_aborted;
+            co_return opensock::abort(ec);
+          }));
   asio::cancellation_signal cancel;
   std::optional<std::error_code> result;
   asio::co_spawn(
