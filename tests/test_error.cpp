@@ -121,7 +121,7 @@ TEST_CASE("ECONNREFUSED is couldnt_connect, from the system and from Asio") {
 TEST_CASE("every opensock error compares equal to exactly one condition, and curl_code is its "
           "number") {
   const std::vector<std::error_code> errors = every_error();
-  CHECK(errors.size() == 49);
+  CHECK(errors.size() == 73);
   for (const std::error_code& ec : errors) {
     CAPTURE(ec.value(), ec.message());
     int matches = 0;
@@ -204,6 +204,10 @@ TEST_CASE("refined errors fall under their condition, with a sharper message") {
   refines(error::invalid_request_field, condition::bad_function_argument, 43);
   refines(error::header_line_too_long, condition::out_of_memory, 27);
   refines(error::tls_not_built, condition::unsupported_protocol, 1);
+  // A proxy's handshake, each of curl's CURLINFO_PROXY_ERROR meanings.
+  for (int e = static_cast<int>(error::proxy_closed);
+       e <= static_cast<int>(error::proxy_unknown_fail); ++e)
+    refines(static_cast<error>(e), condition::proxy, 97);
 }
 
 TEST_CASE("curl_code maps system and Asio errors to curl's meaning") {

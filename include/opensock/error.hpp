@@ -84,6 +84,60 @@ enum class error : int {
   header_line_too_long,
   /// unsupported_protocol: an https URL where opensock was built without OpenSSL.
   tls_not_built,
+
+  // A proxy's handshake failed: each is `proxy` (97), and one of the meanings curl
+  // reports as CURLINFO_PROXY_ERROR (CURLPX_*).
+  /// proxy: the proxy closed the connection during the handshake (CURLPX_CLOSED).
+  proxy_closed,
+  /// proxy: the handshake could not be sent (CURLPX_SEND_CONNECT).
+  proxy_send_failed,
+  /// proxy: the proxy's answer could not be received (CURLPX_RECV_CONNECT).
+  proxy_recv_failed,
+  /// proxy: the SOCKS proxy answered in another version (CURLPX_BAD_VERSION).
+  proxy_bad_version,
+  /// proxy: the SOCKS5 proxy takes none of the authentication methods offered
+  /// (CURLPX_NO_AUTH).
+  proxy_no_auth,
+  /// proxy: the SOCKS5 proxy rejected the user name and password (CURLPX_USER_REJECTED).
+  proxy_user_rejected,
+  /// proxy: a SOCKS user name over 255 bytes (CURLPX_LONG_USER).
+  proxy_long_user,
+  /// proxy: a SOCKS5 password over 255 bytes (CURLPX_LONG_PASSWD).
+  proxy_long_passwd,
+  /// proxy: a host name over 255 bytes for the proxy to resolve (CURLPX_LONG_HOSTNAME).
+  proxy_long_hostname,
+  /// proxy: a SOCKS4 proxy asked for an address that is not IPv4 (CURLPX_RESOLVE_HOST).
+  proxy_resolve_host,
+  /// proxy: a SOCKS5 reply with an address type that does not exist
+  /// (CURLPX_BAD_ADDRESS_TYPE).
+  proxy_bad_address_type,
+  /// proxy: SOCKS5 reply 1, general SOCKS server failure (CURLPX_REPLY_GENERAL_SERVER_FAILURE).
+  proxy_reply_general_server_failure,
+  /// proxy: SOCKS5 reply 2, connection not allowed by ruleset (CURLPX_REPLY_NOT_ALLOWED).
+  proxy_reply_not_allowed,
+  /// proxy: SOCKS5 reply 3, network unreachable (CURLPX_REPLY_NETWORK_UNREACHABLE).
+  proxy_reply_network_unreachable,
+  /// proxy: SOCKS5 reply 4, host unreachable (CURLPX_REPLY_HOST_UNREACHABLE).
+  proxy_reply_host_unreachable,
+  /// proxy: SOCKS5 reply 5, connection refused (CURLPX_REPLY_CONNECTION_REFUSED).
+  proxy_reply_connection_refused,
+  /// proxy: SOCKS5 reply 6, TTL expired (CURLPX_REPLY_TTL_EXPIRED).
+  proxy_reply_ttl_expired,
+  /// proxy: SOCKS5 reply 7, command not supported (CURLPX_REPLY_COMMAND_NOT_SUPPORTED).
+  proxy_reply_command_not_supported,
+  /// proxy: SOCKS5 reply 8, address type not supported
+  /// (CURLPX_REPLY_ADDRESS_TYPE_NOT_SUPPORTED).
+  proxy_reply_address_type_not_supported,
+  /// proxy: a SOCKS5 reply code RFC 1928 does not assign (CURLPX_REPLY_UNASSIGNED).
+  proxy_reply_unassigned,
+  /// proxy: SOCKS4 reply 91, request rejected or failed (CURLPX_REQUEST_FAILED).
+  proxy_request_failed,
+  /// proxy: SOCKS4 reply 92, the proxy cannot reach the client's identd (CURLPX_IDENTD).
+  proxy_identd,
+  /// proxy: SOCKS4 reply 93, identd reported another user id (CURLPX_IDENTD_DIFFER).
+  proxy_identd_differ,
+  /// proxy: a SOCKS4 reply code that does not exist (CURLPX_UNKNOWN_FAIL).
+  proxy_unknown_fail,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode

@@ -146,6 +146,59 @@ constexpr error_entry error_entry_of(error e) noexcept {
     case error::tls_not_built:
       return {condition::unsupported_protocol,
               "Protocol \"https\" not supported: opensock was built without TLS (OpenSSL)"};
+    case error::proxy_closed: return {condition::proxy, "Connection to proxy closed"};
+    case error::proxy_send_failed:
+      return {condition::proxy, "Failed to send the handshake to the proxy"};
+    case error::proxy_recv_failed:
+      return {condition::proxy, "Failed to receive the proxy's answer"};
+    case error::proxy_bad_version:
+      return {condition::proxy, "The SOCKS proxy answered with the wrong version"};
+    case error::proxy_no_auth:
+      return {condition::proxy, "No authentication method was acceptable"};
+    case error::proxy_user_rejected:
+      return {condition::proxy, "User was rejected by the SOCKS5 server"};
+    case error::proxy_long_user:
+      return {condition::proxy, "Excessive user name length for proxy auth"};
+    case error::proxy_long_passwd:
+      return {condition::proxy, "Excessive password length for proxy auth"};
+    case error::proxy_long_hostname:
+      return {condition::proxy, "The host name is too long to be resolved by the proxy"};
+    case error::proxy_resolve_host:
+      return {condition::proxy, "SOCKS4 can only reach IPv4 addresses"};
+    case error::proxy_bad_address_type:
+      return {condition::proxy, "SOCKS5 reply has wrong address type"};
+    case error::proxy_reply_general_server_failure:
+      return {condition::proxy, "Can't complete SOCKS5 connection: general SOCKS server "
+                                "failure (1)"};
+    case error::proxy_reply_not_allowed:
+      return {condition::proxy, "Can't complete SOCKS5 connection: connection not allowed by "
+                                "ruleset (2)"};
+    case error::proxy_reply_network_unreachable:
+      return {condition::proxy, "Can't complete SOCKS5 connection: network unreachable (3)"};
+    case error::proxy_reply_host_unreachable:
+      return {condition::proxy, "Can't complete SOCKS5 connection: host unreachable (4)"};
+    case error::proxy_reply_connection_refused:
+      return {condition::proxy, "Can't complete SOCKS5 connection: connection refused (5)"};
+    case error::proxy_reply_ttl_expired:
+      return {condition::proxy, "Can't complete SOCKS5 connection: TTL expired (6)"};
+    case error::proxy_reply_command_not_supported:
+      return {condition::proxy, "Can't complete SOCKS5 connection: command not supported (7)"};
+    case error::proxy_reply_address_type_not_supported:
+      return {condition::proxy, "Can't complete SOCKS5 connection: address type not "
+                                "supported (8)"};
+    case error::proxy_reply_unassigned:
+      return {condition::proxy, "Can't complete SOCKS5 connection: unassigned reply code"};
+    case error::proxy_request_failed:
+      return {condition::proxy, "Can't complete SOCKS4 connection: request rejected or "
+                                "failed (91)"};
+    case error::proxy_identd:
+      return {condition::proxy, "Can't complete SOCKS4 connection: the SOCKS server cannot "
+                                "reach the client's identd (92)"};
+    case error::proxy_identd_differ:
+      return {condition::proxy, "Can't complete SOCKS4 connection: the client's identd "
+                                "reported a different user id (93)"};
+    case error::proxy_unknown_fail:
+      return {condition::proxy, "Can't complete SOCKS4 connection: unknown reply code"};
   }
   // A value opensock never makes came from someone else's code, as any unknown code.
   return {condition::aborted_by_callback, nullptr};

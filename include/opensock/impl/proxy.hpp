@@ -1,0 +1,139 @@
+// Definitions for opensock/proxy.hpp: reading curl's -x syntax.
+#pragma once
+
+#include <opensock/proxy.hpp>
+
+#include <asio/ip/address.hpp>
+
+#include <charconv>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace opensock {
+namespace detail {
+
+inline bool same_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+inline std::optional<proxy_kind> proxy_kind_of(std::string_view scheme) noexcept {
+  if (same_ignoring_case(scheme, "http")) return proxy_kind::http;
+  if (same_ignoring_case(scheme, "https")) return proxy_kind::https;
+  if (same_ignoring_case(scheme, "socks4") || same_ignoring_case(scheme, "socks"))
+    return proxy_kind::socks4;
+  if (same_ignoring_case(scheme, "socks4a")) return proxy_kind::socks4a;
+  if (same_ignoring_case(scheme, "socks5")) return proxy_kind::socks5;
+  if (same_ignoring_case(scheme, "socks5h")) return proxy_kind::socks5h;
+  return std::nullopt;
+}
+
+// `text` with each %XX replaced by its byte; nullopt for a '%' without two hex digits.
+inline std::optional<std::string> percent_decoded(std::string_view text) {
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size() || hex(text[i + 1]) < 0 || hex(text[i + 2]) < 0) return std::nullopt;
+    out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+    i += 2;
+  }
+  return out;
+}
+
+// A host name's bytes: letters, digits and what names and IPv4 literals hold.
+inline bool is_host_name(std::string_view host) noexcept {
+  for (char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.' || c == '_';
+    if (!ok) return false;
+  }
+  return !host.empty();
+}
+
+}  // namespace detail
+
+inline std::optional<proxy> proxy::parse(std::string_view text, std::error_code& ec) {
+  ec = {};
+  const auto malformed = [&ec] {
+    ec = error::couldnt_resolve_proxy;
+    return std::nullopt;
+  };
+  proxy p;
+  if (const auto sep = text.find("://"); sep != std::string_view::npos) {
+    const auto kind = detail::proxy_kind_of(text.substr(0, sep));
+    if (!kind) {
+      ec = error::couldnt_connect;  // curl: "Unsupported proxy scheme"
+      return std::nullopt;
+    }
+    p.kind = *kind;
+    text.remove_prefix(sep + 3);
+  }
+  // A path after the authority says nothing to a proxy: "/" alone is allowed.
+  if (const auto slash = text.find('/'); slash != std::string_view::npos) {
+    if (slash + 1 != text.size()) return malformed();
+    text = text.substr(0, slash);
+  }
+  if (const auto at = text.rfind('@'); at != std::string_view::npos) {
+    const auto userinfo = text.substr(0, at);
+    const auto colon = userinfo.find(':');
+    auto user = detail::percent_decoded(userinfo.substr(0, colon));
+    auto password = detail::percent_decoded(
+        colon == std::string_view::npos ? std::string_view() : userinfo.substr(colon + 1));
+    if (!user || !password) return malformed();
+    p.user = std::move(*user);
+    p.password = std::move(*password);
+    text.remove_prefix(at + 1);
+  }
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return malformed();
+    std::error_code bad;
+    const auto address = asio::ip::make_address_v6(std::string(text.substr(1, close - 1)), bad);
+    if (bad) return malformed();
+    p.host = address.to_string();
+    const auto after = text.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return malformed();
+      port_text = after.substr(1);
+      if (port_text.empty()) return malformed();
+    }
+  } else {
+    const auto colon = text.find(':');
+    p.host = std::string(text.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port_text = text.substr(colon + 1);
+      if (port_text.empty()) return malformed();
+    }
+    if (!detail::is_host_name(p.host)) return malformed();
+  }
+  p.port = default_port(p.kind);
+  if (!port_text.empty()) {
+    unsigned value = 0;
+    const auto [end, err] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (err != std::errc() || end != port_text.data() + port_text.size() || value == 0 ||
+        value > 65535)
+      return malformed();
+    p.port = static_cast<std::uint16_t>(value);
+  }
+  return p;
+}
+
+}  // namespace opensock
