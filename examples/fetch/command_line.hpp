@@ -76,8 +76,12 @@ struct options {
   std::optional<std::string> key;
   std::optional<opensock::tls::version> tls_min;
 
-  // Accepted for curl compatibility; proxies are not built in (see main.cpp).
+  // Proxies: -x, or the last of curl's --socks4, --socks4a, --socks5 and
+  // --socks5-hostname as the scheme it names; --preproxy, a SOCKS proxy before it; -U,
+  // the proxy's user:password.
   std::optional<std::string> proxy;
+  std::optional<std::string> preproxy;
+  std::optional<std::string> proxy_user;
 };
 
 /// A command line curl would refuse: the message to print after "opensock-fetch: ".
@@ -135,6 +139,12 @@ inline constexpr flag flags[] = {
     {0, "tlsv1.2", takes::nothing},
     {0, "tlsv1.3", takes::nothing},
     {'x', "proxy", takes::value},
+    {0, "socks4", takes::value},
+    {0, "socks4a", takes::value},
+    {0, "socks5", takes::value},
+    {0, "socks5-hostname", takes::value},
+    {0, "preproxy", takes::value},
+    {'U', "proxy-user", takes::value},
     {0, "deny", takes::value},
     {0, "allow", takes::value},
     {0, "deny-private", takes::nothing},
@@ -238,6 +248,12 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "tlsv1.2") o.tls_min = opensock::tls::version::tls1_2;
   if (n == "tlsv1.3") o.tls_min = opensock::tls::version::tls1_3;
   if (n == "proxy") o.proxy = std::move(value);
+  if (n == "socks4") o.proxy = "socks4://" + value;
+  if (n == "socks4a") o.proxy = "socks4a://" + value;
+  if (n == "socks5") o.proxy = "socks5://" + value;
+  if (n == "socks5-hostname") o.proxy = "socks5h://" + value;
+  if (n == "preproxy") o.preproxy = std::move(value);
+  if (n == "proxy-user") o.proxy_user = std::move(value);
   if (n == "deny") o.deny.push_back(std::move(value));
   if (n == "allow") o.allow.push_back(std::move(value));
   if (n == "deny-private") o.deny_private = on;
@@ -368,7 +384,15 @@ inline constexpr std::string_view usage_text =
      --tlsv1.2                  TLS 1.2 or later (the default)
      --tlsv1.3                  TLS 1.3 only
 
- Not built in (curl's behaviour without it): -x/--proxy fails with 4.
+ Proxies (SOCKS; an HTTP or HTTPS proxy fails with 4, curl's "not built in"):
+ -x, --proxy [scheme://][user:password@]host[:port]
+                                Use this proxy: socks4, socks4a, socks5 or socks5h
+     --socks4 <host[:port]>     SOCKS4 proxy, the name resolved here
+     --socks4a <host[:port]>    SOCKS4a proxy, the name resolved by the proxy
+     --socks5 <host[:port]>     SOCKS5 proxy, the name resolved here
+     --socks5-hostname <host[:port]>  SOCKS5 proxy, the name resolved by the proxy
+     --preproxy [scheme://]host[:port]  A SOCKS proxy to pass before the proxy
+ -U, --proxy-user <user:password>  The proxy's user name and password
 )";
 
 }  // namespace fetch

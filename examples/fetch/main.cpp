@@ -67,6 +67,36 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
   return so;
 }
 
+// --preproxy, then -x (or --socks5 and the others), as the session's proxies, -U giving
+// the proxy its credentials; 0, or the exit code of a proxy that cannot be used. An
+// empty proxy is none, as in curl.
+int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
+  for (const auto* text : {&o.preproxy, &o.proxy}) {
+    if (!*text || (*text)->empty()) continue;
+    std::error_code ec;
+    auto parsed = opensock::proxy::parse(**text, ec);
+    if (!parsed) {
+      const int code = opensock::curl_code(ec);
+      fetch::report_error(o, code,
+                          code == 7 ? fmt::format("Unsupported proxy scheme for '{}'", **text)
+                                    : fmt::format("Unsupported proxy syntax in '{}'", **text));
+      return code;
+    }
+    if (!opensock::is_socks(parsed->kind)) {
+      // What this build leaves out fails the way curl built without it fails (4).
+      fetch::report_error(o, 4, "HTTP and HTTPS proxies are not built in to opensock-fetch yet");
+      return 4;
+    }
+    if (text == &o.proxy && o.proxy_user) {
+      const auto colon = o.proxy_user->find(':');
+      parsed->user = o.proxy_user->substr(0, colon);
+      parsed->password = colon == std::string::npos ? "" : o.proxy_user->substr(colon + 1);
+    }
+    so.proxies.push_back(std::move(*parsed));
+  }
+  return 0;
+}
+
 template <class Factory>
 int run(const fetch::options& o, const fetch::request_plan& plan, Factory factory,
         opensock::http::session_options so) {
@@ -101,7 +131,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.version) {
-    fmt::print("opensock-fetch 0.1 (opensock 0.1.0, HTTP/1.1{}; no proxies)\n",
+    fmt::print("opensock-fetch 0.1 (opensock 0.1.0, HTTP/1.1{}, SOCKS proxies)\n",
                opensock::tls::built ? ", TLS (OpenSSL)" : "");
     return 0;
   }
@@ -112,16 +142,9 @@ int main(int argc, char** argv) {
   if (!o.silent)
     for (const auto& warning : plan.warnings) fmt::print(stderr, "Warning: {}\n", warning);
 
-  // What this build leaves out fails the way curl built without it fails: a proxy as
-  // curl without proxy support (4).
-  if (o.proxy && !o.proxy->empty()) {
-    fetch::report_error(o, 4,
-                        "proxy support is disabled in libopensock (-x/--proxy is not built in)");
-    return 4;
-  }
-
   auto so = session_options_for(o);
   if (!so) return 49;
+  if (const int code = add_proxies(o, *so)) return code;
   if (o.unix_socket) return run(o, plan, fetch::make_unix_factory(o), std::move(*so));
   fetch::factory_error factory_error;
   auto local = fetch::local_binding_for(o, factory_error);

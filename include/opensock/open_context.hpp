@@ -1,9 +1,10 @@
 // What a socket factory is told about the socket it is asked to open: why, for which
-// resolved endpoint (which it may rewrite), for which host and port, which attempt, and
-// the local end opensock binds it to.
+// resolved endpoint (which it may rewrite), for which host and port, for which origin
+// behind a proxy, which attempt, and the local end opensock binds it to.
 #pragma once
 
 #include <opensock/local_binding.hpp>
+#include <opensock/origin.hpp>
 
 #include <asio/any_io_executor.hpp>
 
@@ -29,11 +30,16 @@ struct open_context {
   /// The resolved address. A factory that changes it redirects the attempt: opensock
   /// connects the returned socket to this endpoint as the factory left it.
   endpoint_type endpoint{};
-  /// The name and port being reached, as the caller gave them (not the address).
+  /// The name and port being reached, as the caller gave them (not the address): the
+  /// origin's, or for purpose::proxy the proxy's.
   std::string_view host{};
   std::uint16_t port = 0;
-  /// "http", "https", "ws", … or "tcp" for a connect-only session.
+  /// "http", "https", "ws", … or "tcp" for a connect-only session; for purpose::proxy the
+  /// proxy's ("http", "https", "socks4", "socks4a", "socks5", "socks5h").
   std::string_view scheme{};
+  /// The origin the connection is for, which for purpose::proxy the proxy will reach:
+  /// a guard may judge both. Null when the caller named none.
+  const opensock::origin* origin = nullptr;
   /// 1 for the first socket opened for this connection, then 2, 3, …
   unsigned attempt = 1;
   /// The executor the returned socket must use.

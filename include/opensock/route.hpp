@@ -1,13 +1,14 @@
-// What a connection is for: the origin it finally reaches and how it gets there (where
-// its sockets go, by which addresses, from which local end; TLS to the origin and its
-// settings; later the proxies it passes). Connections are pooled by route, never by
-// origin alone, and the connector makes one from a route.
+// What a connection is for: the origin it finally reaches and how it gets there (the
+// proxies it passes, where its sockets go, by which addresses, from which local end; TLS
+// to the origin and its settings). Connections are pooled by route, never by origin
+// alone, and the connector makes one from a route.
 #pragma once
 
 #include <opensock/connector/name_overrides.hpp>
 #include <opensock/detail/same_text.hpp>
 #include <opensock/local_binding.hpp>
 #include <opensock/origin.hpp>
+#include <opensock/proxy.hpp>
 #include <opensock/tls/options.hpp>
 
 #include <asio/ip/address.hpp>
@@ -50,6 +51,11 @@ struct route {
   /// route without TLS neither makes nor copies any.
   std::optional<tls::options> tls;
 
+  /// The proxies the connection passes, nearest first (curl's --preproxy, then its
+  /// --proxy): the sockets go to the first, each is asked to reach the next and the last
+  /// to reach the origin (its host and port to reach).
+  std::vector<proxy> proxies;
+
   /// Where the sockets go when not to the origin itself (curl's --connect-to): empty,
   /// the origin's host; 0, its port. The request and TLS still name the origin.
   std::string connect_host;
@@ -63,11 +69,18 @@ struct route {
   /// bound before it is connected; a socket the factory connected itself is left as it is.
   local_binding local;
 
-  /// The host and port the sockets go to.
+  /// The host and port the last proxy is asked to reach, or without proxies the sockets
+  /// go to.
   std::string_view host_to_reach() const noexcept {
     return connect_host.empty() ? std::string_view(origin.host) : std::string_view(connect_host);
   }
   std::uint16_t port_to_reach() const noexcept { return connect_port ? connect_port : origin.port; }
+
+  /// Where the sockets go: the first proxy, else the host and port to reach.
+  network_target first_hop() const noexcept {
+    if (!proxies.empty()) return {proxies.front().host, proxies.front().port};
+    return {host_to_reach(), port_to_reach()};
+  }
 
   /// Steers the route as curl's name options say for its origin: the first matching
   /// --connect-to rule, the addresses the most specific --resolve entry gives where that
@@ -102,7 +115,8 @@ struct route {
   friend bool operator==(const route& a, const route& b) {
     return a.origin == b.origin && a.secure == b.secure &&
            (!a.secure || a.tls_settings() == b.tls_settings()) &&
-           a.connect_host == b.connect_host && a.connect_port == b.connect_port &&
+           a.proxies == b.proxies && a.connect_host == b.connect_host &&
+           a.connect_port == b.connect_port &&
            a.addresses == b.addresses && a.version == b.version && a.local == b.local;
   }
 };

@@ -1,13 +1,14 @@
 // The connector's whole path for a route: resolve (or skip it for a factory that
 // reaches the peer by its own means), order the addresses, race the attempts through
-// the socket factory, connect, and then the layers the route adds over the factory's
-// stream (TLS to the origin). Every session makes its connections through it, in one
-// coroutine frame of its own.
+// the socket factory, connect, the handshakes of the route's proxies, and then the
+// layers the route adds over the factory's stream (TLS to the origin). Every session
+// makes its connections through it, in one coroutine frame of its own.
 #pragma once
 
 #include <opensock/connector/connect.hpp>
 #include <opensock/connector/connect_options.hpp>
 #include <opensock/connector/happy_eyeballs.hpp>
+#include <opensock/connector/hops.hpp>
 #include <opensock/connector/name_overrides.hpp>
 #include <opensock/connector/resolve.hpp>
 #include <opensock/detail/async_spawn.hpp>
@@ -145,10 +146,19 @@ asio::awaitable<void> connect_within(
   // The factory's context: what every attempt is opened for, and the executor of the
   // stages' waits.
   open_context<asio::ip::tcp> context;
-  context.purpose = why;
-  context.host = r.origin.host;
-  context.port = r.origin.port;
-  context.scheme = r.origin.scheme;
+  if (r.proxies.empty()) {
+    context.purpose = why;
+    context.host = r.origin.host;
+    context.port = r.origin.port;
+    context.scheme = r.origin.scheme;
+  } else {
+    const proxy& nearest = r.proxies.front();
+    context.purpose = purpose::proxy;
+    context.host = nearest.host;
+    context.port = nearest.port;
+    context.scheme = scheme_of(nearest.kind);
+  }
+  context.origin = &r.origin;
   context.executor = co_await asio::this_coro::executor;
   context.local = &r.local;
   std::optional<watched_stop> limit;
@@ -157,22 +167,25 @@ asio::awaitable<void> connect_within(
     stop = limit->stop();
   }
 
-  // Resolve. One address, the common case, needs no vector.
+  // Resolve where the sockets go: the first proxy, or the host to reach with the
+  // addresses given for it. One address, the common case, needs no vector.
+  const network_target first = r.first_hop();
+  const auto given = r.proxies.empty() ? std::span<const asio::ip::address>(r.addresses)
+                                       : std::span<const asio::ip::address>();
   std::optional<endpoint_type> only;
   resolve_result resolved;
   auto looked_up = began;
   if constexpr (skips_resolution_v<Factory>) {
-    only.emplace(asio::ip::address_v4::any(), r.port_to_reach());
-  } else if (!(only = literal_endpoint(r.host_to_reach(), r.port_to_reach(), r.addresses,
-                                       r.version))) {
-    if (auto found =
-            resolve_without_lookup(r.host_to_reach(), r.port_to_reach(), r.addresses, r.version)) {
+    only.emplace(asio::ip::address_v4::any(), first.port);
+  } else if (!(only = literal_endpoint(first.host, first.port, given, r.version))) {
+    if (auto found = resolve_without_lookup(first.host, first.port, given, r.version)) {
       resolved = std::move(*found);
     } else {
-      resolved = co_await resolve(std::string(r.host_to_reach()), r.port_to_reach(), r.addresses,
-                                  r.version, stop);
+      resolved = co_await resolve(std::string(first.host), first.port, given, r.version, stop);
       looked_up = clock::now();
     }
+    if (resolved.error == condition::couldnt_resolve_host && !r.proxies.empty())
+      resolved.error = error::couldnt_resolve_proxy;
     resolved.endpoints = interleave_families(std::move(resolved.endpoints));
   }
   made.times.name_lookup = looked_up - began;
@@ -200,6 +213,10 @@ asio::awaitable<void> connect_within(
       made.endpoint = race.endpoint();
     }
   }
+
+  // The route's hops, each proxy asked for the next and the last for the origin.
+  if (!made.error && !r.proxies.empty())
+    made.error = co_await through_proxies(*made.stream, r, stop);
 
 #if OPENSOCK_HAS_TLS
   // The route's layers: TLS to the origin.

@@ -2,6 +2,7 @@
 // try, in order. Numeric hosts and "localhost" never reach a resolver.
 #pragma once
 
+#include <opensock/detail/same_text.hpp>
 #include <opensock/error.hpp>
 
 #include <asio/awaitable.hpp>
@@ -32,15 +33,6 @@ struct resolve_result {
 };
 
 namespace detail {
-
-inline bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // RFC 6761 reserves "localhost" and its subdomains for loopback; curl answers them
 // without a lookup, and so do we, so that such a name never leaves the machine.

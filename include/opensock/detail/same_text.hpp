@@ -1,4 +1,4 @@
-// Equality of two strings: a size check in place, then a compare of the bytes that
+// Equality of strings. same_text(): a size check in place, then a compare of the bytes that
 // calls no library function. std::string's == is the same size check and a memcmp, but
 // g++ often leaves it a call, and memcmp is a call into libc in any case; on the
 // per-request path (pool lookups, a reused response's URL and reason phrase) the calls
@@ -40,6 +40,16 @@ Word load_word(const char* p) noexcept {
 
 inline bool same_text(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && (a.empty() || same_bytes(a.data(), b.data(), a.size()));
+}
+
+// Equality of two strings with ASCII letters compared regardless of case (host names,
+// schemes).
+inline bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
 }
 
 }  // namespace opensock::detail

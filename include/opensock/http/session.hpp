@@ -21,6 +21,7 @@
 #include <opensock/http/timeouts.hpp>
 #include <opensock/http/transfer_hooks.hpp>
 #include <opensock/local_binding.hpp>
+#include <opensock/proxy.hpp>
 #include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
 #include <opensock/tls/context_cache.hpp>
@@ -66,6 +67,8 @@ struct session_options {
   resolve_options names;
   /// The local end of their sockets (curl's --interface, --local-port).
   local_binding local;
+  /// The proxies they pass, nearest first (curl's --preproxy, then --proxy).
+  std::vector<proxy> proxies;
   /// The response parser's limits (header sizes, body size).
   parser_limits limits;
   /// Idle connections kept per route, and in all.

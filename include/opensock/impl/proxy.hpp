@@ -1,6 +1,7 @@
 // Definitions for opensock/proxy.hpp: reading curl's -x syntax.
 #pragma once
 
+#include <opensock/detail/same_text.hpp>
 #include <opensock/proxy.hpp>
 
 #include <asio/ip/address.hpp>
@@ -14,23 +15,14 @@
 namespace opensock {
 namespace detail {
 
-inline bool same_ignoring_case(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 inline std::optional<proxy_kind> proxy_kind_of(std::string_view scheme) noexcept {
-  if (same_ignoring_case(scheme, "http")) return proxy_kind::http;
-  if (same_ignoring_case(scheme, "https")) return proxy_kind::https;
-  if (same_ignoring_case(scheme, "socks4") || same_ignoring_case(scheme, "socks"))
+  if (iequals_ascii(scheme, "http")) return proxy_kind::http;
+  if (iequals_ascii(scheme, "https")) return proxy_kind::https;
+  if (iequals_ascii(scheme, "socks4") || iequals_ascii(scheme, "socks"))
     return proxy_kind::socks4;
-  if (same_ignoring_case(scheme, "socks4a")) return proxy_kind::socks4a;
-  if (same_ignoring_case(scheme, "socks5")) return proxy_kind::socks5;
-  if (same_ignoring_case(scheme, "socks5h")) return proxy_kind::socks5h;
+  if (iequals_ascii(scheme, "socks4a")) return proxy_kind::socks4a;
+  if (iequals_ascii(scheme, "socks5")) return proxy_kind::socks5;
+  if (iequals_ascii(scheme, "socks5h")) return proxy_kind::socks5h;
   return std::nullopt;
 }
 

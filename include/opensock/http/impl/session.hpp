@@ -204,6 +204,7 @@ const opensock::route& session<Factory>::aim(connection& c, const url& to) {
   }
   target.apply_names(options_.names);
   target.local = options_.local;
+  target.proxies = options_.proxies;
   auto& made = c.made;
   made.error = {};
   made.stream.reset();

@@ -1,0 +1,81 @@
+// The hop handshakes of a route, a stage after the connect to its first proxy: each
+// proxy is asked to reach the next, and the last to reach the origin. A SOCKS5h or
+// SOCKS4a proxy is given the name; for SOCKS5 and SOCKS4 the name is resolved here, as
+// curl does, and the proxy given the first address (the first IPv4 one for SOCKS4).
+#pragma once
+
+#include <opensock/connector/name_overrides.hpp>
+#include <opensock/connector/socks.hpp>
+#include <opensock/error.hpp>
+#include <opensock/proxy.hpp>
+#include <opensock/route.hpp>
+
+#include <asio/awaitable.hpp>
+#include <asio/cancellation_state.hpp>
+#include <asio/this_coro.hpp>
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <system_error>
+
+namespace opensock {
+namespace detail {
+
+// The address a SOCKS proxy of `kind` that does not resolve names is given for
+// `host`:`port`: from `given` (curl's --resolve) or a lookup, the first of them, the
+// first IPv4 one for SOCKS4. `is_proxy`: the host is a further proxy, whose name that
+// does not resolve is couldnt_resolve_proxy (5) rather than couldnt_resolve_host (6).
+inline asio::awaitable<std::error_code> resolve_for_socks(
+    proxy_kind kind, std::string_view host, std::uint16_t port,
+    std::span<const asio::ip::address> given, ip_version version, bool is_proxy,
+    asio::cancellation_state stop, std::string& address) {
+  auto found = co_await resolve(std::string(host), port, given, version, stop);
+  if (found.error) {
+    co_return is_proxy && found.error == condition::couldnt_resolve_host
+        ? make_error_code(error::couldnt_resolve_proxy)
+        : found.error;
+  }
+  for (const auto& endpoint : found.endpoints) {
+    if (kind == proxy_kind::socks4 && !endpoint.address().is_v4()) continue;
+    address = endpoint.address().to_string();
+    co_return std::error_code{};
+  }
+  co_return error::proxy_resolve_host;  // SOCKS4, and the name has IPv6 addresses only
+}
+
+}  // namespace detail
+
+/// Runs the handshakes of `r`'s proxies over `stream`, connected to the first of them:
+/// each asked to reach the next, the last to reach the route's host and port to reach
+/// (the origin, or where --connect-to sends it). Terminal cancellation by `stop`, by
+/// default the coroutine's own, ends it with operation_aborted. On failure the caller
+/// closes the stream.
+template <class Stream>
+asio::awaitable<std::error_code> through_proxies(Stream& stream, const route& r,
+                                                 asio::cancellation_state stop = {}) {
+  if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
+  for (std::size_t i = 0; i < r.proxies.size(); ++i) {
+    const proxy& via = r.proxies[i];
+    const bool last = i + 1 == r.proxies.size();
+    const std::string_view host =
+        last ? r.host_to_reach() : std::string_view(r.proxies[i + 1].host);
+    const std::uint16_t port = last ? r.port_to_reach() : r.proxies[i + 1].port;
+    if (!is_socks(via.kind)) co_return error::not_built_in;  // HTTP CONNECT: not yet
+    std::error_code ec;
+    if (resolves_remotely(via.kind)) {
+      ec = co_await socks_handshake(stream, via, host, port, stop);
+    } else {
+      std::string address;
+      const auto given = last ? std::span<const asio::ip::address>(r.addresses)
+                              : std::span<const asio::ip::address>();
+      ec = co_await detail::resolve_for_socks(via.kind, host, port, given, r.version, !last, stop,
+                                              address);
+      if (!ec) ec = co_await socks_handshake(stream, via, address, port, stop);
+    }
+    if (ec) co_return ec;
+  }
+  co_return std::error_code{};
+}
+
+}  // namespace opensock

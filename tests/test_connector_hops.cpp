@@ -1,0 +1,175 @@
+#include <opensock/connector/hops.hpp>
+
+#include <opensock/connect_only.hpp>
+#include <opensock/http/session.hpp>
+
+#include "support/catch.hpp"
+#include "support/function_factory.hpp"
+#include "support/loopback_listener.hpp"
+#include "support/microsocks.hpp"
+#include "support/nginx.hpp"
+#include "support/run.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <string>
+#include <vector>
+
+using asio::ip::tcp;
+using opensock::connect_only_session;
+using opensock::open_context;
+using opensock::proxy;
+using opensock::proxy_kind;
+using opensock::route;
+using opensock::test::function_factory;
+using opensock::test::loopback_listener;
+using opensock::test::microsocks;
+using opensock::test::run;
+using opensock::test::run_connect;
+
+namespace {
+
+route through(std::string host, std::uint16_t port, std::vector<proxy> proxies) {
+  route r(opensock::origin(std::move(host), port));
+  r.proxies = std::move(proxies);
+  return r;
+}
+
+// What the server at the end of the connection receives of "ping".
+std::string ping_through(asio::io_context& io, connect_only_session<function_factory>& session,
+                         loopback_listener& server) {
+  std::string received;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await asio::async_write(session.stream(), asio::buffer("ping", 4), asio::use_awaitable);
+    while (server.connections().empty()) {
+      asio::steady_timer tick(io, std::chrono::milliseconds(5));
+      co_await tick.async_wait(asio::use_awaitable);
+    }
+    char got[4];
+    co_await asio::async_read(server.connections().back(), asio::buffer(got), asio::use_awaitable);
+    received.assign(got, 4);
+  }());
+  return received;
+}
+
+}  // namespace
+
+TEST_CASE("a route through a SOCKS5 proxy: the factory opens the socket to the proxy") {
+  auto socks = microsocks::start_or_warn();
+  if (!socks) return;
+  asio::io_context io;
+  loopback_listener server(io);
+  std::vector<std::string> seen;
+  connect_only_session session(io.get_executor(), function_factory([&](open_context<tcp>& c) {
+    seen.push_back(std::string(c.purpose == opensock::purpose::proxy ? "proxy " : "origin ") +
+                   std::string(c.scheme) + " " + std::string(c.host) + ":" +
+                   std::to_string(c.port) + " for " + c.origin->host + ":" +
+                   std::to_string(c.origin->port));
+    return opensock::default_socket_factory{}(c);
+  }));
+  const auto target =
+      through("127.0.0.1", server.port(), {proxy(proxy_kind::socks5, "127.0.0.1", socks->port())});
+  REQUIRE(!run_connect(io, session, target));
+  CHECK(session.remote_endpoint().port() == socks->port());
+  CHECK(ping_through(io, session, server) == "ping");
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0] == "proxy socks5 127.0.0.1:" + std::to_string(socks->port()) +
+                       " for 127.0.0.1:" + std::to_string(server.port()));
+}
+
+TEST_CASE("SOCKS5h and SOCKS5 proxies each reach the server; a chain passes each hop") {
+  auto first = microsocks::start_or_warn();
+  auto second = microsocks::start_or_warn();
+  if (!first || !second) return;
+  asio::io_context io;
+  loopback_listener server(io);
+  const auto factory = function_factory(opensock::default_socket_factory{});
+  for (auto kind : {proxy_kind::socks5h, proxy_kind::socks5}) {
+    connect_only_session session(io.get_executor(), factory);
+    CAPTURE(opensock::scheme_of(kind));
+    route r = through("127.0.0.1", server.port(), {proxy(kind, "127.0.0.1", first->port())});
+    REQUIRE(!run_connect(io, session, r));
+    CHECK(ping_through(io, session, server) == "ping");
+  }
+  connect_only_session chained(io.get_executor(), factory);
+  REQUIRE(!run_connect(io, chained,
+                       through("127.0.0.1", server.port(),
+                               {proxy(proxy_kind::socks5, "127.0.0.1", first->port()),
+                                proxy(proxy_kind::socks5h, "127.0.0.1", second->port())})));
+  CHECK(chained.remote_endpoint().port() == first->port());
+  CHECK(ping_through(io, chained, server) == "ping");
+}
+
+TEST_CASE("a proxy whose name does not resolve is 5; an origin the proxy cannot reach is 97") {
+  auto socks = microsocks::start_or_warn();
+  if (!socks) return;
+  asio::io_context io;
+  connect_only_session session(io.get_executor(),
+                               function_factory(opensock::default_socket_factory{}));
+  // A first label over 63 bytes: glibc refuses the name without asking a server.
+  const std::string unresolvable = std::string(64, 'x') + ".invalid";
+  const auto no_proxy =
+      run_connect(io, session, through("127.0.0.1", 80, {proxy(proxy_kind::socks5, unresolvable)}));
+  CHECK(no_proxy == opensock::error::couldnt_resolve_proxy);
+  CHECK(opensock::curl_code(no_proxy) == 5);
+
+  asio::ip::tcp::acceptor closed(io, {asio::ip::address_v4::loopback(), 0});
+  const auto port = closed.local_endpoint().port();
+  closed.close();
+  const auto refused = run_connect(
+      io, session,
+      through("127.0.0.1", port, {proxy(proxy_kind::socks5, "127.0.0.1", socks->port())}));
+  CHECK(refused == opensock::error::proxy_reply_connection_refused);
+  CHECK(opensock::curl_code(refused) == 97);
+  CHECK(!session.is_connected());
+}
+
+TEST_CASE("routes through different proxies are different routes") {
+  route a = through("example.test", 443, {proxy(proxy_kind::socks5, "127.0.0.1", 1080)});
+  route b = a;
+  CHECK(a == b);
+  b.proxies[0].kind = proxy_kind::socks5h;
+  CHECK(!(a == b));
+  b = a;
+  b.proxies.clear();
+  CHECK(!(a == b));
+  CHECK(a.first_hop().host == "127.0.0.1");
+  CHECK(a.first_hop().port == 1080);
+  CHECK(b.first_hop().host == "example.test");
+}
+
+TEST_CASE("an HTTP session through a SOCKS5h proxy gets a file from nginx, plain and over TLS") {
+  const auto port = opensock::test::nginx_port_or_warn();
+  auto socks = microsocks::start_or_warn();
+  if (!port || !socks) return;
+  asio::io_context io;
+  opensock::http::session_options options;
+  options.proxies.push_back(proxy(proxy_kind::socks5h, "127.0.0.1", socks->port()));
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{},
+                                  options);
+  const auto response = run(io, session.get("http://localhost:" + std::to_string(*port) +
+                                            "/files/hello.txt"));
+  CHECK(response.status == 200);
+  CHECK(response.body == "hello, opensock\n");
+  CHECK(response.remote.port() == socks->port());
+  REQUIRE(response.info.route);
+  CHECK(response.info.route->proxies == options.proxies);
+
+#if OPENSOCK_HAS_TLS
+  // TLS to the origin inside the tunnel: the name is sent by SNI and checked against the
+  // certificate, the proxy sees only encrypted bytes.
+  const auto tls_port = opensock::test::nginx_tls_port("good");
+  REQUIRE(tls_port);
+  options.tls.ca_file = opensock::test::nginx_pki("ca.pem");
+  opensock::http::session secure(io.get_executor(), opensock::default_socket_factory{}, options);
+  const auto over_tls = run(io, secure.get("https://localhost:" + std::to_string(*tls_port) +
+                                           "/files/hello.txt"));
+  CHECK(over_tls.status == 200);
+  CHECK(over_tls.body == "hello, opensock\n");
+#endif
+}
