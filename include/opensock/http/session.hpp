@@ -445,7 +445,7 @@ class session {
 
   // What a form that returns the response keeps for its caller: the response, and the
   // request and hooks when they were handed over. On the heap, not in a coroutine's
-  // frame: Asio recycles frames of up to about 1 KiB, and a response is half of that.
+  // frame: Asio recycles frames of up to about 1 KiB, and a response would fill much of it.
   struct owned_call {
     std::optional<http::request> req;
     std::optional<transfer_hooks> hooks;
