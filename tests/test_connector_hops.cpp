@@ -6,7 +6,7 @@
 #include "support/catch.hpp"
 #include "support/function_factory.hpp"
 #include "support/loopback_listener.hpp"
-#include "support/microsocks.hpp"
+#include "support/proxy_peers.hpp"
 #include "support/nginx.hpp"
 #include "support/run.hpp"
 
@@ -28,7 +28,7 @@ using opensock::proxy_kind;
 using opensock::route;
 using opensock::test::function_factory;
 using opensock::test::loopback_listener;
-using opensock::test::microsocks;
+using opensock::test::start_microsocks;
 using opensock::test::run;
 using opensock::test::run_connect;
 
@@ -60,7 +60,7 @@ std::string ping_through(asio::io_context& io, connect_only_session<function_fac
 }  // namespace
 
 TEST_CASE("a route through a SOCKS5 proxy: the factory opens the socket to the proxy") {
-  auto socks = microsocks::start_or_warn();
+  auto socks = start_microsocks();
   if (!socks) return;
   asio::io_context io;
   loopback_listener server(io);
@@ -83,8 +83,8 @@ TEST_CASE("a route through a SOCKS5 proxy: the factory opens the socket to the p
 }
 
 TEST_CASE("SOCKS5h and SOCKS5 proxies each reach the server; a chain passes each hop") {
-  auto first = microsocks::start_or_warn();
-  auto second = microsocks::start_or_warn();
+  auto first = start_microsocks();
+  auto second = start_microsocks();
   if (!first || !second) return;
   asio::io_context io;
   loopback_listener server(io);
@@ -106,7 +106,7 @@ TEST_CASE("SOCKS5h and SOCKS5 proxies each reach the server; a chain passes each
 }
 
 TEST_CASE("a proxy whose name does not resolve is 5; an origin the proxy cannot reach is 97") {
-  auto socks = microsocks::start_or_warn();
+  auto socks = start_microsocks();
   if (!socks) return;
   asio::io_context io;
   connect_only_session session(io.get_executor(),
@@ -143,33 +143,39 @@ TEST_CASE("routes through different proxies are different routes") {
   CHECK(b.first_hop().host == "example.test");
 }
 
-TEST_CASE("an HTTP session through a SOCKS5h proxy gets a file from nginx, plain and over TLS") {
+TEST_CASE("an HTTP session through a SOCKS5h or an HTTP proxy, plain and over TLS") {
   const auto port = opensock::test::nginx_port_or_warn();
-  auto socks = microsocks::start_or_warn();
-  if (!port || !socks) return;
-  asio::io_context io;
-  opensock::http::session_options options;
-  options.proxies.push_back(proxy(proxy_kind::socks5h, "127.0.0.1", socks->port()));
-  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{},
-                                  options);
-  const auto response = run(io, session.get("http://localhost:" + std::to_string(*port) +
-                                            "/files/hello.txt"));
-  CHECK(response.status == 200);
-  CHECK(response.body == "hello, opensock\n");
-  CHECK(response.remote.port() == socks->port());
-  REQUIRE(response.info.route);
-  CHECK(response.info.route->proxies == options.proxies);
+  auto socks = start_microsocks();
+  auto http_proxy = opensock::test::start_tinyproxy();
+  if (!port || !socks || !http_proxy) return;
+  for (const auto& via : {proxy(proxy_kind::socks5h, "127.0.0.1", socks->port()),
+                          proxy(proxy_kind::http, "127.0.0.1", http_proxy->port())}) {
+    CAPTURE(opensock::scheme_of(via.kind));
+    asio::io_context io;
+    opensock::http::session_options options;
+    options.proxies.push_back(via);
+    opensock::http::session session(io.get_executor(), opensock::default_socket_factory{},
+                                    options);
+    const auto response = run(io, session.get("http://localhost:" + std::to_string(*port) +
+                                              "/files/hello.txt"));
+    CHECK(response.status == 200);
+    CHECK(response.body == "hello, opensock\n");
+    CHECK(response.remote.port() == via.port);
+    REQUIRE(response.info.route);
+    CHECK(response.info.route->proxies == options.proxies);
 
 #if OPENSOCK_HAS_TLS
-  // TLS to the origin inside the tunnel: the name is sent by SNI and checked against the
-  // certificate, the proxy sees only encrypted bytes.
-  const auto tls_port = opensock::test::nginx_tls_port("good");
-  REQUIRE(tls_port);
-  options.tls.ca_file = opensock::test::nginx_pki("ca.pem");
-  opensock::http::session secure(io.get_executor(), opensock::default_socket_factory{}, options);
-  const auto over_tls = run(io, secure.get("https://localhost:" + std::to_string(*tls_port) +
-                                           "/files/hello.txt"));
-  CHECK(over_tls.status == 200);
-  CHECK(over_tls.body == "hello, opensock\n");
+    // TLS to the origin inside the tunnel: the name is sent by SNI and checked against
+    // the certificate, the proxy sees only encrypted bytes.
+    const auto tls_port = opensock::test::nginx_tls_port("good");
+    REQUIRE(tls_port);
+    options.tls.ca_file = opensock::test::nginx_pki("ca.pem");
+    opensock::http::session secure(io.get_executor(), opensock::default_socket_factory{},
+                                   options);
+    const auto over_tls = run(io, secure.get("https://localhost:" + std::to_string(*tls_port) +
+                                             "/files/hello.txt"));
+    CHECK(over_tls.status == 200);
+    CHECK(over_tls.body == "hello, opensock\n");
 #endif
+  }
 }

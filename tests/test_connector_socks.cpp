@@ -2,13 +2,12 @@
 
 #include "support/catch.hpp"
 #include "support/loopback_listener.hpp"
-#include "support/microsocks.hpp"
+#include "support/proxy_peers.hpp"
 #include "support/run.hpp"
+#include "support/scripted_proxy.hpp"
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
@@ -27,33 +26,11 @@ using asio::ip::tcp;
 using opensock::proxy;
 using opensock::proxy_kind;
 using opensock::test::run;
+using opensock::test::scripted_proxy;
 using bytes = std::vector<unsigned char>;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A SOCKS proxy played by the test: it accepts one connection and runs `script` on it.
-class scripted_proxy {
- public:
-  using script = std::function<asio::awaitable<void>(tcp::socket&)>;
-
-  scripted_proxy(asio::io_context& io, script s)
-      : acceptor_(io, {asio::ip::address_v4::loopback(), 0}), script_(std::move(s)) {
-    asio::co_spawn(io, serve(), asio::detached);
-  }
-
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-
- private:
-  asio::awaitable<void> serve() {
-    socket_ = co_await acceptor_.async_accept(asio::use_awaitable);
-    co_await script_(*socket_);
-  }
-
-  tcp::acceptor acceptor_;
-  script script_;
-  std::optional<tcp::socket> socket_;
-};
 
 asio::awaitable<bytes> receive(tcp::socket& s, std::size_t n) {
   bytes got(n);
@@ -411,8 +388,8 @@ TEST_CASE("the handshake is an Asio operation: a callback, and cancellation whil
 }
 
 TEST_CASE("through microsocks: a tunnel to a loopback server, and its answers") {
-  auto open = opensock::test::microsocks::start_or_warn();
-  auto guarded = opensock::test::microsocks::start_or_warn("carol", "pa55");
+  auto open = opensock::test::start_microsocks();
+  auto guarded = opensock::test::start_microsocks("carol", "pa55");
   if (!open || !guarded) return;
   asio::io_context io;
   opensock::test::loopback_listener server(io);

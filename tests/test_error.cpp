@@ -121,7 +121,7 @@ TEST_CASE("ECONNREFUSED is couldnt_connect, from the system and from Asio") {
 TEST_CASE("every opensock error compares equal to exactly one condition, and curl_code is its "
           "number") {
   const std::vector<std::error_code> errors = every_error();
-  CHECK(errors.size() == 73);
+  CHECK(errors.size() == 75);
   for (const std::error_code& ec : errors) {
     CAPTURE(ec.value(), ec.message());
     int matches = 0;
@@ -208,6 +208,8 @@ TEST_CASE("refined errors fall under their condition, with a sharper message") {
   for (int e = static_cast<int>(error::proxy_closed);
        e <= static_cast<int>(error::proxy_unknown_fail); ++e)
     refines(static_cast<error>(e), condition::proxy, 97);
+  refines(error::tunnel_failed, condition::recv_error, 56);
+  refines(error::tunnel_aborted, condition::recv_error, 56);
 }
 
 TEST_CASE("curl_code maps system and Asio errors to curl's meaning") {

@@ -82,6 +82,7 @@ struct options {
   std::optional<std::string> proxy;
   std::optional<std::string> preproxy;
   std::optional<std::string> proxy_user;
+  bool proxytunnel = false;
 };
 
 /// A command line curl would refuse: the message to print after "opensock-fetch: ".
@@ -145,6 +146,7 @@ inline constexpr flag flags[] = {
     {0, "socks5-hostname", takes::value},
     {0, "preproxy", takes::value},
     {'U', "proxy-user", takes::value},
+    {'p', "proxytunnel", takes::nothing},
     {0, "deny", takes::value},
     {0, "allow", takes::value},
     {0, "deny-private", takes::nothing},
@@ -254,6 +256,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "socks5-hostname") o.proxy = "socks5h://" + value;
   if (n == "preproxy") o.preproxy = std::move(value);
   if (n == "proxy-user") o.proxy_user = std::move(value);
+  if (n == "proxytunnel") o.proxytunnel = on;
   if (n == "deny") o.deny.push_back(std::move(value));
   if (n == "allow") o.allow.push_back(std::move(value));
   if (n == "deny-private") o.deny_private = on;
@@ -384,9 +387,11 @@ inline constexpr std::string_view usage_text =
      --tlsv1.2                  TLS 1.2 or later (the default)
      --tlsv1.3                  TLS 1.3 only
 
- Proxies (SOCKS; an HTTP or HTTPS proxy fails with 4, curl's "not built in"):
+ Proxies (an HTTPS proxy, and an HTTP proxy forwarding http:// URLs, fail with 4,
+ curl's "not built in"):
  -x, --proxy [scheme://][user:password@]host[:port]
-                                Use this proxy: socks4, socks4a, socks5 or socks5h
+                                Use this proxy: http, socks4, socks4a, socks5 or socks5h
+ -p, --proxytunnel              Tunnel http:// URLs through the HTTP proxy (CONNECT)
      --socks4 <host[:port]>     SOCKS4 proxy, the name resolved here
      --socks4a <host[:port]>    SOCKS4a proxy, the name resolved by the proxy
      --socks5 <host[:port]>     SOCKS5 proxy, the name resolved here

@@ -17,10 +17,13 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -67,6 +70,16 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
   return so;
 }
 
+// Whether `url` is an https URL (the scheme in any case); one without a scheme is http,
+// as curl guesses.
+bool is_https(const std::string& url) {
+  constexpr std::string_view scheme = "https://";
+  return url.size() >= scheme.size() &&
+         std::equal(scheme.begin(), scheme.end(), url.begin(), [](char a, char b) {
+           return a == std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
 // --preproxy, then -x (or --socks5 and the others), as the session's proxies, -U giving
 // the proxy its credentials; 0, or the exit code of a proxy that cannot be used. An
 // empty proxy is none, as in curl.
@@ -82,9 +95,16 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
                                     : fmt::format("Unsupported proxy syntax in '{}'", **text));
       return code;
     }
-    if (!opensock::is_socks(parsed->kind)) {
-      // What this build leaves out fails the way curl built without it fails (4).
-      fetch::report_error(o, 4, "HTTP and HTTPS proxies are not built in to opensock-fetch yet");
+    // What is left out fails the way a curl built without it fails (4): an HTTPS proxy,
+    // and an HTTP proxy forwarding http:// URLs rather than tunnelling them (-p).
+    const bool forwards = parsed->kind == opensock::proxy_kind::http && !o.proxytunnel &&
+                          !std::all_of(o.urls.begin(), o.urls.end(), is_https);
+    if (parsed->kind == opensock::proxy_kind::https || forwards) {
+      fetch::report_error(o, 4,
+                          parsed->kind == opensock::proxy_kind::https
+                              ? "HTTPS proxies are not built in to opensock-fetch yet"
+                              : "forwarding http:// through an HTTP proxy is not built in to "
+                                "opensock-fetch yet (-p tunnels it)");
       return 4;
     }
     if (text == &o.proxy && o.proxy_user) {

@@ -138,6 +138,10 @@ enum class error : int {
   proxy_identd_differ,
   /// proxy: a SOCKS4 reply code that does not exist (CURLPX_UNKNOWN_FAIL).
   proxy_unknown_fail,
+  /// recv_error: an HTTP proxy answered CONNECT with a status other than 2xx.
+  tunnel_failed,
+  /// recv_error: an HTTP proxy closed the connection before its answer to CONNECT ended.
+  tunnel_aborted,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode

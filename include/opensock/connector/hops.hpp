@@ -1,12 +1,14 @@
 // The hop handshakes of a route, a stage after the connect to its first proxy: each
-// proxy is asked to reach the next, and the last to reach the origin. A SOCKS5h or
-// SOCKS4a proxy is given the name; for SOCKS5 and SOCKS4 the name is resolved here, as
-// curl does, and the proxy given the first address (the first IPv4 one for SOCKS4).
+// proxy is asked to reach the next, and the last to reach the origin. An HTTP proxy is
+// asked for a CONNECT tunnel to the name. A SOCKS5h or SOCKS4a proxy is given the name;
+// for SOCKS5 and SOCKS4 the name is resolved here, as curl does, and the proxy given the
+// first address (the first IPv4 one for SOCKS4).
 #pragma once
 
 #include <opensock/connector/name_overrides.hpp>
 #include <opensock/connector/socks.hpp>
 #include <opensock/error.hpp>
+#include <opensock/http/connect_tunnel.hpp>
 #include <opensock/proxy.hpp>
 #include <opensock/route.hpp>
 
@@ -61,9 +63,13 @@ asio::awaitable<std::error_code> through_proxies(Stream& stream, const route& r,
     const std::string_view host =
         last ? r.host_to_reach() : std::string_view(r.proxies[i + 1].host);
     const std::uint16_t port = last ? r.port_to_reach() : r.proxies[i + 1].port;
-    if (!is_socks(via.kind)) co_return error::not_built_in;  // HTTP CONNECT: not yet
     std::error_code ec;
-    if (resolves_remotely(via.kind)) {
+    if (via.kind == proxy_kind::https) {
+      co_return error::not_built_in;  // TLS to the proxy: not yet
+    } else if (via.kind == proxy_kind::http) {
+      int status = 0;
+      ec = co_await http::connect_tunnel(stream, via, host, port, status, {}, stop);
+    } else if (resolves_remotely(via.kind)) {
       ec = co_await socks_handshake(stream, via, host, port, stop);
     } else {
       std::string address;

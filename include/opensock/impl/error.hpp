@@ -199,6 +199,9 @@ constexpr error_entry error_entry_of(error e) noexcept {
                                 "reported a different user id (93)"};
     case error::proxy_unknown_fail:
       return {condition::proxy, "Can't complete SOCKS4 connection: unknown reply code"};
+    case error::tunnel_failed:
+      return {condition::recv_error, "CONNECT tunnel failed: the proxy answered with an error"};
+    case error::tunnel_aborted: return {condition::recv_error, "Proxy CONNECT aborted"};
   }
   // A value opensock never makes came from someone else's code, as any unknown code.
   return {condition::aborted_by_callback, nullptr};

@@ -1,0 +1,126 @@
+// Real proxies for the tests, each started on 127.0.0.1 and a free port, with or without a
+// user name and password, and stopped when its object goes: microsocks (SOCKS5) and
+// tinyproxy (HTTP, CONNECT), both installed by scripts/bootstrap. Without the program the
+// test warns and is not run.
+#pragma once
+
+#include "catch.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace opensock::test {
+
+class proxy_peer {
+ public:
+  /// Runs `program` with `args`, its output discarded, and waits until it accepts
+  /// connections on `port`; nullopt (and a warning) when it is missing or does not.
+  static std::optional<proxy_peer> start_or_warn(const std::string& program,
+                                                 std::vector<std::string> args,
+                                                 std::uint16_t port) {
+    if (::access(program.c_str(), X_OK) != 0) {
+      WARN(program << " is not installed (scripts/bootstrap installs it): test not run");
+      return std::nullopt;
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t quiet;
+    ::posix_spawn_file_actions_init(&quiet);
+    ::posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+    ::posix_spawn_file_actions_adddup2(&quiet, 1, 2);
+    pid_t pid = 0;
+    const int spawned =
+        ::posix_spawn(&pid, program.c_str(), &quiet, nullptr, argv.data(), environ);
+    ::posix_spawn_file_actions_destroy(&quiet);
+    if (spawned != 0) {
+      WARN(program << " did not start: test not run");
+      return std::nullopt;
+    }
+    proxy_peer peer(pid, port);
+    asio::io_context io;
+    for (int i = 0; i < 300; ++i) {
+      asio::ip::tcp::socket s(io);
+      std::error_code ec;
+      s.connect({asio::ip::address_v4::loopback(), port}, ec);
+      if (!ec) return peer;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    WARN(program << " did not listen: test not run");
+    return std::nullopt;
+  }
+
+  proxy_peer(proxy_peer&& other) noexcept : pid_(other.pid_), port_(other.port_) {
+    other.pid_ = 0;
+  }
+  proxy_peer& operator=(proxy_peer&&) = delete;
+  ~proxy_peer() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+
+  std::uint16_t port() const { return port_; }
+
+  static std::uint16_t free_port() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor probe(io, {asio::ip::address_v4::loopback(), 0});
+    return probe.local_endpoint().port();
+  }
+
+ private:
+  proxy_peer(pid_t pid, std::uint16_t port) : pid_(pid), port_(port) {}
+
+  pid_t pid_;
+  std::uint16_t port_;
+};
+
+/// microsocks, a SOCKS5 proxy; it asks for `user` and `password` when `user` is given.
+inline std::optional<proxy_peer> start_microsocks(const std::string& user = "",
+                                                  const std::string& password = "") {
+  const auto port = proxy_peer::free_port();
+  std::vector<std::string> args = {"microsocks", "-i", "127.0.0.1", "-p", std::to_string(port)};
+  if (!user.empty()) args.insert(args.end(), {"-u", user, "-P", password});
+  return proxy_peer::start_or_warn("/usr/bin/microsocks", std::move(args), port);
+}
+
+/// tinyproxy, an HTTP proxy that tunnels CONNECT to any port; it asks for Basic
+/// credentials `user` and `password` when `user` is given. Its configuration is a file of
+/// the system's temporary directory until it has started.
+inline std::optional<proxy_peer> start_tinyproxy(const std::string& user = "",
+                                                 const std::string& password = "") {
+  const auto port = proxy_peer::free_port();
+  const auto config = std::filesystem::temp_directory_path() /
+                      ("opensock-tinyproxy-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(port) + ".conf");
+  {
+    std::ofstream out(config);
+    out << "Port " << port << "\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\n"
+        << "MaxClients 20\nDisableViaHeader Yes\nLogLevel Critical\n";
+    if (!user.empty()) out << "BasicAuth " << user << " " << password << "\n";
+  }
+  auto peer = proxy_peer::start_or_warn("/usr/bin/tinyproxy",
+                                        {"tinyproxy", "-d", "-c", config.string()}, port);
+  std::filesystem::remove(config);  // read once it listens
+  return peer;
+}
+
+}  // namespace opensock::test

@@ -1,0 +1,193 @@
+#include <opensock/http/connect_tunnel.hpp>
+
+#include <opensock/connect_only.hpp>
+#include <opensock/http/session.hpp>
+
+#include "support/catch.hpp"
+#include "support/loopback_listener.hpp"
+#include "support/nginx.hpp"
+#include "support/proxy_peers.hpp"
+#include "support/run.hpp"
+#include "support/scripted_proxy.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/read_until.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <string>
+
+using asio::ip::tcp;
+using opensock::proxy;
+using opensock::proxy_kind;
+using opensock::test::run;
+using opensock::test::scripted_proxy;
+
+namespace {
+
+// The request head the proxy received.
+asio::awaitable<std::string> receive_head(tcp::socket& s) {
+  asio::streambuf in;
+  const auto n = co_await asio::async_read_until(s, in, "\r\n\r\n", asio::use_awaitable);
+  co_return std::string(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + n);
+}
+
+asio::awaitable<void> send(tcp::socket& s, const std::string& text) {
+  co_await asio::async_write(s, asio::buffer(text), asio::use_awaitable);
+}
+
+struct tunnel_outcome {
+  std::error_code error;
+  int status = 0;
+};
+
+// Connects to the proxy on `proxy_port` and asks it for a tunnel to `host`:`port`.
+tunnel_outcome tunnel(asio::io_context& io, std::uint16_t proxy_port, const proxy& via,
+                      const std::string& host, std::uint16_t port, tcp::socket* keep = nullptr,
+                      opensock::http::parser_limits limits = {}) {
+  tcp::socket socket(io);
+  socket.connect({asio::ip::address_v4::loopback(), proxy_port});
+  tunnel_outcome outcome;
+  outcome.error =
+      run(io, opensock::http::connect_tunnel(socket, via, host, port, outcome.status, limits));
+  if (keep) *keep = std::move(socket);
+  return outcome;
+}
+
+const proxy local_proxy(proxy_kind::http, "127.0.0.1", 3128);
+
+}  // namespace
+
+TEST_CASE("CONNECT: curl's request, and the tunnel's first bytes left in the stream") {
+  asio::io_context io;
+  std::string head;
+  scripted_proxy peer(io, [&](tcp::socket& s) -> asio::awaitable<void> {
+    head = co_await receive_head(s);
+    const std::string answer = "HTTP/1.1 200 Connection established\r\n\r\nhello";
+    co_await send(s, answer);
+  });
+  tcp::socket socket(io);
+  const auto outcome = tunnel(io, peer.port(), local_proxy, "example.test", 443, &socket);
+  REQUIRE(!outcome.error);
+  CHECK(outcome.status == 200);
+  CHECK(head ==
+        "CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n"
+        "Proxy-Connection: Keep-Alive\r\n\r\n");
+  char tunnel_bytes[5];
+  asio::read(socket, asio::buffer(tunnel_bytes));
+  CHECK(std::string(tunnel_bytes, 5) == "hello");
+}
+
+TEST_CASE("CONNECT: Basic credentials, an IPv6 target in brackets, an HTTP/1.0 answer") {
+  asio::io_context io;
+  std::string head;
+  scripted_proxy peer(io, [&](tcp::socket& s) -> asio::awaitable<void> {
+    head = co_await receive_head(s);
+    const std::string answer = "HTTP/1.0 200 OK\r\nProxy-Agent: test\r\n\r\n";
+    co_await send(s, answer);
+  });
+  proxy via = local_proxy;
+  via.user = "alice";
+  via.password = "s3cret";
+  CHECK(!tunnel(io, peer.port(), via, "2001:db8::1", 8443).error);
+  CHECK(head ==
+        "CONNECT [2001:db8::1]:8443 HTTP/1.1\r\nHost: [2001:db8::1]:8443\r\n"
+        "Proxy-Authorization: Basic YWxpY2U6czNjcmV0\r\nProxy-Connection: Keep-Alive\r\n\r\n");
+}
+
+TEST_CASE("CONNECT refused, cut short or not answered in HTTP: 56, or the parser's error") {
+  struct answer_case {
+    const char* what;
+    std::string answer;
+    std::error_code expected;
+    int status;
+  };
+  const answer_case cases[] = {
+      {"407", "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+       opensock::error::tunnel_failed, 407},
+      {"403 with a body", "HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n\r\nnope!",
+       opensock::error::tunnel_failed, 403},
+      {"closed inside the head", "HTTP/1.1 200 Connection established\r\n",
+       opensock::error::tunnel_aborted, 0},
+      {"not HTTP", "SSH-2.0-OpenSSH_9.2\r\n\r\n", opensock::error::http09_not_allowed, 0},
+  };
+  for (const auto& c : cases) {
+    asio::io_context io;
+    scripted_proxy peer(io, [&](tcp::socket& s) -> asio::awaitable<void> {
+      co_await receive_head(s);
+      co_await send(s, c.answer);
+      s.close();
+    });
+    CAPTURE(c.what);
+    const auto outcome = tunnel(io, peer.port(), local_proxy, "example.test", 443);
+    CHECK(outcome.error == c.expected);
+    CHECK(outcome.status == c.status);
+  }
+  asio::io_context io;
+  scripted_proxy endless(io, [&](tcp::socket& s) -> asio::awaitable<void> {
+    co_await receive_head(s);
+    const std::string answer = "HTTP/1.1 200 OK\r\nX-Long: " + std::string(200, 'x') + "\r\n\r\n";
+    co_await send(s, answer);
+  });
+  opensock::http::parser_limits small;
+  small.max_header_bytes = 128;
+  const auto outcome =
+      tunnel(io, endless.port(), local_proxy, "example.test", 443, nullptr, small);
+  CHECK(outcome.error == opensock::error::response_headers_too_large);
+  CHECK(opensock::curl_code(outcome.error) == 56);
+}
+
+TEST_CASE("through tinyproxy: a tunnel to a loopback server, credentials, a refused target") {
+  auto open = opensock::test::start_tinyproxy();
+  auto guarded = opensock::test::start_tinyproxy("alice", "s3cret");
+  if (!open || !guarded) return;
+  asio::io_context io;
+  opensock::test::loopback_listener server(io);
+  tcp::socket socket(io);
+  REQUIRE(!tunnel(io, open->port(), local_proxy, "127.0.0.1", server.port(), &socket).error);
+  asio::write(socket, asio::buffer("ping", 4));
+  run(io, [&]() -> asio::awaitable<void> {
+    while (server.connections().empty()) {
+      asio::steady_timer tick(io, std::chrono::milliseconds(5));
+      co_await tick.async_wait(asio::use_awaitable);
+    }
+    char got[4];
+    co_await asio::async_read(server.connections().at(0), asio::buffer(got), asio::use_awaitable);
+    CHECK(std::string(got, 4) == "ping");
+  }());
+
+  proxy via = local_proxy;
+  via.user = "alice";
+  via.password = "s3cret";
+  CHECK(!tunnel(io, guarded->port(), via, "127.0.0.1", server.port()).error);
+  const auto unauthorised = tunnel(io, guarded->port(), local_proxy, "127.0.0.1", server.port());
+  CHECK(unauthorised.error == opensock::error::tunnel_failed);
+  CHECK(unauthorised.status == 407);
+
+  const auto nothing_there =
+      tunnel(io, open->port(), local_proxy, "127.0.0.1", opensock::test::proxy_peer::free_port());
+  CHECK(nothing_there.error == opensock::error::tunnel_failed);
+  CHECK(opensock::curl_code(nothing_there.error) == 56);
+}
+
+TEST_CASE("a chain: a SOCKS5 proxy reaches tinyproxy, which tunnels to nginx") {
+  const auto port = opensock::test::nginx_port_or_warn();
+  auto http_proxy = opensock::test::start_tinyproxy();
+  auto socks = opensock::test::start_microsocks();
+  if (!port || !http_proxy || !socks) return;
+  asio::io_context io;
+  // curl's --preproxy, then its --proxy.
+  opensock::http::session_options options;
+  options.proxies.push_back(proxy(proxy_kind::socks5, "127.0.0.1", socks->port()));
+  options.proxies.push_back(proxy(proxy_kind::http, "127.0.0.1", http_proxy->port()));
+  opensock::http::session chained(io.get_executor(), opensock::default_socket_factory{},
+                                  options);
+  const auto response =
+      run(io, chained.get("http://localhost:" + std::to_string(*port) + "/files/hello.txt"));
+  CHECK(response.body == "hello, opensock\n");
+  CHECK(response.remote.port() == socks->port());
+}
