@@ -43,6 +43,7 @@ asio::awaitable<void> send(tcp::socket& s, const std::string& text) {
 struct tunnel_outcome {
   std::error_code error;
   int status = 0;
+  std::string head;
 };
 
 // Connects to the proxy on `proxy_port` and asks it for a tunnel to `host`:`port`.
@@ -52,8 +53,11 @@ tunnel_outcome tunnel(asio::io_context& io, std::uint16_t proxy_port, const prox
   tcp::socket socket(io);
   socket.connect({asio::ip::address_v4::loopback(), proxy_port});
   tunnel_outcome outcome;
+  opensock::http::proxy_answer answer;
   outcome.error =
-      run(io, opensock::http::connect_tunnel(socket, via, host, port, outcome.status, limits));
+      run(io, opensock::http::connect_tunnel(socket, via, host, port, answer, limits));
+  outcome.status = answer.status;
+  outcome.head = std::move(answer.head);
   if (keep) *keep = std::move(socket);
   return outcome;
 }
@@ -126,6 +130,8 @@ TEST_CASE("CONNECT refused, cut short or not answered in HTTP: 56, or the parser
     const auto outcome = tunnel(io, peer.port(), local_proxy, "example.test", 443);
     CHECK(outcome.error == c.expected);
     CHECK(outcome.status == c.status);
+    // The head as it came, not what followed it.
+    if (c.status) CHECK(outcome.head == c.answer.substr(0, c.answer.find("\r\n\r\n") + 4));
   }
   asio::io_context io;
   scripted_proxy endless(io, [&](tcp::socket& s) -> asio::awaitable<void> {
@@ -174,7 +180,7 @@ TEST_CASE("through tinyproxy: a tunnel to a loopback server, credentials, a refu
   CHECK(opensock::curl_code(nothing_there.error) == 56);
 }
 
-TEST_CASE("a chain: a SOCKS5 proxy reaches tinyproxy, which tunnels to nginx") {
+TEST_CASE("a chain: a SOCKS5 proxy reaches tinyproxy, which forwards or tunnels to nginx") {
   const auto port = opensock::test::nginx_port_or_warn();
   auto http_proxy = opensock::test::start_tinyproxy();
   auto socks = opensock::test::start_microsocks();
@@ -186,8 +192,19 @@ TEST_CASE("a chain: a SOCKS5 proxy reaches tinyproxy, which tunnels to nginx") {
   options.proxies.push_back(proxy(proxy_kind::http, "127.0.0.1", http_proxy->port()));
   opensock::http::session chained(io.get_executor(), opensock::default_socket_factory{},
                                   options);
-  const auto response =
-      run(io, chained.get("http://localhost:" + std::to_string(*port) + "/files/hello.txt"));
+  const std::string url = "http://localhost:" + std::to_string(*port) + "/files/hello.txt";
+  const auto response = run(io, chained.get(url));
   CHECK(response.body == "hello, opensock\n");
   CHECK(response.remote.port() == socks->port());
+  CHECK(response.info.route->forwarded());
+  CHECK(response.info.tunnel_answer.status == 0);
+
+  options.proxy_tunnel = true;
+  opensock::http::session tunnelled(io.get_executor(), opensock::default_socket_factory{},
+                                    options);
+  const auto through_tunnel = run(io, tunnelled.get(url));
+  CHECK(through_tunnel.body == "hello, opensock\n");
+  CHECK(!through_tunnel.info.route->forwarded());
+  CHECK(through_tunnel.info.tunnel_answer.status == 200);
+  CHECK(through_tunnel.info.tunnel_answer.head.starts_with("HTTP/1."));
 }

@@ -53,6 +53,54 @@ TEST_CASE("the caller's fields follow Host in order, a Host of theirs replaces o
   CHECK(head(r, 0) == "GET / HTTP/1.1\r\nAccept: */*\r\nX-Two: 2\r\nhost: virtual.test\r\n\r\n");
 }
 
+TEST_CASE("to a proxy that forwards it: the absolute form, curl's proxy fields") {
+  using opensock::http::forwarding;
+  using opensock::proxy;
+  using opensock::proxy_kind;
+  const forwarding anonymous(proxy(proxy_kind::http, "127.0.0.1", 3128));
+  proxy with_user(proxy_kind::http, "127.0.0.1", 3128);
+  with_user.user = "u";
+  with_user.password = "p";
+  const forwarding authorised(with_user);
+  const auto forwarded = [](const request& r, const forwarding& via) {
+    std::string out;
+    REQUIRE(!serialize_head(r, 0, {}, &via, out));
+    return out;
+  };
+
+  // What curl 7.88 sends for `curl -x u:p@127.0.0.1:3128 'http://u2:p2@example.test:80/a/../b?q=1#f'`,
+  // less its User-Agent and Accept.
+  auto r = make_request("GET", "http://u2:p2@example.test:80/a/../b?q=1#f");
+  CHECK(forwarded(r, authorised) ==
+        "GET http://example.test/b?q=1 HTTP/1.1\r\nHost: example.test\r\n"
+        "Proxy-Authorization: Basic dTpw\r\nProxy-Connection: Keep-Alive\r\n\r\n");
+  // A port that is not the default, an IPv6 literal; the leading fields curl writes
+  // before Proxy-Connection there, the caller's other fields and a body's framing after.
+  r = make_request("POST", "http://[::1]:8080/x");
+  r.headers.add("User-Agent", "t");
+  r.headers.add("Accept", "*/*");
+  r.headers.add("X-A", "1");
+  r.body = opensock::http::request_body("abc");
+  std::string out;
+  REQUIRE(!serialize_head(r, 3, {}, &anonymous, out));
+  CHECK(out ==
+        "POST http://[::1]:8080/x HTTP/1.1\r\nHost: [::1]:8080\r\nUser-Agent: t\r\n"
+        "Accept: */*\r\nProxy-Connection: Keep-Alive\r\nX-A: 1\r\nContent-Length: 3\r\n\r\n");
+  // A Proxy-Connection of the caller's replaces curl's; a Host of theirs replaces ours
+  // but not the host the target names.
+  r = make_request("GET", "http://example.test/");
+  r.headers.add("proxy-connection", "close");
+  r.headers.add("Host", "virtual.test");
+  CHECK(forwarded(r, anonymous) ==
+        "GET http://example.test/ HTTP/1.1\r\nproxy-connection: close\r\n"
+        "Host: virtual.test\r\n\r\n");
+  // A host no URL parser would give is refused before anything is written.
+  r.url.host = "a b";
+  out.clear();
+  CHECK(serialize_head(r, 0, {}, &anonymous, out) == opensock::error::invalid_request_field);
+  CHECK(out.empty());
+}
+
 TEST_CASE("bodies are framed by Content-Length, or chunked when the length is unknown") {
   auto with_body = [](const char* method, opensock::http::request_body body) {
     auto r = make_request(method, "http://h/");

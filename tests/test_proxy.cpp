@@ -2,6 +2,11 @@
 
 #include "support/catch.hpp"
 
+#include <opensock/no_proxy.hpp>
+#include <opensock/proxy_environment.hpp>
+
+#include <map>
+#include <optional>
 #include <string>
 
 using opensock::proxy;
@@ -77,4 +82,96 @@ TEST_CASE("proxies compare by every field") {
   b.password = "x";
   CHECK(!(a == b));
   CHECK(!(proxy(proxy_kind::socks5, "h") == proxy(proxy_kind::socks5h, "h")));
+}
+
+TEST_CASE(
+    "no-proxy lists (NO_PROXY, curl --noproxy): names with the names under them, addresses, "
+    "ranges, *") {
+  const opensock::no_proxy_list list(" example.test , .dotted.test.,10.0.0.0/8 ,,::1, 192.0.2.7");
+  CHECK(list.matches("example.test"));
+  CHECK(list.matches("www.example.test"));
+  CHECK(list.matches("WWW.Example.Test."));
+  CHECK(!list.matches("notexample.test"));
+  CHECK(!list.matches("example.test.other"));
+  CHECK(list.matches("dotted.test"));
+  CHECK(list.matches("a.dotted.test"));
+  CHECK(list.matches("10.1.2.3"));
+  CHECK(!list.matches("11.1.2.3"));
+  CHECK(list.matches("::1"));
+  CHECK(list.matches("[::1]"));
+  CHECK(list.matches("192.0.2.7"));
+  CHECK(!list.matches("192.0.2.8"));
+  // Nothing is resolved: a name never matches an address, nor an address a name.
+  CHECK(!opensock::no_proxy_list("127.0.0.1").matches("localhost"));
+  CHECK(!opensock::no_proxy_list("localhost").matches("127.0.0.1"));
+
+  CHECK(opensock::no_proxy_list("*").matches("anything.test"));
+  CHECK(opensock::no_proxy_list("*").matches("127.0.0.1"));
+  // "*" in a list is a name like any other, as curl reads it.
+  CHECK(!opensock::no_proxy_list("a.test,*").matches("b.test"));
+  // As curl: an entry followed by a blank and no comma ends the list.
+  const opensock::no_proxy_list spaced("a.test b.test");
+  CHECK(spaced.matches("a.test"));
+  CHECK(!spaced.matches("b.test"));
+  CHECK(opensock::no_proxy_list().empty());
+  CHECK(opensock::no_proxy_list(" , ").empty());
+  CHECK(!opensock::no_proxy_list().matches("a.test"));
+}
+
+TEST_CASE("the environment's proxies, read as curl reads them") {
+  std::map<std::string, std::string> variables;
+  const auto read = [&] {
+    return opensock::proxy_environment::read(
+        [&](const std::string& name) -> std::optional<std::string> {
+          const auto it = variables.find(name);
+          return it == variables.end() ? std::nullopt : std::optional<std::string>(it->second);
+        });
+  };
+  const auto chosen = [](const opensock::proxy_environment& env, const char* scheme) {
+    std::error_code ec;
+    const auto via = env.proxies_for(scheme, ec);
+    REQUIRE(!ec);
+    return std::vector<proxy>(via.begin(), via.end());
+  };
+
+  CHECK(chosen(read(), "http").empty());
+  // http_proxy in lower case only; HTTPS_PROXY in either.
+  variables["HTTP_PROXY"] = "upper.test:1";
+  variables["HTTPS_PROXY"] = "socks5h://secure.test";
+  CHECK(chosen(read(), "http").empty());
+  REQUIRE(chosen(read(), "https").size() == 1);
+  CHECK(chosen(read(), "https")[0] == proxy(proxy_kind::socks5h, "secure.test", 1080));
+  variables["https_proxy"] = "lower.test:2";
+  CHECK(chosen(read(), "https")[0] == proxy(proxy_kind::http, "lower.test", 2));
+  variables["http_proxy"] = "http://u:p@plain.test:3128";
+  auto plain = chosen(read(), "http");
+  REQUIRE(plain.size() == 1);
+  CHECK(plain[0].host == "plain.test");
+  CHECK(plain[0].port == 3128);
+  CHECK(plain[0].user == "u");
+
+  // ALL_PROXY for a scheme without its own, or with its own empty; an empty ALL_PROXY
+  // names none.
+  variables["ALL_PROXY"] = "all.test";
+  CHECK(chosen(read(), "ws")[0].host == "all.test");
+  variables["all_proxy"] = "lower-all.test";
+  CHECK(chosen(read(), "wss")[0].host == "lower-all.test");
+  variables["https_proxy"] = "";
+  CHECK(chosen(read(), "https")[0].host == "lower-all.test");
+  variables["all_proxy"] = "";
+  CHECK(chosen(read(), "https").empty());
+  CHECK(chosen(read(), "ftp").empty());
+
+  // NO_PROXY, the lower case first.
+  variables["NO_PROXY"] = "upper.test";
+  CHECK(read().no_proxy.matches("upper.test"));
+  variables["no_proxy"] = "lower.test";
+  CHECK(!read().no_proxy.matches("upper.test"));
+  CHECK(read().no_proxy.matches("lower.test"));
+
+  // A variable that does not parse fails the requests it would serve, as curl fails.
+  variables["http_proxy"] = "gopher://g.test";
+  std::error_code ec;
+  CHECK(read().proxies_for("http", ec).empty());
+  CHECK(ec == opensock::error::couldnt_connect);
 }

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 using opensock::transport;
 using opensock::test::memory_stream;
@@ -129,22 +130,66 @@ TEST_CASE("a transport's operations take any completion token") {
 TEST_CASE("a route serves requests to its origin under its TLS settings") {
   const opensock::route plain(opensock::origin("example.test", 80, "http"));
   CHECK(!plain.secure);
-  CHECK(plain.serves("http", "example.test", 80, opensock::tls::options()));
-  CHECK(!plain.serves("http", "example.test", 81, opensock::tls::options()));
-  CHECK(!plain.serves("https", "example.test", 80, opensock::tls::options()));
-  CHECK(!plain.serves("http", "other.test", 80, opensock::tls::options()));
+  CHECK(plain.serves("http", "example.test", 80, {}, opensock::tls::options()));
+  CHECK(!plain.serves("http", "example.test", 81, {}, opensock::tls::options()));
+  CHECK(!plain.serves("https", "example.test", 80, {}, opensock::tls::options()));
+  CHECK(!plain.serves("http", "other.test", 80, {}, opensock::tls::options()));
   // TLS settings do not matter without TLS.
-  CHECK(plain.serves("http", "example.test", 80, opensock::tls::options::insecure()));
+  CHECK(plain.serves("http", "example.test", 80, {}, opensock::tls::options::insecure()));
 
   const opensock::route secured(opensock::origin("example.test", 443, "https"));
   CHECK(secured.secure);
-  CHECK(secured.serves("https", "example.test", 443, opensock::tls::options()));
-  CHECK(!secured.serves("https", "example.test", 443, opensock::tls::options::insecure()));
+  CHECK(secured.serves("https", "example.test", 443, {}, opensock::tls::options()));
+  CHECK(!secured.serves("https", "example.test", 443, {}, opensock::tls::options::insecure()));
   CHECK(secured == opensock::route(opensock::origin("example.test", 443, "https")));
   CHECK(!(secured == opensock::route(opensock::origin("example.test", 443, "https"),
                                      opensock::tls::options::insecure())));
   // TLS whatever the scheme says: a connect-only route to a TLS service.
   CHECK(opensock::route(opensock::origin("example.test", 993), true).secure);
+}
+
+TEST_CASE("a route serves requests through its own proxies, any http origin when forwarded") {
+  using opensock::proxy;
+  using opensock::proxy_kind;
+  const std::vector<proxy> http_proxy{proxy(proxy_kind::http, "127.0.0.1", 3128)};
+  const std::vector<proxy> socks{proxy(proxy_kind::socks5h, "127.0.0.1", 1080)};
+  const opensock::tls::options tls;
+
+  opensock::route forwarded(opensock::origin("a.test", 80, "http"));
+  forwarded.proxies = http_proxy;
+  CHECK(forwarded.forwarded());
+  CHECK(forwarded.serves("http", "a.test", 80, http_proxy, tls));
+  CHECK(forwarded.serves("http", "b.test", 8080, http_proxy, tls));
+  CHECK(!forwarded.serves("https", "a.test", 80, http_proxy, tls));
+  CHECK(!forwarded.serves("http", "a.test", 80, {}, tls));
+  CHECK(!forwarded.serves("http", "a.test", 80, socks, tls));
+
+  // A tunnel reaches one origin: through an HTTP proxy for TLS, ws or --proxytunnel,
+  // and through any SOCKS proxy.
+  opensock::route tunnelled = forwarded;
+  tunnelled.tunnel = true;
+  CHECK(!tunnelled.forwarded());
+  CHECK(!(tunnelled == forwarded));
+  CHECK(tunnelled.serves("http", "a.test", 80, http_proxy, tls));
+  CHECK(!tunnelled.serves("http", "b.test", 80, http_proxy, tls));
+  opensock::route secured(opensock::origin("a.test", 443, "https"));
+  secured.proxies = http_proxy;
+  CHECK(!secured.forwarded());
+  opensock::route websocket(opensock::origin("a.test", 80, "ws"));
+  websocket.proxies = http_proxy;
+  CHECK(!websocket.forwarded());
+  opensock::route through_socks(opensock::origin("a.test", 80, "http"));
+  through_socks.proxies = socks;
+  CHECK(!through_socks.forwarded());
+  CHECK(!through_socks.serves("http", "b.test", 80, socks, tls));
+  CHECK(through_socks.serves("http", "a.test", 80, socks, tls));
+
+  // A SOCKS proxy before the HTTP one: the last proxy decides.
+  opensock::route chained = forwarded;
+  chained.proxies.insert(chained.proxies.begin(), socks.front());
+  CHECK(chained.forwarded());
+  CHECK(!chained.serves("http", "b.test", 80, http_proxy, tls));
+  CHECK(chained.serves("http", "b.test", 80, chained.proxies, tls));
 }
 
 TEST_CASE("a route holds TLS settings only when given them: the defaults otherwise") {

@@ -48,6 +48,7 @@ struct options {
 
   std::optional<std::string> method;
   std::vector<std::string> headers;
+  std::optional<std::string> user_agent;  // -A
   std::vector<data_part> data;
   long max_redirs = 50;  // the curl tool's default (libcurl's own is 30)
   std::optional<double> max_time;
@@ -83,6 +84,10 @@ struct options {
   std::optional<std::string> preproxy;
   std::optional<std::string> proxy_user;
   bool proxytunnel = false;
+  // --proxy1.0: -x's HTTP proxy asked for tunnels in HTTP/1.0; --noproxy: the hosts
+  // reached without proxies, in place of NO_PROXY.
+  bool proxy_1_0 = false;
+  std::optional<std::string> noproxy;
 };
 
 /// A command line curl would refuse: the message to print after "opensock-fetch: ".
@@ -110,6 +115,7 @@ inline constexpr flag flags[] = {
     {'I', "head", takes::nothing},
     {'X', "request", takes::value},
     {'H', "header", takes::value},
+    {'A', "user-agent", takes::value},
     {'d', "data", takes::value},
     {0, "data-ascii", takes::value},
     {0, "data-binary", takes::value},
@@ -147,6 +153,8 @@ inline constexpr flag flags[] = {
     {0, "preproxy", takes::value},
     {'U', "proxy-user", takes::value},
     {'p', "proxytunnel", takes::nothing},
+    {0, "proxy1.0", takes::value},
+    {0, "noproxy", takes::value},
     {0, "deny", takes::value},
     {0, "allow", takes::value},
     {0, "deny-private", takes::nothing},
@@ -249,14 +257,23 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "key") o.key = std::move(value);
   if (n == "tlsv1.2") o.tls_min = opensock::tls::version::tls1_2;
   if (n == "tlsv1.3") o.tls_min = opensock::tls::version::tls1_3;
-  if (n == "proxy") o.proxy = std::move(value);
+  if (n == "proxy") {
+    o.proxy = std::move(value);
+    o.proxy_1_0 = false;
+  }
   if (n == "socks4") o.proxy = "socks4://" + value;
   if (n == "socks4a") o.proxy = "socks4a://" + value;
   if (n == "socks5") o.proxy = "socks5://" + value;
   if (n == "socks5-hostname") o.proxy = "socks5h://" + value;
   if (n == "preproxy") o.preproxy = std::move(value);
   if (n == "proxy-user") o.proxy_user = std::move(value);
+  if (n == "user-agent") o.user_agent = std::move(value);
   if (n == "proxytunnel") o.proxytunnel = on;
+  if (n == "proxy1.0") {
+    o.proxy = std::move(value);
+    o.proxy_1_0 = true;
+  }
+  if (n == "noproxy") o.noproxy = std::move(value);
   if (n == "deny") o.deny.push_back(std::move(value));
   if (n == "allow") o.allow.push_back(std::move(value));
   if (n == "deny-private") o.deny_private = on;
@@ -346,6 +363,7 @@ inline constexpr std::string_view usage_text =
      --data-raw <data>          HTTP POST data, '@' not special
  -f, --fail                     Fail with exit code 22 on HTTP errors, no body output
  -H, --header <header/@file>    Pass a custom header to the server
+ -A, --user-agent <name>        Send User-Agent <name> (none when empty)
  -I, --head                     Show the response headers only (HEAD)
  -i, --include                  Include the response headers in the output
  -L, --location                 Follow redirects
@@ -387,11 +405,13 @@ inline constexpr std::string_view usage_text =
      --tlsv1.2                  TLS 1.2 or later (the default)
      --tlsv1.3                  TLS 1.3 only
 
- Proxies (an HTTPS proxy, and an HTTP proxy forwarding http:// URLs, fail with 4,
- curl's "not built in"):
+ Proxies (an HTTPS proxy fails with 4, curl's "not built in"; without one, the
+ environment's as curl reads it: http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY):
  -x, --proxy [scheme://][user:password@]host[:port]
                                 Use this proxy: http, socks4, socks4a, socks5 or socks5h
+     --proxy1.0 <host[:port]>   HTTP proxy asked for tunnels in HTTP/1.0
  -p, --proxytunnel              Tunnel http:// URLs through the HTTP proxy (CONNECT)
+     --noproxy <no-proxy-list>  Hosts to reach without a proxy (in place of NO_PROXY)
      --socks4 <host[:port]>     SOCKS4 proxy, the name resolved here
      --socks4a <host[:port]>    SOCKS4a proxy, the name resolved by the proxy
      --socks5 <host[:port]>     SOCKS5 proxy, the name resolved here

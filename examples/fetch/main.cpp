@@ -70,19 +70,10 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
   return so;
 }
 
-// Whether `url` is an https URL (the scheme in any case); one without a scheme is http,
-// as curl guesses.
-bool is_https(const std::string& url) {
-  constexpr std::string_view scheme = "https://";
-  return url.size() >= scheme.size() &&
-         std::equal(scheme.begin(), scheme.end(), url.begin(), [](char a, char b) {
-           return a == std::tolower(static_cast<unsigned char>(b));
-         });
-}
-
-// --preproxy, then -x (or --socks5 and the others), as the session's proxies, -U giving
-// the proxy its credentials; 0, or the exit code of a proxy that cannot be used. An
-// empty proxy is none, as in curl.
+// --preproxy, then -x (or --socks5, --proxy1.0 and the others), as the session's
+// proxies, -U giving the proxy its credentials; the environment's, as curl reads it,
+// when there are none; --noproxy in place of NO_PROXY. 0, or the exit code of a proxy
+// that cannot be used. An empty proxy is none, as in curl.
 int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
   for (const auto* text : {&o.preproxy, &o.proxy}) {
     if (!*text || (*text)->empty()) continue;
@@ -95,18 +86,13 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
                                     : fmt::format("Unsupported proxy syntax in '{}'", **text));
       return code;
     }
-    // What is left out fails the way a curl built without it fails (4): an HTTPS proxy,
-    // and an HTTP proxy forwarding http:// URLs rather than tunnelling them (-p).
-    const bool forwards = parsed->kind == opensock::proxy_kind::http && !o.proxytunnel &&
-                          !std::all_of(o.urls.begin(), o.urls.end(), is_https);
-    if (parsed->kind == opensock::proxy_kind::https || forwards) {
-      fetch::report_error(o, 4,
-                          parsed->kind == opensock::proxy_kind::https
-                              ? "HTTPS proxies are not built in to opensock-fetch yet"
-                              : "forwarding http:// through an HTTP proxy is not built in to "
-                                "opensock-fetch yet (-p tunnels it)");
+    // What is left out fails the way a curl built without it fails (4).
+    if (parsed->kind == opensock::proxy_kind::https) {
+      fetch::report_error(o, 4, "HTTPS proxies are not built in to opensock-fetch yet");
       return 4;
     }
+    if (text == &o.proxy && o.proxy_1_0 && parsed->kind == opensock::proxy_kind::http)
+      parsed->kind = opensock::proxy_kind::http_1_0;
     if (text == &o.proxy && o.proxy_user) {
       const auto colon = o.proxy_user->find(':');
       parsed->user = o.proxy_user->substr(0, colon);
@@ -114,6 +100,9 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
     }
     so.proxies.push_back(std::move(*parsed));
   }
+  so.proxy_tunnel = o.proxytunnel;
+  so.proxies_from_environment = true;
+  if (o.noproxy) so.no_proxy.emplace(*o.noproxy);
   return 0;
 }
 

@@ -157,7 +157,9 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
 
   const bool own_length = !named("Content-Length");
   const bool own_type = !named("Content-Type");
-  if (!named("User-Agent")) plan.headers.add("User-Agent", std::string(user_agent));
+  // -A: the User-Agent in its place, none when empty.
+  const std::string agent = o.user_agent ? *o.user_agent : std::string(user_agent);
+  if (!named("User-Agent") && !agent.empty()) plan.headers.add("User-Agent", agent);
   if (!named("Accept")) plan.headers.add("Accept", "*/*");
   for (auto& e : edits)
     if (e.value) plan.headers.add(std::move(e.name), std::move(*e.value));

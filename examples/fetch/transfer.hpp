@@ -241,6 +241,7 @@ class fetcher {
           std::move(wire), std::move(hooks), asio::redirect_error(asio::use_awaitable, ec));
 
       report.http_code = r.status;
+      if (r.info.tunnel_answer.status) report.http_connect = r.info.tunnel_answer.status;
       report.http_version = r.status ? r.version : 0;
       report.num_redirects = redirects;
       report.url_effective = req.url.to_string();
@@ -256,6 +257,19 @@ class fetcher {
       if (hop.write_failed) {
         report_error(o_, 23, "Failure writing output to destination");
         co_return 23;
+      }
+      // A refused tunnel: its answer's head with -i, and -f fails it as it fails a
+      // response, as curl does.
+      if (ec == opensock::error::tunnel_failed) {
+        const auto& answer = r.info.tunnel_answer;
+        if ((o_.include || o_.head) && !out.write(answer.head)) {
+          report_error(o_, 23, "Failure writing output to destination");
+          co_return 23;
+        }
+        if (o_.fail && answer.status >= 400) {
+          report_error(o_, 22, fmt::format("The requested URL returned error: {}", answer.status));
+          co_return 22;
+        }
       }
       if (ec) {
         const int code = opensock::curl_code(ec);
@@ -329,7 +343,8 @@ class fetcher {
                                  transfer_report& report) {
     http::transfer_hooks hooks;
     const bool include = o_.include || o_.head;
-    hooks.on_connection = [this, &hop, host, &report](const http::connection_info& info) {
+    hooks.on_connection = [this, &hop, &out, host,
+                           &report](const http::connection_info& info) {
       hop.connected = true;
       if (!info.reused) ++report.num_connects;
       if (o_.unix_socket) {
@@ -343,6 +358,9 @@ class fetcher {
       const std::string key = fmt::format("{}:{}", host, info.remote);
       if (!info.reused) connection_ids_[key] = next_connection_id_++;
       if (o_.verbose) show_connection(info, host, connection_ids_[key]);
+      // curl writes the head of a tunnel's answer with -i, before the response's.
+      if (info.tunnel_answer && (o_.include || o_.head) && !out.write(info.tunnel_answer->head))
+        hop.write_failed = true;
       if (o_.trace_attempts) show_attempts(info);
     };
     if (o_.trace_attempts || o_.verbose) {

@@ -21,6 +21,7 @@ namespace fetch {
 /// What one transfer leaves for --write-out to report.
 struct transfer_report {
   int http_code = 0;
+  int http_connect = 0;  // what an HTTP proxy answered CONNECT
   int http_version = 0;  // 10, 11; 0 before any response
   int num_redirects = 0;
   int num_connects = 0;
@@ -58,6 +59,8 @@ inline bool write_variable(std::string_view name, const transfer_report& r, std:
   auto text = [&](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stream); };
   if (name == "http_code" || name == "response_code") {
     fmt::print(stream, "{:03}", r.http_code);
+  } else if (name == "http_connect") {
+    fmt::print(stream, "{:03}", r.http_connect);
   } else if (name == "http_version") {
     text(r.http_version == 10   ? "1.0"
          : r.http_version == 11 ? "1.1"

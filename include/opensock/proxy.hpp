@@ -1,5 +1,5 @@
-// A proxy a connection goes through: its kind (HTTP, HTTPS, SOCKS4, SOCKS4a, SOCKS5,
-// SOCKS5h), where it listens and the credentials it is given, read from curl's -x
+// A proxy a connection goes through: its kind (HTTP, HTTP/1.0, HTTPS, SOCKS4, SOCKS4a,
+// SOCKS5, SOCKS5h), where it listens and the credentials it is given, read from curl's -x
 // syntax: [scheme://][user[:password]@]host[:port].
 #pragma once
 
@@ -15,6 +15,7 @@ namespace opensock {
 
 enum class proxy_kind {
   http,     ///< HTTP/1.1 proxy: forwarding for http, a CONNECT tunnel otherwise
+  http_1_0,  ///< the same, asked for tunnels in HTTP/1.0 (curl's --proxy1.0)
   https,    ///< the same over TLS to the proxy
   socks4,   ///< SOCKS4: the origin resolved here, IPv4 only
   socks4a,  ///< SOCKS4a: the origin's name resolved by the proxy
@@ -22,10 +23,13 @@ enum class proxy_kind {
   socks5h,  ///< SOCKS5: the origin's name resolved by the proxy
 };
 
-/// Whether the proxy is a SOCKS proxy.
-constexpr bool is_socks(proxy_kind kind) noexcept {
-  return kind != proxy_kind::http && kind != proxy_kind::https;
+/// Whether the proxy speaks HTTP (over TLS for HTTPS): it forwards requests or tunnels.
+constexpr bool is_http(proxy_kind kind) noexcept {
+  return kind == proxy_kind::http || kind == proxy_kind::http_1_0 || kind == proxy_kind::https;
 }
+
+/// Whether the proxy is a SOCKS proxy.
+constexpr bool is_socks(proxy_kind kind) noexcept { return !is_http(kind); }
 
 /// Whether a SOCKS proxy of `kind` is given the origin's name rather than its address.
 constexpr bool resolves_remotely(proxy_kind kind) noexcept {
@@ -35,7 +39,8 @@ constexpr bool resolves_remotely(proxy_kind kind) noexcept {
 /// The scheme curl writes for `kind`.
 constexpr std::string_view scheme_of(proxy_kind kind) noexcept {
   switch (kind) {
-    case proxy_kind::http: return "http";
+    case proxy_kind::http:
+    case proxy_kind::http_1_0: return "http";
     case proxy_kind::https: return "https";
     case proxy_kind::socks4: return "socks4";
     case proxy_kind::socks4a: return "socks4a";

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """curl and opensock-fetch through real proxies to the suite's nginx (tests/peers/nginx):
-microsocks (SOCKS5) and tinyproxy (HTTP, CONNECT), one of each open and one that asks
-for a user name and password. The same arguments, compared by exit code and stdout.
+microsocks (SOCKS5) and tinyproxy (HTTP forwarding and CONNECT), one of each open and
+one that asks for a user name and password; and through a proxy that answers each
+request with its head, to compare what each tool asks a proxy. The same arguments and
+proxy variables, compared by exit code and stdout.
 
     proxies_versus_curl.py --fetch PATH --nginx-dir DIR [--curl curl]
                            [--microsocks PATH] [--tinyproxy PATH]
@@ -13,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.dont_write_bytecode = True  # importing side_by_side leaves no __pycache__ in the tree
@@ -62,7 +65,38 @@ def tinyproxy(program, directory, *credentials):
         yield p
 
 
-def scenarios(d, open_port, auth_port, http_port, http_auth_port):
+@contextlib.contextmanager
+def head_echo():
+    """A proxy that answers every request with its head as the body, and closes."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+
+    def serve():
+        while True:
+            try:
+                c, _ = server.accept()
+            except OSError:
+                return
+            with c:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    data = c.recv(4096)
+                    if not data:
+                        break
+                    head += data
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                          % len(head) + head)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port):
     with open(os.path.join(d, "port")) as f:
         nginx = int(f.read())
     with open(os.path.join(d, "tls-good.port")) as f:
@@ -108,6 +142,55 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port):
     yield "SOCKS5 pre-proxy, then an HTTP proxy", ["-p", "--preproxy",
                                                    f"socks5h://127.0.0.1:{open_port}",
                                                    "-x", http_proxy, hello]
+    yield "HTTP proxy: -p --proxy1.0", ["-p", "--proxy1.0", f"127.0.0.1:{http_port}", hello]
+
+    # Forwarding: http:// requests sent to the proxy in absolute form.
+    yield "forwarded by tinyproxy", ["-x", http_proxy, hello]
+    yield "forwarded, two URLs", ["-x", http_proxy, hello, hello]
+    yield "forwarded, -w", ["-w", "%{http_code} %{remote_port} %{num_connects}", "-o",
+                            "/dev/null", "-x", http_proxy, hello, hello]
+    yield "forwarded with credentials", ["-x", f"http://alice:s3cret@127.0.0.1:{http_auth_port}",
+                                         hello]
+    yield "forwarded: 407", ["-x", f"127.0.0.1:{http_auth_port}", hello]
+    yield "forwarded: 407 with -f", ["-f", "-x", f"127.0.0.1:{http_auth_port}", hello]
+    yield "tunnelled: 407 with -f", ["-f", "-p", "-x", f"127.0.0.1:{http_auth_port}", hello]
+    yield "forwarded through a SOCKS pre-proxy", ["--preproxy", f"socks5h://127.0.0.1:{open_port}",
+                                                  "-x", http_proxy, hello]
+    echo = f"127.0.0.1:{echo_port}"
+    yield "what a proxy is asked: the absolute form", [
+        "-A", "t", "-x", f"http://u:p@{echo}", "http://example.test:80/a/../b?q=1#frag"]
+    yield "what a proxy is asked: a port, IPv6", ["-A", "t", "-x", echo, "http://[::1]:8080/x"]
+    yield "what a proxy is asked: a POST", ["-A", "t", "-x", echo, "-d", "abc",
+                                            "http://post.test/p"]
+    yield "what a proxy is asked: the caller's fields", [
+        "-A", "t", "-H", "X-A: 1", "-H", "Referer: r", "-x", echo, "http://a.test/"]
+    yield "what a proxy is asked: -U", ["-A", "t", "-U", "who:pw", "-x", echo, "http://a.test/"]
+    yield "what a proxy is asked: the caller's Proxy-Connection", [
+        "-A", "t", "-H", "Proxy-Connection: close", "-x", echo, "http://a.test/"]
+
+    # The environment, as curl reads it.
+    yield "http_proxy", ["-A", "t", hello], {"http_proxy": f"http://{echo}"}
+    yield "HTTP_PROXY is not read", [hello], {"HTTP_PROXY": f"http://{echo}"}
+    yield "ALL_PROXY", ["-A", "t", hello], {"ALL_PROXY": echo}
+    yield "all_proxy, a SOCKS proxy", [hello], {"all_proxy": f"socks5h://127.0.0.1:{open_port}"}
+    yield "HTTPS_PROXY tunnels https", ca + [hello_tls], {"HTTPS_PROXY": http_proxy,
+                                                         "http_proxy": f"http://{echo}"}
+    yield "an empty http_proxy: ALL_PROXY", ["-A", "t", hello], {"http_proxy": "",
+                                                                "ALL_PROXY": echo}
+    yield "an empty ALL_PROXY: none", [hello], {"ALL_PROXY": ""}
+    yield "-A ''", ["-A", "", "-x", echo, "http://a.test/"]
+    yield "NO_PROXY", [hello], {"http_proxy": echo, "NO_PROXY": "example.test, localhost"}
+    yield "no_proxy before NO_PROXY", ["-A", "t", hello], {
+        "http_proxy": echo, "no_proxy": "example.test", "NO_PROXY": "localhost"}
+    yield "no_proxy=*", [hello], {"http_proxy": echo, "no_proxy": "*"}
+    yield "NO_PROXY with a range", [f"http://127.0.0.1:{nginx}/files/hello.txt"], {
+        "http_proxy": echo, "NO_PROXY": "127.0.0.0/8"}
+    yield "NO_PROXY holds for -x too", [
+        "-x", echo, hello], {"NO_PROXY": "localhost"}
+    yield "--noproxy replaces NO_PROXY", ["-A", "t", "--noproxy", "example.test", hello], {
+        "http_proxy": echo, "NO_PROXY": "localhost"}
+    yield "-x over the environment's", ["-x", http_proxy, hello], {"http_proxy": echo}
+    yield "a proxy variable that does not parse", [hello], {"http_proxy": "gopher://x.test"}
 
 
 
@@ -123,10 +206,11 @@ def main():
             microsocks(a.microsocks) as open_port, \
             microsocks(a.microsocks, "alice", "s3cret") as auth_port, \
             tinyproxy(a.tinyproxy, directory) as http_port, \
-            tinyproxy(a.tinyproxy, directory, "alice", "s3cret") as http_auth_port:
+            tinyproxy(a.tinyproxy, directory, "alice", "s3cret") as http_auth_port, \
+            head_echo() as echo_port:
         return side_by_side.compare(a.curl, a.fetch,
                                     scenarios(a.nginx_dir, open_port, auth_port, http_port,
-                                              http_auth_port))
+                                              http_auth_port, echo_port))
 
 
 if __name__ == "__main__":

@@ -4,23 +4,26 @@ import os
 import subprocess
 
 
-def run(tool, args):
-    """Runs `tool -s --max-time 10 args` with no proxy variable in its environment."""
+def run(tool, args, variables=None):
+    """Runs `tool -s --max-time 10 args` with no proxy variable in its environment but
+    those of `variables`."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.update(variables or {})
     p = subprocess.run([tool, "-s", "--max-time", "10"] + args, capture_output=True, timeout=30,
                        env=env)
     return p.returncode, p.stdout
 
 
 def compare(curl, fetch, scenarios):
-    """Runs each (name, args) of `scenarios` with both tools; prints a line each and a
-    summary, and returns the exit status: 1 when any differs."""
+    """Runs each (name, args) or (name, args, environment variables) of `scenarios` with
+    both tools; prints a line each and a summary, and returns the exit status: 1 when any
+    differs."""
     failed = 0
     total = 0
-    for name, args in scenarios:
+    for name, args, *variables in scenarios:
         total += 1
-        theirs = run(curl, args)
-        ours = run(fetch, args)
+        theirs = run(curl, args, *variables)
+        ours = run(fetch, args, *variables)
         if theirs == ours:
             print(f"ok {name}")
         else:

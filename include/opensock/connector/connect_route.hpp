@@ -62,6 +62,8 @@ struct route_connection {
   std::vector<attempt_record<endpoint_type>> attempts;
   /// The protocol TLS to the origin negotiated by ALPN; empty without.
   std::string alpn;
+  /// What the last HTTP proxy asked for a tunnel answered; status 0 without one.
+  http::proxy_answer tunnel_answer;
   connect_timings times;
 };
 
@@ -216,7 +218,7 @@ asio::awaitable<void> connect_within(
 
   // The route's hops, each proxy asked for the next and the last for the origin.
   if (!made.error && !r.proxies.empty())
-    made.error = co_await through_proxies(*made.stream, r, stop);
+    made.error = co_await through_proxies(*made.stream, r, made.tunnel_answer, stop);
 
 #if OPENSOCK_HAS_TLS
   // The route's layers: TLS to the origin.

@@ -1,6 +1,7 @@
 // The hop handshakes of a route, a stage after the connect to its first proxy: each
-// proxy is asked to reach the next, and the last to reach the origin. An HTTP proxy is
-// asked for a CONNECT tunnel to the name. A SOCKS5h or SOCKS4a proxy is given the name;
+// proxy is asked to reach the next, and the last to reach the origin, unless it is an
+// HTTP proxy that forwards the route's requests. An HTTP proxy is asked for a CONNECT
+// tunnel to the name. A SOCKS5h or SOCKS4a proxy is given the name;
 // for SOCKS5 and SOCKS4 the name is resolved here, as curl does, and the proxy given the
 // first address (the first IPv4 one for SOCKS4).
 #pragma once
@@ -50,14 +51,18 @@ inline asio::awaitable<std::error_code> resolve_for_socks(
 
 /// Runs the handshakes of `r`'s proxies over `stream`, connected to the first of them:
 /// each asked to reach the next, the last to reach the route's host and port to reach
-/// (the origin, or where --connect-to sends it). Terminal cancellation by `stop`, by
+/// (the origin, or where --connect-to sends it); a last proxy that forwards the route's
+/// requests is asked nothing. `answer` gets what the last HTTP proxy asked for a
+/// tunnel answered, when one was. Terminal cancellation by `stop`, by
 /// default the coroutine's own, ends it with operation_aborted. On failure the caller
 /// closes the stream.
 template <class Stream>
 asio::awaitable<std::error_code> through_proxies(Stream& stream, const route& r,
+                                                 http::proxy_answer& answer,
                                                  asio::cancellation_state stop = {}) {
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
-  for (std::size_t i = 0; i < r.proxies.size(); ++i) {
+  const std::size_t asked = r.proxies.size() - (r.forwarded() ? 1 : 0);
+  for (std::size_t i = 0; i < asked; ++i) {
     const proxy& via = r.proxies[i];
     const bool last = i + 1 == r.proxies.size();
     const std::string_view host =
@@ -66,9 +71,8 @@ asio::awaitable<std::error_code> through_proxies(Stream& stream, const route& r,
     std::error_code ec;
     if (via.kind == proxy_kind::https) {
       co_return error::not_built_in;  // TLS to the proxy: not yet
-    } else if (via.kind == proxy_kind::http) {
-      int status = 0;
-      ec = co_await http::connect_tunnel(stream, via, host, port, status, {}, stop);
+    } else if (is_http(via.kind)) {
+      ec = co_await http::connect_tunnel(stream, via, host, port, answer, {}, stop);
     } else if (resolves_remotely(via.kind)) {
       ec = co_await socks_handshake(stream, via, host, port, stop);
     } else {

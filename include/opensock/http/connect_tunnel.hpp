@@ -6,6 +6,7 @@
 
 #include <opensock/detail/base64.hpp>
 #include <opensock/error.hpp>
+#include <opensock/http/response.hpp>
 #include <opensock/http/response_parser.hpp>
 #include <opensock/proxy.hpp>
 
@@ -28,8 +29,9 @@
 
 namespace opensock::http {
 
-/// The CONNECT request for `host`:`port` (an IPv6 literal in brackets), with curl's
-/// header lines: Host, Basic credentials when `via` has a user, Proxy-Connection.
+/// The CONNECT request for `host`:`port` (an IPv6 literal in brackets), in HTTP/1.0 to
+/// an http_1_0 proxy, with curl's header lines: Host, Basic credentials when `via` has a
+/// user, Proxy-Connection.
 inline std::string connect_request(const proxy& via, std::string_view host, std::uint16_t port) {
   std::string authority;
   const bool ipv6 = host.find(':') != std::string_view::npos;
@@ -39,7 +41,8 @@ inline std::string connect_request(const proxy& via, std::string_view host, std:
   char digits[6];
   authority += ':';
   authority.append(digits, std::to_chars(digits, digits + sizeof digits, port).ptr);
-  std::string out = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+  const char* version = via.kind == proxy_kind::http_1_0 ? " HTTP/1.0" : " HTTP/1.1";
+  std::string out = "CONNECT " + authority + version + "\r\nHost: " + authority + "\r\n";
   if (!via.user.empty())
     out += "Proxy-Authorization: Basic " + opensock::detail::base64(via.user + ":" + via.password) +
            "\r\n";
@@ -48,7 +51,7 @@ inline std::string connect_request(const proxy& via, std::string_view host, std:
 }
 
 /// Asks the HTTP proxy `via`, at the other end of `stream`, for a tunnel to `host` and
-/// `port`. `status` gets the proxy's status code (0 if none came). A status other than
+/// `port`. `answer` gets what the proxy answered (status 0 if nothing whole came). A status other than
 /// 2xx is tunnel_failed, a proxy that closes before its answer ends tunnel_aborted (both
 /// curl's 56); an answer that is not HTTP fails as a response would, within `limits`.
 /// Terminal cancellation by `stop`, by default the coroutine's own, ends it with
@@ -56,10 +59,13 @@ inline std::string connect_request(const proxy& via, std::string_view host, std:
 template <class Stream>
 asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via,
                                                 std::string_view host, std::uint16_t port,
-                                                int& status, parser_limits limits = {},
+                                                proxy_answer& answer,
+                                                parser_limits limits = {},
                                                 asio::cancellation_state stop = {}) {
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
-  status = 0;
+  answer.status = 0;
+  std::string& head = answer.head;
+  head.clear();
   std::error_code ec;
   const auto token = [&] {
     return asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec));
@@ -72,7 +78,6 @@ asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via
   // may end the head (or an interim response before it): the parser is asked then.
   response_parser parser(limits);
   parser.start(true);
-  std::string head;
   std::size_t parsed = 0;
   const auto ignore_body = [](std::string_view) {};
   while (!parser.header_done()) {
@@ -86,8 +91,8 @@ asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via
     parsed += parser.parse(std::string_view(head).substr(parsed), ignore_body);
     if (parser.error()) co_return parser.error();
   }
-  status = parser.status();
-  if (status < 200 || status > 299) co_return error::tunnel_failed;
+  answer.status = parser.status();
+  if (answer.status < 200 || answer.status > 299) co_return error::tunnel_failed;
   co_return std::error_code{};
 }
 

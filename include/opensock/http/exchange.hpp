@@ -90,6 +90,11 @@ struct connection_state {
   std::atomic<bool> interrupted = false;
   /// When the first byte of the last response arrived; unset until it has.
   std::optional<std::chrono::steady_clock::time_point> first_byte_at;
+  /// Set when the connection goes to an HTTP proxy that forwards its requests (no
+  /// tunnel): they are written to it as forwarding says.
+  std::optional<forwarding> forward;
+
+  const forwarding* forwarded() const noexcept { return forward ? &*forward : nullptr; }
 };
 
 namespace detail {
@@ -135,7 +140,7 @@ asio::awaitable<std::error_code> send_file(AsyncStream& stream, const request& r
   std::error_code size_error;
   const auto size = std::filesystem::file_size(path, size_error);
   if (!file || size_error) co_return error::read_error;
-  if (auto ec = serialize_head(req, size, state.write_buffer)) co_return ec;
+  if (auto ec = serialize_head(req, size, {}, state.forwarded(), state.write_buffer)) co_return ec;
   if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
   if (auto ec = co_await send(stream, asio::buffer(state.write_buffer), state)) co_return ec;
   state.body_buffer.resize(body_chunk_size);
@@ -158,7 +163,8 @@ asio::awaitable<std::error_code> send_produced(AsyncStream& stream, const reques
                                                connection_state& state,
                                                const transfer_hooks& hooks) {
   const auto length = req.body.producer_length();
-  if (auto ec = serialize_head(req, length, state.write_buffer)) co_return ec;
+  if (auto ec = serialize_head(req, length, {}, state.forwarded(), state.write_buffer))
+    co_return ec;
   if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
   if (auto ec = co_await send(stream, asio::buffer(state.write_buffer), state)) co_return ec;
   state.body_buffer.resize(body_chunk_size);
@@ -195,7 +201,8 @@ inline std::error_code write_memory_head(const request& req, connection_state& s
                                          const transfer_hooks& hooks,
                                          std::string_view host_line = {}) {
   state.write_buffer.clear();
-  if (auto ec = serialize_head(req, req.body.memory().size(), host_line, state.write_buffer))
+  if (auto ec = serialize_head(req, req.body.memory().size(), host_line, state.forwarded(),
+                               state.write_buffer))
     return ec;
   if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
   return {};

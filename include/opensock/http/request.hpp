@@ -1,6 +1,6 @@
 // An HTTP request as the caller builds it: method, URL, header fields, a body (in
 // memory, from a file or from a producer) and, when they differ from the session's,
-// its time limits. Host, Content-Length and Transfer-Encoding are the serializer's to
+// its time limits and proxies. Host, Content-Length and Transfer-Encoding are the serializer's to
 // write.
 #pragma once
 
@@ -8,10 +8,12 @@
 #include <opensock/http/request_body.hpp>
 #include <opensock/http/timeouts.hpp>
 #include <opensock/http/url.hpp>
+#include <opensock/proxy.hpp>
 
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace opensock::http {
 
@@ -33,6 +35,9 @@ struct request {
   request_body body;
   /// This request's time limits; unset, the session's apply.
   std::optional<request_timeouts> timeouts;
+  /// The proxies this request passes, nearest first, used as they are (an empty list:
+  /// none); unset, the session's apply.
+  std::optional<std::vector<proxy>> proxies;
 };
 
 }  // namespace opensock::http

@@ -20,6 +20,16 @@
 
 namespace opensock::http {
 
+/// What an HTTP proxy answered CONNECT (curl's %{http_connect}, and the head its -i
+/// shows before the response's).
+struct proxy_answer {
+  /// The status; 0 when no answer came, or no tunnel was asked for.
+  int status = 0;
+  /// The status line and header fields as received, each line with its ending, and the
+  /// blank line that ends them.
+  std::string head;
+};
+
 /// How a response was obtained: on which connection, made how, and when each phase of
 /// the request ended (curl's -w times, counted from the start of the request's last
 /// hop: time_namelookup, time_connect, time_appconnect, time_starttransfer,
@@ -40,6 +50,9 @@ struct transfer_info {
   std::vector<attempt_record<asio::ip::tcp::endpoint>> attempts;
   /// Phases of a new connection; zero for a reused one.
   connect_timings connect;
+  /// What the HTTP proxy asked for the new connection's tunnel answered, also when it
+  /// refused; status 0 for a reused connection, or one without.
+  proxy_answer tunnel_answer;
   /// The first byte of the response, and the end of the request.
   std::chrono::steady_clock::duration first_byte{};
   std::chrono::steady_clock::duration total{};

@@ -1,13 +1,16 @@
 // Writes a request's head (request line and header section) and frames its body: the
-// origin-form target, Host with a port only when it is not the default, Content-Length
-// for a body of known length, chunked coding otherwise. Fields are checked first: CR,
+// origin-form target (the absolute form to a proxy that forwards it), Host with a port
+// only when it is not the default, Content-Length for a body of known length, chunked
+// coding otherwise. Fields are checked first: CR,
 // LF or NUL anywhere is an error before a byte is written (curl 7.88 sends them as
 // they are, which lets a caller's input inject headers).
 #pragma once
 
+#include <opensock/detail/base64.hpp>
 #include <opensock/error.hpp>
 #include <opensock/http/fields.hpp>
 #include <opensock/http/request.hpp>
+#include <opensock/proxy.hpp>
 
 #include <array>
 #include <charconv>
@@ -65,7 +68,31 @@ std::string_view decimal(Unsigned value, char (&digits)[N]) noexcept {
   return {digits, static_cast<std::size_t>(end - digits)};
 }
 
+// Whether curl writes a field of this name before Proxy-Connection.
+inline bool before_proxy_connection(std::string_view name) noexcept {
+  for (std::string_view lower :
+       {"authorization", "range", "user-agent", "accept", "te", "accept-encoding", "referer"})
+    if (iequals_lower(name, lower)) return true;
+  return false;
+}
+
 }  // namespace detail
+
+/// How requests are written to an HTTP proxy that forwards them, as curl writes them:
+/// the target in absolute form (scheme, host, a port that is not the default, path and
+/// query), the proxy's Basic credentials after Host, and Proxy-Connection: Keep-Alive
+/// unless the caller's fields hold one, after the leading fields curl writes before it
+/// (Authorization, Range, User-Agent, Accept, TE, Accept-Encoding, Referer).
+struct forwarding {
+  forwarding() = default;
+  explicit forwarding(const proxy& via) {
+    if (!via.user.empty())
+      authorization = "Proxy-Authorization: Basic " +
+                      opensock::detail::base64(via.user + ":" + via.password) + "\r\n";
+  }
+  /// The Proxy-Authorization line, or empty.
+  std::string authorization;
+};
 
 /// Checks what serialize_head() would write; error::invalid_request_field if any part
 /// holds bytes HTTP/1.1 does not allow there.
@@ -87,27 +114,46 @@ inline std::error_code validate(const request& r) {
 /// `r.headers` is sent instead of opensock's. Nothing is appended on error.
 /// `host_line`: the Host field's whole line (`Host: …\r\n`), made once by a caller that
 /// sends many requests to the same host and port; empty, it is made from `r.url`.
+/// `forward`: set for a request to a proxy that forwards it.
 inline std::error_code serialize_head(const request& r, std::optional<std::uint64_t> body_length,
-                                      std::string_view host_line, std::string& out) {
+                                      std::string_view host_line, const forwarding* forward,
+                                      std::string& out) {
   using namespace std::string_view_literals;
   if (auto ec = validate(r)) return ec;
   // Sized first, then written into room made in one step, rather than appended piece
   // by piece: this runs for every request.
-  bool host_given = false, framed_by_caller = false;
+  bool host_given = false, framed_by_caller = false, proxy_connection_given = false;
   std::size_t fields_size = 0;
+  // How many of the caller's fields go before Proxy-Connection.
+  std::size_t before_proxy_connection = 0;
+  bool leading = true;
   for (const auto& f : r.headers) {
+    leading = leading && forward && detail::before_proxy_connection(f.name);
+    before_proxy_connection += leading ? 1 : 0;
     host_given = host_given || detail::iequals_lower(f.name, "host");
+    proxy_connection_given =
+        proxy_connection_given || (forward && detail::iequals_lower(f.name, "proxy-connection"));
     framed_by_caller = framed_by_caller || detail::iequals_lower(f.name, "content-length") ||
                        detail::iequals_lower(f.name, "transfer-encoding");
     fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
   }
   const url& u = r.url;
   const bool host_made = !host_given && host_line.empty();
-  const bool bracketed = host_made && u.host.find(':') != std::string::npos;
+  const bool bracketed = (host_made || forward) && u.host.find(':') != std::string::npos;
   char port_digits[8];
   std::string_view port;
-  if (host_made && u.port != url::default_port(u.scheme))
+  if ((host_made || forward) && u.port != url::default_port(u.scheme))
     port = detail::decimal(u.port, port_digits);
+  // The absolute form's scheme, host and port before the path; to a proxy only.
+  std::size_t authority_size = 0;
+  std::string_view proxy_connection;
+  if (forward) {
+    if (!detail::is_target(u.host) || !detail::is_token(u.scheme))
+      return error::invalid_request_field;
+    authority_size = u.scheme.size() + 3 + u.host.size() + (bracketed ? 2 : 0) +
+                     (port.empty() ? 0 : 1 + port.size()) + forward->authorization.size();
+    if (!proxy_connection_given) proxy_connection = "Proxy-Connection: Keep-Alive\r\n"sv;
+  }
   char length_digits[24];
   std::string_view framing, length;
   if (!framed_by_caller && !r.body.none()) {
@@ -123,7 +169,8 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
       host_given  ? 0
       : host_made ? 8 + u.host.size() + (bracketed ? 2 : 0) + (port.empty() ? 0 : 1 + port.size())
                   : host_line.size();
-  const std::size_t size = r.method.size() + 1 + u.path.size() +
+  const std::size_t size = r.method.size() + 1 + authority_size + proxy_connection.size() +
+                           u.path.size() +
                            (u.has_query ? 1 + u.query.size() : 0) + 11 + host_size +
                            fields_size + framing.size() +
                            (length.empty() ? 0 : length.size() + 2) + 2;
@@ -134,8 +181,22 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     std::memcpy(p, piece.data(), piece.size());
     p += piece.size();
   };
+  const auto put_host_port = [&] {
+    if (bracketed) put("["sv);
+    put(u.host);
+    if (bracketed) put("]"sv);
+    if (!port.empty()) {
+      put(":"sv);
+      put(port);
+    }
+  };
   put(r.method);
   put(" "sv);
+  if (forward) {
+    put(u.scheme);
+    put("://"sv);
+    put_host_port();
+  }
   put(u.path);
   if (u.has_query) {
     put("?"sv);
@@ -144,24 +205,22 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   put(" HTTP/1.1\r\n"sv);
   if (host_made) {
     put("Host: "sv);
-    if (bracketed) put("["sv);
-    put(u.host);
-    if (bracketed) put("]"sv);
-    if (!port.empty()) {
-      put(":"sv);
-      put(port);
-    }
+    put_host_port();
     put("\r\n"sv);
   } else if (!host_given) {
     put(host_line);
   }
+  if (forward) put(forward->authorization);
+  std::size_t written = 0;
   for (const auto& f : r.headers) {
+    if (written++ == before_proxy_connection) put(proxy_connection);
     // An empty value goes as "Name:", the way curl sends "-H 'Name;'".
     put(f.name);
     put(f.value.empty() ? ":"sv : ": "sv);
     put(f.value);
     put("\r\n"sv);
   }
+  if (written <= before_proxy_connection) put(proxy_connection);
   if (!framing.empty()) {
     put(framing);
     if (!length.empty()) {
@@ -173,10 +232,16 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   return {};
 }
 
+/// As above, to the origin or through a tunnel.
+inline std::error_code serialize_head(const request& r, std::optional<std::uint64_t> body_length,
+                                      std::string_view host_line, std::string& out) {
+  return serialize_head(r, body_length, host_line, nullptr, out);
+}
+
 /// As above, the Host field made from `r.url`.
 inline std::error_code serialize_head(const request& r, std::optional<std::uint64_t> body_length,
                                       std::string& out) {
-  return serialize_head(r, body_length, {}, out);
+  return serialize_head(r, body_length, {}, nullptr, out);
 }
 
 /// The line before a chunk of `size` bytes (size > 0) in chunked coding.

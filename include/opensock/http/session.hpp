@@ -21,7 +21,9 @@
 #include <opensock/http/timeouts.hpp>
 #include <opensock/http/transfer_hooks.hpp>
 #include <opensock/local_binding.hpp>
+#include <opensock/no_proxy.hpp>
 #include <opensock/proxy.hpp>
+#include <opensock/proxy_environment.hpp>
 #include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
 #include <opensock/tls/context_cache.hpp>
@@ -45,6 +47,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -67,8 +70,18 @@ struct session_options {
   resolve_options names;
   /// The local end of their sockets (curl's --interface, --local-port).
   local_binding local;
-  /// The proxies they pass, nearest first (curl's --preproxy, then --proxy).
+  /// The proxies they pass, nearest first (curl's --preproxy, then --proxy); a request's
+  /// own replace them.
   std::vector<proxy> proxies;
+  /// Ask an HTTP proxy for a tunnel to http origins too (curl's --proxytunnel), rather
+  /// than have it forward their requests.
+  bool proxy_tunnel = false;
+  /// Take the environment's proxies, as curl does: the one `<scheme>_proxy` or
+  /// ALL_PROXY names when `proxies` is empty, and NO_PROXY's hosts unless `no_proxy` is
+  /// set (proxy_environment). Read once, when the session is made.
+  bool proxies_from_environment = false;
+  /// The hosts reached without `proxies` (curl's --noproxy); it replaces NO_PROXY.
+  std::optional<no_proxy_list> no_proxy;
   /// The response parser's limits (header sizes, body size).
   parser_limits limits;
   /// Idle connections kept per route, and in all.
@@ -154,6 +167,8 @@ class session {
       : executor_(std::move(executor)),
         factory_(std::move(factory)),
         options_(std::move(options)),
+        environment_(options_.proxies_from_environment ? proxy_environment::read()
+                                                       : proxy_environment()),
         watchdog_(executor_),
         shared_(std::make_shared<shared_state>(this)) {}
 
@@ -411,8 +426,13 @@ class session {
     return start + *limit;
   }
 
+  // The proxies a request to `to` passes: its own, else the session's unless the host is
+  // one to reach without them, else the environment's. `ec` set when the environment's
+  // does not parse.
+  std::span<const proxy> proxies_for(const http::request& req, std::error_code& ec) const;
+
   // The pool. Each of these takes shared_->mutex.
-  connection_ptr take_idle(const url& to, clock::time_point now);
+  connection_ptr take_idle(const url& to, std::span<const proxy> via, clock::time_point now);
   void release(connection_ptr c);
   void retire(connection_ptr c);
   connection_ptr spare_connection();
@@ -484,10 +504,10 @@ class session {
   asio::awaitable<response> method_request(const char* method, std::string_view url,
                                            fields headers, request_body body);
 
-  // A new connection for `to`, made by the connector in perform()'s own frame: aim() sets
-  // the route of a spare connection `c` and returns it, connected() takes what the
+  // A new connection for `to` through `via`, made by the connector in perform()'s own
+  // frame: aim() sets the route of a spare connection `c` and returns it, connected() takes what the
   // connector made of it, begun at `started`.
-  const opensock::route& aim(connection& c, const url& to);
+  const opensock::route& aim(connection& c, const url& to, std::span<const proxy> via);
   std::error_code connected(connection& c, request_run& run, transfer_info& info,
                             clock::time_point started);
 
@@ -501,6 +521,7 @@ class session {
   executor_type executor_;
   Factory factory_;
   session_options options_;
+  proxy_environment environment_;
   opensock::detail::request_watchdog watchdog_;
   tls::context_cache tls_contexts_;
   std::shared_ptr<shared_state> shared_;

@@ -4,6 +4,7 @@
 
 #include <opensock/connector/connect.hpp>
 #include <opensock/http/body_sink.hpp>
+#include <opensock/http/response.hpp>
 
 #include <asio/ip/tcp.hpp>
 
@@ -24,6 +25,9 @@ struct connection_info {
   const std::vector<attempt_record<asio::ip::tcp::endpoint>>* attempts = nullptr;
   /// The protocol TLS negotiated by ALPN ("http/1.1"); empty without TLS or ALPN.
   std::string_view alpn;
+  /// What the HTTP proxy asked for its tunnel answered, for a new connection through
+  /// one; null otherwise.
+  const proxy_answer* tunnel_answer = nullptr;
 };
 
 // A constructor rather than an aggregate: g++ 12 corrupts a brace-initialised aggregate

@@ -118,21 +118,35 @@ asio::awaitable<std::error_code> session<Factory>::perform(
   for (int redirects = 0;; ++redirects) {
     // The first lookup uses the time the request started: one clock read fewer.
     const auto now = redirects == 0 ? run.started : clock::now();
-    connection_ptr conn = take_idle(req->url, now);
+    const std::span<const proxy> via = proxies_for(*req, ec);
+    if (ec) [[unlikely]] {
+      out = response();
+      break;
+    }
+    connection_ptr conn = take_idle(req->url, via, now);
     // A reused connection the server had closed is replaced once by a new one.
     for (bool retried = false;;) {
       const bool reused = conn != nullptr;
       info.attempts.clear();
       info.connect = {};
+      info.tunnel_answer.status = 0;
+      info.tunnel_answer.head.clear();
       info.first_byte = {};
       if (reused) {
+        // A connection to a proxy that forwards requests carries them to any origin; its
+        // route says the one it carries now.
+        if (conn->route->forwarded() && !(conn->route->origin == req->url.origin())) {
+          auto carried = std::make_shared<opensock::route>(*conn->route);
+          carried->origin = req->url.origin();
+          conn->route = std::move(carried);
+        }
         if (hooks.on_connection)
           hooks.on_connection(connection_info{true, conn->remote, nullptr, conn->alpn});
       } else {
         conn = spare_connection();
         const auto started = clock::now();
         co_await opensock::detail::connect_within(
-            factory_, aim(*conn, req->url), options_.connect, &tls_contexts_, &watchdog_,
+            factory_, aim(*conn, req->url, via), options_.connect, &tls_contexts_, &watchdog_,
             std::min(run.deadline, deadline_after(started, run.timeouts.connect)), conn->made,
             info.attempts);
         if ((ec = connected(*conn, run, info, started))) [[unlikely]] {
@@ -189,7 +203,19 @@ asio::awaitable<std::error_code> session<Factory>::perform(
 }
 
 template <class Factory>
-const opensock::route& session<Factory>::aim(connection& c, const url& to) {
+std::span<const proxy> session<Factory>::proxies_for(const http::request& req,
+                                                     std::error_code& ec) const {
+  if (req.proxies) return *req.proxies;
+  if (options_.proxies.empty() && !options_.proxies_from_environment) return {};
+  const no_proxy_list& bypass = options_.no_proxy ? *options_.no_proxy : environment_.no_proxy;
+  if (bypass.matches(req.url.host)) return {};
+  if (!options_.proxies.empty()) return options_.proxies;
+  return environment_.proxies_for(req.url.scheme, ec);
+}
+
+template <class Factory>
+const opensock::route& session<Factory>::aim(connection& c, const url& to,
+                                             std::span<const proxy> via) {
   // Written over what the connection's last connect left, whose strings keep their
   // storage; TLS settings are copied only for a route that uses them.
   opensock::route& target = c.target;
@@ -204,12 +230,14 @@ const opensock::route& session<Factory>::aim(connection& c, const url& to) {
   }
   target.apply_names(options_.names);
   target.local = options_.local;
-  target.proxies = options_.proxies;
+  target.proxies.assign(via.begin(), via.end());
+  target.tunnel = options_.proxy_tunnel;
   auto& made = c.made;
   made.error = {};
   made.stream.reset();
   made.endpoint = {};
   made.alpn.clear();
+  made.tunnel_answer.status = 0;
   made.times = {};
   return target;
 }
@@ -223,6 +251,9 @@ std::error_code session<Factory>::connected(connection& c, request_run& run, tra
   info.connect.name_lookup = made.times.name_lookup + before;
   info.connect.connect = made.times.connect + before;
   if (c.target.secure) info.connect.tls_handshake = made.times.tls_handshake + before;
+  // What a proxy answered, also when it refused the tunnel.
+  info.tunnel_answer.status = made.tunnel_answer.status;
+  info.tunnel_answer.head.swap(made.tunnel_answer.head);
   if (made.error) {
     // Cut short by a time limit: no hook is called (transfer_hooks says so).
     if (made.error != error::operation_timedout && run.hooks->on_connect_error)
@@ -234,13 +265,20 @@ std::error_code session<Factory>::connected(connection& c, request_run& run, tra
   // the same, responses sharing it or not.
   if (!c.route || !(*c.route == c.target))
     c.route = std::make_shared<const opensock::route>(std::move(c.target));
+  if (c.route->forwarded()) {
+    c.state.forward.emplace(c.route->proxies.back());
+  } else {
+    c.state.forward.reset();
+  }
   c.stream.emplace(std::move(*made.stream));
   made.stream.reset();
   c.closed = false;
   c.remote = made.endpoint;
   c.alpn = std::move(made.alpn);
   if (run.hooks->on_connection)
-    run.hooks->on_connection(connection_info{false, c.remote, &info.attempts, c.alpn});
+    run.hooks->on_connection(connection_info{false, c.remote, &info.attempts, c.alpn,
+                                             info.tunnel_answer.status ? &info.tunnel_answer
+                                                                       : nullptr});
   return {};
 }
 
@@ -254,8 +292,8 @@ session<Factory>::~session() {
 }
 
 template <class Factory>
-typename session<Factory>::connection_ptr session<Factory>::take_idle(const url& to,
-                                                                     clock::time_point now) {
+typename session<Factory>::connection_ptr session<Factory>::take_idle(
+    const url& to, std::span<const proxy> via, clock::time_point now) {
   std::lock_guard lock(shared_->mutex);
   auto& idle = shared_->idle;
   connection_ptr found;
@@ -263,7 +301,7 @@ typename session<Factory>::connection_ptr session<Factory>::take_idle(const url&
     connection& c = **it;
     bool usable = !c.dead && now - c.idle_since < options_.idle_timeout;
     const bool wanted = usable && !found &&
-                        c.route->serves(to.scheme, to.host, to.port, options_.tls);
+                        c.route->serves(to.scheme, to.host, to.port, via, options_.tls);
     if (wanted) {
       if (c.watched) {
         stop_watching(c);  // its wait has not seen the peer close it
