@@ -1,6 +1,8 @@
 #include <opensock/connector/hops.hpp>
 
 #include <opensock/connect_only.hpp>
+#include <opensock/factory/address_filter.hpp>
+#include <opensock/factory/ssrf_guard.hpp>
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
@@ -9,10 +11,13 @@
 #include "support/proxy_peers.hpp"
 #include "support/nginx.hpp"
 #include "support/run.hpp"
+#include "support/scripted_proxy.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -41,8 +46,8 @@ route through(std::string host, std::uint16_t port, std::vector<proxy> proxies) 
 }
 
 // What the server at the end of the connection receives of "ping".
-std::string ping_through(asio::io_context& io, connect_only_session<function_factory>& session,
-                         loopback_listener& server) {
+template <class Session>
+std::string ping_through(asio::io_context& io, Session& session, loopback_listener& server) {
   std::string received;
   run(io, [&]() -> asio::awaitable<void> {
     co_await asio::async_write(session.stream(), asio::buffer("ping", 4), asio::use_awaitable);
@@ -178,4 +183,126 @@ TEST_CASE("an HTTP session through a SOCKS5h or an HTTP proxy, plain and over TL
     CHECK(over_tls.body == "hello, opensock\n");
 #endif
   }
+}
+
+namespace {
+
+// A name glibc refuses without asking a server: a proxy asked to resolve it fails.
+const std::string unresolvable = std::string(64, 'x') + ".invalid";
+
+// The factory of the guard tests: refuses 127.0.0.2 and ::1, lets 127.0.0.1 through.
+auto guarded_factory() {
+  return opensock::default_socket_factory{} | opensock::deny({"127.0.0.2/32", "::1/128"});
+}
+
+}  // namespace
+
+TEST_CASE("behind any proxy, a guard refuses the origin before a proxy is connected") {
+  asio::io_context io;
+  loopback_listener proxy_end(io);
+  const auto factory = opensock::default_socket_factory{} | opensock::ssrf_guard();
+  static_assert(opensock::guards_origins_v<decltype(factory)>);
+  static_assert(!opensock::guards_origins_v<opensock::default_socket_factory>);
+  for (auto kind : {proxy_kind::http, proxy_kind::http_1_0, proxy_kind::socks4,
+                    proxy_kind::socks4a, proxy_kind::socks5, proxy_kind::socks5h}) {
+    CAPTURE(opensock::scheme_of(kind));
+    for (const char* origin : {"127.0.0.1", "localhost", "169.254.169.254", "[::ffff:10.0.0.1]"}) {
+      CAPTURE(origin);
+      connect_only_session session(io.get_executor(), factory);
+      const auto ec = run_connect(
+          io, session, through(origin, 443, {proxy(kind, "127.0.0.1", proxy_end.port())}));
+      // SOCKS4 carries IPv4 addresses only: an IPv6 origin is 97, as without a guard.
+      const bool v6_only = origin[0] == '[';
+      if (v6_only && (kind == proxy_kind::socks4 || kind == proxy_kind::socks4a)) {
+        CHECK(ec == opensock::error::proxy_resolve_host);
+      } else {
+        CHECK(ec == opensock::error::refused_by_socket_factory);
+        CHECK(opensock::curl_code(ec) == 7);
+      }
+    }
+  }
+  // The proxy, on loopback, is the application's: its socket passes the guard, but no
+  // attempt was made for an origin the guard refuses.
+  CHECK(proxy_end.connections().empty());
+}
+
+TEST_CASE("behind a guard, an HTTP proxy is asked for the checked address, not the name") {
+  asio::io_context io;
+  std::string head;
+  opensock::test::scripted_proxy peer(io, [&](tcp::socket& s) -> asio::awaitable<void> {
+    asio::streambuf in;
+    const auto n = co_await asio::async_read_until(s, in, "\r\n\r\n", asio::use_awaitable);
+    head.assign(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + n);
+    co_await asio::async_write(s, asio::buffer("HTTP/1.1 200 OK\r\n\r\n", 19), asio::use_awaitable);
+  });
+  connect_only_session session(io.get_executor(), guarded_factory());
+  route r = through(unresolvable, 8443, {proxy(proxy_kind::http, "127.0.0.1", peer.port())});
+  r.addresses = {asio::ip::make_address("::1"), asio::ip::make_address("127.0.0.2"),
+                 asio::ip::make_address("127.0.0.1")};
+  REQUIRE(!run_connect(io, session, r));
+  CHECK(head ==
+        "CONNECT 127.0.0.1:8443 HTTP/1.1\r\nHost: 127.0.0.1:8443\r\n"
+        "Proxy-Connection: Keep-Alive\r\n\r\n");
+}
+
+TEST_CASE("behind a guard, SOCKS5h and SOCKS5 proxies and tinyproxy reach the checked address") {
+  auto socks = start_microsocks();
+  auto http_proxy = opensock::test::start_tinyproxy();
+  if (!socks || !http_proxy) return;
+  asio::io_context io;
+  loopback_listener server(io);
+  for (const auto& via : {proxy(proxy_kind::socks5h, "127.0.0.1", socks->port()),
+                          proxy(proxy_kind::socks5, "127.0.0.1", socks->port()),
+                          proxy(proxy_kind::http, "127.0.0.1", http_proxy->port())}) {
+    CAPTURE(opensock::scheme_of(via.kind));
+    connect_only_session session(io.get_executor(), guarded_factory());
+    // Given the name, the proxy could not resolve it; the guarded path never gives it.
+    route r = through(unresolvable, server.port(), {via});
+    r.addresses = {asio::ip::make_address("127.0.0.2"), asio::ip::make_address("127.0.0.1")};
+    REQUIRE(!run_connect(io, session, r));
+    CHECK(ping_through(io, session, server) == "ping");
+  }
+  // The proxy is the application's: on loopback, which the SSRF guard refuses, its
+  // socket passes; the origin is judged, and passes by the guard's exception.
+  loopback_listener excepted(io, asio::ip::make_address("127.0.0.2"));
+  connect_only_session session(io.get_executor(), opensock::default_socket_factory{} |
+                                                      opensock::ssrf_guard().except({"127.0.0.2"}));
+  REQUIRE(!run_connect(io, session,
+                       through("127.0.0.2", excepted.port(),
+                               {proxy(proxy_kind::socks5h, "127.0.0.1", socks->port())})));
+  CHECK(ping_through(io, session, excepted) == "ping");
+}
+
+TEST_CASE("behind a guard, an HTTP session's requests and TLS keep the origin's name") {
+  const auto port = opensock::test::nginx_port_or_warn();
+  auto http_proxy = opensock::test::start_tinyproxy();
+  if (!port || !http_proxy) return;
+  asio::io_context io;
+  opensock::http::session_options options;
+  options.proxies.emplace_back(proxy_kind::http, "127.0.0.1", http_proxy->port());
+  options.names.overrides.push_back(*opensock::resolve_override::parse(
+      unresolvable + ":" + std::to_string(*port) + ":127.0.0.2,127.0.0.1"));
+  opensock::http::session session(io.get_executor(), guarded_factory(), options);
+  // An http:// request is not forwarded (the proxy would resolve the name): it goes
+  // through a tunnel to the checked address, with the name in Host.
+  const auto response = run(io, session.get("http://" + unresolvable + ":" +
+                                            std::to_string(*port) + "/files/hello.txt"));
+  CHECK(response.status == 200);
+  CHECK(response.body == "hello, opensock\n");
+  REQUIRE(response.info.route);
+  CHECK(response.info.route->tunnel);
+  CHECK(response.info.tunnel_answer.status == 200);
+
+#if OPENSOCK_HAS_TLS
+  // localhost resolves here to ::1, refused, and 127.0.0.1; TLS inside the tunnel still
+  // sends the name by SNI and checks the certificate against it.
+  const auto tls_port = opensock::test::nginx_tls_port("good");
+  REQUIRE(tls_port);
+  options.tls.ca_file = opensock::test::nginx_pki("ca.pem");
+  opensock::http::session secure(io.get_executor(), guarded_factory(), options);
+  const auto over_tls =
+      run(io, secure.get("https://localhost:" + std::to_string(*tls_port) + "/files/hello.txt"));
+  CHECK(over_tls.status == 200);
+  CHECK(over_tls.body == "hello, opensock\n");
+#endif
 }

@@ -103,6 +103,45 @@ TEST_CASE("CONNECT: Basic credentials, an IPv6 target in brackets, an HTTP/1.0 a
         "Proxy-Authorization: Basic YWxpY2U6czNjcmV0\r\nProxy-Connection: Keep-Alive\r\n\r\n");
 }
 
+TEST_CASE("CONNECT: the proxy's own fields, in curl's places or in place of opensock's") {
+  std::string head;
+  const auto asked = [&](const proxy& via) {
+    asio::io_context io;
+    scripted_proxy peer(io, [&](tcp::socket& s) -> asio::awaitable<void> {
+      head = co_await receive_head(s);
+      co_await send(s, "HTTP/1.1 200 OK\r\n\r\n");
+    });
+    return tunnel(io, peer.port(), via, "example.test", 443).error;
+  };
+  // What curl 7.88 sends for `curl -p -A t -x u:p@127.0.0.1 -H 'X-A: 1' --proxy-header
+  // 'X-P: 2' http://example.test:443/`: the User-Agent of -A before Proxy-Connection.
+  proxy via = local_proxy;
+  via.user = "u";
+  via.password = "p";
+  via.connect_headers.add("User-Agent", "t");
+  via.connect_headers.add("X-P", "2");
+  CHECK(!asked(via));
+  CHECK(head ==
+        "CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n"
+        "Proxy-Authorization: Basic dTpw\r\nUser-Agent: t\r\nProxy-Connection: Keep-Alive\r\n"
+        "X-P: 2\r\n\r\n");
+  // Fields of the caller's replace opensock's Host, credentials and Proxy-Connection.
+  via.connect_headers.clear();
+  via.connect_headers.add("host", "h");
+  via.connect_headers.add("Proxy-Authorization", "Bearer x");
+  via.connect_headers.add("Proxy-Connection", "close");
+  CHECK(!asked(via));
+  CHECK(head ==
+        "CONNECT example.test:443 HTTP/1.1\r\nhost: h\r\nProxy-Authorization: Bearer x\r\n"
+        "Proxy-Connection: close\r\n\r\n");
+  // A line break in a field ends the tunnel before anything is sent.
+  via.connect_headers.clear();
+  via.connect_headers.add("X-A", "1\r\nX-B: 2");
+  head.clear();
+  CHECK(asked(via) == opensock::error::invalid_request_field);
+  CHECK(head.empty());
+}
+
 TEST_CASE("CONNECT refused, cut short or not answered in HTTP: 56, or the parser's error") {
   struct answer_case {
     const char* what;

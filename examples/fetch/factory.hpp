@@ -59,6 +59,18 @@ class optional_layer : public opensock::layer_base {
     if (layer_) layer_->close(stream);
   }
 
+  // An address guard judges the origins behind proxies too, when it is there.
+  bool refuses(const asio::ip::address& address) const
+    requires opensock::address_guard<L>
+  {
+    return layer_ && layer_->refuses(address);
+  }
+  bool guards() const
+    requires opensock::address_guard<L>
+  {
+    return layer_.has_value();
+  }
+
  private:
   std::optional<L> layer_;
 };

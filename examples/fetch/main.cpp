@@ -72,8 +72,9 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
 
 // --preproxy, then -x (or --socks5, --proxy1.0 and the others), as the session's
 // proxies, -U giving the proxy its credentials; the environment's, as curl reads it,
-// when there are none; --noproxy in place of NO_PROXY. 0, or the exit code of a proxy
-// that cannot be used. An empty proxy is none, as in curl.
+// when there are none; --noproxy in place of NO_PROXY; the User-Agent on CONNECT, as
+// curl sends it (for -A '', curl 7.88 sends an empty one; none goes here). 0, or the exit
+// code of a proxy that cannot be used. An empty proxy is none, as in curl.
 int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
   for (const auto* text : {&o.preproxy, &o.proxy}) {
     if (!*text || (*text)->empty()) continue;
@@ -101,8 +102,15 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
     so.proxies.push_back(std::move(*parsed));
   }
   so.proxy_tunnel = o.proxytunnel;
-  so.proxies_from_environment = true;
+  so.environment_proxies = opensock::proxy_environment::read();
   if (o.noproxy) so.no_proxy.emplace(*o.noproxy);
+  if (const std::string agent = fetch::agent_of(o); !agent.empty()) {
+    const auto send_agent = [&](opensock::proxy& p) {
+      p.connect_headers.add("User-Agent", agent);
+    };
+    for (auto& p : so.proxies) send_agent(p);
+    so.environment_proxies->for_each_proxy(send_agent);
+  }
   return 0;
 }
 

@@ -21,6 +21,12 @@ namespace fetch {
 
 inline constexpr std::string_view user_agent = "opensock-fetch/0.1";
 
+// The User-Agent sent, to the origin and on CONNECT: -A's, opensock-fetch's without it;
+// empty, none.
+inline std::string agent_of(const options& o) {
+  return o.user_agent ? *o.user_agent : std::string(user_agent);
+}
+
 struct request_plan {
   /// curl's internal method: decides what a redirect does to the request.
   std::string method = "GET";
@@ -158,7 +164,7 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
   const bool own_length = !named("Content-Length");
   const bool own_type = !named("Content-Type");
   // -A: the User-Agent in its place, none when empty.
-  const std::string agent = o.user_agent ? *o.user_agent : std::string(user_agent);
+  const std::string agent = agent_of(o);
   if (!named("User-Agent") && !agent.empty()) plan.headers.add("User-Agent", agent);
   if (!named("Accept")) plan.headers.add("Accept", "*/*");
   for (auto& e : edits)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <opensock/error.hpp>
+#include <opensock/http/fields.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -66,6 +67,11 @@ struct proxy {
   /// SOCKS4 (which has no password); empty user: none given.
   std::string user;
   std::string password;
+  /// Fields added to the CONNECT request when this HTTP proxy makes a tunnel (curl's
+  /// --proxy-header, Go's ProxyConnectHeader). A Host, Proxy-Authorization or
+  /// Proxy-Connection among them replaces opensock's; a User-Agent first among them goes
+  /// where curl writes the one of -A.
+  http::fields connect_headers;
 
   static constexpr std::uint16_t default_port(proxy_kind kind) noexcept {
     return kind == proxy_kind::https ? 443 : 1080;

@@ -63,6 +63,13 @@ class proxy_environment {
     return {};
   }
 
+  /// Applies `edit` to every proxy named, to give them credentials or connect_headers.
+  template <class Edit>
+  void for_each_proxy(Edit edit) {
+    for (auto& c : chains_)
+      for (auto& p : c.proxies) edit(p);
+  }
+
   /// NO_PROXY's hosts.
   no_proxy_list no_proxy;
 

@@ -7,6 +7,7 @@
 #include <opensock/open_result.hpp>
 
 #include <asio/basic_stream_socket.hpp>
+#include <asio/ip/address.hpp>
 
 #include <concepts>
 #include <system_error>
@@ -51,6 +52,46 @@ inline constexpr bool skips_resolution_v = [] {
     return false;
   }
 }();
+
+/// Whether `Factory` can guard the origins behind proxies: a factory whose sockets are
+/// judged by address (an SSRF guard, deny() or allow() among its layers, or a factory
+/// of the caller's) declares `bool refuses_origin(const asio::ip::address&) const`, and
+/// `bool guards_origins() const` if it guards them only at times. A route through
+/// proxies is then not left to the proxy to resolve: the connector resolves the origin,
+/// asks the factory about each address, and has the last proxy reach the first address
+/// it lets through.
+template <class Factory>
+inline constexpr bool guards_origins_v =
+    requires(const Factory& f, const asio::ip::address& a) {
+      { f.refuses_origin(a) } -> std::convertible_to<bool>;
+    } || requires(const Factory& f, const asio::ip::address& a) {
+      { f.get().refuses_origin(a) } -> std::convertible_to<bool>;  // a std::reference_wrapper
+    };
+
+/// Whether `factory` guards origins now.
+template <class Factory>
+bool guards_origins(const Factory& factory) {
+  if constexpr (!guards_origins_v<Factory>) {
+    return false;
+  } else if constexpr (requires { factory.guards_origins(); }) {
+    return factory.guards_origins();
+  } else if constexpr (requires { factory.get().guards_origins(); }) {
+    return factory.get().guards_origins();
+  } else {
+    return true;
+  }
+}
+
+/// Whether `factory`, which guards origins, refuses `address` for the origin.
+template <class Factory>
+  requires guards_origins_v<Factory>
+bool refuses_origin(const Factory& factory, const asio::ip::address& address) {
+  if constexpr (requires { factory.refuses_origin(address); }) {
+    return factory.refuses_origin(address);
+  } else {
+    return factory.get().refuses_origin(address);
+  }
+}
 
 /// What libcurl does without a callback: socket(family, socktype, protocol) for the
 /// endpoint's protocol, nothing more. A failed socket() refuses the address with its

@@ -3,7 +3,8 @@
 microsocks (SOCKS5) and tinyproxy (HTTP forwarding and CONNECT), one of each open and
 one that asks for a user name and password; and through a proxy that answers each
 request with its head, to compare what each tool asks a proxy. The same arguments and
-proxy variables, compared by exit code and stdout.
+proxy variables, compared by exit code and stdout. Then opensock-fetch's address guards
+behind a proxy, which curl has not.
 
     proxies_versus_curl.py --fetch PATH --nginx-dir DIR [--curl curl]
                            [--microsocks PATH] [--tinyproxy PATH]
@@ -65,9 +66,20 @@ def tinyproxy(program, directory, *credentials):
         yield p
 
 
+def read_head(c):
+    head = b""
+    while b"\r\n\r\n" not in head:
+        data = c.recv(1)
+        if not data:
+            break
+        head += data
+    return head
+
+
 @contextlib.contextmanager
 def head_echo():
-    """A proxy that answers every request with its head as the body, and closes."""
+    """A proxy that answers every request with its head as the body, and closes; asked
+    for a tunnel, it answers 200 and then the request in it, with both heads."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(16)
@@ -79,12 +91,10 @@ def head_echo():
             except OSError:
                 return
             with c:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    data = c.recv(4096)
-                    if not data:
-                        break
-                    head += data
+                head = read_head(c)
+                if head.startswith(b"CONNECT "):
+                    c.sendall(b"HTTP/1.1 200 Tunnel ready\r\nProxy-Agent: echo\r\n\r\n")
+                    head += read_head(c)
                 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
                           % len(head) + head)
 
@@ -164,6 +174,11 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port):
                                             "http://post.test/p"]
     yield "what a proxy is asked: the caller's fields", [
         "-A", "t", "-H", "X-A: 1", "-H", "Referer: r", "-x", echo, "http://a.test/"]
+    yield "what a proxy is asked: CONNECT", ["-A", "t", "-p", "-x", f"http://u:p@{echo}",
+                                             "http://[::1]:8080/x"]
+    yield "what a proxy is asked: CONNECT in HTTP/1.0", ["-A", "t", "-p", "--proxy1.0", echo,
+                                                         "http://a.test/"]
+    yield "-i through a tunnel", ["-i", "-A", "t", "-p", "-x", echo, "http://a.test/"]
     yield "what a proxy is asked: -U", ["-A", "t", "-U", "who:pw", "-x", echo, "http://a.test/"]
     yield "what a proxy is asked: the caller's Proxy-Connection", [
         "-A", "t", "-H", "Proxy-Connection: close", "-x", echo, "http://a.test/"]
@@ -193,6 +208,34 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port):
     yield "a proxy variable that does not parse", [hello], {"http_proxy": "gopher://x.test"}
 
 
+def guarded(fetch, echo_port, nginx_dir):
+    """opensock-fetch's guards behind a proxy, which curl has not: an origin they refuse
+    never reaches the proxy (7), and the proxy is asked for the address they let through,
+    never the name, which stays in Host. 0 when all hold."""
+    echo = f"127.0.0.1:{echo_port}"
+    with open(os.path.join(nginx_dir, "port")) as f:
+        nginx = int(f.read())
+    name = "a" * 64 + ".invalid"  # glibc refuses it unasked: the proxy could not resolve it
+    checks = [
+        ("--deny-private: a loopback origin", ["--deny-private", "-x", echo,
+                                               f"http://localhost:{nginx}/"], 7, b""),
+        ("--deny: one address of two", [
+            "-A", "t", "--deny", "127.0.0.2", "--resolve", f"{name}:80:127.0.0.2,127.0.0.1",
+            "-x", echo, f"http://{name}/"], 0,
+         b"CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\nUser-Agent: t\r\n"
+         b"Proxy-Connection: Keep-Alive\r\n\r\nGET / HTTP/1.1\r\nHost: " + name.encode() +
+         b"\r\nUser-Agent: t\r\nAccept: */*\r\n\r\n"),
+    ]
+    failed = 0
+    for what, args, code, out in checks:
+        got = side_by_side.run(fetch, args)
+        if got == (code, out):
+            print(f"ok {what}")
+        else:
+            failed += 1
+            print(f"FAIL {what}: expected {code} {out!r}, got {got[0]} {got[1]!r}")
+    return 1 if failed else 0
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -208,9 +251,10 @@ def main():
             tinyproxy(a.tinyproxy, directory) as http_port, \
             tinyproxy(a.tinyproxy, directory, "alice", "s3cret") as http_auth_port, \
             head_echo() as echo_port:
-        return side_by_side.compare(a.curl, a.fetch,
-                                    scenarios(a.nginx_dir, open_port, auth_port, http_port,
-                                              http_auth_port, echo_port))
+        differ = side_by_side.compare(a.curl, a.fetch,
+                                      scenarios(a.nginx_dir, open_port, auth_port, http_port,
+                                                http_auth_port, echo_port))
+        return guarded(a.fetch, echo_port, a.nginx_dir) or differ
 
 
 if __name__ == "__main__":

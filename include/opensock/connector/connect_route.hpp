@@ -169,6 +169,18 @@ asio::awaitable<void> connect_within(
     stop = limit->stop();
   }
 
+  // Under a factory that guards origins, the origin behind proxies is resolved and
+  // checked first: one it refuses is never asked of a proxy, nor is any proxy connected.
+  std::optional<asio::ip::address> checked;
+  if constexpr (guards_origins_v<Factory>) {
+    if (!r.proxies.empty() && guards_origins(factory)) {
+      const auto refuses = [&factory](const asio::ip::address& a) {
+        return refuses_origin(factory, a);
+      };
+      made.error = co_await guarded_origin(r, refuses, stop, checked.emplace());
+    }
+  }
+
   // Resolve where the sockets go: the first proxy, or the host to reach with the
   // addresses given for it. One address, the common case, needs no vector.
   const network_target first = r.first_hop();
@@ -177,7 +189,9 @@ asio::awaitable<void> connect_within(
   std::optional<endpoint_type> only;
   resolve_result resolved;
   auto looked_up = began;
-  if constexpr (skips_resolution_v<Factory>) {
+  if (made.error) {
+    // The guard refused the origin: nothing more is resolved or connected.
+  } else if constexpr (skips_resolution_v<Factory>) {
     only.emplace(asio::ip::address_v4::any(), first.port);
   } else if (!(only = literal_endpoint(first.host, first.port, given, r.version))) {
     if (auto found = resolve_without_lookup(first.host, first.port, given, r.version)) {
@@ -191,8 +205,8 @@ asio::awaitable<void> connect_within(
     resolved.endpoints = interleave_families(std::move(resolved.endpoints));
   }
   made.times.name_lookup = looked_up - began;
-  if (resolved.error || stop.cancelled() != asio::cancellation_type::none) {
-    made.error = resolved.error ? resolved.error : asio::error::operation_aborted;
+  if (made.error || resolved.error || stop.cancelled() != asio::cancellation_type::none) {
+    if (!made.error) made.error = resolved.error ? resolved.error : asio::error::operation_aborted;
     made.times.connect = made.times.name_lookup;
   } else {
     // The attempts, raced.
@@ -218,7 +232,8 @@ asio::awaitable<void> connect_within(
 
   // The route's hops, each proxy asked for the next and the last for the origin.
   if (!made.error && !r.proxies.empty())
-    made.error = co_await through_proxies(*made.stream, r, made.tunnel_answer, stop);
+    made.error = co_await through_proxies(*made.stream, r, made.tunnel_answer,
+                                          checked ? &*checked : nullptr, stop);
 
 #if OPENSOCK_HAS_TLS
   // The route's layers: TLS to the origin.

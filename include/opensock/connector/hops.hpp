@@ -3,9 +3,12 @@
 // HTTP proxy that forwards the route's requests. An HTTP proxy is asked for a CONNECT
 // tunnel to the name. A SOCKS5h or SOCKS4a proxy is given the name;
 // for SOCKS5 and SOCKS4 the name is resolved here, as curl does, and the proxy given the
-// first address (the first IPv4 one for SOCKS4).
+// first address (the first IPv4 one for SOCKS4). Under a factory that guards origins,
+// the origin is resolved and checked here first (guarded_origin()), and the last proxy,
+// whatever its kind, asked for the address let through.
 #pragma once
 
+#include <opensock/connector/happy_eyeballs.hpp>
 #include <opensock/connector/name_overrides.hpp>
 #include <opensock/connector/socks.hpp>
 #include <opensock/error.hpp>
@@ -15,6 +18,7 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/cancellation_state.hpp>
+#include <asio/ip/address.hpp>
 #include <asio/this_coro.hpp>
 
 #include <cstddef>
@@ -49,31 +53,62 @@ inline asio::awaitable<std::error_code> resolve_for_socks(
 
 }  // namespace detail
 
+/// Resolves the route's host to reach (the origin, or where --connect-to sends it), with
+/// its `addresses` and IP version, and sets `checked` to the first address that
+/// `refuses` (a predicate on addresses) lets through, in the order attempts take them:
+/// the address its last proxy is to reach. IPv4 only when that proxy speaks SOCKS4.
+/// Every address refused is refused_by_socket_factory (7); a name without an address
+/// SOCKS4 can carry, proxy_resolve_host (97).
+template <class Refuses>
+asio::awaitable<std::error_code> guarded_origin(const route& r, const Refuses& refuses,
+                                                asio::cancellation_state stop,
+                                                asio::ip::address& checked) {
+  const proxy_kind last = r.proxies.back().kind;
+  const bool v4_only = last == proxy_kind::socks4 || last == proxy_kind::socks4a;
+  auto found = co_await resolve(std::string(r.host_to_reach()), r.port_to_reach(), r.addresses,
+                                r.version, stop);
+  if (found.error) co_return found.error;
+  bool carried = false;
+  for (const auto& endpoint : interleave_families(std::move(found.endpoints))) {
+    if (v4_only && !endpoint.address().is_v4()) continue;
+    carried = true;
+    if (refuses(endpoint.address())) continue;
+    checked = endpoint.address();
+    co_return std::error_code{};
+  }
+  co_return carried ? error::refused_by_socket_factory : error::proxy_resolve_host;
+}
+
 /// Runs the handshakes of `r`'s proxies over `stream`, connected to the first of them:
 /// each asked to reach the next, the last to reach the route's host and port to reach
 /// (the origin, or where --connect-to sends it); a last proxy that forwards the route's
 /// requests is asked nothing. `answer` gets what the last HTTP proxy asked for a
-/// tunnel answered, when one was. Terminal cancellation by `stop`, by
-/// default the coroutine's own, ends it with operation_aborted. On failure the caller
-/// closes the stream.
+/// tunnel answered, when one was. `checked`, when given, is the origin's address that a
+/// guard let through (guarded_origin()): the last proxy is asked for it, never for the
+/// name, and an HTTP proxy for a tunnel even where it would forward. Terminal
+/// cancellation by `stop`, by default the coroutine's own, ends it with
+/// operation_aborted. On failure the caller closes the stream.
 template <class Stream>
 asio::awaitable<std::error_code> through_proxies(Stream& stream, const route& r,
                                                  http::proxy_answer& answer,
+                                                 const asio::ip::address* checked = nullptr,
                                                  asio::cancellation_state stop = {}) {
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
-  const std::size_t asked = r.proxies.size() - (r.forwarded() ? 1 : 0);
+  const std::size_t asked = r.proxies.size() - (r.forwarded() && !checked ? 1 : 0);
+  const std::string checked_text = checked ? checked->to_string() : std::string();
   for (std::size_t i = 0; i < asked; ++i) {
     const proxy& via = r.proxies[i];
     const bool last = i + 1 == r.proxies.size();
-    const std::string_view host =
-        last ? r.host_to_reach() : std::string_view(r.proxies[i + 1].host);
+    const std::string_view host = !last    ? std::string_view(r.proxies[i + 1].host)
+                                  : checked ? std::string_view(checked_text)
+                                            : r.host_to_reach();
     const std::uint16_t port = last ? r.port_to_reach() : r.proxies[i + 1].port;
     std::error_code ec;
     if (via.kind == proxy_kind::https) {
       co_return error::not_built_in;  // TLS to the proxy: not yet
     } else if (is_http(via.kind)) {
       ec = co_await http::connect_tunnel(stream, via, host, port, answer, {}, stop);
-    } else if (resolves_remotely(via.kind)) {
+    } else if (resolves_remotely(via.kind) || (last && checked)) {
       ec = co_await socks_handshake(stream, via, host, port, stop);
     } else {
       std::string address;

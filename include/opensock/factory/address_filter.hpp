@@ -1,6 +1,8 @@
 // Factory layers that refuse addresses by network: deny() refuses the listed networks,
-// allow() refuses everything else. They judge the endpoint as it reaches them, so
-// `f | redirect | deny` checks the original address and `f | deny | redirect` the new one.
+// allow() refuses everything else. They judge the origin: the endpoint as it reaches them,
+// so `f | redirect | deny` checks the original address and `f | deny | redirect` the new
+// one; behind proxies, each address of the origin, resolved here before any proxy is
+// asked for it (guards_origins_v). The socket to a proxy the application named passes.
 #pragma once
 
 #include <opensock/cidr.hpp>
@@ -44,11 +46,15 @@ class address_filter : public layer_base {
 
   address_filter(mode m, std::vector<cidr> networks) : mode_(m), networks_(std::move(networks)) {}
 
+  /// Whether the layer refuses `address`.
+  bool refuses(const asio::ip::address& address) const {
+    const bool listed = detail::any_contains(networks_, address);
+    return mode_ == mode::deny_listed ? listed : !listed;
+  }
+
   template <class Context>
   layer_verdict before(const Context& context) const {
-    const bool listed = detail::any_contains(networks_, context.endpoint.address());
-    const bool refused = mode_ == mode::deny_listed ? listed : !listed;
-    if (refused) return refuse();
+    if (context.purpose != purpose::proxy && refuses(context.endpoint.address())) return refuse();
     return proceed;
   }
 

@@ -8,7 +8,9 @@
 #include <opensock/socket_factory.hpp>
 
 #include <asio/awaitable.hpp>
+#include <asio/ip/address.hpp>
 
+#include <concepts>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -31,10 +33,19 @@ inline const layer_verdict proceed{};
 ///       runs before the inner factory's close
 /// Mark it as one by deriving from opensock::layer_base. The connector calls the
 /// outermost (rightmost) layer first; its after() runs last.
+/// A layer that judges addresses (an address guard) also has
+///   bool refuses(const asio::ip::address&) const
+///   bool guards() const   (optional: whether it judges any now; true without it)
+/// and the factory it wraps then guards the origins behind proxies (guards_origins_v).
 struct layer_base {};
 
 template <class T>
 concept factory_layer = std::is_base_of_v<layer_base, std::remove_cvref_t<T>>;
+
+template <class T>
+concept address_guard = factory_layer<T> && requires(const T& t, const asio::ip::address& a) {
+  { t.refuses(a) } -> std::convertible_to<bool>;
+};
 
 namespace detail {
 
@@ -74,6 +85,34 @@ class layered_factory {
   void close(Stream& stream) noexcept {
     if constexpr (requires { layer_.close(stream); }) layer_.close(stream);
     close_stream(inner_, stream);
+  }
+
+  /// Whether this layer, or one under it, judges the origins behind proxies now.
+  bool guards_origins() const
+    requires(address_guard<Layer> || guards_origins_v<Inner>)
+  {
+    if constexpr (address_guard<Layer>) {
+      if constexpr (requires { layer_.guards(); }) {
+        if (layer_.guards()) return true;
+      } else {
+        return true;
+      }
+    }
+    return opensock::guards_origins(inner_);
+  }
+
+  /// Whether this layer, or one under it, refuses `address` for an origin behind proxies.
+  bool refuses_origin(const asio::ip::address& address) const
+    requires(address_guard<Layer> || guards_origins_v<Inner>)
+  {
+    if constexpr (address_guard<Layer>) {
+      if (layer_.refuses(address)) return true;
+    }
+    if constexpr (guards_origins_v<Inner>) {
+      return opensock::refuses_origin(inner_, address);
+    } else {
+      return false;
+    }
   }
 
   Inner& inner() noexcept { return inner_; }

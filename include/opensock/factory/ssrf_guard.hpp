@@ -41,9 +41,11 @@ class ssrf_guard_layer : public layer_base {
     return carried && refuses_v4(*carried);
   }
 
+  /// Judges the origin: the address a socket goes to, or behind proxies each address of
+  /// the origin, resolved here (guards_origins_v); the socket to a proxy passes.
   template <class Context>
   layer_verdict before(const Context& context) const {
-    if (refuses(context.endpoint.address())) return refuse();
+    if (context.purpose != purpose::proxy && refuses(context.endpoint.address())) return refuse();
     return proceed;
   }
 

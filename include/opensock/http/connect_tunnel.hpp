@@ -8,6 +8,7 @@
 #include <opensock/error.hpp>
 #include <opensock/http/response.hpp>
 #include <opensock/http/response_parser.hpp>
+#include <opensock/http/serializer.hpp>
 #include <opensock/proxy.hpp>
 
 #include <asio/awaitable.hpp>
@@ -29,10 +30,22 @@
 
 namespace opensock::http {
 
-/// The CONNECT request for `host`:`port` (an IPv6 literal in brackets), in HTTP/1.0 to
-/// an http_1_0 proxy, with curl's header lines: Host, Basic credentials when `via` has a
-/// user, Proxy-Connection.
-inline std::string connect_request(const proxy& via, std::string_view host, std::uint16_t port) {
+/// Writes into `out` the CONNECT request for `host`:`port` (an IPv6 literal in
+/// brackets), in HTTP/1.0 to an http_1_0 proxy, as curl writes it: Host, Basic
+/// credentials when `via` has a user, Proxy-Connection, with `via.connect_headers` (a
+/// User-Agent first among them before Proxy-Connection, the others after; theirs in
+/// place of those opensock writes). error::invalid_request_field when a field holds
+/// bytes HTTP does not allow there; nothing is written then.
+inline std::error_code connect_request(const proxy& via, std::string_view host,
+                                       std::uint16_t port, std::string& out) {
+  using namespace std::string_view_literals;
+  const fields& extra = via.connect_headers;
+  for (const auto f : extra)
+    if (!detail::is_token(f.name) || !detail::is_field_value(f.value))
+      return error::invalid_request_field;
+  const std::size_t before_proxy_connection =
+      !extra.empty() && detail::iequals_lower(extra.begin()->name, "user-agent") ? 1 : 0;
+  if (!detail::is_target(host)) return error::invalid_request_field;
   std::string authority;
   const bool ipv6 = host.find(':') != std::string_view::npos;
   if (ipv6) authority += '[';
@@ -41,13 +54,23 @@ inline std::string connect_request(const proxy& via, std::string_view host, std:
   char digits[6];
   authority += ':';
   authority.append(digits, std::to_chars(digits, digits + sizeof digits, port).ptr);
-  const char* version = via.kind == proxy_kind::http_1_0 ? " HTTP/1.0" : " HTTP/1.1";
-  std::string out = "CONNECT " + authority + version + "\r\nHost: " + authority + "\r\n";
-  if (!via.user.empty())
+  out = "CONNECT " + authority + (via.kind == proxy_kind::http_1_0 ? " HTTP/1.0" : " HTTP/1.1");
+  out += "\r\n";
+  if (!extra.contains("host")) out += "Host: " + authority + "\r\n";
+  if (!via.user.empty() && !extra.contains("proxy-authorization"))
     out += "Proxy-Authorization: Basic " + opensock::detail::base64(via.user + ":" + via.password) +
            "\r\n";
-  out += "Proxy-Connection: Keep-Alive\r\n\r\n";
-  return out;
+  std::size_t written = 0;
+  const auto put_proxy_connection = [&] {
+    if (!extra.contains("proxy-connection")) out += "Proxy-Connection: Keep-Alive\r\n"sv;
+  };
+  for (const auto f : extra) {
+    if (written++ == before_proxy_connection) put_proxy_connection();
+    out.append(f.name).append(f.value.empty() ? ":"sv : ": "sv).append(f.value).append("\r\n"sv);
+  }
+  if (written <= before_proxy_connection) put_proxy_connection();
+  out += "\r\n"sv;
+  return {};
 }
 
 /// Asks the HTTP proxy `via`, at the other end of `stream`, for a tunnel to `host` and
@@ -70,7 +93,8 @@ asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via
   const auto token = [&] {
     return asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec));
   };
-  const std::string request = connect_request(via, host, port);
+  std::string request;
+  if (auto invalid = connect_request(via, host, port, request)) co_return invalid;
   co_await asio::async_write(stream, asio::buffer(request), token());
   if (ec) co_return ec == asio::error::operation_aborted ? ec : error::send_error;
 

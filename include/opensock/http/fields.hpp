@@ -253,6 +253,17 @@ class fields {
 
   bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
 
+  /// The same fields, with the same bytes, in the same order.
+  friend bool operator==(const fields& a, const fields& b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const field x = a.begin()[static_cast<std::ptrdiff_t>(i)];
+      const field y = b.begin()[static_cast<std::ptrdiff_t>(i)];
+      if (x.name != y.name || x.value != y.value) return false;
+    }
+    return true;
+  }
+
   std::size_t count(std::string_view name) const noexcept {
     std::size_t n = 0;
     for (const auto& e : entries_) n += iequals(name_of(e), name) ? 1 : 0;

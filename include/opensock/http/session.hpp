@@ -76,10 +76,10 @@ struct session_options {
   /// Ask an HTTP proxy for a tunnel to http origins too (curl's --proxytunnel), rather
   /// than have it forward their requests.
   bool proxy_tunnel = false;
-  /// Take the environment's proxies, as curl does: the one `<scheme>_proxy` or
-  /// ALL_PROXY names when `proxies` is empty, and NO_PROXY's hosts unless `no_proxy` is
-  /// set (proxy_environment). Read once, when the session is made.
-  bool proxies_from_environment = false;
+  /// The environment's proxies (proxy_environment::read()), taken as curl takes them:
+  /// the one `<scheme>_proxy` or ALL_PROXY names when `proxies` is empty, and NO_PROXY's
+  /// hosts unless `no_proxy` is set. None by default.
+  std::optional<proxy_environment> environment_proxies;
   /// The hosts reached without `proxies` (curl's --noproxy); it replaces NO_PROXY.
   std::optional<no_proxy_list> no_proxy;
   /// The response parser's limits (header sizes, body size).
@@ -167,8 +167,6 @@ class session {
       : executor_(std::move(executor)),
         factory_(std::move(factory)),
         options_(std::move(options)),
-        environment_(options_.proxies_from_environment ? proxy_environment::read()
-                                                       : proxy_environment()),
         watchdog_(executor_),
         shared_(std::make_shared<shared_state>(this)) {}
 
@@ -521,7 +519,6 @@ class session {
   executor_type executor_;
   Factory factory_;
   session_options options_;
-  proxy_environment environment_;
   opensock::detail::request_watchdog watchdog_;
   tls::context_cache tls_contexts_;
   std::shared_ptr<shared_state> shared_;

@@ -206,11 +206,13 @@ template <class Factory>
 std::span<const proxy> session<Factory>::proxies_for(const http::request& req,
                                                      std::error_code& ec) const {
   if (req.proxies) return *req.proxies;
-  if (options_.proxies.empty() && !options_.proxies_from_environment) return {};
-  const no_proxy_list& bypass = options_.no_proxy ? *options_.no_proxy : environment_.no_proxy;
-  if (bypass.matches(req.url.host)) return {};
+  const auto& environment = options_.environment_proxies;
+  if (options_.proxies.empty() && !environment) return {};
+  if (options_.no_proxy ? options_.no_proxy->matches(req.url.host)
+                        : environment && environment->no_proxy.matches(req.url.host))
+    return {};
   if (!options_.proxies.empty()) return options_.proxies;
-  return environment_.proxies_for(req.url.scheme, ec);
+  return environment->proxies_for(req.url.scheme, ec);
 }
 
 template <class Factory>
@@ -231,7 +233,9 @@ const opensock::route& session<Factory>::aim(connection& c, const url& to,
   target.apply_names(options_.names);
   target.local = options_.local;
   target.proxies.assign(via.begin(), via.end());
-  target.tunnel = options_.proxy_tunnel;
+  // Under a guard, the proxy is asked for a tunnel to the checked address, never left
+  // to resolve the name of a request it forwards.
+  target.tunnel = options_.proxy_tunnel || opensock::guards_origins(factory_);
   auto& made = c.made;
   made.error = {};
   made.stream.reset();
