@@ -7,6 +7,7 @@
 
 #include "support/catch.hpp"
 #include "support/function_factory.hpp"
+#include "support/http_request.hpp"
 #include "support/loopback_listener.hpp"
 #include "support/proxy_peers.hpp"
 #include "support/nginx.hpp"
@@ -306,3 +307,57 @@ TEST_CASE("behind a guard, an HTTP session's requests and TLS keep the origin's 
   CHECK(over_tls.body == "hello, opensock\n");
 #endif
 }
+
+#if OPENSOCK_HAS_TLS
+TEST_CASE("an HTTPS proxy: TLS to the proxy, forwarding in it, TLS to the origin inside it") {
+  const auto port = opensock::test::nginx_port_or_warn();
+  if (!port) return;
+  auto https_proxy = opensock::test::https_proxy::start(opensock::test::nginx_pki("good.pem"),
+                                                        opensock::test::nginx_pki("good.key"));
+  if (!https_proxy) return;
+  const auto tls_port = opensock::test::nginx_tls_port("good");
+  REQUIRE(tls_port);
+  const std::string hello = "/files/hello.txt";
+  asio::io_context io;
+  proxy via(proxy_kind::https, "localhost", https_proxy->port());
+  via.tls.ca_file = opensock::test::nginx_pki("ca.pem");
+  opensock::http::session_options options;
+  options.proxies.push_back(via);
+  options.tls.ca_file = opensock::test::nginx_pki("ca.pem");
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{},
+                                  options);
+  // http://: forwarded by the proxy, over TLS to it.
+  auto response = run(io, session.get("http://localhost:" + std::to_string(*port) + hello));
+  CHECK(response.status == 200);
+  CHECK(response.body == "hello, opensock\n");
+  CHECK(response.remote.port() == https_proxy->port());
+  REQUIRE(response.info.route);
+  CHECK(response.info.route->forwarded());
+  // https://: a CONNECT tunnel in TLS to the proxy, TLS to the origin inside it.
+  response = run(io, session.get("https://localhost:" + std::to_string(*tls_port) + hello));
+  CHECK(response.status == 200);
+  CHECK(response.body == "hello, opensock\n");
+  CHECK(response.info.tunnel_answer.status == 200);
+
+  // The proxy's certificate is checked with the proxy's own settings: the origin's CA
+  // given to the session alone does not make the proxy trusted (60).
+  options.proxies[0].tls = opensock::tls::options();
+  options.proxies[0].tls.ca_file = opensock::test::nginx_pki("other-ca.pem");
+  opensock::http::session untrusted(io.get_executor(), opensock::default_socket_factory{},
+                                    options);
+  std::error_code ec;
+  run(io, [&]() -> asio::awaitable<void> {
+    opensock::http::response out;
+    const auto req =
+        opensock::test::make_request("GET", "http://localhost:" + std::to_string(*port) + hello);
+    ec = co_await untrusted.request(req, out);
+  }());
+  CHECK(opensock::curl_code(ec) == 60);
+  // Verification off (curl's --proxy-insecure): the tunnel is encrypted, the proxy unproven.
+  options.proxies[0].tls = opensock::tls::options::insecure();
+  opensock::http::session insecure(io.get_executor(), opensock::default_socket_factory{},
+                                   options);
+  response = run(io, insecure.get("https://localhost:" + std::to_string(*tls_port) + hello));
+  CHECK(response.status == 200);
+}
+#endif

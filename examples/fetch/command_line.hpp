@@ -88,6 +88,12 @@ struct options {
   // reached without proxies, in place of NO_PROXY.
   bool proxy_1_0 = false;
   std::optional<std::string> noproxy;
+  // TLS to an HTTPS proxy, as the TLS flags above are to the origin.
+  bool proxy_insecure = false;
+  std::optional<std::string> proxy_cacert;
+  std::optional<std::string> proxy_capath;
+  std::optional<std::string> proxy_cert;
+  std::optional<std::string> proxy_key;
 };
 
 /// A command line curl would refuse: the message to print after "opensock-fetch: ".
@@ -155,6 +161,11 @@ inline constexpr flag flags[] = {
     {'p', "proxytunnel", takes::nothing},
     {0, "proxy1.0", takes::value},
     {0, "noproxy", takes::value},
+    {0, "proxy-insecure", takes::nothing},
+    {0, "proxy-cacert", takes::value},
+    {0, "proxy-capath", takes::value},
+    {0, "proxy-cert", takes::value},
+    {0, "proxy-key", takes::value},
     {0, "deny", takes::value},
     {0, "allow", takes::value},
     {0, "deny-private", takes::nothing},
@@ -274,6 +285,11 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
     o.proxy_1_0 = true;
   }
   if (n == "noproxy") o.noproxy = std::move(value);
+  if (n == "proxy-insecure") o.proxy_insecure = on;
+  if (n == "proxy-cacert") o.proxy_cacert = std::move(value);
+  if (n == "proxy-capath") o.proxy_capath = std::move(value);
+  if (n == "proxy-cert") o.proxy_cert = std::move(value);
+  if (n == "proxy-key") o.proxy_key = std::move(value);
   if (n == "deny") o.deny.push_back(std::move(value));
   if (n == "allow") o.allow.push_back(std::move(value));
   if (n == "deny-private") o.deny_private = on;
@@ -405,10 +421,11 @@ inline constexpr std::string_view usage_text =
      --tlsv1.2                  TLS 1.2 or later (the default)
      --tlsv1.3                  TLS 1.3 only
 
- Proxies (an HTTPS proxy fails with 4, curl's "not built in"; without one, the
- environment's as curl reads it: http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY):
+ Proxies (without one, the environment's as curl reads it: http_proxy, HTTPS_PROXY,
+ ALL_PROXY, NO_PROXY):
  -x, --proxy [scheme://][user:password@]host[:port]
-                                Use this proxy: http, socks4, socks4a, socks5 or socks5h
+                                Use this proxy: http, https, socks4, socks4a, socks5
+                                or socks5h
      --proxy1.0 <host[:port]>   HTTP proxy asked for tunnels in HTTP/1.0
  -p, --proxytunnel              Tunnel http:// URLs through the HTTP proxy (CONNECT)
      --noproxy <no-proxy-list>  Hosts to reach without a proxy (in place of NO_PROXY)
@@ -418,6 +435,11 @@ inline constexpr std::string_view usage_text =
      --socks5-hostname <host[:port]>  SOCKS5 proxy, the name resolved by the proxy
      --preproxy [scheme://]host[:port]  A SOCKS proxy to pass before the proxy
  -U, --proxy-user <user:password>  The proxy's user name and password
+     --proxy-insecure           Do not verify an HTTPS proxy's certificate or name
+     --proxy-cacert <file>      Trust the CAs in this PEM file for an HTTPS proxy
+     --proxy-capath <dir>       Trust the CAs in this hashed directory for it
+     --proxy-cert <file>        Client certificate (PEM) for an HTTPS proxy
+     --proxy-key <file>         Its private key (PEM)
 )";
 
 }  // namespace fetch

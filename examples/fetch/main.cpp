@@ -88,8 +88,8 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
       return code;
     }
     // What is left out fails the way a curl built without it fails (4).
-    if (parsed->kind == opensock::proxy_kind::https) {
-      fetch::report_error(o, 4, "HTTPS proxies are not built in to opensock-fetch yet");
+    if (parsed->kind == opensock::proxy_kind::https && !OPENSOCK_HAS_TLS) {
+      fetch::report_error(o, 4, "HTTPS proxies are not built in to this opensock-fetch");
       return 4;
     }
     if (text == &o.proxy && o.proxy_1_0 && parsed->kind == opensock::proxy_kind::http)
@@ -104,13 +104,19 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
   so.proxy_tunnel = o.proxytunnel;
   so.environment_proxies = opensock::proxy_environment::read();
   if (o.noproxy) so.no_proxy.emplace(*o.noproxy);
-  if (const std::string agent = fetch::agent_of(o); !agent.empty()) {
-    const auto send_agent = [&](opensock::proxy& p) {
-      p.connect_headers.add("User-Agent", agent);
-    };
-    for (auto& p : so.proxies) send_agent(p);
-    so.environment_proxies->for_each_proxy(send_agent);
-  }
+  // What every proxy gets, the environment's too: the User-Agent and the TLS flags.
+  const std::string agent = fetch::agent_of(o);
+  const auto dress = [&](opensock::proxy& p) {
+    if (!agent.empty()) p.connect_headers.add("User-Agent", agent);
+    if (p.kind != opensock::proxy_kind::https) return;
+    if (o.proxy_insecure) p.tls.verify = false;
+    if (o.proxy_cacert) p.tls.ca_file = *o.proxy_cacert;
+    if (o.proxy_capath) p.tls.ca_path = *o.proxy_capath;
+    if (o.proxy_cert) p.tls.certificate = *o.proxy_cert;
+    if (o.proxy_key) p.tls.private_key = *o.proxy_key;
+  };
+  for (auto& p : so.proxies) dress(p);
+  so.environment_proxies->for_each_proxy(dress);
   return 0;
 }
 
@@ -148,8 +154,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.version) {
-    fmt::print("opensock-fetch 0.1 (opensock 0.1.0, HTTP/1.1{}, SOCKS proxies)\n",
-               opensock::tls::built ? ", TLS (OpenSSL)" : "");
+    fmt::print("opensock-fetch 0.1 (opensock 0.1.0, HTTP/1.1{}, HTTP{} and SOCKS proxies)\n",
+               opensock::tls::built ? ", TLS (OpenSSL)" : "",
+               opensock::tls::built ? ", HTTPS" : "");
     return 0;
   }
   if (o.urls.empty()) return usage_failure({"no URL specified!"});

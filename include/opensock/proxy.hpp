@@ -5,6 +5,7 @@
 
 #include <opensock/error.hpp>
 #include <opensock/http/fields.hpp>
+#include <opensock/tls/options.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -72,6 +73,10 @@ struct proxy {
   /// Proxy-Connection among them replaces opensock's; a User-Agent first among them goes
   /// where curl writes the one of -A.
   http::fields connect_headers;
+  /// TLS to an HTTPS proxy (curl's --proxy-cacert, --proxy-capath, --proxy-insecure,
+  /// --proxy-cert, --proxy-key): by default verified against the system's store, the
+  /// certificate checked against `host`.
+  tls::options tls;
 
   static constexpr std::uint16_t default_port(proxy_kind kind) noexcept {
     return kind == proxy_kind::https ? 443 : 1080;

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """curl and opensock-fetch through real proxies to the suite's nginx (tests/peers/nginx):
 microsocks (SOCKS5) and tinyproxy (HTTP forwarding and CONNECT), one of each open and
-one that asks for a user name and password; and through a proxy that answers each
+one that asks for a user name and password, and stunnel in front of tinyproxy (HTTPS); and through a proxy that answers each
 request with its head, to compare what each tool asks a proxy. The same arguments and
 proxy variables, compared by exit code and stdout. Then opensock-fetch's address guards
 behind a proxy, which curl has not.
 
     proxies_versus_curl.py --fetch PATH --nginx-dir DIR [--curl curl]
-                           [--microsocks PATH] [--tinyproxy PATH]
+                           [--microsocks PATH] [--tinyproxy PATH] [--stunnel PATH]
 """
 import argparse
 import contextlib
@@ -77,6 +77,19 @@ def read_head(c):
 
 
 @contextlib.contextmanager
+def stunnel(program, directory, certificate, key, behind):
+    """An HTTPS proxy: stunnel's TLS in front of the proxy on port `behind`."""
+    port = free_port()
+    config = os.path.join(directory, f"stunnel-{port}.conf")
+    with open(config, "w") as f:
+        f.write(f"foreground = yes\npid =\nsyslog = no\ndebug = 0\n[https-proxy]\n"
+                f"accept = 127.0.0.1:{port}\nconnect = 127.0.0.1:{behind}\n"
+                f"cert = {certificate}\nkey = {key}\n")
+    with started([program, config], port) as p:
+        yield p
+
+
+@contextlib.contextmanager
 def head_echo():
     """A proxy that answers every request with its head as the body, and closes; asked
     for a tunnel, it answers 200 and then the request in it, with both heads."""
@@ -106,7 +119,7 @@ def head_echo():
         server.close()
 
 
-def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port):
+def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, https_port):
     with open(os.path.join(d, "port")) as f:
         nginx = int(f.read())
     with open(os.path.join(d, "tls-good.port")) as f:
@@ -183,6 +196,21 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port):
     yield "what a proxy is asked: the caller's Proxy-Connection", [
         "-A", "t", "-H", "Proxy-Connection: close", "-x", echo, "http://a.test/"]
 
+    # An HTTPS proxy: stunnel in front of tinyproxy, with the origins' certificate.
+    https_proxy = f"https://localhost:{https_port}"
+    proxy_ca = ["--proxy-cacert", os.path.join(d, "pki", "ca.pem")]
+    yield "HTTPS proxy: forwarded", proxy_ca + ["-x", https_proxy, hello]
+    yield "HTTPS proxy: TLS inside TLS", ca + proxy_ca + ["-x", https_proxy, hello_tls]
+    yield "HTTPS proxy: -p", proxy_ca + ["-p", "-x", https_proxy, hello]
+    yield "HTTPS proxy: -w", proxy_ca + ["-w", "%{http_code} %{http_connect} %{remote_port}",
+                                         "-o", "/dev/null", "-x", https_proxy, hello_tls] + ca
+    yield "HTTPS proxy: not trusted", ["-x", https_proxy, hello]
+    yield "HTTPS proxy: trusted for the origin only", ca + ["-x", https_proxy, hello_tls]
+    yield "HTTPS proxy: --proxy-insecure", ["--proxy-insecure", "-x", https_proxy, hello]
+    yield "HTTPS proxy: by its address", ["--proxy-cacert", os.path.join(d, "pki", "ca.pem"),
+                                          "-x", f"https://127.0.0.1:{https_port}", hello]
+    yield "HTTPS proxy: HTTPS_PROXY", ca + proxy_ca + [hello_tls], {"HTTPS_PROXY": https_proxy}
+
     # The environment, as curl reads it.
     yield "http_proxy", ["-A", "t", hello], {"http_proxy": f"http://{echo}"}
     yield "HTTP_PROXY is not read", [hello], {"HTTP_PROXY": f"http://{echo}"}
@@ -244,16 +272,20 @@ def main():
     parser.add_argument("--curl", default="curl")
     parser.add_argument("--microsocks", default="/usr/bin/microsocks")
     parser.add_argument("--tinyproxy", default="/usr/bin/tinyproxy")
+    parser.add_argument("--stunnel", default="/usr/bin/stunnel4")
     a = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory, \
             microsocks(a.microsocks) as open_port, \
             microsocks(a.microsocks, "alice", "s3cret") as auth_port, \
             tinyproxy(a.tinyproxy, directory) as http_port, \
             tinyproxy(a.tinyproxy, directory, "alice", "s3cret") as http_auth_port, \
-            head_echo() as echo_port:
+            head_echo() as echo_port, \
+            stunnel(a.stunnel, directory, *(os.path.join(a.nginx_dir, "pki", f"good.{part}")
+                                             for part in ("pem", "key")),
+                    http_port) as https_port:
         differ = side_by_side.compare(a.curl, a.fetch,
                                       scenarios(a.nginx_dir, open_port, auth_port, http_port,
-                                                http_auth_port, echo_port))
+                                                http_auth_port, echo_port, https_port))
         return guarded(a.fetch, echo_port, a.nginx_dir) or differ
 
 

@@ -1,7 +1,7 @@
 // Real proxies for the tests, each started on 127.0.0.1 and a free port, with or without a
-// user name and password, and stopped when its object goes: microsocks (SOCKS5) and
-// tinyproxy (HTTP, CONNECT), both installed by scripts/bootstrap. Without the program the
-// test warns and is not run.
+// user name and password, and stopped when its object goes: microsocks (SOCKS5),
+// tinyproxy (HTTP, CONNECT) and stunnel in front of tinyproxy (an HTTPS proxy), installed
+// by scripts/bootstrap. Without the program the test warns and is not run.
 #pragma once
 
 #include "catch.hpp"
@@ -122,5 +122,39 @@ inline std::optional<proxy_peer> start_tinyproxy(const std::string& user = "",
   std::filesystem::remove(config);  // read once it listens
   return peer;
 }
+
+/// An HTTPS proxy: stunnel's TLS, with `certificate` and `key` (PEM files), in front of
+/// a tinyproxy of its own.
+class https_proxy {
+ public:
+  static std::optional<https_proxy> start(const std::string& certificate, const std::string& key) {
+    auto behind = start_tinyproxy();
+    if (!behind) return std::nullopt;
+    const auto port = proxy_peer::free_port();
+    const auto config = std::filesystem::temp_directory_path() /
+                        ("opensock-stunnel-" + std::to_string(::getpid()) + "-" +
+                         std::to_string(port) + ".conf");
+    {
+      std::ofstream out(config);
+      out << "foreground = yes\npid =\nsyslog = no\ndebug = 0\n[https-proxy]\n"
+          << "accept = 127.0.0.1:" << port << "\nconnect = 127.0.0.1:" << behind->port()
+          << "\ncert = " << certificate << "\nkey = " << key << "\n";
+    }
+    auto front = proxy_peer::start_or_warn("/usr/bin/stunnel4", {"stunnel4", config.string()},
+                                           port);
+    std::filesystem::remove(config);
+    if (!front) return std::nullopt;
+    return https_proxy(std::move(*behind), std::move(*front));
+  }
+
+  std::uint16_t port() const { return front_.port(); }
+
+ private:
+  https_proxy(proxy_peer behind, proxy_peer front)
+      : behind_(std::move(behind)), front_(std::move(front)) {}
+
+  proxy_peer behind_;
+  proxy_peer front_;
+};
 
 }  // namespace opensock::test

@@ -233,7 +233,7 @@ asio::awaitable<void> connect_within(
   // The route's hops, each proxy asked for the next and the last for the origin.
   if (!made.error && !r.proxies.empty())
     made.error = co_await through_proxies(*made.stream, r, made.tunnel_answer,
-                                          checked ? &*checked : nullptr, stop);
+                                          checked ? &*checked : nullptr, contexts, stop);
 
 #if OPENSOCK_HAS_TLS
   // The route's layers: TLS to the origin.

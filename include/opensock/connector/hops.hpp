@@ -3,7 +3,8 @@
 // HTTP proxy that forwards the route's requests. An HTTP proxy is asked for a CONNECT
 // tunnel to the name. A SOCKS5h or SOCKS4a proxy is given the name;
 // for SOCKS5 and SOCKS4 the name is resolved here, as curl does, and the proxy given the
-// first address (the first IPv4 one for SOCKS4). Under a factory that guards origins,
+// first address (the first IPv4 one for SOCKS4). An HTTPS proxy is an HTTP proxy reached
+// through a TLS layer of its own. Under a factory that guards origins,
 // the origin is resolved and checked here first (guarded_origin()), and the last proxy,
 // whatever its kind, asked for the address let through.
 #pragma once
@@ -15,6 +16,13 @@
 #include <opensock/http/connect_tunnel.hpp>
 #include <opensock/proxy.hpp>
 #include <opensock/route.hpp>
+#include <opensock/tls/context_cache.hpp>
+#include <opensock/transport.hpp>
+
+#if OPENSOCK_HAS_TLS
+#include <opensock/tls/context.hpp>
+#include <opensock/tls/layer.hpp>
+#endif
 
 #include <asio/awaitable.hpp>
 #include <asio/cancellation_state.hpp>
@@ -80,33 +88,47 @@ asio::awaitable<std::error_code> guarded_origin(const route& r, const Refuses& r
 }
 
 /// Runs the handshakes of `r`'s proxies over `stream`, connected to the first of them:
-/// each asked to reach the next, the last to reach the route's host and port to reach
-/// (the origin, or where --connect-to sends it); a last proxy that forwards the route's
-/// requests is asked nothing. `answer` gets what the last HTTP proxy asked for a
-/// tunnel answered, when one was. `checked`, when given, is the origin's address that a
-/// guard let through (guarded_origin()): the last proxy is asked for it, never for the
-/// name, and an HTTP proxy for a tunnel even where it would forward. Terminal
-/// cancellation by `stop`, by default the coroutine's own, ends it with
-/// operation_aborted. On failure the caller closes the stream.
+/// TLS to each HTTPS proxy, pushed over the stream with the proxy's `tls` options (a
+/// context from `contexts`, or made for it when null), and each proxy asked to reach the
+/// next, the last to reach the route's host and port to reach (the origin, or where
+/// --connect-to sends it); a last proxy that forwards the route's requests is asked
+/// nothing. `answer` gets what the last HTTP proxy asked for a tunnel answered, when one
+/// was. `checked`, when given, is the origin's address that a guard let through
+/// (guarded_origin()): the last proxy is asked for it, never for the name, and an HTTP
+/// proxy for a tunnel even where it would forward. Terminal cancellation by `stop`, by
+/// default the coroutine's own, ends it with operation_aborted. On failure the caller
+/// closes the stream.
 template <class Stream>
-asio::awaitable<std::error_code> through_proxies(Stream& stream, const route& r,
+asio::awaitable<std::error_code> through_proxies(transport<Stream>& stream, const route& r,
                                                  http::proxy_answer& answer,
                                                  const asio::ip::address* checked = nullptr,
+                                                 [[maybe_unused]] tls::context_cache* contexts =
+                                                     nullptr,
                                                  asio::cancellation_state stop = {}) {
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
-  const std::size_t asked = r.proxies.size() - (r.forwarded() && !checked ? 1 : 0);
+  const bool forwards = r.forwarded() && !checked;
   const std::string checked_text = checked ? checked->to_string() : std::string();
-  for (std::size_t i = 0; i < asked; ++i) {
+  for (std::size_t i = 0; i < r.proxies.size(); ++i) {
     const proxy& via = r.proxies[i];
     const bool last = i + 1 == r.proxies.size();
+    std::error_code ec;
+    if (via.kind == proxy_kind::https) {
+#if OPENSOCK_HAS_TLS
+      auto context =
+          contexts ? tls::context_for(*contexts, via.tls, ec) : tls::make_context(via.tls, ec);
+      std::string alpn;
+      if (!ec) ec = co_await tls::secure(stream, std::move(context), via.host, via.tls, alpn, stop);
+      if (ec) co_return ec;
+#else
+      co_return error::not_built_in;  // TLS to the proxy, as curl built without TLS
+#endif
+    }
+    if (last && forwards) break;
     const std::string_view host = !last    ? std::string_view(r.proxies[i + 1].host)
                                   : checked ? std::string_view(checked_text)
                                             : r.host_to_reach();
     const std::uint16_t port = last ? r.port_to_reach() : r.proxies[i + 1].port;
-    std::error_code ec;
-    if (via.kind == proxy_kind::https) {
-      co_return error::not_built_in;  // TLS to the proxy: not yet
-    } else if (is_http(via.kind)) {
+    if (is_http(via.kind)) {
       ec = co_await http::connect_tunnel(stream, via, host, port, answer, {}, stop);
     } else if (resolves_remotely(via.kind) || (last && checked)) {
       ec = co_await socks_handshake(stream, via, host, port, stop);
