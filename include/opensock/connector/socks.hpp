@@ -136,14 +136,6 @@ inline std::error_code socks5_request(std::string_view host, std::uint16_t port,
 
 }  // namespace detail
 
-/// Asks the SOCKS proxy `via`, at the other end of `stream`, to connect to `host` and
-/// `port`. `host` is an IP literal, sent as an address, or a name, sent for the proxy to
-/// resolve: SOCKS4 takes an IPv4 address only, SOCKS4a and SOCKS5 a name too (SOCKS5h
-/// and SOCKS4a are given names by the connector, SOCKS5 and SOCKS4 addresses). SOCKS5
-/// offers a user name and password when `via` has a user. Exactly the proxy's answer is
-/// read, none of what follows it. Terminal cancellation by `stop`, by default the
-/// coroutine's own, ends it with operation_aborted. On failure the caller closes the
-/// stream.
 namespace detail {
 
 // One round of a SOCKS handshake: `message` sent, unless it is empty, and exactly
