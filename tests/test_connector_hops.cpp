@@ -63,6 +63,14 @@ std::string ping_through(asio::io_context& io, Session& session, loopback_listen
   return received;
 }
 
+// A name glibc refuses without asking a server: a proxy asked to resolve it fails.
+const std::string unresolvable = std::string(64, 'x') + ".invalid";
+
+// The factory of the guard tests: refuses 127.0.0.2 and ::1, lets 127.0.0.1 through.
+auto guarded_factory() {
+  return opensock::default_socket_factory{} | opensock::deny({"127.0.0.2/32", "::1/128"});
+}
+
 }  // namespace
 
 TEST_CASE("a route through a SOCKS5 proxy: the factory opens the socket to the proxy") {
@@ -111,6 +119,31 @@ TEST_CASE("SOCKS5h and SOCKS5 proxies each reach the server; a chain passes each
   CHECK(ping_through(io, chained, server) == "ping");
 }
 
+TEST_CASE("through dante: SOCKS4 given the first IPv4 address of a name, and SOCKS5") {
+  auto dante = opensock::test::start_dante();
+  if (!dante) return;
+  asio::io_context io;
+  loopback_listener server(io);
+  const auto factory = function_factory(opensock::default_socket_factory{});
+  // localhost is ::1 first, then 127.0.0.1: SOCKS4 carries the IPv4 one (SOCKS5 would
+  // carry ::1, where the server does not listen).
+  for (auto kind : {proxy_kind::socks4, proxy_kind::socks5}) {
+    CAPTURE(opensock::scheme_of(kind));
+    connect_only_session session(io.get_executor(), factory);
+    const auto target = through(kind == proxy_kind::socks4 ? "localhost" : "127.0.0.1",
+                                server.port(), {proxy(kind, "127.0.0.1", dante->port())});
+    REQUIRE(!run_connect(io, session, target));
+    CHECK(ping_through(io, session, server) == "ping");
+  }
+  // Behind a guard, SOCKS4 too is given the checked address.
+  connect_only_session guarded(io.get_executor(), guarded_factory());
+  route r = through(unresolvable, server.port(),
+                    {proxy(proxy_kind::socks4, "127.0.0.1", dante->port())});
+  r.addresses = {asio::ip::make_address("127.0.0.2"), asio::ip::make_address("127.0.0.1")};
+  REQUIRE(!run_connect(io, guarded, r));
+  CHECK(ping_through(io, guarded, server) == "ping");
+}
+
 TEST_CASE("a proxy whose name does not resolve is 5; an origin the proxy cannot reach is 97") {
   auto socks = start_microsocks();
   if (!socks) return;
@@ -118,7 +151,6 @@ TEST_CASE("a proxy whose name does not resolve is 5; an origin the proxy cannot 
   connect_only_session session(io.get_executor(),
                                function_factory(opensock::default_socket_factory{}));
   // A first label over 63 bytes: glibc refuses the name without asking a server.
-  const std::string unresolvable = std::string(64, 'x') + ".invalid";
   const auto no_proxy =
       run_connect(io, session, through("127.0.0.1", 80, {proxy(proxy_kind::socks5, unresolvable)}));
   CHECK(no_proxy == opensock::error::couldnt_resolve_proxy);
@@ -185,18 +217,6 @@ TEST_CASE("an HTTP session through a SOCKS5h or an HTTP proxy, plain and over TL
 #endif
   }
 }
-
-namespace {
-
-// A name glibc refuses without asking a server: a proxy asked to resolve it fails.
-const std::string unresolvable = std::string(64, 'x') + ".invalid";
-
-// The factory of the guard tests: refuses 127.0.0.2 and ::1, lets 127.0.0.1 through.
-auto guarded_factory() {
-  return opensock::default_socket_factory{} | opensock::deny({"127.0.0.2/32", "::1/128"});
-}
-
-}  // namespace
 
 TEST_CASE("behind any proxy, a guard refuses the origin before a proxy is connected") {
   asio::io_context io;

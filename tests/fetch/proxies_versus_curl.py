@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """curl and opensock-fetch through real proxies to the suite's nginx (tests/peers/nginx):
 microsocks (SOCKS5) and tinyproxy (HTTP forwarding and CONNECT), one of each open and
-one that asks for a user name and password, and stunnel in front of tinyproxy (HTTPS); and through a proxy that answers each
-request with its head, to compare what each tool asks a proxy. The same arguments and
+one that asks for a user name and password, dante (SOCKS4), and stunnel in front of
+tinyproxy (HTTPS); and through a proxy that answers each request with its head, to
+compare what each tool asks a proxy. The same arguments and
 proxy variables, compared by exit code and stdout. Then opensock-fetch's address guards
 behind a proxy, which curl has not.
 
     proxies_versus_curl.py --fetch PATH --nginx-dir DIR [--curl curl]
                            [--microsocks PATH] [--tinyproxy PATH] [--stunnel PATH]
+                           [--dante PATH]
 """
 import argparse
 import contextlib
@@ -77,6 +79,20 @@ def read_head(c):
 
 
 @contextlib.contextmanager
+def dante(program, directory):
+    """dante: SOCKS4 and SOCKS5 (not SOCKS4a), to loopback destinations."""
+    port = free_port()
+    config = os.path.join(directory, f"dante-{port}.conf")
+    with open(config, "w") as f:
+        f.write(f"logoutput: /dev/null\ninternal: 127.0.0.1 port = {port}\n"
+                "external: 127.0.0.1\nsocksmethod: none\nclientmethod: none\n"
+                "client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }\n"
+                "socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 }\n")
+    with started([program, "-f", config, "-N", "1"], port) as p:
+        yield p
+
+
+@contextlib.contextmanager
 def stunnel(program, directory, certificate, key, behind):
     """An HTTPS proxy: stunnel's TLS in front of the proxy on port `behind`."""
     port = free_port()
@@ -119,7 +135,8 @@ def head_echo():
         server.close()
 
 
-def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, https_port):
+def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, https_port,
+              dante_port):
     with open(os.path.join(d, "port")) as f:
         nginx = int(f.read())
     with open(os.path.join(d, "tls-good.port")) as f:
@@ -195,6 +212,15 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, htt
     yield "what a proxy is asked: -U", ["-A", "t", "-U", "who:pw", "-x", echo, "http://a.test/"]
     yield "what a proxy is asked: the caller's Proxy-Connection", [
         "-A", "t", "-H", "Proxy-Connection: close", "-x", echo, "http://a.test/"]
+
+    # dante: SOCKS4 given the first IPv4 address of the name; SOCKS4a, which it does not
+    # speak, refused.
+    socks4 = f"127.0.0.1:{dante_port}"
+    yield "--socks4 through dante", ["--socks4", socks4, hello]
+    yield "socks4:// through dante", ["-x", f"socks4://{socks4}", hello]
+    yield "--socks4a, which dante refuses", ["--socks4a", socks4, hello]
+    yield "socks5:// through dante", ["-x", f"socks5://{socks4}",
+                                      f"http://127.0.0.1:{nginx}/files/hello.txt"]
 
     # An HTTPS proxy: stunnel in front of tinyproxy, with the origins' certificate.
     https_proxy = f"https://localhost:{https_port}"
@@ -273,6 +299,7 @@ def main():
     parser.add_argument("--microsocks", default="/usr/bin/microsocks")
     parser.add_argument("--tinyproxy", default="/usr/bin/tinyproxy")
     parser.add_argument("--stunnel", default="/usr/bin/stunnel4")
+    parser.add_argument("--dante", default="/usr/sbin/danted")
     a = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory, \
             microsocks(a.microsocks) as open_port, \
@@ -282,10 +309,12 @@ def main():
             head_echo() as echo_port, \
             stunnel(a.stunnel, directory, *(os.path.join(a.nginx_dir, "pki", f"good.{part}")
                                              for part in ("pem", "key")),
-                    http_port) as https_port:
+                    http_port) as https_port, \
+            dante(a.dante, directory) as dante_port:
         differ = side_by_side.compare(a.curl, a.fetch,
                                       scenarios(a.nginx_dir, open_port, auth_port, http_port,
-                                                http_auth_port, echo_port, https_port))
+                                                http_auth_port, echo_port, https_port,
+                                                dante_port))
         return guarded(a.fetch, echo_port, a.nginx_dir) or differ
 
 

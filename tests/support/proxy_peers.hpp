@@ -1,7 +1,7 @@
 // Real proxies for the tests, each started on 127.0.0.1 and a free port, with or without a
-// user name and password, and stopped when its object goes: microsocks (SOCKS5),
-// tinyproxy (HTTP, CONNECT) and stunnel in front of tinyproxy (an HTTPS proxy), installed
-// by scripts/bootstrap. Without the program the test warns and is not run.
+// user name and password, and stopped when its object goes: microsocks (SOCKS5), dante
+// (SOCKS4 and SOCKS5), tinyproxy (HTTP, CONNECT) and stunnel in front of tinyproxy (an
+// HTTPS proxy), installed by scripts/bootstrap. Without the program the test warns and is not run.
 #pragma once
 
 #include "catch.hpp"
@@ -120,6 +120,25 @@ inline std::optional<proxy_peer> start_tinyproxy(const std::string& user = "",
   auto peer = proxy_peer::start_or_warn("/usr/bin/tinyproxy",
                                         {"tinyproxy", "-d", "-c", config.string()}, port);
   std::filesystem::remove(config);  // read once it listens
+  return peer;
+}
+
+/// dante, a SOCKS4 and SOCKS5 proxy (without SOCKS4a), to loopback destinations.
+inline std::optional<proxy_peer> start_dante() {
+  const auto port = proxy_peer::free_port();
+  const auto config = std::filesystem::temp_directory_path() /
+                      ("opensock-dante-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(port) + ".conf");
+  {
+    std::ofstream out(config);
+    out << "logoutput: /dev/null\ninternal: 127.0.0.1 port = " << port
+        << "\nexternal: 127.0.0.1\nsocksmethod: none\nclientmethod: none\n"
+        << "client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }\n"
+        << "socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 }\n";
+  }
+  auto peer = proxy_peer::start_or_warn("/usr/sbin/danted",
+                                        {"danted", "-f", config.string(), "-N", "1"}, port);
+  std::filesystem::remove(config);
   return peer;
 }
 
