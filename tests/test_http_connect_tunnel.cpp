@@ -43,6 +43,7 @@ asio::awaitable<void> send(tcp::socket& s, const std::string& text) {
 struct tunnel_outcome {
   std::error_code error;
   int status = 0;
+  std::string request;
   std::string head;
 };
 
@@ -57,6 +58,7 @@ tunnel_outcome tunnel(asio::io_context& io, std::uint16_t proxy_port, const prox
   outcome.error =
       run(io, opensock::http::connect_tunnel(socket, via, host, port, answer, limits));
   outcome.status = answer.status;
+  outcome.request = std::move(answer.request);
   outcome.head = std::move(answer.head);
   if (keep) *keep = std::move(socket);
   return outcome;
@@ -81,6 +83,8 @@ TEST_CASE("CONNECT: curl's request, and the tunnel's first bytes left in the str
   CHECK(head ==
         "CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n"
         "Proxy-Connection: Keep-Alive\r\n\r\n");
+  CHECK(outcome.request == head);
+  CHECK(outcome.head == "HTTP/1.1 200 Connection established\r\n\r\n");
   char tunnel_bytes[5];
   asio::read(socket, asio::buffer(tunnel_bytes));
   CHECK(std::string(tunnel_bytes, 5) == "hello");

@@ -262,6 +262,7 @@ class fetcher {
       // response, as curl does.
       if (ec == opensock::error::tunnel_failed) {
         const auto& answer = r.info.tunnel_answer;
+        if (o_.verbose) show_tunnel(answer);
         if ((o_.include || o_.head) && !out.write(answer.head)) {
           report_error(o_, 23, "Failure writing output to destination");
           co_return 23;
@@ -357,7 +358,11 @@ class fetcher {
       }
       const std::string key = fmt::format("{}:{}", host, info.remote);
       if (!info.reused) connection_ids_[key] = next_connection_id_++;
-      if (o_.verbose) show_connection(info, host, connection_ids_[key]);
+      if (o_.verbose) {
+        show_connection(info, host, connection_ids_[key]);
+        if (!info.reused && info.route) show_socks_hops(*info.route);
+        if (info.tunnel_answer) show_tunnel(*info.tunnel_answer);
+      }
       // curl writes the head of a tunnel's answer with -i, before the response's.
       if (info.tunnel_answer && (o_.include || o_.head) && !out.write(info.tunnel_answer->head))
         hop.write_failed = true;

@@ -46,24 +46,63 @@ class verbose_layer : public opensock::layer_base {
 };
 
 /// "* Connected to HOST (IP) port N (#id)", or curl's line for a reused connection.
+/// HOST is the first proxy's for a connection through proxies, as curl names it.
 inline void show_connection(const opensock::http::connection_info& info, std::string_view host,
                             int id) {
   if (info.reused) {
     fmt::print(stderr, "* Re-using existing connection #{} with host {}\n", id, host);
     return;
   }
+  if (info.route && !info.route->proxies.empty()) host = info.route->proxies.front().host;
   fmt::print(stderr, "* Connected to {} ({}) port {} (#{})\n", host, info.remote.address(),
              info.remote.port(), id);
 }
 
-/// Each line of the request head with "> " before it, as curl -v shows it.
-inline void show_request_head(std::string_view head) {
-  while (!head.empty()) {
-    const auto end = head.find('\n');
+/// Each line of `text` with `mark` before it.
+inline void show_lines(std::string_view mark, std::string_view text) {
+  while (!text.empty()) {
+    const auto end = text.find('\n');
     const std::string_view line =
-        head.substr(0, end == std::string_view::npos ? head.size() : end + 1);
-    fmt::print(stderr, "> {}", line);
-    head.remove_prefix(line.size());
+        text.substr(0, end == std::string_view::npos ? text.size() : end + 1);
+    fmt::print(stderr, "{}{}", mark, line);
+    text.remove_prefix(line.size());
+  }
+}
+
+/// Each line of the request head with "> " before it, as curl -v shows it.
+inline void show_request_head(std::string_view head) { show_lines("> ", head); }
+
+/// The CONNECT request and the proxy's answer, as curl -v shows them.
+inline void show_tunnel(const opensock::http::proxy_answer& answer) {
+  if (answer.request.empty()) return;
+  const auto space = answer.request.find(' ');
+  const auto target = answer.request.substr(space + 1, answer.request.find(' ', space + 1) -
+                                                           space - 1);
+  fmt::print(stderr, "* Establish HTTP proxy tunnel to {}\n", target);
+  show_lines("> ", answer.request);
+  show_lines("< ", answer.head);
+  if (answer.status >= 200 && answer.status <= 299) {
+    fmt::print(stderr, "* CONNECT tunnel established, response {}\n", answer.status);
+  } else if (answer.status) {
+    fmt::print(stderr, "* CONNECT tunnel failed, response {}\n", answer.status);
+  }
+}
+
+/// The SOCKS hops of a new connection, each with what it was asked to reach, as curl
+/// -v shows them (the HTTP proxy's tunnel by show_tunnel()).
+inline void show_socks_hops(const opensock::route& r) {
+  for (std::size_t i = 0; i < r.proxies.size(); ++i) {
+    const auto& via = r.proxies[i];
+    if (!opensock::is_socks(via.kind)) continue;
+    const bool last = i + 1 == r.proxies.size();
+    const std::string_view host = last ? r.host_to_reach() : std::string_view(r.proxies[i + 1].host);
+    const auto port = last ? r.port_to_reach() : r.proxies[i + 1].port;
+    const std::string_view version = via.kind == opensock::proxy_kind::socks4    ? "SOCKS4"
+                                     : via.kind == opensock::proxy_kind::socks4a ? "SOCKS4a"
+                                                                                 : "SOCKS5";
+    fmt::print(stderr, "* {} connect to {}:{} ({} resolved)\n", version, host, port,
+               opensock::resolves_remotely(via.kind) ? "remotely" : "locally");
+    fmt::print(stderr, "* {} request granted.\n", version);
   }
 }
 

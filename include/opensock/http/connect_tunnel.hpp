@@ -74,9 +74,10 @@ inline std::error_code connect_request(const proxy& via, std::string_view host,
 }
 
 /// Asks the HTTP proxy `via`, at the other end of `stream`, for a tunnel to `host` and
-/// `port`. `answer` gets what the proxy answered (status 0 if nothing whole came). A status other than
-/// 2xx is tunnel_failed, a proxy that closes before its answer ends tunnel_aborted (both
-/// curl's 56); an answer that is not HTTP fails as a response would, within `limits`.
+/// `port`. `answer` gets the request and what the proxy answered (status 0 if nothing
+/// whole came). A status other than 2xx is tunnel_failed, a proxy that closes before its
+/// answer ends tunnel_aborted (both curl's 56); an answer that is not HTTP fails as a
+/// response would, within `limits`.
 /// Terminal cancellation by `stop`, by default the coroutine's own, ends it with
 /// operation_aborted. On failure the caller closes the stream.
 template <class Stream>
@@ -87,13 +88,14 @@ asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via
                                                 asio::cancellation_state stop = {}) {
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
   answer.status = 0;
+  std::string& request = answer.request;
   std::string& head = answer.head;
+  request.clear();
   head.clear();
   std::error_code ec;
   const auto token = [&] {
     return asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec));
   };
-  std::string request;
   if (auto invalid = connect_request(via, host, port, request)) co_return invalid;
   co_await asio::async_write(stream, asio::buffer(request), token());
   if (ec) co_return ec == asio::error::operation_aborted ? ec : error::send_error;

@@ -25,6 +25,8 @@ namespace opensock::http {
 struct proxy_answer {
   /// The status; 0 when no answer came, or no tunnel was asked for.
   int status = 0;
+  /// The CONNECT request sent, with the blank line that ends it; empty when none was.
+  std::string request;
   /// The status line and header fields as received, each line with its ending, and the
   /// blank line that ends them.
   std::string head;

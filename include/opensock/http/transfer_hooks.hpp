@@ -28,6 +28,8 @@ struct connection_info {
   /// What the HTTP proxy asked for its tunnel answered, for a new connection through
   /// one; null otherwise.
   const proxy_answer* tunnel_answer = nullptr;
+  /// What the connection is for: the origin, and the proxies it passes.
+  const opensock::route* route = nullptr;
 };
 
 // A constructor rather than an aggregate: g++ 12 corrupts a brace-initialised aggregate

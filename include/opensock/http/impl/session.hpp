@@ -130,6 +130,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       info.attempts.clear();
       info.connect = {};
       info.tunnel_answer.status = 0;
+      info.tunnel_answer.request.clear();
       info.tunnel_answer.head.clear();
       info.first_byte = {};
       if (reused) {
@@ -141,7 +142,8 @@ asio::awaitable<std::error_code> session<Factory>::perform(
           conn->route = std::move(carried);
         }
         if (hooks.on_connection)
-          hooks.on_connection(connection_info{true, conn->remote, nullptr, conn->alpn});
+          hooks.on_connection(
+              connection_info{true, conn->remote, nullptr, conn->alpn, nullptr, conn->route.get()});
       } else {
         conn = spare_connection();
         const auto started = clock::now();
@@ -257,6 +259,7 @@ std::error_code session<Factory>::connected(connection& c, request_run& run, tra
   if (c.target.secure) info.connect.tls_handshake = made.times.tls_handshake + before;
   // What a proxy answered, also when it refused the tunnel.
   info.tunnel_answer.status = made.tunnel_answer.status;
+  info.tunnel_answer.request.swap(made.tunnel_answer.request);
   info.tunnel_answer.head.swap(made.tunnel_answer.head);
   if (made.error) {
     // Cut short by a time limit: no hook is called (transfer_hooks says so).
@@ -282,7 +285,8 @@ std::error_code session<Factory>::connected(connection& c, request_run& run, tra
   if (run.hooks->on_connection)
     run.hooks->on_connection(connection_info{false, c.remote, &info.attempts, c.alpn,
                                              info.tunnel_answer.status ? &info.tunnel_answer
-                                                                       : nullptr});
+                                                                       : nullptr,
+                                             c.route.get()});
   return {};
 }
 
