@@ -159,6 +159,7 @@ inline constexpr flag flags[] = {
     {0, "preproxy", takes::value},
     {'U', "proxy-user", takes::value},
     {'p', "proxytunnel", takes::nothing},
+    {0, "proxy-basic", takes::nothing},
     {0, "proxy1.0", takes::value},
     {0, "noproxy", takes::value},
     {0, "proxy-insecure", takes::nothing},
@@ -280,6 +281,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "proxy-user") o.proxy_user = std::move(value);
   if (n == "user-agent") o.user_agent = std::move(value);
   if (n == "proxytunnel") o.proxytunnel = on;
+  // --proxy-basic: Basic is the one scheme opensock offers a proxy, as curl's default.
   if (n == "proxy1.0") {
     o.proxy = std::move(value);
     o.proxy_1_0 = true;
@@ -435,6 +437,7 @@ inline constexpr std::string_view usage_text =
      --socks5-hostname <host[:port]>  SOCKS5 proxy, the name resolved by the proxy
      --preproxy [scheme://]host[:port]  A SOCKS proxy to pass before the proxy
  -U, --proxy-user <user:password>  The proxy's user name and password
+     --proxy-basic              Send them with Basic authentication (the default)
      --proxy-insecure           Do not verify an HTTPS proxy's certificate or name
      --proxy-cacert <file>      Trust the CAs in this PEM file for an HTTPS proxy
      --proxy-capath <dir>       Trust the CAs in this hashed directory for it

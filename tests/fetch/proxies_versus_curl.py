@@ -191,6 +191,8 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, htt
                             "/dev/null", "-x", http_proxy, hello, hello]
     yield "forwarded with credentials", ["-x", f"http://alice:s3cret@127.0.0.1:{http_auth_port}",
                                          hello]
+    yield "forwarded with --proxy-basic", ["--proxy-basic", "-U", "alice:s3cret", "-x",
+                                           f"127.0.0.1:{http_auth_port}", hello]
     yield "forwarded: 407", ["-x", f"127.0.0.1:{http_auth_port}", hello]
     yield "forwarded: 407 with -f", ["-f", "-x", f"127.0.0.1:{http_auth_port}", hello]
     yield "tunnelled: 407 with -f", ["-f", "-p", "-x", f"127.0.0.1:{http_auth_port}", hello]
