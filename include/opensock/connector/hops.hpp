@@ -12,6 +12,7 @@
 #include <opensock/connector/happy_eyeballs.hpp>
 #include <opensock/connector/name_overrides.hpp>
 #include <opensock/connector/socks.hpp>
+#include <opensock/detail/read_ahead_layer.hpp>
 #include <opensock/error.hpp>
 #include <opensock/http/connect_tunnel.hpp>
 #include <opensock/proxy.hpp>
@@ -30,6 +31,7 @@
 #include <asio/this_coro.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <system_error>
@@ -130,6 +132,11 @@ asio::awaitable<std::error_code> through_proxies(transport<Stream>& stream, cons
     const std::uint16_t port = last ? r.port_to_reach() : r.proxies[i + 1].port;
     if (is_http(via.kind)) {
       ec = co_await http::connect_tunnel(stream, via, host, port, answer, {}, stop);
+      if (!ec && !answer.early_bytes.empty()) {
+        stream.push(std::make_unique<detail::read_ahead_layer<Stream>>(
+            stream.top(), std::move(answer.early_bytes)));
+        answer.early_bytes.clear();
+      }
     } else if (resolves_remotely(via.kind) || (last && checked)) {
       ec = co_await socks_handshake(stream, via, host, port, stop);
     } else {

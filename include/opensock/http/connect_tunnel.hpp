@@ -1,7 +1,8 @@
 // The HTTP CONNECT tunnel, a stage over a stream connected to an HTTP proxy: the proxy is
 // asked to connect to a host and port, and once it answers 2xx the stream carries that
-// connection. The answer's head is read by the response parser, a byte at a time as curl
-// reads it, so that nothing of what follows in the tunnel is taken.
+// connection. The answer's head is read by the response parser in pieces as they come
+// (curl reads it a byte at a time, a system call each); bytes of the tunnel that came
+// with it are given back for the caller to read first.
 #pragma once
 
 #include <opensock/detail/base64.hpp>
@@ -16,12 +17,12 @@
 #include <asio/buffer.hpp>
 #include <asio/cancellation_state.hpp>
 #include <asio/error.hpp>
-#include <asio/read.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -75,9 +76,11 @@ inline std::error_code connect_request(const proxy& via, std::string_view host,
 
 /// Asks the HTTP proxy `via`, at the other end of `stream`, for a tunnel to `host` and
 /// `port`. `answer` gets the request and what the proxy answered (status 0 if nothing
-/// whole came). A status other than 2xx is tunnel_failed, a proxy that closes before its
-/// answer ends tunnel_aborted (both curl's 56); an answer that is not HTTP fails as a
-/// response would, within `limits`.
+/// whole came), and in `early_bytes` the tunnel's first bytes when they came in the same
+/// read as the answer: they come before anything read from `stream` next. A status
+/// other than 2xx is tunnel_failed, a proxy that closes before its answer ends
+/// tunnel_aborted (both curl's 56); an answer that is not HTTP fails as a response
+/// would, within `limits`.
 /// Terminal cancellation by `stop`, by default the coroutine's own, ends it with
 /// operation_aborted. On failure the caller closes the stream.
 template <class Stream>
@@ -92,6 +95,7 @@ asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via
   std::string& head = answer.head;
   request.clear();
   head.clear();
+  answer.early_bytes.clear();
   std::error_code ec;
   const auto token = [&] {
     return asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec));
@@ -100,23 +104,27 @@ asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via
   co_await asio::async_write(stream, asio::buffer(request), token());
   if (ec) co_return ec == asio::error::operation_aborted ? ec : error::send_error;
 
-  // A 2xx answer to CONNECT has no body, as the answer to HEAD has none. Each blank line
-  // may end the head (or an interim response before it): the parser is asked then.
+  // A 2xx answer to CONNECT has no body, as the answer to HEAD has none. It is read in
+  // pieces as they come; what follows its head in the same read is the tunnel's.
   response_parser parser(limits);
   parser.start(true);
   std::size_t parsed = 0;
   const auto ignore_body = [](std::string_view) {};
+  head.reserve(256);
   while (!parser.header_done()) {
-    char byte;
-    co_await asio::async_read(stream, asio::buffer(&byte, 1), token());
+    const std::size_t had = head.size();
+    if (had > limits.max_header_bytes) co_return error::response_headers_too_large;
+    head.resize(had + std::min<std::size_t>(1024, limits.max_header_bytes + 1 - had));
+    const std::size_t n = co_await stream.async_read_some(
+        asio::buffer(head.data() + had, head.size() - had), token());
+    head.resize(had + n);
     if (ec == asio::error::eof) co_return error::tunnel_aborted;
     if (ec) co_return ec == asio::error::operation_aborted ? ec : error::recv_error;
-    head += byte;
-    if (head.size() > limits.max_header_bytes) co_return error::response_headers_too_large;
-    if (byte != '\n' || !(head.ends_with("\n\r\n") || head.ends_with("\n\n"))) continue;
     parsed += parser.parse(std::string_view(head).substr(parsed), ignore_body);
     if (parser.error()) co_return parser.error();
   }
+  answer.early_bytes.assign(head, parsed);
+  head.resize(parsed);
   answer.status = parser.status();
   if (answer.status < 200 || answer.status > 299) co_return error::tunnel_failed;
   co_return std::error_code{};

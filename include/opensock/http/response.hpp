@@ -30,6 +30,9 @@ struct proxy_answer {
   /// The status line and header fields as received, each line with its ending, and the
   /// blank line that ends them.
   std::string head;
+  /// The tunnel's first bytes, when they came in the same read as the head: they belong
+  /// before anything read from the stream next.
+  std::string early_bytes;
 };
 
 /// How a response was obtained: on which connection, made how, and when each phase of
