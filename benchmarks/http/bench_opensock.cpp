@@ -16,6 +16,8 @@
 #include <asio/io_context.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <system_error>
 
@@ -93,6 +95,16 @@ int main(int argc, char** argv) {
   };
   return run(o, factory, std::move(options));
 #else
-  return run(o, opensock::default_socket_factory{}, {});
+  // OPENSOCK_BENCH_TUNNEL=HOST:PORT: every connection through a CONNECT tunnel of the HTTP
+  // proxy there (what a tunnel costs a new connection).
+  opensock::http::session_options options;
+  if (const char* via = std::getenv("OPENSOCK_BENCH_TUNNEL")) {
+    std::error_code ec;
+    auto proxy = opensock::proxy::parse(via, ec);
+    if (!proxy) return std::fprintf(stderr, "bad OPENSOCK_BENCH_TUNNEL: %s\n", via), 2;
+    options.proxies.push_back(std::move(*proxy));
+    options.proxy_tunnel = true;
+  }
+  return run(o, opensock::default_socket_factory{}, std::move(options));
 #endif
 }

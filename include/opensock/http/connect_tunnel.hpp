@@ -47,20 +47,35 @@ inline std::error_code connect_request(const proxy& via, std::string_view host,
   const std::size_t before_proxy_connection =
       !extra.empty() && detail::iequals_lower(extra.begin()->name, "user-agent") ? 1 : 0;
   if (!detail::is_target(host)) return error::invalid_request_field;
-  std::string authority;
-  const bool ipv6 = host.find(':') != std::string_view::npos;
-  if (ipv6) authority += '[';
-  authority += host;
-  if (ipv6) authority += ']';
+  // host:port (an IPv6 literal in brackets), written in place each time it goes.
   char digits[6];
-  authority += ':';
-  authority.append(digits, std::to_chars(digits, digits + sizeof digits, port).ptr);
-  out = "CONNECT " + authority + (via.kind == proxy_kind::http_1_0 ? " HTTP/1.0" : " HTTP/1.1");
-  out += "\r\n";
-  if (!extra.contains("host")) out += "Host: " + authority + "\r\n";
-  if (!via.user.empty() && !extra.contains("proxy-authorization"))
-    out += "Proxy-Authorization: Basic " + opensock::detail::base64(via.user + ":" + via.password) +
-           "\r\n";
+  const std::string_view port_text(
+      digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, port).ptr -
+                                       digits));
+  const bool ipv6 = host.find(':') != std::string_view::npos;
+  const auto put_authority = [&] {
+    if (ipv6) out += '[';
+    out += host;
+    if (ipv6) out += ']';
+    out += ':';
+    out += port_text;
+  };
+  out.clear();
+  out.reserve(2 * (host.size() + 8) + 64 + via.user.size() * 2 + via.password.size() * 2 +
+              extra.size_bytes() + 4 * extra.size());
+  out += "CONNECT "sv;
+  put_authority();
+  out += via.kind == proxy_kind::http_1_0 ? " HTTP/1.0\r\n"sv : " HTTP/1.1\r\n"sv;
+  if (!extra.contains("host")) {
+    out += "Host: "sv;
+    put_authority();
+    out += "\r\n"sv;
+  }
+  if (!via.user.empty() && !extra.contains("proxy-authorization")) {
+    out += "Proxy-Authorization: Basic "sv;
+    out += opensock::detail::base64(via.user + ":" + via.password);
+    out += "\r\n"sv;
+  }
   std::size_t written = 0;
   const auto put_proxy_connection = [&] {
     if (!extra.contains("proxy-connection")) out += "Proxy-Connection: Keep-Alive\r\n"sv;
@@ -110,7 +125,6 @@ asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via
   parser.start(true);
   std::size_t parsed = 0;
   const auto ignore_body = [](std::string_view) {};
-  head.reserve(256);
   while (!parser.header_done()) {
     const std::size_t had = head.size();
     if (had > limits.max_header_bytes) co_return error::response_headers_too_large;
