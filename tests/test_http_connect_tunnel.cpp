@@ -4,6 +4,7 @@
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
+#include "support/http_request.hpp"
 #include "support/loopback_listener.hpp"
 #include "support/nginx.hpp"
 #include "support/proxy_peers.hpp"
@@ -14,11 +15,13 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/read_until.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <chrono>
 #include <string>
 
 using asio::ip::tcp;
@@ -276,4 +279,34 @@ TEST_CASE("a chain: a SOCKS5 proxy reaches tinyproxy, which forwards or tunnels 
   CHECK(!through_tunnel.info.route->forwarded());
   CHECK(through_tunnel.info.tunnel_answer.status == 200);
   CHECK(through_tunnel.info.tunnel_answer.head.starts_with("HTTP/1."));
+}
+
+TEST_CASE("a proxy that never answers: the connect timeout ends the tunnel with 28") {
+  for (auto kind : {proxy_kind::http, proxy_kind::socks5h}) {
+    CAPTURE(opensock::scheme_of(kind));
+    asio::io_context io;
+    // Accepts, reads what it is sent, and never answers.
+    scripted_proxy silent(io, [&](tcp::socket& s) -> asio::awaitable<void> {
+      char sink[512];
+      std::error_code ec;
+      while (!ec)
+        co_await s.async_read_some(asio::buffer(sink),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    });
+    opensock::http::session_options options;
+    options.proxies.push_back(proxy(kind, "127.0.0.1", silent.port()));
+    options.timeouts.connect = std::chrono::milliseconds(200);
+    opensock::http::session session(io.get_executor(), opensock::default_socket_factory{},
+                                    options);
+    std::error_code ec;
+    const auto began = std::chrono::steady_clock::now();
+    run(io, [&]() -> asio::awaitable<void> {
+      opensock::http::response out;
+      const auto req = opensock::test::make_request("GET", "https://example.test/");
+      ec = co_await session.request(req, out);
+    }());
+    CHECK(ec == opensock::error::operation_timedout);
+    CHECK(opensock::curl_code(ec) == 28);
+    CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds(5));
+  }
 }
