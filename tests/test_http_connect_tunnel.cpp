@@ -187,6 +187,11 @@ TEST_CASE("CONNECT refused, cut short or not answered in HTTP: 56, or the parser
        opensock::error::tunnel_failed, 407},
       {"403 with a body", "HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n\r\nnope!",
        opensock::error::tunnel_failed, 403},
+      {"502", "HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n",
+       opensock::error::tunnel_failed, 502},
+      {"an interim 100 before the answer",
+       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 407 Proxy Authentication Required\r\n\r\n",
+       opensock::error::tunnel_failed, 407},
       {"closed inside the head", "HTTP/1.1 200 Connection established\r\n",
        opensock::error::tunnel_aborted, 0},
       {"not HTTP", "SSH-2.0-OpenSSH_9.2\r\n\r\n", opensock::error::http09_not_allowed, 0},
@@ -202,8 +207,8 @@ TEST_CASE("CONNECT refused, cut short or not answered in HTTP: 56, or the parser
     const auto outcome = tunnel(io, peer.port(), local_proxy, "example.test", 443);
     CHECK(outcome.error == c.expected);
     CHECK(outcome.status == c.status);
-    // The head as it came, not what followed it.
-    if (c.status) CHECK(outcome.head == c.answer.substr(0, c.answer.find("\r\n\r\n") + 4));
+    // The head as it came, an interim response's included, not what followed it.
+    if (c.status) CHECK(outcome.head == c.answer.substr(0, c.answer.rfind("\r\n\r\n") + 4));
   }
   asio::io_context io;
   scripted_proxy endless(io, [&](tcp::socket& s) -> asio::awaitable<void> {
@@ -279,6 +284,17 @@ TEST_CASE("a chain: a SOCKS5 proxy reaches tinyproxy, which forwards or tunnels 
   CHECK(!through_tunnel.info.route->forwarded());
   CHECK(through_tunnel.info.tunnel_answer.status == 200);
   CHECK(through_tunnel.info.tunnel_answer.head.starts_with("HTTP/1."));
+
+  // A tunnel reaches one origin: a request to another is not sent through it.
+  const std::string other = "http://127.0.0.1:" + std::to_string(*port) + "/files/hello.txt";
+  const auto elsewhere = run(io, tunnelled.get(other));
+  CHECK(elsewhere.body == "hello, opensock\n");
+  CHECK(!elsewhere.info.reused);
+  CHECK(elsewhere.info.connection_id != through_tunnel.info.connection_id);
+  CHECK(elsewhere.info.tunnel_answer.status == 200);
+  const auto again = run(io, tunnelled.get(url));
+  CHECK(again.info.reused);
+  CHECK(again.info.connection_id == through_tunnel.info.connection_id);
 }
 
 TEST_CASE("a proxy that never answers: the connect timeout ends the tunnel with 28") {

@@ -237,6 +237,11 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, htt
     yield "HTTPS proxy: --proxy-insecure", ["--proxy-insecure", "-x", https_proxy, hello]
     yield "HTTPS proxy: by its address", ["--proxy-cacert", os.path.join(d, "pki", "ca.pem"),
                                           "-x", f"https://127.0.0.1:{https_port}", hello]
+    yield "HTTPS proxy: --proxy-capath", ["--proxy-capath", os.path.join(d, "pki", "capath"),
+                                          "-x", https_proxy, hello]
+    yield "HTTPS proxy: --proxy-cert, not asked for", proxy_ca + [
+        "--proxy-cert", os.path.join(d, "pki", "client.pem"),
+        "--proxy-key", os.path.join(d, "pki", "client.key"), "-x", https_proxy, hello]
     yield "HTTPS proxy: HTTPS_PROXY", ca + proxy_ca + [hello_tls], {"HTTPS_PROXY": https_proxy}
 
     # The environment, as curl reads it.
