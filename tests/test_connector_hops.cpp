@@ -3,6 +3,7 @@
 #include <opensock/connect_only.hpp>
 #include <opensock/factory/address_filter.hpp>
 #include <opensock/factory/ssrf_guard.hpp>
+#include <opensock/factory/with_close.hpp>
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
@@ -245,6 +246,18 @@ TEST_CASE("behind any proxy, a guard refuses the origin before a proxy is connec
   // The proxy, on loopback, is the application's: its socket passes the guard, but no
   // attempt was made for an origin the guard refuses.
   CHECK(proxy_end.connections().empty());
+
+  // A factory that passes the guard on (with_close) keeps it; one that hides it (erased
+  // here into a std::function) fails closed: the guard judges the proxy's own address.
+  const auto closing = opensock::with_close(factory, [](tcp::socket& s) { s.close(); });
+  static_assert(opensock::guards_origins_v<decltype(closing)>);
+  connect_only_session hidden(io.get_executor(), function_factory(factory));
+  static_assert(!opensock::guards_origins_v<function_factory>);
+  const auto ec = run_connect(
+      io, hidden, through("93.184.215.14", 443, {proxy(proxy_kind::socks5h, "127.0.0.1",
+                                                       proxy_end.port())}));
+  CHECK(ec == opensock::error::refused_by_socket_factory);
+  CHECK(proxy_end.connections().empty());
 }
 
 TEST_CASE("behind a guard, an HTTP proxy is asked for the checked address, not the name") {
@@ -311,7 +324,7 @@ TEST_CASE("behind a guard, an HTTP session's requests and TLS keep the origin's 
   CHECK(response.status == 200);
   CHECK(response.body == "hello, opensock\n");
   REQUIRE(response.info.route);
-  CHECK(response.info.route->tunnel);
+  CHECK(!response.info.route->forward);
   CHECK(response.info.tunnel_answer.status == 200);
 
 #if OPENSOCK_HAS_TLS

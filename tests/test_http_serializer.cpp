@@ -86,14 +86,16 @@ TEST_CASE("to a proxy that forwards it: the absolute form, curl's proxy fields")
   CHECK(out ==
         "POST http://[::1]:8080/x HTTP/1.1\r\nHost: [::1]:8080\r\nUser-Agent: t\r\n"
         "Accept: */*\r\nProxy-Connection: Keep-Alive\r\nX-A: 1\r\nContent-Length: 3\r\n\r\n");
-  // A Proxy-Connection of the caller's replaces curl's; a Host of theirs replaces ours
-  // but not the host the target names.
+  // A Proxy-Connection of the caller's replaces curl's, and their Proxy-Authorization
+  // the proxy's Basic one; a Host of theirs replaces ours but not the host the target
+  // names.
   r = make_request("GET", "http://example.test/");
   r.headers.add("proxy-connection", "close");
   r.headers.add("Host", "virtual.test");
-  CHECK(forwarded(r, anonymous) ==
+  r.headers.add("Proxy-Authorization", "Bearer t");
+  CHECK(forwarded(r, authorised) ==
         "GET http://example.test/ HTTP/1.1\r\nproxy-connection: close\r\n"
-        "Host: virtual.test\r\n\r\n");
+        "Host: virtual.test\r\nProxy-Authorization: Bearer t\r\n\r\n");
   // A host no URL parser would give is refused before anything is written.
   r.url.host = "a b";
   out.clear();

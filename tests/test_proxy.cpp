@@ -150,15 +150,19 @@ TEST_CASE("the environment's proxies, read as curl reads them") {
   CHECK(plain[0].port == 3128);
   CHECK(plain[0].user == "u");
 
-  // ALL_PROXY for a scheme without its own, or with its own empty; an empty ALL_PROXY
-  // names none.
+  // ALL_PROXY for a scheme without its own; a variable set empty counts as not set, as
+  // curl_getenv() has it, and the next in line is read.
   variables["ALL_PROXY"] = "all.test";
   CHECK(chosen(read(), "ws")[0].host == "all.test");
   variables["all_proxy"] = "lower-all.test";
   CHECK(chosen(read(), "wss")[0].host == "lower-all.test");
   variables["https_proxy"] = "";
+  CHECK(chosen(read(), "https")[0].host == "secure.test");
+  variables.erase("HTTPS_PROXY");
   CHECK(chosen(read(), "https")[0].host == "lower-all.test");
   variables["all_proxy"] = "";
+  CHECK(chosen(read(), "https")[0].host == "all.test");
+  variables["ALL_PROXY"] = "";
   CHECK(chosen(read(), "https").empty());
   CHECK(chosen(read(), "ftp").empty());
 
@@ -168,6 +172,8 @@ TEST_CASE("the environment's proxies, read as curl reads them") {
   variables["no_proxy"] = "lower.test";
   CHECK(!read().no_proxy.matches("upper.test"));
   CHECK(read().no_proxy.matches("lower.test"));
+  variables["no_proxy"] = "";
+  CHECK(read().no_proxy.matches("upper.test"));
 
   // A variable that does not parse fails the requests it would serve, as curl fails.
   variables["http_proxy"] = "gopher://g.test";

@@ -130,17 +130,17 @@ TEST_CASE("a transport's operations take any completion token") {
 TEST_CASE("a route serves requests to its origin under its TLS settings") {
   const opensock::route plain(opensock::origin("example.test", 80, "http"));
   CHECK(!plain.secure);
-  CHECK(plain.serves("http", "example.test", 80, {}, opensock::tls::options()));
-  CHECK(!plain.serves("http", "example.test", 81, {}, opensock::tls::options()));
-  CHECK(!plain.serves("https", "example.test", 80, {}, opensock::tls::options()));
-  CHECK(!plain.serves("http", "other.test", 80, {}, opensock::tls::options()));
+  CHECK(plain.serves("http", "example.test", 80, {}, false, opensock::tls::options()));
+  CHECK(!plain.serves("http", "example.test", 81, {}, false, opensock::tls::options()));
+  CHECK(!plain.serves("https", "example.test", 80, {}, false, opensock::tls::options()));
+  CHECK(!plain.serves("http", "other.test", 80, {}, false, opensock::tls::options()));
   // TLS settings do not matter without TLS.
-  CHECK(plain.serves("http", "example.test", 80, {}, opensock::tls::options::insecure()));
+  CHECK(plain.serves("http", "example.test", 80, {}, false, opensock::tls::options::insecure()));
 
   const opensock::route secured(opensock::origin("example.test", 443, "https"));
   CHECK(secured.secure);
-  CHECK(secured.serves("https", "example.test", 443, {}, opensock::tls::options()));
-  CHECK(!secured.serves("https", "example.test", 443, {}, opensock::tls::options::insecure()));
+  CHECK(secured.serves("https", "example.test", 443, {}, false, opensock::tls::options()));
+  CHECK(!secured.serves("https", "example.test", 443, {}, false, opensock::tls::options::insecure()));
   CHECK(secured == opensock::route(opensock::origin("example.test", 443, "https")));
   CHECK(!(secured == opensock::route(opensock::origin("example.test", 443, "https"),
                                      opensock::tls::options::insecure())));
@@ -157,39 +157,46 @@ TEST_CASE("a route serves requests through its own proxies, any http origin when
 
   opensock::route forwarded(opensock::origin("a.test", 80, "http"));
   forwarded.proxies = http_proxy;
+  CHECK(!forwarded.forwarded());  // forwarding is asked for, as a session asks
+  forwarded.forward = true;
   CHECK(forwarded.forwarded());
-  CHECK(forwarded.serves("http", "a.test", 80, http_proxy, tls));
-  CHECK(forwarded.serves("http", "b.test", 8080, http_proxy, tls));
-  CHECK(!forwarded.serves("https", "a.test", 80, http_proxy, tls));
-  CHECK(!forwarded.serves("http", "a.test", 80, {}, tls));
-  CHECK(!forwarded.serves("http", "a.test", 80, socks, tls));
+  CHECK(forwarded.serves("http", "a.test", 80, http_proxy, true, tls));
+  CHECK(forwarded.serves("http", "b.test", 8080, http_proxy, true, tls));
+  CHECK(!forwarded.serves("https", "a.test", 80, http_proxy, true, tls));
+  CHECK(!forwarded.serves("http", "a.test", 80, {}, false, tls));
+  CHECK(!forwarded.serves("http", "a.test", 80, socks, true, tls));
+  // Nor a request the session wants tunnelled (under -p, or a guard).
+  CHECK(!forwarded.serves("http", "a.test", 80, http_proxy, false, tls));
 
   // A tunnel reaches one origin: through an HTTP proxy for TLS, ws or --proxytunnel,
   // and through any SOCKS proxy.
   opensock::route tunnelled = forwarded;
-  tunnelled.tunnel = true;
+  tunnelled.forward = false;
   CHECK(!tunnelled.forwarded());
   CHECK(!(tunnelled == forwarded));
-  CHECK(tunnelled.serves("http", "a.test", 80, http_proxy, tls));
-  CHECK(!tunnelled.serves("http", "b.test", 80, http_proxy, tls));
+  CHECK(tunnelled.serves("http", "a.test", 80, http_proxy, false, tls));
+  CHECK(!tunnelled.serves("http", "b.test", 80, http_proxy, false, tls));
   opensock::route secured(opensock::origin("a.test", 443, "https"));
   secured.proxies = http_proxy;
+  secured.forward = true;
   CHECK(!secured.forwarded());
   opensock::route websocket(opensock::origin("a.test", 80, "ws"));
   websocket.proxies = http_proxy;
+  websocket.forward = true;
   CHECK(!websocket.forwarded());
   opensock::route through_socks(opensock::origin("a.test", 80, "http"));
   through_socks.proxies = socks;
+  through_socks.forward = true;
   CHECK(!through_socks.forwarded());
-  CHECK(!through_socks.serves("http", "b.test", 80, socks, tls));
-  CHECK(through_socks.serves("http", "a.test", 80, socks, tls));
+  CHECK(!through_socks.serves("http", "b.test", 80, socks, true, tls));
+  CHECK(through_socks.serves("http", "a.test", 80, socks, true, tls));
 
   // A SOCKS proxy before the HTTP one: the last proxy decides.
   opensock::route chained = forwarded;
   chained.proxies.insert(chained.proxies.begin(), socks.front());
   CHECK(chained.forwarded());
-  CHECK(!chained.serves("http", "b.test", 80, http_proxy, tls));
-  CHECK(chained.serves("http", "b.test", 80, chained.proxies, tls));
+  CHECK(!chained.serves("http", "b.test", 80, http_proxy, true, tls));
+  CHECK(chained.serves("http", "b.test", 80, chained.proxies, true, tls));
 }
 
 TEST_CASE("a route holds TLS settings only when given them: the defaults otherwise") {

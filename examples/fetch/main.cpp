@@ -71,10 +71,11 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
 }
 
 // --preproxy, then -x (or --socks5, --proxy1.0 and the others), as the session's
-// proxies, -U giving the proxy its credentials; the environment's, as curl reads it,
-// when there are none; --noproxy in place of NO_PROXY; the User-Agent on CONNECT, as
-// curl sends it (for -A '', curl 7.88 sends an empty one; none goes here). 0, or the exit
-// code of a proxy that cannot be used. An empty proxy is none, as in curl.
+// proxies; the environment's, as curl reads it, without -x (an empty one names none and
+// keeps the environment's from use, as in curl); -U giving the proxy its credentials,
+// -x's or the environment's; --noproxy in place of NO_PROXY; the User-Agent on CONNECT,
+// as curl sends it (for -A '', curl 7.88 sends an empty one; none goes here). 0, or the
+// exit code of a proxy that cannot be used.
 int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
   for (const auto* text : {&o.preproxy, &o.proxy}) {
     if (!*text || (*text)->empty()) continue;
@@ -94,16 +95,26 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
     }
     if (text == &o.proxy && o.proxy_1_0 && parsed->kind == opensock::proxy_kind::http)
       parsed->kind = opensock::proxy_kind::http_1_0;
-    if (text == &o.proxy && o.proxy_user) {
-      const auto colon = o.proxy_user->find(':');
-      parsed->user = o.proxy_user->substr(0, colon);
-      parsed->password = colon == std::string::npos ? "" : o.proxy_user->substr(colon + 1);
-    }
     so.proxies.push_back(std::move(*parsed));
   }
   so.proxy_tunnel = o.proxytunnel;
-  so.environment_proxies = opensock::proxy_environment::read();
-  if (o.noproxy) so.no_proxy.emplace(*o.noproxy);
+  // NO_PROXY holds for -x too.
+  auto environment = opensock::proxy_environment::read();
+  if (o.noproxy) {
+    so.no_proxy.emplace(*o.noproxy);
+  } else if (o.proxy) {
+    so.no_proxy = environment.no_proxy;
+  }
+  if (!o.proxy) so.environment_proxies = std::move(environment);
+  const auto credit = [&](opensock::proxy& p) {
+    const auto colon = o.proxy_user->find(':');
+    p.user = o.proxy_user->substr(0, colon);
+    p.password = colon == std::string::npos ? "" : o.proxy_user->substr(colon + 1);
+  };
+  if (o.proxy_user) {
+    if (o.proxy && !o.proxy->empty()) credit(so.proxies.back());
+    if (so.environment_proxies) so.environment_proxies->for_each_proxy(credit);
+  }
   // What every proxy gets, the environment's too: the User-Agent and the TLS flags.
   const std::string agent = fetch::agent_of(o);
   const auto dress = [&](opensock::proxy& p) {
@@ -116,7 +127,7 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
     if (o.proxy_key) p.tls.private_key = *o.proxy_key;
   };
   for (auto& p : so.proxies) dress(p);
-  so.environment_proxies->for_each_proxy(dress);
+  if (so.environment_proxies) so.environment_proxies->for_each_proxy(dress);
   return 0;
 }
 

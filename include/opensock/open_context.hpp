@@ -40,6 +40,10 @@ struct open_context {
   /// The origin the connection is for, which for purpose::proxy the proxy will reach:
   /// a guard may judge both. Null when the caller named none.
   const opensock::origin* origin = nullptr;
+  /// For purpose::proxy: the origin behind the proxy was resolved and its address let
+  /// through by the factory's refuses_origin() (guards_origins_v), the proxy to be asked
+  /// for that address. An address guard lets the socket to the proxy pass only then.
+  bool origin_checked = false;
   /// 1 for the first socket opened for this connection, then 2, 3, …
   unsigned attempt = 1;
   /// The executor the returned socket must use.

@@ -7,10 +7,13 @@
 #include <opensock/connector/connect.hpp>
 #include <opensock/connector/connect_options.hpp>
 #include <opensock/connector/connect_origin.hpp>
+#include <opensock/connector/connect_route.hpp>
 #include <opensock/connector/happy_eyeballs.hpp>
+#include <opensock/connector/hops.hpp>
 #include <opensock/connector/name_overrides.hpp>
 #include <opensock/connector/open.hpp>
 #include <opensock/connector/resolve.hpp>
+#include <opensock/connector/socks.hpp>
 #include <opensock/error.hpp>
 #include <opensock/factory/address_filter.hpp>
 #include <opensock/factory/bind.hpp>
@@ -24,6 +27,7 @@
 #include <opensock/factory/with_close.hpp>
 #include <opensock/format.hpp>
 #include <opensock/http/body_sink.hpp>
+#include <opensock/http/connect_tunnel.hpp>
 #include <opensock/http/exchange.hpp>
 #include <opensock/http/fields.hpp>
 #include <opensock/http/redirect.hpp>
@@ -36,8 +40,14 @@
 #include <opensock/http/timeouts.hpp>
 #include <opensock/http/transfer_hooks.hpp>
 #include <opensock/http/url.hpp>
+#include <opensock/local_binding.hpp>
+#include <opensock/no_proxy.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/open_result.hpp>
 #include <opensock/origin.hpp>
+#include <opensock/proxy.hpp>
+#include <opensock/proxy_environment.hpp>
+#include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
 #include <opensock/tls/options.hpp>
+#include <opensock/transport.hpp>

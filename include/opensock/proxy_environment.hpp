@@ -1,7 +1,8 @@
 // The proxies the environment names, read as curl reads them: for a URL of scheme S,
 // `S_proxy`, or `S_PROXY` when S is not http (a CGI program's HTTP_PROXY can come from a
-// request's Proxy header); without either, or with it empty, `all_proxy` or `ALL_PROXY`.
-// The hosts reached without them come from `no_proxy` or `NO_PROXY`.
+// request's Proxy header); without either, `all_proxy` or `ALL_PROXY`. The hosts reached
+// without them come from `no_proxy` or `NO_PROXY`. A variable set empty counts as not
+// set, as in curl.
 #pragma once
 
 #include <opensock/no_proxy.hpp>
@@ -44,9 +45,9 @@ class proxy_environment {
       const std::string lower = std::string(schemes[i]) + "_proxy";
       std::string upper;
       for (const char c : lower) upper += c >= 'a' && c <= 'z' ? char(c - 'a' + 'A') : c;
-      auto text = schemes[i] == "http" ? get(lower) : first_of(get, lower, upper);
-      if (!text || text->empty()) text = all;
-      if (text && !text->empty()) out.chains_[i] = chain_of(*text);
+      auto text = schemes[i] == "http" ? value_of(get, lower) : first_of(get, lower, upper);
+      if (!text) text = all;
+      if (text) out.chains_[i] = chain_of(*text);
     }
     if (auto text = first_of(get, "no_proxy", "NO_PROXY")) out.no_proxy = no_proxy_list(*text);
     return out;
@@ -81,10 +82,17 @@ class proxy_environment {
 
   static constexpr std::array<std::string_view, 4> schemes = {"http", "https", "ws", "wss"};
 
+  // A variable's value; one set empty counts as not set, as curl_getenv() has it.
+  static std::optional<std::string> value_of(const lookup& get, const std::string& name) {
+    auto value = get(name);
+    if (value && value->empty()) value.reset();
+    return value;
+  }
+
   static std::optional<std::string> first_of(const lookup& get, const std::string& a,
                                              const std::string& b) {
-    auto value = get(a);
-    return value ? value : get(b);
+    auto value = value_of(get, a);
+    return value ? value : value_of(get, b);
   }
 
   static chain chain_of(const std::string& text) {

@@ -57,10 +57,11 @@ struct route {
   /// --proxy): the sockets go to the first, each is asked to reach the next and the last
   /// to reach the origin (its host and port to reach).
   std::vector<proxy> proxies;
-  /// Whether an HTTP proxy last is asked for a tunnel to an http origin too (curl's
-  /// --proxytunnel); without, it forwards that origin's requests. TLS to the origin, and
-  /// an origin that is not http (ws, a connect-only session's), always take a tunnel.
-  bool tunnel = false;
+  /// Whether an HTTP proxy last forwards the requests for an http origin, written to it
+  /// in absolute form, as an HTTP session has it do (curl's default, without
+  /// --proxytunnel); otherwise it is asked for a tunnel. TLS to the origin, and an origin
+  /// that is not http (ws, a connect-only session's), always take a tunnel.
+  bool forward = false;
 
   /// Where the sockets go when not to the origin itself (curl's --connect-to): empty,
   /// the origin's host; 0, its port. The request and TLS still name the origin.
@@ -86,7 +87,7 @@ struct route {
   /// absolute form, rather than a tunnel to the origin: any http origin can then be
   /// reached over the same connection.
   bool forwarded() const noexcept {
-    return !proxies.empty() && is_http(proxies.back().kind) && !tunnel && !secure &&
+    return forward && !proxies.empty() && is_http(proxies.back().kind) && !secure &&
            origin.scheme == "http";
   }
 
@@ -117,13 +118,14 @@ struct route {
   }
 
   /// Whether a connection made for this route can carry a request to `scheme`, `host`
-  /// and `port` through `via` made under `settings`, where everything else of a route
-  /// follows from those (one session's routes): the proxies are the same, and so is the
-  /// origin (any http one, when the last proxy forwards) and the TLS settings where TLS
-  /// is used.
+  /// and `port` through `via`, forwarded or not as `forward` says, made under
+  /// `settings`, where everything else of a route follows from those (one session's
+  /// routes): the proxies are the same, and so is the origin (any http one, when the
+  /// last proxy forwards) and the TLS settings where TLS is used.
   bool serves(std::string_view scheme, std::string_view host, std::uint16_t port,
-              std::span<const proxy> via, const tls::options& settings) const {
+              std::span<const proxy> via, bool forward, const tls::options& settings) const {
     if (!std::equal(proxies.begin(), proxies.end(), via.begin(), via.end())) return false;
+    if (forward != this->forward) return false;
     if (forwarded()) return scheme == "http";
     return origin.port == port && detail::same_text(origin.host, host) &&
            detail::same_text(origin.scheme, scheme) && (!secure || tls_settings() == settings);
@@ -132,7 +134,7 @@ struct route {
   friend bool operator==(const route& a, const route& b) {
     return a.origin == b.origin && a.secure == b.secure &&
            (!a.secure || a.tls_settings() == b.tls_settings()) &&
-           a.proxies == b.proxies && a.tunnel == b.tunnel && a.connect_host == b.connect_host &&
+           a.proxies == b.proxies && a.forward == b.forward && a.connect_host == b.connect_host &&
            a.connect_port == b.connect_port &&
            a.addresses == b.addresses && a.version == b.version && a.local == b.local;
   }

@@ -254,6 +254,10 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, htt
     yield "an empty http_proxy: ALL_PROXY", ["-A", "t", hello], {"http_proxy": "",
                                                                 "ALL_PROXY": echo}
     yield "an empty ALL_PROXY: none", [hello], {"ALL_PROXY": ""}
+    yield "an empty https_proxy: HTTPS_PROXY", ca + [hello_tls], {
+        "https_proxy": "", "HTTPS_PROXY": http_proxy, "ALL_PROXY": f"http://{echo}"}
+    yield "an empty no_proxy: NO_PROXY", ["-A", "t", hello], {
+        "http_proxy": f"http://{echo}", "no_proxy": "", "NO_PROXY": "localhost"}
     yield "-A ''", ["-A", "", "-x", echo, "http://a.test/"]
     yield "NO_PROXY", [hello], {"http_proxy": echo, "NO_PROXY": "example.test, localhost"}
     yield "no_proxy before NO_PROXY", ["-A", "t", hello], {
@@ -266,6 +270,9 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, htt
     yield "--noproxy replaces NO_PROXY", ["-A", "t", "--noproxy", "example.test", hello], {
         "http_proxy": echo, "NO_PROXY": "localhost"}
     yield "-x over the environment's", ["-x", http_proxy, hello], {"http_proxy": echo}
+    yield "-x '' over the environment's", ["-x", "", hello], {"http_proxy": echo}
+    yield "-U for the environment's proxy", ["-A", "t", "-U", "who:pw", hello], {
+        "http_proxy": echo}
     yield "a proxy variable that does not parse", [hello], {"http_proxy": "gopher://x.test"}
 
 

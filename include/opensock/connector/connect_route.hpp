@@ -171,13 +171,23 @@ asio::awaitable<void> connect_within(
 
   // Under a factory that guards origins, the origin behind proxies is resolved and
   // checked first: one it refuses is never asked of a proxy, nor is any proxy connected.
+  // A route to forward through a proxy cannot be checked so: it is refused (a session
+  // does not forward under a guard; one that came to guard after aiming the route ends
+  // here).
   std::optional<asio::ip::address> checked;
+  auto looked_up = began;
   if constexpr (guards_origins_v<Factory>) {
     if (!r.proxies.empty() && guards_origins(factory)) {
       const auto refuses = [&factory](const asio::ip::address& a) {
         return refuses_origin(factory, a);
       };
-      made.error = co_await guarded_origin(r, refuses, stop, checked.emplace());
+      if (r.forwarded()) {
+        made.error = error::refused_by_socket_factory;
+      } else {
+        made.error = co_await guarded_origin(r, refuses, stop, checked.emplace());
+        context.origin_checked = !made.error;
+        looked_up = clock::now();
+      }
     }
   }
 
@@ -188,7 +198,6 @@ asio::awaitable<void> connect_within(
                                        : std::span<const asio::ip::address>();
   std::optional<endpoint_type> only;
   resolve_result resolved;
-  auto looked_up = began;
   if (made.error) {
     // The guard refused the origin: nothing more is resolved or connected.
   } else if constexpr (skips_resolution_v<Factory>) {

@@ -2,7 +2,9 @@
 // allow() refuses everything else. They judge the origin: the endpoint as it reaches them,
 // so `f | redirect | deny` checks the original address and `f | deny | redirect` the new
 // one; behind proxies, each address of the origin, resolved here before any proxy is
-// asked for it (guards_origins_v). The socket to a proxy the application named passes.
+// asked for it (guards_origins_v), when the socket to a proxy the application named
+// passes. Under a factory that hides them from the connector, they judge the proxy's
+// address instead.
 #pragma once
 
 #include <opensock/cidr.hpp>
@@ -54,7 +56,7 @@ class address_filter : public layer_base {
 
   template <class Context>
   layer_verdict before(const Context& context) const {
-    if (context.purpose != purpose::proxy && refuses(context.endpoint.address())) return refuse();
+    if (!context.origin_checked && refuses(context.endpoint.address())) return refuse();
     return proceed;
   }
 

@@ -106,10 +106,12 @@ class layered_factory {
     requires(address_guard<Layer> || guards_origins_v<Inner>)
   {
     if constexpr (address_guard<Layer>) {
-      if (layer_.refuses(address)) return true;
+      bool guarding = true;
+      if constexpr (requires { layer_.guards(); }) guarding = layer_.guards();
+      if (guarding && layer_.refuses(address)) return true;
     }
     if constexpr (guards_origins_v<Inner>) {
-      return opensock::refuses_origin(inner_, address);
+      return opensock::guards_origins(inner_) && opensock::refuses_origin(inner_, address);
     } else {
       return false;
     }

@@ -42,10 +42,12 @@ class ssrf_guard_layer : public layer_base {
   }
 
   /// Judges the origin: the address a socket goes to, or behind proxies each address of
-  /// the origin, resolved here (guards_origins_v); the socket to a proxy passes.
+  /// the origin, resolved here (guards_origins_v), when the socket to the proxy passes.
+  /// Under a factory that hides the guard from the connector, the proxy's address is
+  /// judged instead.
   template <class Context>
   layer_verdict before(const Context& context) const {
-    if (context.purpose != purpose::proxy && refuses(context.endpoint.address())) return refuse();
+    if (!context.origin_checked && refuses(context.endpoint.address())) return refuse();
     return proceed;
   }
 

@@ -30,6 +30,18 @@ class closing_factory {
     close_(stream);
   }
 
+  /// The guard of the factory it opens with, for the origins behind proxies.
+  bool refuses_origin(const asio::ip::address& address) const
+    requires guards_origins_v<Open>
+  {
+    return opensock::refuses_origin(open_, address);
+  }
+  bool guards_origins() const
+    requires guards_origins_v<Open>
+  {
+    return opensock::guards_origins(open_);
+  }
+
  private:
   Open open_;
   Close close_;

@@ -81,8 +81,9 @@ inline bool before_proxy_connection(std::string_view name) noexcept {
 /// How requests are written to an HTTP proxy that forwards them, as curl writes them:
 /// the target in absolute form (scheme, host, a port that is not the default, path and
 /// query), the proxy's Basic credentials after Host, and Proxy-Connection: Keep-Alive
-/// unless the caller's fields hold one, after the leading fields curl writes before it
-/// (Authorization, Range, User-Agent, Accept, TE, Accept-Encoding, Referer).
+/// after the leading fields curl writes before it (Authorization, Range, User-Agent,
+/// Accept, TE, Accept-Encoding, Referer); each of the two unless the caller's fields
+/// hold one.
 struct forwarding {
   forwarding() = default;
   explicit forwarding(const proxy& via) {
@@ -122,7 +123,8 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   if (auto ec = validate(r)) return ec;
   // Sized first, then written into room made in one step, rather than appended piece
   // by piece: this runs for every request.
-  bool host_given = false, framed_by_caller = false, proxy_connection_given = false;
+  bool host_given = false, framed_by_caller = false, proxy_connection_given = false,
+       proxy_authorization_given = false;
   std::size_t fields_size = 0;
   // How many of the caller's fields go before Proxy-Connection.
   std::size_t before_proxy_connection = 0;
@@ -133,6 +135,8 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     host_given = host_given || detail::iequals_lower(f.name, "host");
     proxy_connection_given =
         proxy_connection_given || (forward && detail::iequals_lower(f.name, "proxy-connection"));
+    proxy_authorization_given = proxy_authorization_given ||
+                                (forward && detail::iequals_lower(f.name, "proxy-authorization"));
     framed_by_caller = framed_by_caller || detail::iequals_lower(f.name, "content-length") ||
                        detail::iequals_lower(f.name, "transfer-encoding");
     fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
@@ -146,12 +150,13 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     port = detail::decimal(u.port, port_digits);
   // The absolute form's scheme, host and port before the path; to a proxy only.
   std::size_t authority_size = 0;
-  std::string_view proxy_connection;
+  std::string_view proxy_connection, proxy_authorization;
   if (forward) {
     if (!detail::is_target(u.host) || !detail::is_token(u.scheme))
       return error::invalid_request_field;
+    if (!proxy_authorization_given) proxy_authorization = forward->authorization;
     authority_size = u.scheme.size() + 3 + u.host.size() + (bracketed ? 2 : 0) +
-                     (port.empty() ? 0 : 1 + port.size()) + forward->authorization.size();
+                     (port.empty() ? 0 : 1 + port.size()) + proxy_authorization.size();
     if (!proxy_connection_given) proxy_connection = "Proxy-Connection: Keep-Alive\r\n"sv;
   }
   char length_digits[24];
@@ -210,7 +215,7 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   } else if (!host_given) {
     put(host_line);
   }
-  if (forward) put(forward->authorization);
+  put(proxy_authorization);
   std::size_t written = 0;
   for (const auto& f : r.headers) {
     if (written++ == before_proxy_connection) put(proxy_connection);

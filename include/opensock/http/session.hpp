@@ -430,7 +430,13 @@ class session {
   std::span<const proxy> proxies_for(const http::request& req, std::error_code& ec) const;
 
   // The pool. Each of these takes shared_->mutex.
-  connection_ptr take_idle(const url& to, std::span<const proxy> via, clock::time_point now);
+  connection_ptr take_idle(const url& to, std::span<const proxy> via, bool forward,
+                           clock::time_point now);
+  // Whether an HTTP proxy last forwards http requests now: unless tunnels are asked for,
+  // or the factory guards origins (a proxy that forwards resolves the name itself).
+  bool forwards() const {
+    return !options_.proxy_tunnel && !opensock::guards_origins(factory_);
+  }
   void release(connection_ptr c);
   void retire(connection_ptr c);
   connection_ptr spare_connection();
@@ -502,10 +508,12 @@ class session {
   asio::awaitable<response> method_request(const char* method, std::string_view url,
                                            fields headers, request_body body);
 
-  // A new connection for `to` through `via`, made by the connector in perform()'s own
-  // frame: aim() sets the route of a spare connection `c` and returns it, connected() takes what the
-  // connector made of it, begun at `started`.
-  const opensock::route& aim(connection& c, const url& to, std::span<const proxy> via);
+  // A new connection for `to` through `via`, forwarded by an HTTP proxy last as
+  // `forward` says, made by the connector in perform()'s own frame: aim() sets the route
+  // of a spare connection `c` and returns it, connected() takes what the connector made
+  // of it, begun at `started`.
+  const opensock::route& aim(connection& c, const url& to, std::span<const proxy> via,
+                             bool forward);
   std::error_code connected(connection& c, request_run& run, transfer_info& info,
                             clock::time_point started);
 

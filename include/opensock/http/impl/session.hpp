@@ -123,7 +123,8 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       out = response();
       break;
     }
-    connection_ptr conn = take_idle(req->url, via, now);
+    const bool forward = forwards();
+    connection_ptr conn = take_idle(req->url, via, forward, now);
     // A reused connection the server had closed is replaced once by a new one.
     for (bool retried = false;;) {
       const bool reused = conn != nullptr;
@@ -139,6 +140,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
         if (conn->route->forwarded() && !(conn->route->origin == req->url.origin())) {
           auto carried = std::make_shared<opensock::route>(*conn->route);
           carried->origin = req->url.origin();
+          carried->apply_names(options_.names);
           conn->route = std::move(carried);
         }
         if (hooks.on_connection)
@@ -148,7 +150,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
         conn = spare_connection();
         const auto started = clock::now();
         co_await opensock::detail::connect_within(
-            factory_, aim(*conn, req->url, via), options_.connect, &tls_contexts_, &watchdog_,
+            factory_, aim(*conn, req->url, via, forward), options_.connect, &tls_contexts_, &watchdog_,
             std::min(run.deadline, deadline_after(started, run.timeouts.connect)), conn->made,
             info.attempts);
         if ((ec = connected(*conn, run, info, started))) [[unlikely]] {
@@ -219,7 +221,7 @@ std::span<const proxy> session<Factory>::proxies_for(const http::request& req,
 
 template <class Factory>
 const opensock::route& session<Factory>::aim(connection& c, const url& to,
-                                             std::span<const proxy> via) {
+                                             std::span<const proxy> via, bool forward) {
   // Written over what the connection's last connect left, whose strings keep their
   // storage; TLS settings are copied only for a route that uses them.
   opensock::route& target = c.target;
@@ -235,9 +237,7 @@ const opensock::route& session<Factory>::aim(connection& c, const url& to,
   target.apply_names(options_.names);
   target.local = options_.local;
   target.proxies.assign(via.begin(), via.end());
-  // Under a guard, the proxy is asked for a tunnel to the checked address, never left
-  // to resolve the name of a request it forwards.
-  target.tunnel = options_.proxy_tunnel || opensock::guards_origins(factory_);
+  target.forward = forward;
   auto& made = c.made;
   made.error = {};
   made.stream.reset();
@@ -301,7 +301,7 @@ session<Factory>::~session() {
 
 template <class Factory>
 typename session<Factory>::connection_ptr session<Factory>::take_idle(
-    const url& to, std::span<const proxy> via, clock::time_point now) {
+    const url& to, std::span<const proxy> via, bool forward, clock::time_point now) {
   std::lock_guard lock(shared_->mutex);
   auto& idle = shared_->idle;
   connection_ptr found;
@@ -309,7 +309,7 @@ typename session<Factory>::connection_ptr session<Factory>::take_idle(
     connection& c = **it;
     bool usable = !c.dead && now - c.idle_since < options_.idle_timeout;
     const bool wanted = usable && !found &&
-                        c.route->serves(to.scheme, to.host, to.port, via, options_.tls);
+                        c.route->serves(to.scheme, to.host, to.port, via, forward, options_.tls);
     if (wanted) {
       if (c.watched) {
         stop_watching(c);  // its wait has not seen the peer close it
