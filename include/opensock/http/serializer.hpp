@@ -182,7 +182,9 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   const std::size_t at = out.size();
   out.resize(at + size);
   char* p = out.data() + at;
+  // An empty piece may have no storage at all: memcpy must not see its null pointer.
   const auto put = [&p](std::string_view piece) {
+    if (piece.empty()) return;
     std::memcpy(p, piece.data(), piece.size());
     p += piece.size();
   };
