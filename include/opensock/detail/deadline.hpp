@@ -42,6 +42,13 @@ struct deadline_outcome {
 /// Runs `operation` until it returns, cancelling it (terminal) when `deadline` passes
 /// first. A terminal cancellation of the caller is passed on to `operation`, whose own
 /// result then tells.
+// g++ 12 at -O2 inlines Asio's frame allocation into this coroutine's ramp and then
+// takes Asio's own operator delete, which returns the frame to the same allocator, for a
+// mismatch: a false -Wmismatched-new-delete.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 template <class T>
 asio::awaitable<deadline_outcome<T>> with_deadline(asio::awaitable<T> operation,
                                                    std::chrono::steady_clock::time_point deadline) {
@@ -78,6 +85,9 @@ asio::awaitable<deadline_outcome<T>> with_deadline(asio::awaitable<T> operation,
   if (thrown) std::rethrow_exception(thrown);
   co_return deadline_outcome<T>{timed_out, std::move(*value)};
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /// A cancellation state, stop(), for operations that bind every wait of theirs to its
 /// slot (the connector's, a TLS handshake): cancelled (terminal) once `watchdog` finds
