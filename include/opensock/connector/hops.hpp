@@ -1,12 +1,12 @@
 // The hop handshakes of a route, a stage after the connect to its first proxy: each
 // proxy is asked to reach the next, and the last to reach the origin, unless it is an
 // HTTP proxy that forwards the route's requests. An HTTP proxy is asked for a CONNECT
-// tunnel to the name. A SOCKS5h or SOCKS4a proxy is given the name;
-// for SOCKS5 and SOCKS4 the name is resolved here, as curl does, and the proxy given the
-// first address (the first IPv4 one for SOCKS4). An HTTPS proxy is an HTTP proxy reached
-// through a TLS layer of its own. Under a factory that guards origins,
-// the origin is resolved and checked here first (guarded_origin()), and the last proxy,
-// whatever its kind, asked for the address let through.
+// tunnel to the name. A SOCKS5h or SOCKS4a proxy is given the name; for SOCKS5 and
+// SOCKS4 the name is resolved here, as curl does, and the proxy given the first address
+// (the first IPv4 one for SOCKS4). An HTTPS proxy is an HTTP proxy reached through a TLS
+// layer of its own. Under a factory that guards origins, the origin is resolved and
+// checked first (guarded_origin()), and the last proxy, whatever its kind, asked for the
+// address let through.
 #pragma once
 
 #include <opensock/connector/happy_eyeballs.hpp>
