@@ -5,7 +5,6 @@
 // with it are given back for the caller to read first.
 #pragma once
 
-#include <opensock/detail/base64.hpp>
 #include <opensock/error.hpp>
 #include <opensock/http/response.hpp>
 #include <opensock/http/response_parser.hpp>
@@ -71,11 +70,7 @@ inline std::error_code connect_request(const proxy& via, std::string_view host,
     put_authority();
     out += "\r\n"sv;
   }
-  if (!via.user.empty() && !extra.contains("proxy-authorization")) {
-    out += "Proxy-Authorization: Basic "sv;
-    out += opensock::detail::base64(via.user + ":" + via.password);
-    out += "\r\n"sv;
-  }
+  if (!extra.contains("proxy-authorization")) out += proxy_authorization(via);
   std::size_t written = 0;
   const auto put_proxy_connection = [&] {
     if (!extra.contains("proxy-connection")) out += "Proxy-Connection: Keep-Alive\r\n"sv;

@@ -78,6 +78,14 @@ inline bool before_proxy_connection(std::string_view name) noexcept {
 
 }  // namespace detail
 
+/// The Proxy-Authorization line with `via`'s Basic credentials, for the requests an HTTP
+/// proxy forwards and for CONNECT; empty without a user.
+inline std::string proxy_authorization(const proxy& via) {
+  if (via.user.empty()) return {};
+  return "Proxy-Authorization: Basic " +
+         opensock::detail::base64(via.user + ":" + via.password) + "\r\n";
+}
+
 /// How requests are written to an HTTP proxy that forwards them, as curl writes them:
 /// the target in absolute form (scheme, host, a port that is not the default, path and
 /// query), the proxy's Basic credentials after Host, and Proxy-Connection: Keep-Alive
@@ -86,11 +94,8 @@ inline bool before_proxy_connection(std::string_view name) noexcept {
 /// hold one.
 struct forwarding {
   forwarding() = default;
-  explicit forwarding(const proxy& via) {
-    if (!via.user.empty())
-      authorization = "Proxy-Authorization: Basic " +
-                      opensock::detail::base64(via.user + ":" + via.password) + "\r\n";
-  }
+  explicit forwarding(const proxy& via) : authorization(proxy_authorization(via)) {}
+
   /// The Proxy-Authorization line, or empty.
   std::string authorization;
 };
