@@ -1,6 +1,8 @@
-# Finds what opensock's headers need and provides the targets asio::asio, fmt::fmt and
+# Finds what opensock's headers need and provides the targets asio::asio, fmt::fmt,
 # opensock::tls (OpenSSL and OPENSOCK_HAS_TLS=1 when OpenSSL is found and
-# OPENSOCK_WITH_TLS is not OFF; empty otherwise, and https then fails with 1).
+# OPENSOCK_WITH_TLS is not OFF; empty otherwise, and https then fails with 1) and
+# opensock::zlib (zlib and OPENSOCK_HAS_ZLIB=1 for WebSocket's permessage-deflate, when
+# zlib is found and OPENSOCK_WITH_ZLIB is not OFF).
 # Used by the source tree and by the installed opensockConfig.cmake alike.
 
 include(CMakeFindDependencyMacro)
@@ -56,5 +58,20 @@ if(NOT TARGET opensock::tls)
       INTERFACE_COMPILE_DEFINITIONS OPENSOCK_HAS_TLS=1)
   else()
     set(OPENSOCK_HAS_TLS OFF)
+  endif()
+endif()
+
+if(NOT TARGET opensock::zlib)
+  add_library(opensock::zlib INTERFACE IMPORTED)
+  if(NOT DEFINED OPENSOCK_WITH_ZLIB OR OPENSOCK_WITH_ZLIB)
+    find_package(ZLIB QUIET)
+  endif()
+  if(ZLIB_FOUND AND (NOT DEFINED OPENSOCK_WITH_ZLIB OR OPENSOCK_WITH_ZLIB))
+    set(OPENSOCK_HAS_ZLIB ON)
+    set_target_properties(opensock::zlib PROPERTIES
+      INTERFACE_LINK_LIBRARIES ZLIB::ZLIB
+      INTERFACE_COMPILE_DEFINITIONS OPENSOCK_HAS_ZLIB=1)
+  else()
+    set(OPENSOCK_HAS_ZLIB OFF)
   endif()
 endif()

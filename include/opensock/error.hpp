@@ -142,6 +142,30 @@ enum class error : int {
   tunnel_failed,
   /// recv_error: an HTTP proxy closed the connection before its answer to CONNECT ended.
   tunnel_aborted,
+  // A WebSocket connection failed: its close code (RFC 6455 §7.4) is the one sent to the
+  // peer, where there is one.
+  /// http_returned_error: the server answered the upgrade with a status other than 101
+  /// (curl: "Refused WebSockets upgrade"); the response is kept.
+  websocket_refused,
+  /// weird_server_reply: a 101 without a valid Sec-WebSocket-Accept, Upgrade or
+  /// Connection, or with a subprotocol or extension the client did not offer.
+  websocket_bad_handshake,
+  /// got_nothing: the peer closed the WebSocket connection with a close frame; its code
+  /// and reason are the stream's close_reason().
+  websocket_closed,
+  /// recv_error: a frame that breaks RFC 6455 (close code 1002).
+  websocket_protocol_error,
+  /// recv_error: a text message or a close reason that is not UTF-8 (close code 1007).
+  websocket_invalid_utf8,
+  /// too_large: a message over the stream's limit on its size (close code 1009).
+  websocket_message_too_big,
+  /// bad_content_encoding: a compressed message that does not inflate (close code 1007).
+  websocket_bad_compression,
+  /// not_built_in: permessage-deflate asked for where opensock was built without zlib.
+  websocket_deflate_not_built,
+  /// unsupported_protocol: a ws or wss URL in a plain HTTP request; WebSocket connections
+  /// are made by websocket::async_connect().
+  websocket_url_for_http,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode

@@ -202,6 +202,26 @@ constexpr error_entry error_entry_of(error e) noexcept {
     case error::tunnel_failed:
       return {condition::recv_error, "CONNECT tunnel failed: the proxy answered with an error"};
     case error::tunnel_aborted: return {condition::recv_error, "Proxy CONNECT aborted"};
+    case error::websocket_refused:
+      return {condition::http_returned_error, "Refused WebSockets upgrade"};
+    case error::websocket_bad_handshake:
+      return {condition::weird_server_reply, "The server's WebSocket upgrade is not valid"};
+    case error::websocket_closed:
+      return {condition::got_nothing, "The peer closed the WebSocket connection"};
+    case error::websocket_protocol_error:
+      return {condition::recv_error, "The peer broke the WebSocket protocol"};
+    case error::websocket_invalid_utf8:
+      return {condition::recv_error, "A WebSocket text message that is not UTF-8"};
+    case error::websocket_message_too_big:
+      return {condition::too_large, "A WebSocket message over the size limit"};
+    case error::websocket_bad_compression:
+      return {condition::bad_content_encoding, "A WebSocket message that does not inflate"};
+    case error::websocket_deflate_not_built:
+      return {condition::not_built_in,
+              "permessage-deflate: opensock was built without zlib"};
+    case error::websocket_url_for_http:
+      return {condition::unsupported_protocol,
+              "A ws or wss URL is not for an HTTP request: use websocket::async_connect"};
   }
   // A value opensock never makes came from someone else's code, as any unknown code.
   return {condition::aborted_by_callback, nullptr};

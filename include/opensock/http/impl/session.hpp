@@ -118,6 +118,12 @@ asio::awaitable<std::error_code> session<Factory>::perform(
   for (int redirects = 0;; ++redirects) {
     // The first lookup uses the time the request started: one clock read fewer.
     const auto now = redirects == 0 ? run.started : clock::now();
+    // ws and wss use HTTP only for their upgrade (websocket::async_connect()).
+    if (!taken && (req->url.scheme == "ws" || req->url.scheme == "wss")) [[unlikely]] {
+      ec = error::websocket_url_for_http;
+      out = response();
+      break;
+    }
     const std::span<const proxy> via = proxies_for(*req, ec);
     if (ec) [[unlikely]] {
       out = response();
