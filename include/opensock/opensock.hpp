@@ -51,3 +51,12 @@
 #include <opensock/socket_factory.hpp>
 #include <opensock/tls/options.hpp>
 #include <opensock/transport.hpp>
+#include <opensock/websocket/frame.hpp>
+#include <opensock/websocket/options.hpp>
+#include <opensock/websocket/permessage_deflate.hpp>
+#if OPENSOCK_HAS_TLS
+// The WebSocket handshake needs OpenSSL's SHA-1.
+#include <opensock/websocket/connect.hpp>
+#include <opensock/websocket/handshake.hpp>
+#include <opensock/websocket/stream.hpp>
+#endif

@@ -9,6 +9,7 @@
 #include <opensock/detail/io_handler.hpp>
 #include <opensock/detail/utf8_validator.hpp>
 #include <opensock/error.hpp>
+#include <opensock/transport.hpp>
 #include <opensock/websocket/frame.hpp>
 #include <opensock/websocket/handshake.hpp>
 #include <opensock/websocket/options.hpp>
