@@ -242,7 +242,9 @@ class inflater {
     if (rc == Z_STREAM_END) {
       // The server ended its deflate stream inside a message: what follows is a new one.
       inflateReset(&z_);
-    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+    } else if ((rc != Z_OK && rc != Z_BUF_ERROR) ||
+               (p.consumed == 0 && p.produced == 0 && !in.empty() && !out.empty())) {
+      // A stream zlib cannot read, or one it makes no progress on with room on both sides.
       ec = error::websocket_bad_compression;
     }
     return p;

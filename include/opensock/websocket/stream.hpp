@@ -70,7 +70,7 @@ class stream {
         timer_(next_.get_executor()),
         alive_(std::make_shared<stream*>(this)) {
     rbuf_.resize(std::max(read_buffer_size, buffered.size()));
-    std::memcpy(rbuf_.data(), buffered.data(), buffered.size());
+    if (!buffered.empty()) std::memcpy(rbuf_.data(), buffered.data(), buffered.size());
     rend_ = buffered.size();
 #if OPENSOCK_HAS_ZLIB
     if (settled_.deflate) {
@@ -117,7 +117,7 @@ class stream {
 
   /// Whether the connection may still carry messages: no close frame received or sent,
   /// no error.
-  bool is_open() const noexcept { return !failed_ && !close_sent_; }
+  bool is_open() const noexcept { return !failed_ && !write_failed_ && !close_sent_; }
   /// The close frame the peer sent; code 0 until one came (or when it had none).
   const close_reason& reason() const noexcept { return received_close_; }
 
@@ -321,11 +321,19 @@ class stream {
       std::size_t k = 0;
 #if OPENSOCK_HAS_ZLIB
       if (message_compressed_) {
-        const auto got = inflate_into(out, ec);
-        if (ec) return {};
-        if (!got) return step{false, false, 0};
-        k = *got;
+        // What was inflated is checked before an error that came after it, so that the
+        // first fault is the one reported however the message is read.
+        std::error_code bad_stream;
+        const inflated got = inflate_into(out, bad_stream);
+        k = got.size;
         if (!check_payload(static_cast<unsigned char*>(out.data()), k, ec)) return {};
+        if (bad_stream) {
+          ec = bad_stream;
+          return {};
+        }
+        if (got.ended) end_message(ec);
+        if (ec) return {};
+        if (got.needs_input) return step{false, false, 0};
         if (k > 0 || !in_message_) return step{true, false, k};
         continue;
       }
@@ -362,14 +370,16 @@ class stream {
 
   // Counts `n` bytes of a message's payload (inflated when compressed) against the size
   // limit and, for text, checks they continue its UTF-8.
+  // The first byte at fault decides, however the message is cut into reads.
   bool check_payload(const unsigned char* data, std::size_t n, std::error_code& ec) {
-    message_size_ += n;
-    if (message_size_ > options_.max_message_size) {
-      ec = error::websocket_message_too_big;
+    const std::size_t room = options_.max_message_size - message_size_;
+    if (message_text_ && !utf8_.feed(data, std::min(n, room))) {
+      ec = error::websocket_invalid_utf8;
       return false;
     }
-    if (message_text_ && !utf8_.feed(data, n)) {
-      ec = error::websocket_invalid_utf8;
+    message_size_ += std::min(n, room);
+    if (n > room) {
+      ec = error::websocket_message_too_big;
       return false;
     }
     return true;
@@ -381,47 +391,59 @@ class stream {
   }
 
 #if OPENSOCK_HAS_ZLIB
+  struct inflated {
+    std::size_t size = 0;
+    bool needs_input = false;  // nothing could be made before more is read
+    bool ended = false;        // the message ended here
+  };
+
   // Inflates what the read buffer holds of the current compressed frame into `out`, and
-  // at the message's end the four bytes its compressed form lacks. Returns the bytes
-  // made, or none when more must be read first.
-  std::optional<std::size_t> inflate_into(asio::mutable_buffer out, std::error_code& ec) {
+  // at the message's end the four bytes its compressed form lacks.
+  inflated inflate_into(asio::mutable_buffer out, std::error_code& ec) {
     std::span<unsigned char> to(static_cast<unsigned char*>(out.data()), out.size());
-    std::size_t made = 0;
+    inflated got;
     for (;;) {
       if (remaining_ > 0) {
         const std::size_t avail = static_cast<std::size_t>(
             std::min<std::uint64_t>(rend_ - rpos_, remaining_));
         if (avail == 0) {
-          if (made > 0) return made;
-          return std::nullopt;
+          // What zlib read ahead is decoded before more is read (or found faulty).
+          const auto p = inflater_->inflate_some({}, to.subspan(got.size), ec);
+          got.size += p.produced;
+          got.needs_input = got.size == 0 && !ec;
+          return got;
         }
         const auto p = inflater_->inflate_some(
-            std::span<const unsigned char>(rbuf_.data() + rpos_, avail), to.subspan(made), ec);
-        if (ec) return std::nullopt;
+            std::span<const unsigned char>(rbuf_.data() + rpos_, avail), to.subspan(got.size),
+            ec);
         rpos_ += p.consumed;
         remaining_ -= p.consumed;
-        made += p.produced;
-        if (made == to.size()) return made;
+        got.size += p.produced;
+        if (ec || got.size == to.size()) return got;
         continue;
       }
       if (!header_.fin) {
-        has_header_ = false;
-        return made;
+        // The frame's last bytes may still be inside zlib: drained before the next frame,
+        // so that a fault in them is found here however the message is read.
+        const auto p = inflater_->inflate_some({}, to.subspan(got.size), ec);
+        got.size += p.produced;
+        if (!ec && got.size < to.size()) has_header_ = false;
+        return got;
       }
       // The whole message came: its missing tail, then whatever zlib still holds.
-      auto tail = inflater::tail().subspan(tail_fed_);
-      const auto p = inflater_->inflate_some(tail, to.subspan(made), ec);
-      if (ec) return std::nullopt;
+      const auto p =
+          inflater_->inflate_some(inflater::tail().subspan(tail_fed_), to.subspan(got.size), ec);
       tail_fed_ += p.consumed;
-      made += p.produced;
-      if (tail_fed_ == 4 && made < to.size()) {
+      got.size += p.produced;
+      if (ec) return got;
+      if (tail_fed_ == 4 && got.size < to.size()) {
         has_header_ = false;
         tail_fed_ = 0;
         inflater_->message_done();
-        end_message(ec);
-        return made;
+        got.ended = true;
+        return got;
       }
-      if (made == to.size()) return made;
+      if (got.size == to.size()) return got;
     }
   }
 #endif
@@ -558,6 +580,8 @@ class stream {
           if (ec) return complete_later(self, waited, ec, std::size_t(0));
         }
         if (s->failed_) return complete_later(self, waited, s->failed_, std::size_t(0));
+        if (s->write_failed_)
+          return complete_later(self, waited, s->write_failed_, std::size_t(0));
         if (s->close_sent_) return complete_later(self, waited, closed_error(), std::size_t(0));
         if (s->writing_) {
           parked = true;
@@ -575,7 +599,9 @@ class stream {
       }
       if (ec) {
         s->writing_ = false;
-        s->fail(ec == asio::error::operation_aborted ? error::send_error : ec);
+        // A frame cut off leaves nothing more to send on this connection.
+        if (!s->write_failed_)
+          s->write_failed_ = ec == asio::error::operation_aborted ? error::send_error : ec;
         s->release_writer();
         return self.complete(ec, std::size_t(0));
       }
@@ -800,7 +826,7 @@ class stream {
                         if (!owner) return;
                         stream& s = **owner;
                         s.writing_ = false;
-                        if (ec && !s.failed_) s.failed_ = ec;
+                        if (ec && !s.write_failed_) s.write_failed_ = ec;
                         s.release_writer();
                       });
   }
@@ -815,7 +841,7 @@ class stream {
       asio::post(ex, [h = std::move(h)]() mutable { h(std::error_code(), 0); });
       return;
     }
-    if (!failed_ || has_pending_close_) flush_control();
+    if (!write_failed_ && (!failed_ || has_pending_close_)) flush_control();
   }
 
   void next_mask(std::array<unsigned char, 4>& mask) {
@@ -878,7 +904,7 @@ class stream {
                             if (!owner) return;
                             stream& s = **owner;
                             s.writing_ = false;
-                            if (e && !s.failed_) s.failed_ = e;
+                            if (e && !s.write_failed_) s.write_failed_ = e;
                             s.release_writer();
                           });
       }
@@ -920,6 +946,7 @@ class stream {
     mask_pool_ = o.mask_pool_;
     mask_used_ = o.mask_used_;
     failed_ = o.failed_;
+    write_failed_ = o.write_failed_;
     close_sent_ = o.close_sent_;
     received_close_ = std::move(o.received_close_);
 #if OPENSOCK_HAS_ZLIB
@@ -971,7 +998,10 @@ class stream {
   std::array<unsigned char, 256> mask_pool_{};
   std::size_t mask_used_ = 256;
 
+  // What ended the connection (a read's error, a protocol error, the peer's close), and
+  // what ended sending only: the bytes that came before still reach a read.
   std::error_code failed_;
+  std::error_code write_failed_;
   bool close_sent_ = false;
   close_reason received_close_;
 
