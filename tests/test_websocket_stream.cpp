@@ -461,3 +461,57 @@ TEST_CASE("a large message goes both ways intact") {
     CHECK(back == big);
   }());
 }
+
+namespace {
+
+// A socket that counts the bytes each read put where: into the memory of `target`, or
+// elsewhere (the stream's own read buffer).
+struct read_watching_socket {
+  using executor_type = tcp::socket::executor_type;
+  tcp::socket socket;
+  const std::vector<unsigned char>* target = nullptr;
+  std::size_t into_target = 0;
+  std::size_t elsewhere = 0;
+
+  executor_type get_executor() { return socket.get_executor(); }
+  tcp::socket& lowest_layer() { return socket; }
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& b, Token&& token) {
+    return socket.async_write_some(b, std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_read_some(asio::mutable_buffer b, Token&& token) {
+    return socket.async_read_some(
+        b, [this, b, handler = std::forward<Token>(token)](std::error_code ec,
+                                                           std::size_t n) mutable {
+          const auto* p = static_cast<const unsigned char*>(b.data());
+          const bool inside = target && p >= target->data() && p < target->data() + target->size();
+          (inside ? into_target : elsewhere) += n;
+          std::move(handler)(ec, n);
+        });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a large message is read from the socket straight into the caller's container") {
+  asio::io_context io;
+  connected_pair pair(io);
+  websocket::stream<read_watching_socket> ws(read_watching_socket{std::move(pair.client)});
+  std::vector<unsigned char> message;
+  message.reserve(1 << 20);
+  ws.next_layer().target = &message;
+  test::run(io, [&]() -> asio::awaitable<void> {
+    auto server = [&]() -> asio::awaitable<void> {
+      co_await send(pair.server, server_frame(opcode::binary, std::string(1 << 20, 'm')));
+    };
+    asio::co_spawn(io, server(), asio::detached);
+    const std::size_t n = co_await ws.async_read(message, awaitable);
+    CHECK(n == 1u << 20);
+    // Through the stream's own 16 KiB buffer go the header and what came with it, and a
+    // tail under half of it (read with the next frame's header); the rest is never copied.
+    CHECK(ws.next_layer().into_target + ws.next_layer().elsewhere == (1u << 20) + 10);
+    CHECK(ws.next_layer().elsewhere <= 24 * 1024 + 10);
+    CHECK(ws.next_layer().into_target >= (1u << 20) - 24 * 1024);
+  }());
+}

@@ -15,7 +15,6 @@
 #include <opensock/websocket/stream.hpp>
 
 #include <asio/awaitable.hpp>
-#include <asio/strand.hpp>
 
 #include <optional>
 #include <string>
@@ -83,15 +82,17 @@ asio::awaitable<std::pair<std::error_code, connect_result<session_stream<Factory
 }  // namespace detail
 
 /// As connect(), as an Asio asynchronous operation: completes with
-/// void(std::error_code, connect_result<session_stream<Factory>>). Runs on a strand of
-/// the session's executor; per-operation cancellation (terminal) ends it with
-/// operation_aborted.
+/// void(std::error_code, connect_result<session_stream<Factory>>); per-operation
+/// cancellation (terminal) ends it with operation_aborted. It runs on the session's
+/// executor, which the stream's operations then use too: with an io_context run by
+/// several threads, give the session a strand (or await connect() on one), as the
+/// stream's read and write must not run at once on two threads.
 template <class Factory, class CompletionToken>
 auto async_connect(http::session<Factory>& session, std::string url, handshake_options options,
                    stream_options behaviour, CompletionToken&& token) {
   using result = connect_result<session_stream<Factory>>;
   return opensock::detail::async_spawn_value<result>(
-      asio::make_strand(session.get_executor()),
+      session.get_executor(),
       [&session, url = std::move(url), options = std::move(options),
        behaviour = std::move(behaviour)]() mutable {
         return detail::run_connect(session, std::move(url), std::move(options),

@@ -173,22 +173,35 @@ inline std::size_t parse_frame_header(std::span<const unsigned char> in, frame_h
   return n;
 }
 
-/// XORs `data` with `mask`, starting at `offset` bytes into the masked payload.
-inline void apply_mask(unsigned char* data, std::size_t size, std::array<unsigned char, 4> mask,
-                       std::size_t offset) noexcept {
-  std::size_t i = 0;
-  // Word at a time once the mask is rotated to where the payload stands.
+/// Copies `size` bytes from `from` to `to` (which may be the same place), XORed with
+/// `mask` as a payload is masked from `offset` bytes into it: one pass over the bytes.
+inline void copy_masked(unsigned char* to, const unsigned char* from, std::size_t size,
+                        std::array<unsigned char, 4> mask, std::size_t offset) noexcept {
+  // Word at a time, the mask rotated to where the payload stands.
   std::array<unsigned char, 8> rotated;
   for (std::size_t k = 0; k < 8; ++k) rotated[k] = mask[(offset + k) & 3];
   std::uint64_t word_mask;
   std::memcpy(&word_mask, rotated.data(), 8);
-  for (; i + 8 <= size; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, data + i, 8);
-    word ^= word_mask;
-    std::memcpy(data + i, &word, 8);
+  std::size_t i = 0;
+  for (; i + 32 <= size; i += 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, from + i, 32);
+    for (auto& x : w) x ^= word_mask;
+    std::memcpy(to + i, w, 32);
   }
-  for (; i < size; ++i) data[i] ^= rotated[i & 7];
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, from + i, 8);
+    w ^= word_mask;
+    std::memcpy(to + i, &w, 8);
+  }
+  for (; i < size; ++i) to[i] = from[i] ^ rotated[i & 7];
+}
+
+/// XORs `data` with `mask`, starting at `offset` bytes into the masked payload.
+inline void apply_mask(unsigned char* data, std::size_t size, std::array<unsigned char, 4> mask,
+                       std::size_t offset) noexcept {
+  copy_masked(data, data, size, mask, offset);
 }
 
 }  // namespace opensock::websocket

@@ -130,8 +130,9 @@ class stream {
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
     return asio::async_compose<Token, void(std::error_code, std::size_t)>(
-        read_some_op{this, opensock::detail::first_buffer<asio::mutable_buffer>(buffers)}, token,
-        next_);
+        read_op<into_buffer>{
+            this, into_buffer{opensock::detail::first_buffer<asio::mutable_buffer>(buffers)}},
+        token, next_);
   }
 
   /// Reads one whole message and appends it to `message`: void(std::error_code,
@@ -139,7 +140,8 @@ class stream {
   template <message_container Container, class Token>
   auto async_read(Container& message, Token&& token) {
     return asio::async_compose<Token, void(std::error_code, std::size_t)>(
-        read_op<Container>{this, &message}, token, next_);
+        read_op<into_container<Container>>{this, into_container<Container>{&message, message.size()}},
+        token, next_);
   }
 
   /// Writes `buffers` as one frame of a message; `fin` ends the message. The first frame
@@ -199,9 +201,58 @@ class stream {
 
   // --- reading ---
 
-  struct read_some_op {
-    stream* s;
+  // Where a read puts the payload: the caller's buffer, filled once (async_read_some),
+  // or a container a whole message is appended to (async_read).
+  struct into_buffer {
     asio::mutable_buffer out;
+    std::size_t taken = 0;
+
+    asio::mutable_buffer room(stream&) { return out; }
+    // Whether the read is over once `n` bytes came.
+    bool took(stream&, std::size_t n) {
+      taken = n;
+      return true;
+    }
+    std::size_t end() { return taken; }
+  };
+
+  template <class Container>
+  struct into_container {
+    Container* message;
+    std::size_t start;
+    std::size_t used = 0;  // of the room made after `start`
+
+    // The container grows only when full: by what the current frame still holds when that
+    // is known and not compressed, else by as much as it holds, doubling.
+    asio::mutable_buffer room(stream& s) {
+      s.peek_header();
+      std::size_t room = message->size() - start - used;
+      if (room == 0) {
+        room = std::max<std::size_t>(used, 1024);
+        if (s.has_header_ && !s.message_compressed_ && !is_control(s.header_.op) &&
+            s.remaining_ > 0)
+          room = static_cast<std::size_t>(
+              std::min<std::uint64_t>(s.remaining_, s.options_.max_message_size + 1));
+        message->resize(start + used + room);
+      }
+      return asio::buffer(reinterpret_cast<unsigned char*>(message->data()) + start + used, room);
+    }
+    bool took(stream& s, std::size_t n) {
+      used += n;
+      return s.is_message_done();
+    }
+    std::size_t end() {
+      if (message->size() != start + used) message->resize(start + used);
+      return used;
+    }
+  };
+
+  template <class Sink>
+  struct read_op {
+    stream* s;
+    Sink sink;
+    asio::mutable_buffer out{};
+    bool started = false;
     bool waited = false;
     bool direct = false;  // the last read went straight into `out`
 
@@ -209,25 +260,34 @@ class stream {
     void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
       if (!started) {
         started = true;
-        if (s->failed_) return complete_later(self, false, s->failed_, std::size_t(0));
+        if (s->failed_) {
+          sink.end();
+          return complete_later(self, false, s->failed_, std::size_t(0));
+        }
         s->reading_ = true;
       } else {
         waited = true;
-        if (ec) return finish(self, s->read_failed(ec), 0);
+        if (ec) return finish(self, s->read_failed(ec));
         s->received_now();
         if (direct) {
           direct = false;
           std::error_code bad;
           const std::size_t k = s->delivered(static_cast<unsigned char*>(out.data()), n, bad);
-          return finish(self, bad, k);
+          if (bad) return finish(self, bad);
+          if (sink.took(*s, k)) return finish(self, std::error_code());
+        } else {
+          s->rend_ += n;
         }
-        s->rend_ += n;
       }
       for (;;) {
+        out = sink.room(*s);
         std::error_code bad;
         const auto step = s->advance(out, bad);
-        if (bad) return finish(self, bad, 0);
-        if (step.done) return finish(self, std::error_code(), step.size);
+        if (bad) return finish(self, bad);
+        if (step.done) {
+          if (sink.took(*s, step.size)) return finish(self, std::error_code());
+          continue;
+        }
         s->arm_idle_timer();
         if (step.direct) {
           direct = true;
@@ -243,46 +303,11 @@ class stream {
     }
 
     template <class Self>
-    void finish(Self& self, std::error_code ec, std::size_t n) {
+    void finish(Self& self, std::error_code ec) {
       s->reading_ = false;
       if (ec) s->fail(ec);
+      const std::size_t n = sink.end();
       complete_later(self, waited, ec, n);
-    }
-
-    bool started = false;
-  };
-
-  template <class Container>
-  struct read_op {
-    stream* s;
-    Container* message;
-    std::size_t start = 0;
-    std::size_t used = 0;  // of the room added after `start`
-    bool started = false;
-
-    template <class Self>
-    void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
-      if (!started) {
-        started = true;
-        start = message->size();
-      } else {
-        used += n;
-        if (ec || s->is_message_done()) {
-          message->resize(start + used);
-          return self.complete(ec, used);
-        }
-      }
-      // Room for what the current frame still holds when it is known and not compressed;
-      // otherwise a buffer's worth, doubling as the message grows.
-      std::size_t room = std::max<std::size_t>(used, 4096);
-      if (s->has_header_ && !s->message_compressed_ && !is_control(s->header_.op) &&
-          s->remaining_ > 0)
-        room = static_cast<std::size_t>(
-            std::min<std::uint64_t>(s->remaining_, s->options_.max_message_size + 1));
-      message->resize(start + used + room);
-      s->async_read_some(
-          asio::buffer(reinterpret_cast<unsigned char*>(message->data()) + start + used, room),
-          std::move(self));
     }
   };
 
@@ -300,12 +325,14 @@ class stream {
   step advance(asio::mutable_buffer out, std::error_code& ec) {
     for (;;) {
       if (!has_header_) {
-        const std::size_t n = parse_frame_header(
-            std::span<const unsigned char>(rbuf_.data() + rpos_, rend_ - rpos_), header_, ec);
-        if (ec) return {};
-        if (n == 0) return step{false, false, 0};
-        rpos_ += n;
-        if (!check_header(ec)) return {};
+        if (header_error_) {
+          ec = std::exchange(header_error_, std::error_code());
+          return {};
+        }
+        if (!next_header(ec)) {
+          if (ec) return {};
+          return step{false, false, 0};
+        }
       }
       if (is_control(header_.op)) {
         if (rend_ - rpos_ < remaining_) return step{false, false, 0};
@@ -354,6 +381,24 @@ class stream {
       if (ec) return {};
       if (k > 0 || !in_message_) return step{true, false, k};
     }
+  }
+
+  // Reads the next frame's header from the read buffer: false when it is not there whole
+  // or is at fault (`ec`).
+  bool next_header(std::error_code& ec) {
+    const std::size_t n = parse_frame_header(
+        std::span<const unsigned char>(rbuf_.data() + rpos_, rend_ - rpos_), header_, ec);
+    if (ec || n == 0) return false;
+    rpos_ += n;
+    return check_header(ec);
+  }
+
+  // The next header, read ahead when the read buffer holds it, so that a whole message's
+  // size is known before room is made for it; a fault is kept for the read to report.
+  void peek_header() {
+    if (has_header_ || header_error_) return;
+    std::error_code ec;
+    if (!next_header(ec) && ec) header_error_ = ec;
   }
 
   // After `n` payload bytes of an uncompressed frame reached `data`: counts and checks
@@ -473,6 +518,7 @@ class stream {
     if (!is_control(op) && !message_compressed_ &&
         header_.length > options_.max_message_size - std::min(message_size_,
                                                                options_.max_message_size)) {
+      has_header_ = false;
       ec = error::websocket_message_too_big;
       return false;
     }
@@ -569,9 +615,10 @@ class stream {
     bool parked = false;
     bool compressed = false;
     std::array<unsigned char, 4> mask{};
+    asio::const_buffer pending;  // of the write buffer, not yet written
 
     template <class Self>
-    void operator()(Self& self, std::error_code ec = {}, std::size_t = 0) {
+    void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
       if (started) waited = true;
       if (!started || parked) {
         started = true;
@@ -591,9 +638,8 @@ class stream {
         s->writing_ = true;
         total = asio::buffer_size(buffers);
         if (is_control(op)) {
-          s->build_control(op, buffers);
           if (op == opcode::close) s->close_sent_ = true;
-          return asio::async_write(s->next_, asio::buffer(s->wbuf_), std::move(self));
+          return send(self, s->build_control(op, buffers));
         }
         return first_chunk(self);
       }
@@ -605,6 +651,8 @@ class stream {
         s->release_writer();
         return self.complete(ec, std::size_t(0));
       }
+      pending += n;
+      if (pending.size() != 0) return s->next_.async_write_some(pending, std::move(self));
       if (!is_control(op) && !compressed && sent < total) return next_chunk(self);
       if (!is_control(op) && fin) s->write_in_message_ = false;
       s->writing_ = false;
@@ -613,6 +661,12 @@ class stream {
     }
 
     static std::error_code closed_error() { return error::websocket_closed; }
+
+    template <class Self>
+    void send(Self& self, asio::const_buffer bytes) {
+      pending = bytes;
+      s->next_.async_write_some(pending, std::move(self));
+    }
 
     template <class Self>
     void first_chunk(Self& self) {
@@ -632,10 +686,10 @@ class stream {
       if (!fin) s->write_in_message_ = true;
       s->next_mask(mask);
       h.mask = mask;
-      auto& w = s->wbuf_;
 #if OPENSOCK_HAS_ZLIB
       if (s->write_compressed_) {
         compressed = true;
+        auto& w = s->wbuf_;
         // Compressed first, behind room for the header, then masked where it lies.
         w.resize(max_frame_header);
         for (auto it = asio::buffer_sequence_begin(buffers);
@@ -656,26 +710,23 @@ class stream {
         const std::size_t at = max_frame_header - hn;
         std::memcpy(w.data() + at, head, hn);
         apply_mask(w.data() + max_frame_header, payload, mask, 0);
-        return asio::async_write(s->next_, asio::buffer(w.data() + at, hn + payload),
-                                 std::move(self));
+        return send(self, asio::buffer(w.data() + at, hn + payload));
       }
 #endif
       h.length = total;
       const std::size_t chunk = std::min(total, write_chunk);
-      w.resize(max_frame_header + chunk);
-      const std::size_t hn = write_frame_header(h, w.data());
-      w.resize(hn + chunk);
-      mask_next(w.data() + hn, chunk);
-      asio::async_write(s->next_, asio::buffer(w), std::move(self));
+      unsigned char* to = s->write_space(max_frame_header + chunk);
+      const std::size_t hn = write_frame_header(h, to);
+      mask_next(to + hn, chunk);
+      send(self, asio::buffer(to, hn + chunk));
     }
 
     template <class Self>
     void next_chunk(Self& self) {
       const std::size_t chunk = std::min(total - sent, write_chunk);
-      auto& w = s->wbuf_;
-      w.resize(chunk);
-      mask_next(w.data(), chunk);
-      asio::async_write(s->next_, asio::buffer(w), std::move(self));
+      unsigned char* to = s->write_space(chunk);
+      mask_next(to, chunk);
+      send(self, asio::buffer(to, chunk));
     }
 
     // Copies the next `n` payload bytes to `to`, masked.
@@ -692,28 +743,35 @@ class stream {
         b += skip;
         skip = 0;
         const std::size_t k = std::min(b.size(), n - copied);
-        std::memcpy(to + copied, b.data(), k);
+        copy_masked(to + copied, static_cast<const unsigned char*>(b.data()), k, mask,
+                    sent + copied);
         copied += k;
       }
-      apply_mask(to, n, mask, sent);
       sent += n;
     }
   };
 
+  // The write buffer, at least `n` bytes of it: it only grows.
+  unsigned char* write_space(std::size_t n) {
+    if (wbuf_.size() < n) wbuf_.resize(n);
+    return wbuf_.data();
+  }
+
   // A control frame of the caller's (ping, pong, close) into the write buffer.
+  // Returns the frame.
   template <class ConstBuffers>
-  void build_control(opcode op, const ConstBuffers& payload) {
+  asio::const_buffer build_control(opcode op, const ConstBuffers& payload) {
     frame_header h;
     h.op = op;
     h.masked = true;
     h.length = std::min<std::size_t>(asio::buffer_size(payload), 125);
     next_mask(h.mask);
-    wbuf_.resize(max_frame_header + 125);
-    const std::size_t hn = write_frame_header(h, wbuf_.data());
+    unsigned char* to = write_space(max_frame_header + 125);
+    const std::size_t hn = write_frame_header(h, to);
     const std::size_t n = asio::buffer_copy(
-        asio::buffer(wbuf_.data() + hn, static_cast<std::size_t>(h.length)), payload);
-    apply_mask(wbuf_.data() + hn, n, h.mask, 0);
-    wbuf_.resize(hn + n);
+        asio::buffer(to + hn, static_cast<std::size_t>(h.length)), payload);
+    apply_mask(to + hn, n, h.mask, 0);
+    return asio::buffer(to, hn + n);
   }
 
   template <class Token>
@@ -939,6 +997,7 @@ class stream {
     message_size_ = o.message_size_;
     utf8_ = o.utf8_;
     tail_fed_ = o.tail_fed_;
+    header_error_ = o.header_error_;
     wbuf_ = std::move(o.wbuf_);
     send_text_ = o.send_text_;
     write_in_message_ = o.write_in_message_;
@@ -983,6 +1042,7 @@ class stream {
   std::size_t message_size_ = 0;
   opensock::detail::utf8_validator utf8_;
   std::size_t tail_fed_ = 0;
+  std::error_code header_error_;
 
   // Writing.
   bool send_text_ = true;
