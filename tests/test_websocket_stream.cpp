@@ -196,6 +196,37 @@ TEST_CASE("a message is sent in pieces and one in pieces is read whole with a pi
   }());
 }
 
+TEST_CASE("without auto_pong a ping is only shown and the caller answers") {
+  asio::io_context io;
+  connected_pair pair(io);
+  stream_options options;
+  options.auto_pong = false;
+  std::string seen;
+  options.on_control = [&](opcode op, std::string_view payload) {
+    if (op == opcode::ping) seen = payload;
+  };
+  ws_stream ws(std::move(pair.client), options);
+  test::run(io, [&]() -> asio::awaitable<void> {
+    co_await send(pair.server, server_frame(opcode::ping, "mine") +
+                                   server_frame(opcode::text, "after"));
+    std::string message;
+    co_await ws.async_read(message, awaitable);
+    CHECK(message == "after");
+    CHECK(seen == "mine");
+    co_await ws.async_pong("answered", awaitable);
+    co_await ws.async_ping("ping too", awaitable);
+    const client_frame pong = co_await read_client_frame(pair.server);
+    CHECK(pong.header.op == opcode::pong);
+    CHECK(pong.payload == "answered");  // nothing went before it
+    const client_frame ping = co_await read_client_frame(pair.server);
+    CHECK(ping.header.op == opcode::ping);
+    CHECK(ping.payload == "ping too");
+    std::error_code ec;
+    co_await ws.async_ping(std::string(126, 'x'), asio::redirect_error(awaitable, ec));
+    CHECK(ec == error::bad_function_argument);
+  }());
+}
+
 TEST_CASE("a message is read piece by piece into a small buffer") {
   asio::io_context io;
   connected_pair pair(io);
