@@ -237,13 +237,15 @@ class session {
                                            const transfer_hooks& hooks =
                                                detail::no_transfer_hooks());
 
-  /// `co_await session.handed_over(req, out, taken)`: sends `req` as request() does and,
-  /// when its response is a 101 (Switching Protocols), gives its connection up into
-  /// `taken`, with the bytes read past the response, for the caller's protocol; any
-  /// other response leaves `taken` empty and its connection with the session.
+  /// `co_await session.handed_over(req, out, taken)`: sends `req` as request() does,
+  /// calling `hooks` on the way, and, when its response is a 101 (Switching Protocols),
+  /// gives its connection up into `taken`, with the bytes read past the response, for the
+  /// caller's protocol; any other response leaves `taken` empty and its connection with
+  /// the session.
   asio::awaitable<std::error_code> handed_over(
       const http::request& req, response& out,
-      std::optional<handed_over_connection<stream_type>>& taken);
+      std::optional<handed_over_connection<stream_type>>& taken,
+      const transfer_hooks& hooks = detail::no_transfer_hooks());
 
   asio::awaitable<response> get(std::string_view url, fields headers = {}) {
     return method_request("GET", url, std::move(headers), {});

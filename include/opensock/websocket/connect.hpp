@@ -42,13 +42,14 @@ struct connect_result {
 /// `behaviour` says. Returns the error code: a URL of another scheme is
 /// unsupported_protocol, a refusal websocket_refused (22) with `out.response` holding
 /// the answer, a 101 that is not a valid WebSocket answer websocket_bad_handshake (8),
-/// and the session's own errors for the connect and the request. `session`, `options`
-/// and `out` must outlive the operation.
+/// and the session's own errors for the connect and the request. `hooks` are called on
+/// the way, as for any request (the connection, the request head as sent, each line of
+/// the answer). `session`, `options`, `out` and `hooks` must outlive the operation.
 template <class Factory>
-asio::awaitable<std::error_code> connect(http::session<Factory>& session, std::string_view url,
-                                         const handshake_options& options,
-                                         stream_options behaviour,
-                                         connect_result<session_stream<Factory>>& out) {
+asio::awaitable<std::error_code> connect(
+    http::session<Factory>& session, std::string_view url, const handshake_options& options,
+    stream_options behaviour, connect_result<session_stream<Factory>>& out,
+    const http::transfer_hooks& hooks = http::detail::no_transfer_hooks()) {
   http::request req;
   std::error_code ec;
   req.url = http::url::parse(url, ec);
@@ -57,7 +58,7 @@ asio::awaitable<std::error_code> connect(http::session<Factory>& session, std::s
   const std::string key = make_key();
   if ((ec = make_upgrade_request(req.url, options, key, req))) co_return ec;
   std::optional<http::handed_over_connection<typename http::session<Factory>::stream_type>> taken;
-  if ((ec = co_await session.handed_over(req, out.response, taken))) co_return ec;
+  if ((ec = co_await session.handed_over(req, out.response, taken, hooks))) co_return ec;
   handshake_result settled;
   if ((ec = check_upgrade_response(out.response, key, options, settled))) co_return ec;
   if (!taken) co_return error::websocket_bad_handshake;  // a 101 the session kept

@@ -854,27 +854,31 @@ class stream {
 
   void flush_control() {
     if (writing_) return;
-    if (!has_pending_close_ && !has_pending_pong_) return;
     frame_header h;
-    h.masked = true;
-    next_mask(h.mask);
     std::string payload;
-    if (has_pending_pong_ && !has_pending_close_) {
-      h.op = opcode::pong;
-      payload = std::move(pending_pong_);
-      has_pending_pong_ = false;
-    } else {
+    // The close goes first and ends everything; a pong before an idle ping.
+    if (has_pending_close_) {
       h.op = opcode::close;
       if (pending_close_code_ != 0) {
         payload.push_back(static_cast<char>(pending_close_code_ >> 8));
         payload.push_back(static_cast<char>(pending_close_code_ & 0xff));
       }
-      has_pending_close_ = false;
+      has_pending_close_ = has_pending_pong_ = has_pending_ping_ = false;
+    } else if (has_pending_pong_) {
+      h.op = opcode::pong;
+      payload = std::move(pending_pong_);
       has_pending_pong_ = false;
+    } else if (has_pending_ping_) {
+      h.op = opcode::ping;
+      has_pending_ping_ = false;
+    } else {
+      return;
     }
+    h.masked = true;
+    next_mask(h.mask);
     h.length = payload.size();
     const std::size_t hn = write_frame_header(h, own_frame_.data());
-    std::memcpy(own_frame_.data() + hn, payload.data(), payload.size());
+    if (!payload.empty()) std::memcpy(own_frame_.data() + hn, payload.data(), payload.size());
     apply_mask(own_frame_.data() + hn, payload.size(), h.mask, 0);
     writing_ = true;
     // The stream may be gone when it completes: the handler checks first.
@@ -947,25 +951,9 @@ class stream {
     if (options_.idle_ping.count() > 0 &&
         now >= std::max(last_received_, last_ping_) + options_.idle_ping && !close_sent_) {
       last_ping_ = now;
-      // A pong-less ping: sent as the stream's own frame, once the line is free.
-      if (!writing_) {
-        frame_header h;
-        h.op = opcode::ping;
-        h.masked = true;
-        next_mask(h.mask);
-        const std::size_t hn = write_frame_header(h, own_frame_.data());
-        writing_ = true;
-        asio::async_write(next_, asio::buffer(own_frame_.data(), hn),
-                          [alive = std::weak_ptr<stream*>(alive_)](std::error_code e,
-                                                                   std::size_t) {
-                            const auto owner = alive.lock();
-                            if (!owner) return;
-                            stream& s = **owner;
-                            s.writing_ = false;
-                            if (e && !s.write_failed_) s.write_failed_ = e;
-                            s.release_writer();
-                          });
-      }
+      // Sent as the stream's own frame, now or when the write under way ends.
+      has_pending_ping_ = true;
+      flush_control();
     }
     arm_idle_timer();
   }
@@ -1052,6 +1040,7 @@ class stream {
   std::string pending_pong_;
   bool has_pending_pong_ = false;
   bool has_pending_close_ = false;
+  bool has_pending_ping_ = false;
   std::uint16_t pending_close_code_ = 0;
   std::string close_payload_;
   // Masks come from the secure generator 64 at a time.

@@ -34,8 +34,8 @@ asio::awaitable<std::error_code> session<Factory>::request(const http::request& 
 template <class Factory>
 asio::awaitable<std::error_code> session<Factory>::handed_over(
     const http::request& req, response& out,
-    std::optional<handed_over_connection<stream_type>>& taken) {
-  return perform(req, detail::no_transfer_hooks(), out, nullptr, &taken);
+    std::optional<handed_over_connection<stream_type>>& taken, const transfer_hooks& hooks) {
+  return perform(req, hooks, out, nullptr, &taken);
 }
 
 template <class Factory>
