@@ -4,6 +4,7 @@
 #include <opensock/websocket/connect.hpp>
 
 #include <opensock/factory/address_filter.hpp>
+#include <opensock/factory/unix_socket.hpp>
 
 #include "support/catch.hpp"
 #include "support/nginx.hpp"
@@ -16,8 +17,11 @@
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <filesystem>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace opensock;
 using namespace opensock::websocket;
@@ -343,4 +347,21 @@ TEST_CASE("a server that never answers the upgrade runs into the handshake's tim
     CHECK(ec == error::operation_timedout);
     CHECK_FALSE(c.stream);
   }());
+}
+
+TEST_CASE("ws reaches a server on a Unix socket through the factory's own stream") {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("opensock-ws-" + std::to_string(::getpid()) + ".sock");
+  auto peer = test::websocket_peer::start_or_warn(false, path.string());
+  if (!peer) return;
+  asio::io_context io;
+  http::session<unix_socket_factory> session(
+      io.get_executor(), unix_socket_factory(asio::local::stream_protocol::endpoint(path.string())));
+  test::run(io, [&]() -> asio::awaitable<void> {
+    // The URL names the origin, for the Host header; the factory decides where it goes.
+    auto c = co_await connected(session, "ws://localhost/echo");
+    CHECK(co_await echo(*c.stream, "over a Unix socket") == "over a Unix socket");
+  }());
+  peer.reset();
+  std::filesystem::remove(path);
 }
