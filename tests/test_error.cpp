@@ -121,7 +121,7 @@ TEST_CASE("ECONNREFUSED is couldnt_connect, from the system and from Asio") {
 TEST_CASE("every opensock error compares equal to exactly one condition, and curl_code is its "
           "number") {
   const std::vector<std::error_code> errors = every_error();
-  CHECK(errors.size() == 75);
+  CHECK(errors.size() == 84);
   for (const std::error_code& ec : errors) {
     CAPTURE(ec.value(), ec.message());
     int matches = 0;
@@ -210,6 +210,16 @@ TEST_CASE("refined errors fall under their condition, with a sharper message") {
     refines(static_cast<error>(e), condition::proxy, 97);
   refines(error::tunnel_failed, condition::recv_error, 56);
   refines(error::tunnel_aborted, condition::recv_error, 56);
+  // WebSocket.
+  refines(error::websocket_refused, condition::http_returned_error, 22);
+  refines(error::websocket_bad_handshake, condition::weird_server_reply, 8);
+  refines(error::websocket_closed, condition::got_nothing, 52);
+  refines(error::websocket_protocol_error, condition::recv_error, 56);
+  refines(error::websocket_invalid_utf8, condition::recv_error, 56);
+  refines(error::websocket_message_too_big, condition::too_large, 100);
+  refines(error::websocket_bad_compression, condition::bad_content_encoding, 61);
+  refines(error::websocket_deflate_not_built, condition::not_built_in, 4);
+  refines(error::websocket_url_for_http, condition::unsupported_protocol, 1);
 }
 
 TEST_CASE("curl_code maps system and Asio errors to curl's meaning") {

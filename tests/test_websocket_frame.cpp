@@ -282,3 +282,20 @@ TEST_CASE("a compressed message inflates back whatever pieces it is read in") {
   CHECK(ec == error::websocket_bad_compression);
 }
 #endif
+
+#if !OPENSOCK_HAS_ZLIB
+TEST_CASE("without zlib an offer of permessage-deflate fails before anything is sent") {
+  static_assert(!deflate_built);
+  handshake_options o;
+  o.deflate.enabled = true;
+  std::error_code ec;
+  const auto u = http::url::parse("ws://localhost/", ec);
+  http::request req;
+  CHECK(make_upgrade_request(u, o, "a2V5", req) == error::websocket_deflate_not_built);
+  CHECK(std::error_code(error::websocket_deflate_not_built) == condition::not_built_in);
+  // Not offered, the handshake is what it is with zlib.
+  o.deflate.enabled = false;
+  CHECK_FALSE(make_upgrade_request(u, o, "a2V5", req));
+  CHECK_FALSE(req.headers.contains("Sec-WebSocket-Extensions"));
+}
+#endif
