@@ -1,16 +1,14 @@
-// opensock-fetch's command line, read with curl's syntax: short flags may be combined
-// (-sSL), a short flag's value may follow it in the same word (-oFILE) or be the next
-// word, a long flag's value is always the next word (curl has no --flag=value), boolean
-// long flags take a --no- prefix, and "--" ends the flags. Errors carry curl's texts and
-// its exit code 2.
+// opensock-fetch's command line: its flags, read in curl's syntax
+// (../common/curl_command_line.hpp; curl has no --flag=value either), into the options
+// of one run. Errors carry curl's texts and its exit code 2.
 #pragma once
+
+#include "../common/curl_command_line.hpp"
 
 #include <opensock/tls/options.hpp>
 #include <opensock/connector/resolve.hpp>
 
 #include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,19 +95,14 @@ struct options {
 };
 
 /// A command line curl would refuse: the message to print after "opensock-fetch: ".
-struct usage_error {
-  std::string message;
-};
+using usage_error = curl_command_line::usage_error;
 
 namespace detail {
 
-enum class takes { nothing, value };
-
-struct flag {
-  char letter;            // 0 for long-only flags
-  std::string_view name;  // without the leading "--"
-  takes arg;
-};
+using curl_command_line::flag;
+using curl_command_line::parse_seconds;
+using curl_command_line::shown;
+using curl_command_line::takes;
 
 // The flags opensock-fetch knows, with curl's letters and names.
 inline constexpr flag flags[] = {
@@ -172,32 +165,6 @@ inline constexpr flag flags[] = {
     {0, "deny-private", takes::nothing},
     {0, "trace-attempts", takes::nothing},
 };
-
-inline const flag* find_long(std::string_view name) {
-  for (const auto& f : flags)
-    if (f.name == name) return &f;
-  return nullptr;
-}
-
-inline const flag* find_short(char letter) {
-  for (const auto& f : flags)
-    if (f.letter == letter) return &f;
-  return nullptr;
-}
-
-// curl names a flag in its messages as the user wrote it: "-m" or "--max-time".
-inline std::string shown(const flag& f, bool as_long) {
-  return as_long ? "--" + std::string(f.name) : std::string("-") + f.letter;
-}
-
-// curl's seconds: a non-negative decimal number, fractions allowed.
-inline std::optional<double> parse_seconds(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) return std::nullopt;
-  return value;
-}
 
 inline std::optional<long> parse_long(std::string_view text) {
   long value = 0;
@@ -304,70 +271,15 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
 /// Reads argv as curl does. On a usage error, `error` says why (exit code 2).
 inline options parse_command_line(int argc, char** argv, std::optional<usage_error>& error) {
   options o;
-  bool flags_done = false;
-  for (int i = 1; i < argc && !error; ++i) {
-    const std::string_view word = argv[i];
-    if (flags_done || word.size() < 2 || word[0] != '-') {
-      o.urls.emplace_back(word);
-      continue;
-    }
-    if (word == "--") {
-      flags_done = true;
-      continue;
-    }
-    auto next_value = [&](const detail::flag& f, bool as_long) -> std::optional<std::string> {
-      if (i + 1 >= argc) {
-        error = usage_error{"option " + detail::shown(f, as_long) + ": requires parameter"};
+  error = curl_command_line::read(
+      argc, argv, detail::flags,
+      [&](const detail::flag& f, bool as_long, bool negated, std::string value) {
+        return detail::apply(o, f, as_long, negated, std::move(value));
+      },
+      [&](std::string_view word) -> std::optional<usage_error> {
+        o.urls.emplace_back(word);
         return std::nullopt;
-      }
-      return std::string(argv[++i]);
-    };
-    if (word[1] == '-') {
-      std::string_view name = word.substr(2);
-      const detail::flag* f = detail::find_long(name);
-      bool negated = false;
-      if (!f && name.substr(0, 3) == "no-") {
-        f = detail::find_long(name.substr(3));
-        negated = f && f->arg == detail::takes::nothing;
-        if (!negated) f = nullptr;
-      }
-      if (!f) {
-        error = usage_error{"option " + std::string(word) + ": is unknown"};
-        break;
-      }
-      std::string value;
-      if (f->arg == detail::takes::value) {
-        auto v = next_value(*f, true);
-        if (!v) break;
-        value = std::move(*v);
-      }
-      error = detail::apply(o, *f, true, negated, std::move(value));
-      continue;
-    }
-    // A word of short flags: each letter a flag, until one that takes a value, which
-    // takes the rest of the word or else the next word.
-    for (std::size_t at = 1; at < word.size(); ++at) {
-      const detail::flag* f = detail::find_short(word[at]);
-      if (!f) {
-        error = usage_error{"option " + std::string(word) + ": is unknown"};
-        break;
-      }
-      if (f->arg == detail::takes::nothing) {
-        if ((error = detail::apply(o, *f, false, false, {}))) break;
-        continue;
-      }
-      std::string value;
-      if (at + 1 < word.size()) {
-        value = std::string(word.substr(at + 1));
-      } else {
-        auto v = next_value(*f, false);
-        if (!v) break;
-        value = std::move(*v);
-      }
-      error = detail::apply(o, *f, false, false, std::move(value));
-      break;
-    }
-  }
+      });
   return o;
 }
 

@@ -1,11 +1,10 @@
-// opensock-ws's command line, in curl's syntax as opensock-fetch reads it: short flags may
-// be combined (-vk), a short flag's value may follow it in the same word (-HName:value) or
-// be the next word, a long flag's value is always the next word, and "--" ends the flags.
-// Errors carry curl's texts and its exit code 2.
+// opensock-ws's command line: its flags, read in curl's syntax as opensock-fetch reads
+// its own (../common/curl_command_line.hpp). Errors carry curl's texts and its exit
+// code 2.
 #pragma once
 
-#include <cmath>
-#include <cstdlib>
+#include "../common/curl_command_line.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,66 +39,37 @@ struct options {
   std::optional<std::string> cacert;
 };
 
-/// A command line that cannot be used: the message to print after "opensock-ws: ".
-struct usage_error {
-  std::string message;
-};
+using usage_error = curl_command_line::usage_error;
 
 namespace detail {
 
-struct flag {
-  char letter;            // 0 for long-only flags
-  std::string_view name;  // without the leading "--"
-  bool takes_value;
-};
+using curl_command_line::flag;
+using curl_command_line::parse_seconds;
+using curl_command_line::shown;
+using curl_command_line::takes;
 
 inline constexpr flag flags[] = {
-    {0, "binary", false},
-    {'H', "header", true},
-    {0, "protocol", true},
-    {0, "deflate", false},
-    {'m', "max-time", true},
-    {0, "ping-interval", true},
-    {'v', "verbose", false},
-    {'h', "help", false},
-    {0, "resolve", true},
-    {0, "connect-to", true},
-    {'x', "proxy", true},
-    {0, "noproxy", true},
-    {0, "deny", true},
-    {0, "allow", true},
-    {0, "deny-private", false},
-    {'k', "insecure", false},
-    {0, "cacert", true},
+    {0, "binary", takes::nothing},
+    {'H', "header", takes::value},
+    {0, "protocol", takes::value},
+    {0, "deflate", takes::nothing},
+    {'m', "max-time", takes::value},
+    {0, "ping-interval", takes::value},
+    {'v', "verbose", takes::nothing},
+    {'h', "help", takes::nothing},
+    {0, "resolve", takes::value},
+    {0, "connect-to", takes::value},
+    {'x', "proxy", takes::value},
+    {0, "noproxy", takes::value},
+    {0, "deny", takes::value},
+    {0, "allow", takes::value},
+    {0, "deny-private", takes::nothing},
+    {'k', "insecure", takes::nothing},
+    {0, "cacert", takes::value},
 };
 
-inline const flag* find_long(std::string_view name) {
-  for (const auto& f : flags)
-    if (f.name == name) return &f;
-  return nullptr;
-}
-
-inline const flag* find_short(char letter) {
-  for (const auto& f : flags)
-    if (f.letter == letter) return &f;
-  return nullptr;
-}
-
-// A flag named as the user wrote it: "-m" or "--max-time".
-inline std::string shown(const flag& f, bool as_long) {
-  return as_long ? "--" + std::string(f.name) : std::string("-") + f.letter;
-}
-
-// curl's seconds: a non-negative decimal number, fractions allowed.
-inline std::optional<double> parse_seconds(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) return std::nullopt;
-  return value;
-}
-
-inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
+// One flag and its value; `negated` for a --no- flag, which turns a boolean off.
+inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long, bool negated,
                                         std::string value) {
   const std::string_view n = f.name;
   if (n == "max-time" || n == "ping-interval") {
@@ -118,19 +88,19 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
     o.headers.push_back(std::move(value));
   }
   // Each flag name is distinct, so a flat list of ifs reads as a table.
-  if (n == "binary") o.binary = true;
+  if (n == "binary") o.binary = !negated;
   if (n == "protocol") o.protocols.push_back(std::move(value));
-  if (n == "deflate") o.deflate = true;
-  if (n == "verbose") o.verbose = true;
-  if (n == "help") o.help = true;
+  if (n == "deflate") o.deflate = !negated;
+  if (n == "verbose") o.verbose = !negated;
+  if (n == "help") o.help = !negated;
   if (n == "resolve") o.resolve.push_back(std::move(value));
   if (n == "connect-to") o.connect_to.push_back(std::move(value));
   if (n == "proxy") o.proxy = std::move(value);
   if (n == "noproxy") o.noproxy = std::move(value);
   if (n == "deny") o.deny.push_back(std::move(value));
   if (n == "allow") o.allow.push_back(std::move(value));
-  if (n == "deny-private") o.deny_private = true;
-  if (n == "insecure") o.insecure = true;
+  if (n == "deny-private") o.deny_private = !negated;
+  if (n == "insecure") o.insecure = !negated;
   if (n == "cacert") o.cacert = std::move(value);
   return std::nullopt;
 }
@@ -141,69 +111,18 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
 /// a URL is an error only when --help is not there.
 inline options parse_command_line(int argc, char** argv, std::optional<usage_error>& error) {
   options o;
-  bool flags_done = false;
   bool has_url = false;
-  for (int i = 1; i < argc && !error; ++i) {
-    const std::string_view word = argv[i];
-    if (flags_done || word.size() < 2 || word[0] != '-') {
-      if (has_url) {
-        error = usage_error{"one URL only: '" + o.url + "' and '" + std::string(word) + "'"};
-        break;
-      }
-      o.url = word;
-      has_url = true;
-      continue;
-    }
-    if (word == "--") {
-      flags_done = true;
-      continue;
-    }
-    const auto next_value = [&](const detail::flag& f, bool as_long) -> std::optional<std::string> {
-      if (i + 1 >= argc) {
-        error = usage_error{"option " + detail::shown(f, as_long) + ": requires parameter"};
+  error = curl_command_line::read(
+      argc, argv, detail::flags,
+      [&](const detail::flag& f, bool as_long, bool negated, std::string value) {
+        return detail::apply(o, f, as_long, negated, std::move(value));
+      },
+      [&](std::string_view word) -> std::optional<usage_error> {
+        if (has_url) return usage_error{"one URL only: '" + o.url + "' and '" + std::string(word) + "'"};
+        o.url = word;
+        has_url = true;
         return std::nullopt;
-      }
-      return std::string(argv[++i]);
-    };
-    if (word[1] == '-') {
-      const detail::flag* f = detail::find_long(word.substr(2));
-      if (!f) {
-        error = usage_error{"option " + std::string(word) + ": is unknown"};
-        break;
-      }
-      std::string value;
-      if (f->takes_value) {
-        auto v = next_value(*f, true);
-        if (!v) break;
-        value = std::move(*v);
-      }
-      error = detail::apply(o, *f, true, std::move(value));
-      continue;
-    }
-    // A word of short flags: each letter a flag, until one that takes a value, which
-    // takes the rest of the word or else the next word.
-    for (std::size_t at = 1; at < word.size(); ++at) {
-      const detail::flag* f = detail::find_short(word[at]);
-      if (!f) {
-        error = usage_error{"option " + std::string(word) + ": is unknown"};
-        break;
-      }
-      if (!f->takes_value) {
-        if ((error = detail::apply(o, *f, false, {}))) break;
-        continue;
-      }
-      std::string value;
-      if (at + 1 < word.size()) {
-        value = std::string(word.substr(at + 1));
-      } else {
-        auto v = next_value(*f, false);
-        if (!v) break;
-        value = std::move(*v);
-      }
-      error = detail::apply(o, *f, false, std::move(value));
-      break;
-    }
-  }
+      });
   if (!error && !has_url && !o.help) error = usage_error{"no URL specified!"};
   return o;
 }

@@ -28,6 +28,23 @@ extern char** environ;
 
 namespace opensock::test {
 
+/// Starts `program` with `args` (argv[0] first), its output discarded; its pid, or 0 when
+/// it could not be started.
+inline pid_t spawn_quietly(const std::string& program, std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t quiet;
+  ::posix_spawn_file_actions_init(&quiet);
+  ::posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  ::posix_spawn_file_actions_adddup2(&quiet, 1, 2);
+  pid_t pid = 0;
+  const int spawned =
+      ::posix_spawn(&pid, program.c_str(), &quiet, nullptr, argv.data(), environ);
+  ::posix_spawn_file_actions_destroy(&quiet);
+  return spawned == 0 ? pid : 0;
+}
+
 class proxy_peer {
  public:
   /// Runs `program` with `args`, its output discarded, and waits until it accepts
@@ -39,18 +56,8 @@ class proxy_peer {
       WARN(program << " is not installed (scripts/bootstrap installs it): test not run");
       return std::nullopt;
     }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t quiet;
-    ::posix_spawn_file_actions_init(&quiet);
-    ::posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
-    ::posix_spawn_file_actions_adddup2(&quiet, 1, 2);
-    pid_t pid = 0;
-    const int spawned =
-        ::posix_spawn(&pid, program.c_str(), &quiet, nullptr, argv.data(), environ);
-    ::posix_spawn_file_actions_destroy(&quiet);
-    if (spawned != 0) {
+    const pid_t pid = spawn_quietly(program, std::move(args));
+    if (pid == 0) {
       WARN(program << " did not start: test not run");
       return std::nullopt;
     }

@@ -15,12 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
 
 #ifndef OPENSOCK_WEBSOCKET_SERVER
 #error "the test build defines OPENSOCK_WEBSOCKET_SERVER, the path of tests/peers/websocket-server"
@@ -90,20 +87,9 @@ class websocket_peer {
   static bool websockets_installed() {
     static const bool installed = [] {
       if (::access(python, X_OK) != 0) return false;
-      std::vector<std::string> args = {"python3", "-c", "import websockets.legacy.server"};
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      posix_spawn_file_actions_t quiet;
-      ::posix_spawn_file_actions_init(&quiet);
-      ::posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
-      ::posix_spawn_file_actions_adddup2(&quiet, 1, 2);
-      pid_t pid = 0;
-      const int spawned = ::posix_spawn(&pid, python, &quiet, nullptr, argv.data(), environ);
-      ::posix_spawn_file_actions_destroy(&quiet);
-      if (spawned != 0) return false;
+      const pid_t pid = spawn_quietly(python, {"python3", "-c", "import websockets.legacy.server"});
       int status = 0;
-      if (::waitpid(pid, &status, 0) != pid) return false;
+      if (pid == 0 || ::waitpid(pid, &status, 0) != pid) return false;
       return WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }();
     return installed;
