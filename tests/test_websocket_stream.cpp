@@ -300,6 +300,23 @@ TEST_CASE("a close from the client waits for the server's and drops what comes b
   }());
 }
 
+TEST_CASE("a close code or reason RFC 6455 does not let a client send is refused") {
+  asio::io_context io;
+  connected_pair pair(io);
+  ws_stream ws(std::move(pair.client));
+  test::run(io, [&]() -> asio::awaitable<void> {
+    for (const close_reason& bad :
+         {close_reason(1005), close_reason(1006), close_reason(1015), close_reason(999),
+          close_reason(0, "no code"), close_reason(1000, std::string(124, 'r')),
+          close_reason(1000, "\xe2\x82")}) {
+      std::error_code ec;
+      co_await ws.async_close(bad, asio::redirect_error(awaitable, ec));
+      CHECK(ec == error::bad_function_argument);
+      CHECK(ws.is_open());
+    }
+  }());
+}
+
 TEST_CASE("frames that break the protocol close with 1002") {
   CHECK(after(server_frame(opcode::text, "x", true, 0, true)).close_code == 1002);  // masked
   CHECK(after(server_frame(opcode::text, "x", true, 4)).close_code == 1002);  // RSV1, no deflate

@@ -53,7 +53,10 @@ concept message_container = requires(Buffer& b, std::size_t n) {
 /// One WebSocket connection over `NextLayer`. One read and one write may be in flight at
 /// once; answers to pings and the close handshake are written between the frames of the
 /// caller's own writes. Like any Asio I/O object it is used from one strand at a time,
-/// and it may move only while no operation is in flight.
+/// and it may move only while no operation is in flight. Over a layer that keeps state
+/// of its own while it writes (TLS), destroy it only once the peer's close was answered:
+/// after async_close() or a read that ended the connection, not inside that read's
+/// handler, as the answer may still be in flight.
 template <class NextLayer>
 class stream {
  public:
@@ -232,7 +235,7 @@ class stream {
         if (s.has_header_ && !s.message_compressed_ && !is_control(s.header_.op) &&
             s.remaining_ > 0)
           room = static_cast<std::size_t>(
-              std::min<std::uint64_t>(s.remaining_, s.options_.max_message_size + 1));
+              std::min<std::uint64_t>(s.remaining_, s.options_.max_message_size) + 1);
         message->resize(start + used + room);
       }
       return asio::buffer(reinterpret_cast<unsigned char*>(message->data()) + start + used, room);
@@ -265,6 +268,8 @@ class stream {
           return complete_later(self, false, s->failed_, std::size_t(0));
         }
         s->reading_ = true;
+        // Idle time is counted while a read waits, not while none was asked for.
+        if (!s->timer_armed_) s->received_now();
       } else {
         waited = true;
         if (ec) return finish(self, s->read_failed(ec));
@@ -581,7 +586,11 @@ class stream {
     timer_.cancel();
   }
 
-  void received_now() { last_received_ = std::chrono::steady_clock::now(); }
+  // The clock is read only when idle pings or an idle limit are asked for.
+  void received_now() {
+    if (options_.idle_ping.count() != 0 || options_.idle_timeout.count() != 0)
+      last_received_ = std::chrono::steady_clock::now();
+  }
 
   void compact_read_buffer() {
     if (rpos_ == rend_) {
@@ -622,14 +631,18 @@ class stream {
       if (started) waited = true;
       if (!started || parked) {
         started = true;
-        if (parked) {
-          parked = false;
-          if (ec) return complete_later(self, waited, ec, std::size_t(0));
+        std::error_code early;
+        if (parked && ec) early = ec;
+        else if (s->failed_) early = s->failed_;
+        else if (s->write_failed_) early = s->write_failed_;
+        else if (s->close_sent_) early = closed_error();
+        if (early) {
+          // A writer resumed from waiting hands the line on: a queued close echo or pong
+          // still goes out.
+          if (parked) s->release_writer();
+          return complete_later(self, waited, early, std::size_t(0));
         }
-        if (s->failed_) return complete_later(self, waited, s->failed_, std::size_t(0));
-        if (s->write_failed_)
-          return complete_later(self, waited, s->write_failed_, std::size_t(0));
-        if (s->close_sent_) return complete_later(self, waited, closed_error(), std::size_t(0));
+        parked = false;
         if (s->writing_) {
           parked = true;
           s->parked_writer_.emplace(std::move(self), s->next_.get_executor());
@@ -807,7 +820,6 @@ class stream {
     stream* s;
     close_reason why;
     int state = 0;
-    std::array<unsigned char, 512> drain{};
 
     template <class Self>
     void operator()(Self& self, std::error_code ec = {}, std::size_t = 0) {
@@ -815,11 +827,20 @@ class stream {
         case 0: {
           state = 1;
           if (s->close_sent_) return complete_later(self, false, std::error_code());
+          // RFC 6455 §7.4.1: 1005, 1006, 1015 and the unassigned codes are never sent, nor
+          // a reason without a code; a reason is at most 123 bytes of UTF-8.
+          opensock::detail::utf8_validator text;
+          if ((why.code != 0 && !is_valid_close_code(why.code)) ||
+              (why.code == 0 && !why.reason.empty()) || why.reason.size() > 123 ||
+              !text.feed(reinterpret_cast<const unsigned char*>(why.reason.data()),
+                         why.reason.size()) ||
+              !text.complete())
+            return complete_later(self, false, std::error_code(error::bad_function_argument));
           std::string payload;
           if (why.code != 0) {
             payload.push_back(static_cast<char>(why.code >> 8));
             payload.push_back(static_cast<char>(why.code & 0xff));
-            payload.append(why.reason.substr(0, 123));
+            payload.append(why.reason);
           }
           s->close_payload_ = std::move(payload);
           return s->async_write_some_raw(
@@ -833,9 +854,9 @@ class stream {
           if (s->reading_ || s->received_close_.code != 0 || s->failed_)
             return self.complete(std::error_code());
           state = 2;
-          return s->async_read_some(asio::buffer(drain), std::move(self));
+          return s->async_read_some(asio::buffer(s->drain_), std::move(self));
         default:
-          if (!ec) return s->async_read_some(asio::buffer(drain), std::move(self));
+          if (!ec) return s->async_read_some(asio::buffer(s->drain_), std::move(self));
           if (ec == error::websocket_closed || ec == asio::error::eof)
             return self.complete(std::error_code());
           self.complete(ec);
@@ -853,7 +874,8 @@ class stream {
   }
 
   void flush_control() {
-    if (writing_) return;
+    // Nothing goes after a frame cut off, which the peer would read as its payload.
+    if (writing_ || write_failed_) return;
     frame_header h;
     std::string payload;
     // The close goes first and ends everything; a pong before an idle ping.
@@ -1043,6 +1065,9 @@ class stream {
   bool has_pending_ping_ = false;
   std::uint16_t pending_close_code_ = 0;
   std::string close_payload_;
+  // Where async_close() drops what comes before the peer's close: not in the operation,
+  // which moves while its read is in flight.
+  std::array<unsigned char, 512> drain_{};
   // Masks come from the secure generator 64 at a time.
   std::array<unsigned char, 256> mask_pool_{};
   std::size_t mask_used_ = 256;
