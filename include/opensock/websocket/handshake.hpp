@@ -80,7 +80,9 @@ inline std::error_code make_upgrade_request(const http::url& to, const handshake
                                             std::string_view key, http::request& out) {
   if (o.deflate.enabled && !deflate_built) return error::websocket_deflate_not_built;
   if (o.deflate.enabled && (!detail::valid_window_bits(o.deflate.client_max_window_bits) ||
-                            !detail::valid_window_bits(o.deflate.server_max_window_bits)))
+                            !detail::valid_window_bits(o.deflate.server_max_window_bits) ||
+                            o.deflate.level < 0 || o.deflate.level > 9 ||
+                            o.deflate.mem_level < 1 || o.deflate.mem_level > 9))
     return error::bad_function_argument;
   for (const auto& f : o.headers)
     if (detail::is_handshake_field(f.name)) return error::bad_function_argument;

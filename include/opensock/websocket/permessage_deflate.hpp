@@ -160,6 +160,11 @@ inline std::optional<deflate_params> settle_deflate(const std::vector<std::strin
 
 #if OPENSOCK_HAS_ZLIB
 
+namespace detail {
+// The most zlib takes in one call.
+inline constexpr std::size_t max_part = 0xffffffffu;
+}  // namespace detail
+
 /// Compresses the messages a client sends, each ending in a sync flush whose last four
 /// bytes (00 00 ff ff) are left out (RFC 7692 §7.2.1).
 class deflater {
@@ -184,6 +189,11 @@ class deflater {
   /// Appends the compressed form of `in`, a piece of a message, to `out`; with `last`,
   /// the message ends there.
   void compress(std::span<const unsigned char> in, bool last, std::vector<unsigned char>& out) {
+    // zlib counts in uInt: a piece over 4 GiB goes in parts.
+    while (in.size() > detail::max_part) {
+      compress(in.first(detail::max_part), false, out);
+      in = in.subspan(detail::max_part);
+    }
     z_.next_in = const_cast<unsigned char*>(in.data());
     z_.avail_in = static_cast<uInt>(in.size());
     const int flush = last ? Z_SYNC_FLUSH : Z_NO_FLUSH;
@@ -231,6 +241,9 @@ class inflater {
   /// that is not deflate sets `ec` to websocket_bad_compression.
   progress inflate_some(std::span<const unsigned char> in, std::span<unsigned char> out,
                         std::error_code& ec) {
+    // zlib counts in uInt: at most 4 GiB either way at a time.
+    if (in.size() > detail::max_part) in = in.first(detail::max_part);
+    if (out.size() > detail::max_part) out = out.first(detail::max_part);
     z_.next_in = const_cast<unsigned char*>(in.data());
     z_.avail_in = static_cast<uInt>(in.size());
     z_.next_out = out.data();
