@@ -1,8 +1,11 @@
 # Finds what opensock's headers need and provides the targets asio::asio, fmt::fmt,
 # opensock::tls (OpenSSL and OPENSOCK_HAS_TLS=1 when OpenSSL is found and
 # OPENSOCK_WITH_TLS is not OFF; empty otherwise, and https then fails with 1) and
-# opensock::zlib (zlib and OPENSOCK_HAS_ZLIB=1 for WebSocket's permessage-deflate, when
-# zlib is found and OPENSOCK_WITH_ZLIB is not OFF).
+# opensock::zlib, opensock::brotli, opensock::zstd and opensock::psl: each links its
+# library and defines OPENSOCK_HAS_<NAME>=1 when the library is found and
+# OPENSOCK_WITH_<NAME> is not OFF, and is empty otherwise (zlib: gzip and deflate content
+# codings and WebSocket's permessage-deflate; brotli and zstd: the br and zstd codings;
+# psl: the public-suffix check of cookie domains).
 # Used by the source tree and by the installed opensockConfig.cmake alike.
 
 include(CMakeFindDependencyMacro)
@@ -75,3 +78,42 @@ if(NOT TARGET opensock::zlib)
     set(OPENSOCK_HAS_ZLIB OFF)
   endif()
 endif()
+
+# The optional libraries without a CMake package on every system: found through
+# pkg-config. `name` is the component, `module` the pkg-config module.
+find_package(PkgConfig QUIET)
+function(_opensock_optional_library name module)
+  string(TOUPPER ${name} upper)
+  if(TARGET opensock::${name})
+    return()
+  endif()
+  add_library(opensock::${name} INTERFACE IMPORTED)
+  set(OPENSOCK_HAS_${upper} OFF PARENT_SCOPE)
+  if(DEFINED OPENSOCK_WITH_${upper} AND NOT OPENSOCK_WITH_${upper})
+    return()
+  endif()
+  set(library "")
+  if(name STREQUAL "zstd")
+    find_package(zstd CONFIG QUIET)
+    if(TARGET zstd::libzstd_shared)
+      set(library zstd::libzstd_shared)
+    elseif(TARGET zstd::libzstd_static)
+      set(library zstd::libzstd_static)
+    endif()
+  endif()
+  if(NOT library AND PKG_CONFIG_FOUND)
+    pkg_check_modules(OPENSOCK_${upper} QUIET IMPORTED_TARGET GLOBAL ${module})
+    if(OPENSOCK_${upper}_FOUND)
+      set(library PkgConfig::OPENSOCK_${upper})
+    endif()
+  endif()
+  if(library)
+    set_target_properties(opensock::${name} PROPERTIES
+      INTERFACE_LINK_LIBRARIES ${library}
+      INTERFACE_COMPILE_DEFINITIONS OPENSOCK_HAS_${upper}=1)
+    set(OPENSOCK_HAS_${upper} ON PARENT_SCOPE)
+  endif()
+endfunction()
+_opensock_optional_library(brotli libbrotlidec)
+_opensock_optional_library(zstd libzstd)
+_opensock_optional_library(psl libpsl)

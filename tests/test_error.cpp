@@ -220,6 +220,11 @@ TEST_CASE("refined errors fall under their condition, with a sharper message") {
   refines(error::websocket_bad_compression, condition::bad_content_encoding, 61);
   refines(error::websocket_deflate_not_built, condition::not_built_in, 4);
   refines(error::websocket_url_for_http, condition::unsupported_protocol, 1);
+  refines(error::unknown_content_coding, condition::bad_content_encoding, 61);
+  refines(error::too_many_content_codings, condition::bad_content_encoding, 61);
+  refines(error::corrupt_content_coding, condition::bad_content_encoding, 61);
+  refines(error::content_coding_ratio_exceeded, condition::bad_content_encoding, 61);
+  refines(error::decoded_body_too_large, condition::filesize_exceeded, 63);
 }
 
 TEST_CASE("curl_code maps system and Asio errors to curl's meaning") {

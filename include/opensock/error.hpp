@@ -166,6 +166,19 @@ enum class error : int {
   /// unsupported_protocol: a ws or wss URL in a plain HTTP request; WebSocket connections
   /// are made by websocket::async_connect().
   websocket_url_for_http,
+  // A response's content or transfer coding could not be decoded.
+  /// bad_content_encoding: a coding opensock does not know, or was built without.
+  unknown_content_coding,
+  /// bad_content_encoding: more codings stacked on one body than the limit (curl: 5).
+  too_many_content_codings,
+  /// bad_content_encoding: encoded data that does not decode, a bad checksum or
+  /// trailer, or a body that ends inside the encoded stream.
+  corrupt_content_coding,
+  /// bad_content_encoding: a body that decodes to more than its limit on the ratio of
+  /// decoded to encoded bytes (a decompression bomb).
+  content_coding_ratio_exceeded,
+  /// filesize_exceeded: a body that decodes to more than its limit on decoded bytes.
+  decoded_body_too_large,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode

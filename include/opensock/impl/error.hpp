@@ -222,6 +222,19 @@ constexpr error_entry error_entry_of(error e) noexcept {
     case error::websocket_url_for_http:
       return {condition::unsupported_protocol,
               "A ws or wss URL is not for an HTTP request: use websocket::async_connect"};
+    case error::unknown_content_coding:
+      return {condition::bad_content_encoding, "Unrecognized content encoding type"};
+    case error::too_many_content_codings:
+      return {condition::bad_content_encoding,
+              "Reject response due to more than 5 content encodings"};
+    case error::corrupt_content_coding:
+      return {condition::bad_content_encoding, "Error while decoding the response body"};
+    case error::content_coding_ratio_exceeded:
+      return {condition::bad_content_encoding,
+              "The response body decodes to more than its limit on expansion"};
+    case error::decoded_body_too_large:
+      return {condition::filesize_exceeded,
+              "The response body decodes to more than its limit on size"};
   }
   // A value opensock never makes came from someone else's code, as any unknown code.
   return {condition::aborted_by_callback, nullptr};

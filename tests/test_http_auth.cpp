@@ -1,0 +1,3 @@
+#include "support/catch.hpp"
+
+TEST_CASE("placeholder http_auth") { CHECK(true); }
