@@ -6,6 +6,7 @@
 #include <opensock/detail/same_text.hpp>
 #include <opensock/detail/send_now.hpp>
 #include <opensock/error.hpp>
+#include <opensock/http/content_coding.hpp>
 #include <opensock/http/request.hpp>
 #include <opensock/http/response.hpp>
 #include <opensock/http/response_parser.hpp>
@@ -33,6 +34,7 @@
 #include <exception>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -93,6 +95,19 @@ struct connection_state {
   /// Set when the connection goes to an HTTP proxy that forwards its requests (no
   /// tunnel): they are written to it as forwarding says.
   std::optional<forwarding> forward;
+  /// Fields added to the next request sent on the connection (a session's credentials
+  /// and cookies), or null.
+  const added_fields* added = nullptr;
+  /// Set: the content codings of the responses read from now on are decoded within these
+  /// limits (curl's --compressed), and their transfer codings too when
+  /// `decode_transfer_codings` (curl's --tr-encoding); unset, bodies come as sent.
+  const decoding_limits* decoding = nullptr;
+  bool decode_transfer_codings = false;
+  /// The decoder, kept from one response to the next, and its output on the way to a body
+  /// sink.
+  content_decoder decoder;
+  std::string decoded;
+  std::string coding_names;
 
   const forwarding* forwarded() const noexcept { return forward ? &*forward : nullptr; }
 };
@@ -140,7 +155,8 @@ asio::awaitable<std::error_code> send_file(AsyncStream& stream, const request& r
   std::error_code size_error;
   const auto size = std::filesystem::file_size(path, size_error);
   if (!file || size_error) co_return error::read_error;
-  if (auto ec = serialize_head(req, size, {}, state.forwarded(), state.write_buffer)) co_return ec;
+  if (auto ec = serialize_head(req, size, {}, state.forwarded(), state.write_buffer,
+                                state.added)) co_return ec;
   if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
   if (auto ec = co_await send(stream, asio::buffer(state.write_buffer), state)) co_return ec;
   state.body_buffer.resize(body_chunk_size);
@@ -163,7 +179,8 @@ asio::awaitable<std::error_code> send_produced(AsyncStream& stream, const reques
                                                connection_state& state,
                                                const transfer_hooks& hooks) {
   const auto length = req.body.producer_length();
-  if (auto ec = serialize_head(req, length, {}, state.forwarded(), state.write_buffer))
+  if (auto ec =
+          serialize_head(req, length, {}, state.forwarded(), state.write_buffer, state.added))
     co_return ec;
   if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
   if (auto ec = co_await send(stream, asio::buffer(state.write_buffer), state)) co_return ec;
@@ -202,7 +219,7 @@ inline std::error_code write_memory_head(const request& req, connection_state& s
                                          std::string_view host_line = {}) {
   state.write_buffer.clear();
   if (auto ec = serialize_head(req, req.body.memory().size(), host_line, state.forwarded(),
-                               state.write_buffer))
+                               state.write_buffer, state.added))
     return ec;
   if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
   return {};
@@ -250,12 +267,16 @@ class response_reader {
   void parse() {
     state_.pieces.clear();
     if (state_.read_used == 0) return;  // as before the first read: no step takes no bytes
+    decoded_used_ = 0;
     used_ = state_.parser.parse(
         std::string_view(state_.read_buffer.data(), state_.read_used),
         [this](std::string_view piece) { take_body(piece); },
         [this](std::string_view line) {
           if (hooks_.on_header_line) hooks_.on_header_line(line);
         });
+    // What this parse decoded for a coroutine sink, as one piece: the decoded buffer
+    // cannot move under it now.
+    if (decoded_used_ != 0) state_.pieces.emplace_back(state_.decoded.data(), decoded_used_);
   }
 
   /// Body pieces a coroutine sink is to be given, in order, before wants_more().
@@ -278,6 +299,7 @@ class response_reader {
     }
     auto& parser = state_.parser;
     if (sink_refused_) return finish(error::write_error);
+    if (decode_error_) return finish(decode_error_);
     if (parser.error()) return finish(parser.error());
     if (parser.done()) return finish({});
     if (state_.interrupted) return finish(asio::error::operation_aborted);
@@ -288,7 +310,9 @@ class response_reader {
   /// known length, once nothing is buffered, else the read buffer.
   asio::mutable_buffer read_buffer() {
     const auto& parser = state_.parser;
-    direct_ = !hooks_.on_body && state_.read_used == 0 && parser.direct_body_room() > read_size;
+    if (!decided_ && parser.direct_body_room() > read_size) decide_decoding();
+    direct_ = !hooks_.on_body && !decoding_ && state_.read_used == 0 &&
+              parser.direct_body_room() > read_size;
     if (direct_) {
       const auto room = static_cast<std::size_t>(
           std::min<std::uint64_t>(parser.direct_body_room(), direct_read_size));
@@ -335,7 +359,109 @@ class response_reader {
   std::error_code result() const noexcept { return result_; }
 
  private:
+  // Whether this response's body is to be decoded, and the decoder set up for it if so:
+  // decided once its head is in, when the first body byte comes or a read is to be
+  // placed in the body.
+  void decide_decoding() {
+    decided_ = true;
+    if (!state_.decoding) return;
+    auto& names = state_.coding_names;
+    names.clear();
+    for (const auto& f : state_.parser.headers()) {
+      if (detail::iequals_lower(f.name, "content-encoding")) {
+        if (!names.empty()) names += ", ";
+        names += f.value;
+      } else if (state_.decode_transfer_codings &&
+                 detail::iequals_lower(f.name, "transfer-encoding")) {
+        // Applied after the content codings; chunked is the parser's.
+        for (std::string_view list = f.value; !list.empty();) {
+          const auto comma = list.find(',');
+          const std::string_view coding = detail::trim_ows(list.substr(0, comma));
+          list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+          if (coding.empty() || detail::iequals_lower(coding, "chunked")) continue;
+          if (!names.empty()) names += ", ";
+          names += coding;
+        }
+      }
+    }
+    if (names.empty()) return;
+    // A coding that cannot be decoded fails the response when body bytes come, not
+    // before: an empty body needs no decoding (curl does the same).
+    start_error_ = state_.decoder.start(names, *state_.decoding);
+    decoding_ = start_error_ || state_.decoder.active();
+  }
+
+  // The response's body, as decoded, goes where an undecoded one would: into the
+  // response, to a function sink in pieces of body_chunk_size, or to a coroutine sink
+  // as one piece per parse. The decoder writes into each place itself.
+  struct into_response {
+    response_reader& r;
+    std::span<char> room() {
+      std::string& body = r.out_.body;
+      if (body.size() - r.body_size_ < min_room)
+        body.resize(std::max(r.body_size_ + min_room, 2 * body.size()));
+      return {body.data() + r.body_size_, body.size() - r.body_size_};
+    }
+    bool commit(std::size_t n) {
+      r.body_size_ += n;
+      return true;
+    }
+  };
+  struct into_sink {
+    response_reader& r;
+    std::span<char> room() {
+      std::string& decoded = r.state_.decoded;
+      if (decoded.size() < body_chunk_size) decoded.resize(body_chunk_size);
+      return {decoded.data(), decoded.size()};
+    }
+    bool commit(std::size_t n) {
+      try {
+        return r.hooks_.on_body.write(std::string_view(r.state_.decoded.data(), n));
+      } catch (...) {
+        return false;  // a sink that throws refuses the piece
+      }
+    }
+  };
+  struct for_coroutine_sink {
+    response_reader& r;
+    std::span<char> room() {
+      std::string& decoded = r.state_.decoded;
+      if (decoded.size() - r.decoded_used_ < min_room)
+        decoded.resize(std::max(r.decoded_used_ + min_room, 2 * decoded.size()));
+      return {decoded.data() + r.decoded_used_, decoded.size() - r.decoded_used_};
+    }
+    bool commit(std::size_t n) {
+      r.decoded_used_ += n;
+      return true;
+    }
+  };
+  static constexpr std::size_t min_room = 16 * 1024;
+
+  void decode(std::string_view piece) {
+    if (decode_error_ || sink_refused_) return;
+    if (start_error_) {
+      decode_error_ = start_error_;
+      return;
+    }
+    decoder_fed_ = true;
+    const body_sink& sink = hooks_.on_body;
+    auto& decoder = state_.decoder;
+    if (!sink) {
+      into_response target{*this};
+      decode_error_ = decoder.decode(piece, target);
+    } else if (sink.is_coroutine()) {
+      for_coroutine_sink target{*this};
+      decode_error_ = decoder.decode(piece, target);
+    } else {
+      into_sink target{*this};
+      decode_error_ = decoder.decode(piece, target);
+      sink_refused_ = decoder.stopped();
+    }
+  }
+
   void take_body(std::string_view piece) {
+    if (!decided_) decide_decoding();
+    if (decoding_) return decode(piece);
     const body_sink& sink = hooks_.on_body;
     if (!sink) {
       const std::size_t end = body_size_ + piece.size();
@@ -355,6 +481,8 @@ class response_reader {
 
   // Always false: the response needs nothing more.
   bool finish(std::error_code ec) {
+    // A coded body that ended inside its coding is cut short: no silent truncation.
+    if (!ec && decoder_fed_) ec = state_.decoder.finish();
     result_ = ec;
     if (!hooks_.on_body && out_.body.size() != body_size_) out_.body.resize(body_size_);
     if (!ec) {
@@ -376,6 +504,15 @@ class response_reader {
   // Bytes of the body so far; out.body may be longer until finish().
   std::size_t body_size_ = 0;
   bool sink_refused_ = false;
+  // Whether the body is decoded, whether that was decided, whether the decoder was given
+  // any byte, and what stopped it.
+  bool decoding_ = false;
+  bool decided_ = false;
+  bool decoder_fed_ = false;
+  std::error_code start_error_;
+  std::error_code decode_error_;
+  // Bytes decoded for a coroutine sink by the present parse().
+  std::size_t decoded_used_ = 0;
   std::error_code result_;
 };
 

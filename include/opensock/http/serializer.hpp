@@ -100,6 +100,26 @@ struct forwarding {
   std::string authorization;
 };
 
+/// Fields a session adds to one request on its way (credentials, cookies, the codings it
+/// decodes), as whole lines with their endings, each empty when there is none: written
+/// where curl writes them, so that a request reads the same whoever added a field.
+struct added_fields {
+  added_fields() = default;
+
+  /// Right after Host (and a proxy's credentials): Authorization.
+  std::string after_host;
+  /// After the caller's leading fields (those curl writes first: Authorization, Range,
+  /// User-Agent, Accept, TE, Accept-Encoding, Referer) and Proxy-Connection, before the
+  /// rest: Accept-Encoding, TE, Cookie.
+  std::string after_leading;
+
+  bool empty() const noexcept { return after_host.empty() && after_leading.empty(); }
+  void clear() noexcept {
+    after_host.clear();
+    after_leading.clear();
+  }
+};
+
 /// Checks what serialize_head() would write; error::invalid_request_field if any part
 /// holds bytes HTTP/1.1 does not allow there.
 inline std::error_code validate(const request& r) {
@@ -120,10 +140,11 @@ inline std::error_code validate(const request& r) {
 /// `r.headers` is sent instead of opensock's. Nothing is appended on error.
 /// `host_line`: the Host field's whole line (`Host: …\r\n`), made once by a caller that
 /// sends many requests to the same host and port; empty, it is made from `r.url`.
-/// `forward`: set for a request to a proxy that forwards it.
+/// `forward`: set for a request to a proxy that forwards it. `added`: fields a session
+/// adds, or null.
 inline std::error_code serialize_head(const request& r, std::optional<std::uint64_t> body_length,
                                       std::string_view host_line, const forwarding* forward,
-                                      std::string& out) {
+                                      std::string& out, const added_fields* added = nullptr) {
   using namespace std::string_view_literals;
   if (auto ec = validate(r)) return ec;
   // Sized first, then written into room made in one step, rather than appended piece
@@ -131,11 +152,13 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   bool host_given = false, framed_by_caller = false, proxy_connection_given = false,
        proxy_authorization_given = false;
   std::size_t fields_size = 0;
-  // How many of the caller's fields go before Proxy-Connection.
+  // How many of the caller's fields go before Proxy-Connection and the added fields.
   std::size_t before_proxy_connection = 0;
-  bool leading = true;
+  const std::string_view after_host = added ? std::string_view(added->after_host) : "";
+  const std::string_view after_leading = added ? std::string_view(added->after_leading) : "";
+  bool leading = forward || !after_leading.empty();
   for (const auto& f : r.headers) {
-    leading = leading && forward && detail::before_proxy_connection(f.name);
+    leading = leading && detail::before_proxy_connection(f.name);
     before_proxy_connection += leading ? 1 : 0;
     host_given = host_given || detail::iequals_lower(f.name, "host");
     proxy_connection_given =
@@ -180,7 +203,7 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
       : host_made ? 8 + u.host.size() + (bracketed ? 2 : 0) + (port.empty() ? 0 : 1 + port.size())
                   : host_line.size();
   const std::size_t size = r.method.size() + 1 + authority_size + proxy_connection.size() +
-                           u.path.size() +
+                           after_host.size() + after_leading.size() + u.path.size() +
                            (u.has_query ? 1 + u.query.size() : 0) + 11 + host_size +
                            fields_size + framing.size() +
                            (length.empty() ? 0 : length.size() + 2) + 2;
@@ -223,16 +246,23 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     put(host_line);
   }
   put(proxy_authorization);
+  put(after_host);
   std::size_t written = 0;
   for (const auto& f : r.headers) {
-    if (written++ == before_proxy_connection) put(proxy_connection);
+    if (written++ == before_proxy_connection) {
+      put(proxy_connection);
+      put(after_leading);
+    }
     // An empty value goes as "Name:", the way curl sends "-H 'Name;'".
     put(f.name);
     put(f.value.empty() ? ":"sv : ": "sv);
     put(f.value);
     put("\r\n"sv);
   }
-  if (written <= before_proxy_connection) put(proxy_connection);
+  if (written <= before_proxy_connection) {
+    put(proxy_connection);
+    put(after_leading);
+  }
   if (!framing.empty()) {
     put(framing);
     if (!length.empty()) {

@@ -95,6 +95,17 @@ struct session_options {
   /// How https connections are made: verified against the system's CA store unless
   /// these say otherwise. Connections made under other settings are not reused.
   tls::options tls;
+  /// Ask for compressed responses and decode them (curl's --compressed): Accept-Encoding
+  /// names the codings this build decodes (http::accept_encoding()) unless a request
+  /// has its own, and each response's Content-Encoding is decoded within `decoding`.
+  /// Headers stay as received, Content-Length among them. Off by default, as in curl.
+  bool decompress = false;
+  /// Ask for a gzip transfer coding too ("TE: gzip", curl's --tr-encoding) and decode
+  /// the transfer codings of responses within `decoding`.
+  bool decode_transfer_codings = false;
+  /// Bounds on what decoding makes of a body (decompression bombs): by default an
+  /// expansion of 1000 times past the first MiB, and no size limit.
+  decoding_limits decoding;
   /// Follow 301, 302, 303, 307 and 308 responses (curl's -L); off by default, as in curl.
   bool follow_redirects = false;
   /// Redirects followed at most (libcurl's default); one more is too_many_redirects (47).
@@ -311,6 +322,9 @@ class session {
     // (made `route` once connected, unless that is the same) and what the connector made.
     opensock::route target;
     opensock::route_connection<stream_type> made;
+    // What the session adds to the request sent on it now; kept, with its storage, for
+    // the next.
+    added_fields added;
   };
   using connection_ptr = std::shared_ptr<connection>;
 
@@ -518,6 +532,10 @@ class session {
                              bool forward);
   std::error_code connected(connection& c, request_run& run, transfer_info& info,
                             clock::time_point started);
+
+  // Before a request goes on `c`: the fields the session adds to it, and how its
+  // response is decoded.
+  void prepare_hop(connection& c, const http::request& req);
 
   // After a response: whether to follow it elsewhere, with `redirected` the request
   // that goes there. If not, `out` gets its effective URL, and `ec` the error that

@@ -172,6 +172,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       if (info.route != conn->route) info.route = conn->route;  // a reused response has it
       info.alpn = conn->alpn;
       out.remote = conn->remote;
+      prepare_hop(*conn, *req);
       run.watch_connection(conn.get());
       co_await async_exchange(*conn->stream, *req, out, conn->state, hooks,
                               asio::redirect_error(asio::use_awaitable, ec));
@@ -495,6 +496,29 @@ void session<Factory>::housekeeping(const std::shared_ptr<shared_state>& shared)
     c->fresh = false;
   }
   if (quiet) owner->watchdog_.disarm();
+}
+
+template <class Factory>
+void session<Factory>::prepare_hop(connection& c, const http::request& req) {
+  auto& state = c.state;
+  state.decoding = options_.decompress || options_.decode_transfer_codings
+                       ? &options_.decoding
+                       : nullptr;
+  state.decode_transfer_codings = options_.decode_transfer_codings;
+  added_fields& added = c.added;
+  added.clear();
+  if (options_.decode_transfer_codings && decodes("gzip") && !req.headers.contains("te")) {
+    // TE is a hop-by-hop field: Connection must name it (RFC 9110 §10.1.4).
+    if (!req.headers.contains("connection")) added.after_leading += "Connection: TE\r\n";
+    added.after_leading += "TE: gzip\r\n";
+  }
+  if (options_.decompress && !req.headers.contains("accept-encoding") &&
+      !accept_encoding().empty()) {
+    added.after_leading += "Accept-Encoding: ";
+    added.after_leading += accept_encoding();
+    added.after_leading += "\r\n";
+  }
+  state.added = added.empty() ? nullptr : &added;
 }
 
 template <class Factory>
