@@ -1,0 +1,252 @@
+// HTTP authentication as curl does it: Basic (RFC 7617), Digest (RFC 7616) and Bearer
+// (RFC 6750) credentials, the challenges of WWW-Authenticate and Proxy-Authenticate
+// (RFC 9110 §11), and the scheme curl picks among them for -u, --digest and --anyauth.
+// Digest's hashes and random cnonces come from OpenSSL's libcrypto: a build without it
+// answers no Digest challenge, and --anyauth picks Basic.
+#pragma once
+
+#include <opensock/error.hpp>
+#include <opensock/http/fields.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace opensock::http {
+
+/// An authentication scheme; `none` says that none was picked.
+enum class auth_scheme : unsigned { none = 0, basic = 1, digest = 2, bearer = 4 };
+
+/// A set of schemes, as curl's CURLOPT_HTTPAUTH bitmask.
+class auth_schemes {
+ public:
+  constexpr auth_schemes() noexcept = default;
+  constexpr auth_schemes(auth_scheme s) noexcept : bits_(static_cast<unsigned>(s)) {}
+
+  constexpr bool contains(auth_scheme s) const noexcept {
+    return s != auth_scheme::none && (bits_ & static_cast<unsigned>(s)) != 0;
+  }
+  constexpr bool empty() const noexcept { return bits_ == 0; }
+  constexpr unsigned bits() const noexcept { return bits_; }
+
+  friend constexpr auth_schemes operator|(auth_schemes a, auth_schemes b) noexcept {
+    return from_bits(a.bits_ | b.bits_);
+  }
+  friend constexpr auth_schemes operator&(auth_schemes a, auth_schemes b) noexcept {
+    return from_bits(a.bits_ & b.bits_);
+  }
+  /// The schemes of `a` but those of `b`.
+  friend constexpr auth_schemes operator-(auth_schemes a, auth_schemes b) noexcept {
+    return from_bits(a.bits_ & ~b.bits_);
+  }
+  constexpr auth_schemes& operator|=(auth_schemes b) noexcept { return *this = *this | b; }
+  friend constexpr bool operator==(auth_schemes, auth_schemes) noexcept = default;
+
+  /// No scheme (CURLAUTH_NONE).
+  static const auth_schemes none;
+  /// Basic and Digest, the safest one the server offers picked (CURLAUTH_ANY, --anyauth).
+  static const auth_schemes any;
+  /// Any but Basic, which sends the password readable (CURLAUTH_ANYSAFE).
+  static const auth_schemes anysafe;
+
+ private:
+  static constexpr auth_schemes from_bits(unsigned bits) noexcept {
+    auth_schemes s;
+    s.bits_ = bits & 7u;
+    return s;
+  }
+  unsigned bits_ = 0;
+};
+
+inline constexpr auth_schemes auth_schemes::none{};
+inline constexpr auth_schemes auth_schemes::any =
+    auth_schemes(auth_scheme::basic) | auth_scheme::digest;
+inline constexpr auth_schemes auth_schemes::anysafe = auth_scheme::digest;
+
+constexpr auth_schemes operator|(auth_scheme a, auth_scheme b) noexcept {
+  return auth_schemes(a) | auth_schemes(b);
+}
+
+/// Who a request authenticates with, and how: a user and password for Basic and Digest
+/// (curl's -u), or a token for Bearer (--oauth2-bearer), and the schemes allowed.
+struct credentials {
+  std::string user;
+  std::string password;
+  std::string bearer_token;
+  /// Basic alone by default, as curl's -u: sent before any challenge.
+  auth_schemes schemes = auth_scheme::basic;
+
+  credentials() = default;
+  credentials(std::string user_, std::string password_,
+              auth_schemes schemes_ = auth_scheme::basic)
+      : user(std::move(user_)), password(std::move(password_)), schemes(schemes_) {}
+  credentials(std::string user_, std::string password_, std::string bearer_token_,
+              auth_schemes schemes_)
+      : user(std::move(user_)),
+        password(std::move(password_)),
+        bearer_token(std::move(bearer_token_)),
+        schemes(schemes_) {}
+
+  /// A Bearer token alone, sent before any challenge.
+  static credentials bearer(std::string token) {
+    return credentials({}, {}, std::move(token), auth_scheme::bearer);
+  }
+
+  /// The user and password of a URL's userinfo ("user:password", percent-encoded as
+  /// http::url keeps it), decoded, split at the first ':'; Basic allowed. A '%' without
+  /// two hex digits, or an escape of a NUL byte, is error::url_malformat (curl's 3).
+  static credentials from_userinfo(std::string_view userinfo, std::error_code& ec);
+
+  /// Whether there is a user or a password to authenticate with: curl tries Basic and
+  /// Digest only then.
+  bool has_user_or_password() const noexcept { return !user.empty() || !password.empty(); }
+};
+
+/// "Basic " and the base64 of "user:password" (RFC 7617), bytes as they are: UTF-8 in,
+/// UTF-8 out, as curl sends them.
+std::string basic_authorization(std::string_view user, std::string_view password);
+
+/// One auth-param of a challenge: the name as written, the value with the quotes and
+/// backslash escapes of a quoted-string removed.
+struct auth_param {
+  std::string name;
+  std::string value;
+
+  auth_param() = default;
+  auth_param(std::string name_, std::string value_)
+      : name(std::move(name_)), value(std::move(value_)) {}
+};
+
+/// One challenge (RFC 9110 §11.3): a scheme, then a token68 or auth-params (or neither).
+struct auth_challenge {
+  std::string scheme;
+  std::string token68;
+  std::vector<auth_param> params;
+
+  /// Whether the scheme is `name`, without regard to case.
+  bool is(std::string_view name) const noexcept { return iequals(scheme, name); }
+  /// The value of the first param named `name` (without regard to case).
+  std::optional<std::string_view> param(std::string_view name) const noexcept {
+    for (const auto& p : params)
+      if (iequals(p.name, name)) return std::string_view(p.value);
+    return std::nullopt;
+  }
+};
+
+/// Limits on what parse_challenges() keeps of one field value: more is ignored, so a
+/// hostile server cannot make the client hold an unbounded list.
+inline constexpr std::size_t max_auth_challenges = 32;
+inline constexpr std::size_t max_auth_params = 32;
+
+/// The challenges of one WWW-Authenticate or Proxy-Authenticate value, in order,
+/// appended to `out`: several per value, separated by commas, each with a token68 or a
+/// list of auth-params whose values are tokens or quoted-strings (a comma in quotes is
+/// not a separator). A challenge that does not parse is skipped up to the next comma
+/// outside quotes, and parsing goes on from there; an unterminated quoted-string ends it.
+/// Any input is safe: it is read once, bounded by max_auth_challenges per value and
+/// max_auth_params per challenge.
+void parse_challenges(std::string_view field_value, std::vector<auth_challenge>& out);
+
+inline std::vector<auth_challenge> parse_challenges(std::string_view field_value) {
+  std::vector<auth_challenge> out;
+  parse_challenges(field_value, out);
+  return out;
+}
+
+/// The challenges of every field named `field_name` of `headers`, in order.
+std::vector<auth_challenge> parse_challenges(const fields& headers,
+                                             std::string_view field_name = "WWW-Authenticate");
+
+/// Which hop an authenticator speaks to: the origin (WWW-Authenticate, Authorization) or
+/// an HTTP proxy (Proxy-Authenticate, Proxy-Authorization; no Bearer, as in curl).
+enum class auth_hop { origin, proxy };
+
+/// The authentication of one request run against one origin (or proxy), as curl's
+/// per-transfer state: what to send first, the answer to a 401 (407), and what to send
+/// with the run's following requests. Digest's state (nonce, nc, cnonce, ...) lives here.
+/// It answers one refusal: a second 401 after an answer ends it, but for a Digest
+/// challenge with stale=true, which is answered once more with the new nonce.
+class authenticator {
+ public:
+  authenticator() = default;
+  /// With a fixed Digest cnonce rather than 12 random bytes in base64 per challenge, so
+  /// a test can check the RFC's examples byte for byte. Empty: random.
+  explicit authenticator(auth_hop hop, std::string cnonce = {})
+      : hop_(hop), fixed_cnonce_(std::move(cnonce)) {}
+
+  /// "WWW-Authenticate" or "Proxy-Authenticate".
+  std::string_view challenge_field() const noexcept {
+    return hop_ == auth_hop::origin ? "WWW-Authenticate" : "Proxy-Authenticate";
+  }
+  /// "Authorization" or "Proxy-Authorization".
+  std::string_view authorization_field() const noexcept {
+    return hop_ == auth_hop::origin ? "Authorization" : "Proxy-Authorization";
+  }
+
+  /// The value to send before any challenge: Bearer when Bearer is the only scheme
+  /// allowed and a token is given; Basic when Basic is (curl's -u); nothing for Digest or
+  /// several schemes (--digest, --anyauth), which wait for the server's challenge.
+  std::optional<std::string> first_authorization(const credentials& creds);
+
+  /// The value to send the request again with after a 401 (407) whose headers are
+  /// `response_headers`, for `method` and `request_target` (origin form, as on the
+  /// request line: curl's Digest uri). Picks, of the schemes offered and allowed, Bearer
+  /// (with a token), then Digest, then Basic (with a user or password), as curl does.
+  /// nullopt when nothing offered can be used (a Digest challenge that is not usable
+  /// ends it, as curl's "Digest authentication problem"), or when this authenticator
+  /// already answered and was refused again: the credentials are wrong and it gives up.
+  std::optional<std::string> answer(const fields& response_headers, std::string_view method,
+                                    std::string_view request_target, const credentials& creds);
+  /// The same with the challenges parsed already.
+  std::optional<std::string> answer(const std::vector<auth_challenge>& challenges,
+                                    std::string_view method, std::string_view request_target,
+                                    const credentials& creds);
+
+  /// The value for a following request of the same run to the same origin: the picked
+  /// scheme again, Digest with the nonce reused and nc counted up, as curl does. nullopt
+  /// before a scheme was picked or after the authenticator gave up.
+  std::optional<std::string> next_authorization(std::string_view method,
+                                                std::string_view request_target);
+
+  /// The scheme picked so far (none before an Authorization value was made).
+  auth_scheme picked() const noexcept { return picked_; }
+  /// Whether it gave up: refused twice, or a challenge it could not answer.
+  bool refused() const noexcept { return refused_; }
+
+ private:
+  struct digest_state {
+    std::string nonce, realm, opaque, algorithm, qop, cnonce;
+    int hash = 0;       // detail::digest_hash
+    bool sess = false;  // an algorithm ending in -sess
+    bool has_opaque = false;
+    bool userhash = false;
+    bool stale = false;
+    std::uint32_t nc = 1;
+  };
+
+  std::optional<std::string> end() {
+    refused_ = true;
+    return std::nullopt;
+  }
+  std::optional<std::string> make_authorization(std::string_view method,
+                                                std::string_view request_target);
+  std::optional<std::string> make_digest(std::string_view method, std::string_view uri);
+
+  auth_hop hop_ = auth_hop::origin;
+  std::string fixed_cnonce_;
+  credentials creds_;
+  auth_scheme picked_ = auth_scheme::none;
+  bool sent_ = false;         // an Authorization value was made for this run
+  bool refused_ = false;
+  int stale_answers_ = 0;     // stale Digest challenges answered since the last request
+  digest_state digest_;
+};
+
+}  // namespace opensock::http
+
+#include <opensock/http/impl/auth.hpp>
