@@ -16,7 +16,12 @@
 #include <unistd.h>
 
 #if defined(OPENSOCK_DIGEST_SERVER)
+#include <opensock/http/session.hpp>
+
+#include "support/http_request.hpp"
 #include "support/proxy_peers.hpp"
+#include "support/scripted_http_server.hpp"
+#include "support/session_request.hpp"
 
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
@@ -1074,5 +1079,186 @@ TEST_CASE("digest-server: wrong credentials are refused once and given up") {
   authenticator bearer;
   CHECK(run(c, bearer, credentials::bearer("wrong"), "/bearer/").status == 401);
   CHECK(bearer.refused());
+}
+
+// ---------------------------------------------------------------------------------------
+// A session's requests with credentials, against the same server.
+
+namespace {
+
+struct counted_request {
+  std::error_code ec;
+  response r;
+  int heads = 0;  // requests written
+  std::string last_head;
+  std::string streamed;  // what a function sink was given
+};
+
+counted_request run_request(asio::io_context& io, session<>& s, request req,
+                            bool to_sink = false) {
+  counted_request out;
+  transfer_hooks hooks;
+  hooks.on_request_head = [&out](std::string_view head) {
+    ++out.heads;
+    out.last_head = std::string(head);
+  };
+  if (to_sink)
+    hooks.on_body = [&out](std::string_view piece) {
+      out.streamed += piece;
+      return true;
+    };
+  std::tie(out.ec, out.r) = opensock::test::request(io, s, std::move(req), std::move(hooks));
+  return out;
+}
+
+request with_credentials(const std::string& url, credentials creds) {
+  auto req = opensock::test::make_request("GET", url);
+  req.credentials = std::move(creds);
+  return req;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+TEST_CASE("a session answers a 401 with the scheme its credentials allow") {
+  auto server = start_digest_server();
+  if (!server) return;
+  asio::io_context io;
+  session<> s(io.get_executor());
+  const std::string base = "http://127.0.0.1:" + std::to_string(server->port());
+  const credentials digest("opensock", "Circle of Life", auth_scheme::digest);
+
+  SECTION("Digest: the 401 is read and dropped and the request sent again") {
+    for (const bool to_sink : {false, true}) {
+      auto got = run_request(io, s, with_credentials(base + "/md5/", digest), to_sink);
+      REQUIRE(!got.ec);
+      CHECK(got.r.status == 200);
+      CHECK(got.heads == 2);
+      CHECK(got.last_head.find("Authorization: Digest username=\"opensock\"") !=
+            std::string::npos);
+      const std::string& body = to_sink ? got.streamed : got.r.body;
+      CHECK(starts_with(body, "user=opensock scheme=Digest algorithm=MD5 qop=auth"));
+      CHECK((to_sink ? got.r.body : got.streamed).empty());
+    }
+  }
+  SECTION("every Digest algorithm, and a stale nonce") {
+    for (const std::string path : {"/sha256/", "/md5-sess/", "/sha256-sess/", "/no-qop/",
+                                   "/userhash/", "/sha512-256/"}) {
+      CAPTURE(path);
+      auto got = run_request(io, s, with_credentials(base + path, digest));
+      CHECK(got.r.status == 200);
+      CHECK(got.heads == 2);
+    }
+    auto got = run_request(io, s, with_credentials(base + "/stale/", digest));
+    CHECK(got.r.status == 200);
+    CHECK(got.heads == 3);
+  }
+  SECTION("a body is sent again with the answer") {
+    auto req = with_credentials(base + "/md5/", digest);
+    req.method = "POST";
+    req.body = std::string("a body");
+    auto got = run_request(io, s, std::move(req));
+    CHECK(got.r.status == 200);
+    CHECK(got.heads == 2);
+  }
+  SECTION("anyauth picks Digest over Basic") {
+    auto got = run_request(io, s,
+                           with_credentials(base + "/anyauth/",
+                                            credentials("opensock", "Circle of Life",
+                                                        auth_schemes::any)));
+    CHECK(got.r.status == 200);
+    CHECK(starts_with(got.r.body, "user=opensock scheme=Digest"));
+  }
+  SECTION("Basic and Bearer go with the first request") {
+    auto got = run_request(io, s,
+                           with_credentials(base + "/basic/",
+                                            credentials("opensock", "Circle of Life")));
+    CHECK(got.r.status == 200);
+    CHECK(got.heads == 1);
+    CHECK(starts_with(got.r.body, "user=opensock scheme=Basic"));
+    got = run_request(io, s, with_credentials(base + "/bearer/",
+                                              credentials::bearer("opensock-token")));
+    CHECK(got.r.status == 200);
+    CHECK(got.heads == 1);
+  }
+  SECTION("the URL's userinfo is Basic, percent-decoded") {
+    auto got = run_request(
+        io, s,
+        opensock::test::make_request(
+            "GET", "http://opensock:Circle%20of%20Life@127.0.0.1:" +
+                       std::to_string(server->port()) + "/basic/"));
+    CHECK(got.r.status == 200);
+    CHECK(got.heads == 1);
+    CHECK(got.last_head.find("opensock:") == std::string::npos);
+    // Given credentials win over the URL's.
+    auto req = opensock::test::make_request(
+        "GET", "http://nobody:nothing@127.0.0.1:" + std::to_string(server->port()) + "/basic/");
+    req.credentials = credentials("opensock", "Circle of Life");
+    CHECK(run_request(io, s, std::move(req)).r.status == 200);
+    // An escape that does not decode is curl's 3, before anything is sent.
+    got = run_request(io, s,
+                      opensock::test::make_request(
+                          "GET", "http://opensock:bad%zz@127.0.0.1:" +
+                                     std::to_string(server->port()) + "/basic/"));
+    CHECK(got.ec == opensock::error::url_malformat);
+    CHECK(got.heads == 0);
+  }
+  SECTION("wrong credentials: the second 401 is the response, body and all") {
+    auto got = run_request(io, s,
+                           with_credentials(base + "/md5/",
+                                            credentials("opensock", "wrong", auth_scheme::digest)),
+                           true);
+    REQUIRE(!got.ec);
+    CHECK(got.r.status == 401);
+    CHECK(got.heads == 2);
+    CHECK(!got.streamed.empty());
+    // Without credentials: the 401 as it came.
+    got = run_request(io, s, opensock::test::make_request("GET", base + "/md5/"));
+    CHECK(got.r.status == 401);
+    CHECK(got.heads == 1);
+    CHECK(got.last_head.find("Authorization") == std::string::npos);
+  }
+  SECTION("a caller's own Authorization field is sent instead") {
+    auto req = with_credentials(base + "/bearer/", credentials("opensock", "Circle of Life"));
+    req.headers.add("Authorization", "Bearer opensock-token");
+    auto got = run_request(io, s, std::move(req));
+    CHECK(got.r.status == 200);
+    CHECK(got.last_head.find("Basic") == std::string::npos);
+  }
+}
+
+TEST_CASE("credentials go to another origin on a redirect only when trusted") {
+  auto server = start_digest_server();
+  if (!server) return;
+  asio::io_context io;
+  opensock::test::scripted_http_server redirector(io);
+  const std::string elsewhere = "http://127.0.0.1:" + std::to_string(server->port()) + "/basic/";
+  redirector.routes["/away"] = opensock::test::scripted_http_server::redirect(302, elsewhere);
+  redirector.routes["/here"] = opensock::test::scripted_http_server::redirect(302, "/there");
+  redirector.routes["/there"] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  const credentials basic("opensock", "Circle of Life");
+  session_options options;
+  options.follow_redirects = true;
+  {
+    session<> s(io.get_executor(), opensock::default_socket_factory(), options);
+    auto got = run_request(io, s, with_credentials(redirector.url("/away"), basic));
+    CHECK(got.r.status == 401);
+    CHECK(got.last_head.find("Authorization") == std::string::npos);
+    REQUIRE(redirector.heads.size() == 1);
+    CHECK(redirector.heads[0].find("Authorization: Basic ") != std::string::npos);
+    // The same origin keeps them.
+    got = run_request(io, s, with_credentials(redirector.url("/here"), basic));
+    CHECK(got.r.status == 200);
+    REQUIRE(redirector.heads.size() == 3);
+    CHECK(redirector.heads[2].find("Authorization: Basic ") != std::string::npos);
+  }
+  options.location_trusted = true;
+  session<> trusting(io.get_executor(), opensock::default_socket_factory(), options);
+  auto got = run_request(io, trusting, with_credentials(redirector.url("/away"), basic));
+  CHECK(got.r.status == 200);
+  CHECK(got.last_head.find("Authorization: Basic ") != std::string::npos);
 }
 #endif

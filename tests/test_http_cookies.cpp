@@ -1,9 +1,12 @@
 #include <opensock/http/cookie.hpp>
 #include <opensock/http/cookie_file.hpp>
 #include <opensock/http/cookie_jar.hpp>
+#include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
+#include "support/http_request.hpp"
 #include "support/scripted_http_server.hpp"
+#include "support/session_request.hpp"
 
 #include <asio/io_context.hpp>
 
@@ -729,5 +732,112 @@ TEST_CASE("the jar writes and sends what curl writes and sends") {
   CHECK(!sent.empty());
   CHECK(loaded.header_for(u(base + "/p/q/r/s")) == sent);
   CHECK(cookie_lines(write_cookie_file(loaded)) == cookie_lines(slurp(curl_again)));
+
+  // Both requests in one curl run, its jar live between them, and the same exchange
+  // through a session with a jar: the same Cookie sent, the same file written.
+  const auto curl_live = dir / "curl-live.txt";
+  with_server(curl + "-c '" + curl_live.string() + "' '" + base + "/set' '" + base +
+              "/p/q/r/s'");
+  REQUIRE(server.heads.size() == 4);
+  session_options options;
+  options.cookies = std::make_shared<cookie_jar>();
+  options.names.overrides.push_back(
+      *opensock::resolve_override::parse("www.example.test:" + port + ":127.0.0.1"));
+  session s(io.get_executor(), opensock::default_socket_factory(), options);
+  auto [ec, r] = opensock::test::request(io, s, opensock::test::make_request("GET", base + "/set"));
+  REQUIRE(!ec);
+  CHECK(cookie_lines(write_cookie_file(*options.cookies)) == theirs);
+  std::tie(ec, r) =
+      opensock::test::request(io, s, opensock::test::make_request("GET", base + "/p/q/r/s"));
+  REQUIRE(!ec);
+  REQUIRE(server.heads.size() == 6);
+  CHECK(!cookie_field(server.heads[3]).empty());
+  CHECK(cookie_field(server.heads[5]) == cookie_field(server.heads[3]));
+  CHECK(cookie_lines(write_cookie_file(*options.cookies)) == cookie_lines(slurp(curl_live)));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a session's cookies go with every hop of a redirect and between sessions") {
+  asio::io_context io;
+  opensock::test::scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  server.routes["/login"] =
+      "HTTP/1.1 302 Found\r\nSet-Cookie: id=1; Path=/\r\nSet-Cookie: step=login; Path=/in\r\n"
+      "Location: /in/home\r\nContent-Length: 0\r\n\r\n";
+  server.routes["/in/home"] =
+      "HTTP/1.1 200 OK\r\nSet-Cookie: step=home; Path=/in\r\nContent-Length: 2\r\n\r\nok";
+  server.routes["/out"] =
+      "HTTP/1.1 200 OK\r\nSet-Cookie: id=; Max-Age=0; Path=/\r\nContent-Length: 0\r\n\r\n";
+  const auto jar = std::make_shared<cookie_jar>();
+  session_options options;
+  options.cookies = jar;
+  options.follow_redirects = true;
+  session first(io.get_executor(), opensock::default_socket_factory(), options);
+  auto [ec, r] = opensock::test::request(io, first,
+                                         opensock::test::make_request("GET", server.url("/login")));
+  REQUIRE(!ec);
+  CHECK(r.body == "ok");
+  REQUIRE(server.heads.size() == 2);
+  CHECK(cookie_field(server.heads[0]).empty());
+  // Set by the redirect, sent on the hop it leads to: the longer path first.
+  CHECK(cookie_field(server.heads[1]) == "step=login; id=1");
+  CHECK(jar->size() == 2);
+
+  // Another session with the same jar, and a caller's own Cookie field beside the jar's.
+  session second(io.get_executor(), opensock::default_socket_factory(), options);
+  auto req = opensock::test::make_request("GET", server.url("/in/x"));
+  req.headers.add("Cookie", "mine=1");
+  std::tie(ec, r) = opensock::test::request(io, second, std::move(req));
+  REQUIRE(!ec);
+  CHECK(server.heads[2].find("Cookie: step=home; id=1\r\n") != std::string::npos);
+  CHECK(server.heads[2].find("Cookie: mine=1\r\n") != std::string::npos);
+  // A cookie deleted by its server goes no more.
+  std::tie(ec, r) =
+      opensock::test::request(io, second, opensock::test::make_request("GET", server.url("/out")));
+  REQUIRE(!ec);
+  std::tie(ec, r) =
+      opensock::test::request(io, first, opensock::test::make_request("GET", server.url("/in/y")));
+  REQUIRE(!ec);
+  REQUIRE(server.heads.size() == 5);
+  CHECK(cookie_field(server.heads[4]) == "step=home");
+  // Without a jar, none.
+  session without(io.get_executor());
+  std::tie(ec, r) =
+      opensock::test::request(io, without, opensock::test::make_request("GET", server.url("/in/z")));
+  REQUIRE(!ec);
+  CHECK(server.heads.back().find("Cookie") == std::string::npos);
+}
+
+TEST_CASE("a jar shared by sessions on several threads stays whole") {
+  asio::io_context server_io;
+  opensock::test::scripted_http_server server(server_io,
+                                              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  for (int i = 0; i < 4; ++i)
+    server.routes["/set" + std::to_string(i)] = "HTTP/1.1 200 OK\r\nSet-Cookie: c" +
+                                                std::to_string(i) +
+                                                "=1\r\nContent-Length: 0\r\n\r\n";
+  std::thread server_thread([&] {
+    auto guard = asio::make_work_guard(server_io);
+    server_io.run();
+  });
+  const auto jar = std::make_shared<cookie_jar>();
+  session_options options;
+  options.cookies = jar;
+  std::vector<std::thread> clients;
+  std::atomic<int> failures = 0;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&, t] {
+      asio::io_context io;
+      session s(io.get_executor(), opensock::default_socket_factory(), options);
+      for (int i = 0; i < 25; ++i) {
+        auto [ec, r] = opensock::test::request(
+            io, s, opensock::test::make_request("GET", server.url("/set" + std::to_string(t))));
+        if (ec) ++failures;
+        io.restart();
+      }
+    });
+  for (auto& c : clients) c.join();
+  server_io.stop();
+  server_thread.join();
+  CHECK(failures == 0);
+  CHECK(jar->size() == 4);
 }

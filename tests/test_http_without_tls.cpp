@@ -32,3 +32,25 @@ TEST_CASE("without TLS, https ends in 1: TLS support was not built") {
   // http still works.
   CHECK(!opensock::test::request(io, session, opensock::test::make_request("GET", server.url("/"))).first);
 }
+
+TEST_CASE("without TLS Basic is sent and Digest is never picked") {
+  using namespace opensock::http;
+  using opensock::test::make_request;
+  using opensock::test::request;
+  asio::io_context io;
+  opensock::test::scripted_http_server server(io);
+  server.routes["/"] =
+      "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\n"
+      "WWW-Authenticate: Basic realm=\"r\"\r\nContent-Length: 0\r\n\r\n";
+  session<> s(io.get_executor());
+  auto req = make_request("GET", server.url("/"));
+  req.credentials = credentials("user", "password", auth_schemes::any);
+  auto [ec, r] = request(io, s, std::move(req));
+  REQUIRE(!ec);
+  CHECK(r.status == 401);
+  // Asked again with Basic, the one scheme this build can answer with.
+  REQUIRE(server.heads.size() == 2);
+  CHECK(server.heads[0].find("Authorization") == std::string::npos);
+  CHECK(server.heads[1].find("Authorization: Basic dXNlcjpwYXNzd29yZA==\r\n") !=
+        std::string::npos);
+}

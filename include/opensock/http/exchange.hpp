@@ -71,6 +71,16 @@ class byte_buffer {
 /// What a connection keeps between exchanges, so that nothing is allocated again for
 /// the next request on it: the parser, the bytes read past the last response (which
 /// belong to the next one), and the buffers requests are written from.
+/// What a session decides from a response's head before its body comes: whether the
+/// body is read and dropped rather than kept or given to the request's sink.
+class response_head_check {
+ public:
+  virtual bool drop_body(int status, const fields& headers) = 0;
+
+ protected:
+  ~response_head_check() = default;
+};
+
 struct connection_state {
   response_parser parser;
   /// Bytes read and not yet parsed are read_buffer's first `read_used`; the rest is
@@ -98,6 +108,9 @@ struct connection_state {
   /// Fields added to the next request sent on the connection (a session's credentials
   /// and cookies), or null.
   const added_fields* added = nullptr;
+  /// Asked once a final response head is in whether its body is to be read and dropped
+  /// (a 401 the session answers by sending the request again), or null.
+  response_head_check* head_check = nullptr;
   /// Set: the content codings of the responses read from now on are decoded within these
   /// limits (curl's --compressed), and their transfer codings too when
   /// `decode_transfer_codings` (curl's --tr-encoding); unset, bodies come as sent.
@@ -310,8 +323,8 @@ class response_reader {
   /// known length, once nothing is buffered, else the read buffer.
   asio::mutable_buffer read_buffer() {
     const auto& parser = state_.parser;
-    if (!decided_ && parser.direct_body_room() > read_size) decide_decoding();
-    direct_ = !hooks_.on_body && !decoding_ && state_.read_used == 0 &&
+    if (!decided_ && parser.direct_body_room() > read_size) decide_body();
+    direct_ = !hooks_.on_body && !decoding_ && !dropping_ && state_.read_used == 0 &&
               parser.direct_body_room() > read_size;
     if (direct_) {
       const auto room = static_cast<std::size_t>(
@@ -359,11 +372,16 @@ class response_reader {
   std::error_code result() const noexcept { return result_; }
 
  private:
-  // Whether this response's body is to be decoded, and the decoder set up for it if so:
-  // decided once its head is in, when the first body byte comes or a read is to be
-  // placed in the body.
-  void decide_decoding() {
+  // Whether this response's body is to be dropped or decoded, and the decoder set up for
+  // it if so: decided once its head is in, when the first body byte comes or a read is
+  // to be placed in the body.
+  void decide_body() {
     decided_ = true;
+    if (state_.head_check &&
+        state_.head_check->drop_body(state_.parser.status(), state_.parser.headers())) {
+      dropping_ = true;
+      return;
+    }
     if (!state_.decoding) return;
     auto& names = state_.coding_names;
     names.clear();
@@ -460,7 +478,8 @@ class response_reader {
   }
 
   void take_body(std::string_view piece) {
-    if (!decided_) decide_decoding();
+    if (!decided_) decide_body();
+    if (dropping_) return;
     if (decoding_) return decode(piece);
     const body_sink& sink = hooks_.on_body;
     if (!sink) {
@@ -504,8 +523,9 @@ class response_reader {
   // Bytes of the body so far; out.body may be longer until finish().
   std::size_t body_size_ = 0;
   bool sink_refused_ = false;
-  // Whether the body is decoded, whether that was decided, whether the decoder was given
-  // any byte, and what stopped it.
+  // Whether the body is dropped, or decoded, whether that was decided, whether the
+  // decoder was given any byte, and what stopped it.
+  bool dropping_ = false;
   bool decoding_ = false;
   bool decided_ = false;
   bool decoder_fed_ = false;

@@ -4,6 +4,7 @@
 // write.
 #pragma once
 
+#include <opensock/http/auth.hpp>
 #include <opensock/http/fields.hpp>
 #include <opensock/http/request_body.hpp>
 #include <opensock/http/timeouts.hpp>
@@ -38,6 +39,11 @@ struct request {
   /// The proxies this request passes, nearest first, used as they are (an empty list:
   /// none); unset, the session's apply.
   std::optional<std::vector<proxy>> proxies;
+  /// Who the request authenticates as (curl's -u, --digest, --anyauth, --oauth2-bearer);
+  /// unset, the URL's userinfo, percent-decoded, for Basic. Sent to the request's own
+  /// origin only: a redirect elsewhere goes without them unless the session's
+  /// location_trusted says otherwise. An Authorization field in `headers` wins.
+  std::optional<http::credentials> credentials;
 };
 
 }  // namespace opensock::http

@@ -13,6 +13,8 @@
 #include <opensock/detail/peer_closed.hpp>
 #include <opensock/detail/request_watchdog.hpp>
 #include <opensock/error.hpp>
+#include <opensock/http/auth.hpp>
+#include <opensock/http/cookie_jar.hpp>
 #include <opensock/http/exchange.hpp>
 #include <opensock/http/redirect.hpp>
 #include <opensock/http/request.hpp>
@@ -106,6 +108,13 @@ struct session_options {
   /// Bounds on what decoding makes of a body (decompression bombs): by default an
   /// expansion of 1000 times past the first MiB, and no size limit.
   decoding_limits decoding;
+  /// The cookies of the session's requests (curl's cookie engine): each request, redirect
+  /// hops included, carries those for its URL, and every response's Set-Cookie fields
+  /// are stored. A jar is safe to share between sessions and threads. Unset: none.
+  std::shared_ptr<cookie_jar> cookies;
+  /// Send a request's credentials to the origins it is redirected to as well (curl's
+  /// --location-trusted); by default they go only to the origin they were given for.
+  bool location_trusted = false;
   /// Follow 301, 302, 303, 307 and 308 responses (curl's -L); off by default, as in curl.
   bool follow_redirects = false;
   /// Redirects followed at most (libcurl's default); one more is too_many_redirects (47).
@@ -533,9 +542,37 @@ class session {
   std::error_code connected(connection& c, request_run& run, transfer_info& info,
                             clock::time_point started);
 
-  // Before a request goes on `c`: the fields the session adds to it, and how its
-  // response is decoded.
-  void prepare_hop(connection& c, const http::request& req);
+  // The credentials of one request across its hops: the origin they are for and the
+  // authenticator's state. Made only for a request that has credentials.
+  struct request_auth final : response_head_check {
+    request_auth(http::credentials given, opensock::origin for_origin)
+        : creds(std::move(given)), origin(std::move(for_origin)) {}
+
+    // A 401 to the hop in flight is answered from its head, so that its body is dropped
+    // when the request is sent again.
+    bool drop_body(int status, const fields& headers) override {
+      if (status != 401 || answered) return false;
+      answered = true;
+      answer = answerer.answer(headers, method, target, creds);
+      return answer.has_value();
+    }
+
+    http::credentials creds;
+    opensock::origin origin;
+    authenticator answerer;
+    // The hop in flight: its method and request target (Digest's uri), and whether its
+    // 401 was answered already.
+    std::string method;
+    std::string target;
+    bool answered = false;
+    // The Authorization value for the next hop, answering a 401.
+    std::optional<std::string> answer;
+  };
+
+  // Before a request goes on `c`: the fields the session adds to it (credentials,
+  // cookies, the codings it asks for), and how its response is read. Whether a 401 to
+  // it may be answered.
+  bool prepare_hop(connection& c, const http::request& req, request_auth* auth);
 
   // After a response: whether to follow it elsewhere, with `redirected` the request
   // that goes there. If not, `out` gets its effective URL, and `ec` the error that

@@ -115,9 +115,21 @@ asio::awaitable<std::error_code> session<Factory>::perform(
   const http::request* req = &first;
   std::error_code ec;
   transfer_info& info = out.info;
-  for (int redirects = 0;; ++redirects) {
+  // Credentials given, or in the URL: held for the request's hops.
+  std::unique_ptr<request_auth> auth;
+  if (first.credentials) {
+    auth = std::make_unique<request_auth>(*first.credentials, first.url.origin());
+  } else if (!first.url.userinfo.empty()) [[unlikely]] {
+    auto given = credentials::from_userinfo(first.url.userinfo, ec);
+    if (!ec) auth = std::make_unique<request_auth>(std::move(given), first.url.origin());
+  }
+  for (int redirects = 0, hops = 0;; ++hops) {
+    if (ec) [[unlikely]] {  // the URL's userinfo does not decode
+      out = response();
+      break;
+    }
     // The first lookup uses the time the request started: one clock read fewer.
-    const auto now = redirects == 0 ? run.started : clock::now();
+    const auto now = hops == 0 ? run.started : clock::now();
     // ws and wss use HTTP only for their upgrade (websocket::async_connect()).
     if (!taken && (req->url.scheme == "ws" || req->url.scheme == "wss")) [[unlikely]] {
       ec = error::websocket_url_for_http;
@@ -131,6 +143,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
     }
     const bool forward = forwards();
     connection_ptr conn = take_idle(req->url, via, forward, now);
+    bool answerable = false;
     // A reused connection the server had closed is replaced once by a new one.
     for (bool retried = false;;) {
       const bool reused = conn != nullptr;
@@ -172,7 +185,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       if (info.route != conn->route) info.route = conn->route;  // a reused response has it
       info.alpn = conn->alpn;
       out.remote = conn->remote;
-      prepare_hop(*conn, *req);
+      answerable = prepare_hop(*conn, *req, auth.get());
       run.watch_connection(conn.get());
       co_await async_exchange(*conn->stream, *req, out, conn->state, hooks,
                               asio::redirect_error(asio::use_awaitable, ec));
@@ -201,9 +214,17 @@ asio::awaitable<std::error_code> session<Factory>::perform(
         break;
       retried = true;
     }
+    if (!ec && options_.cookies) options_.cookies->store(req->url, out.headers);
+    // A 401 the credentials answer: the same request again, with the answer.
+    if (!ec && answerable && out.status == 401) {
+      if (!auth->answered) auth->answer = auth->answerer.answer(out.headers, req->method,
+                                                                 auth->target, auth->creds);
+      if (auth->answer) continue;
+    }
     out.redirects = redirects;
     if (!follow_redirect(first, first_url, redirects, redirected, out, ec)) break;
     req = redirected.get();
+    ++redirects;
   }
   run.finish(ec);
   info.total = clock::now() - run.started;
@@ -499,14 +520,38 @@ void session<Factory>::housekeeping(const std::shared_ptr<shared_state>& shared)
 }
 
 template <class Factory>
-void session<Factory>::prepare_hop(connection& c, const http::request& req) {
+bool session<Factory>::prepare_hop(connection& c, const http::request& req, request_auth* auth) {
   auto& state = c.state;
   state.decoding = options_.decompress || options_.decode_transfer_codings
                        ? &options_.decoding
                        : nullptr;
   state.decode_transfer_codings = options_.decode_transfer_codings;
+  state.head_check = nullptr;
   added_fields& added = c.added;
   added.clear();
+  // Credentials go to the origin they were given for, and elsewhere only when trusted
+  // (curl's --location-trusted); a caller's own Authorization field is sent instead.
+  if (auth && (options_.location_trusted || req.url.origin() == auth->origin) &&
+      !req.headers.contains("authorization")) {
+    auth->method = req.method;
+    auth->target = req.url.target();
+    auth->answered = false;
+    auto& answerer = auth->answerer;
+    std::optional<std::string> value;
+    if (auth->answer) {
+      value = std::exchange(auth->answer, std::nullopt);
+    } else if (answerer.picked() == auth_scheme::none) {
+      value = answerer.first_authorization(auth->creds);
+    } else {
+      value = answerer.next_authorization(req.method, auth->target);
+    }
+    if (value) {
+      added.after_host += "Authorization: ";
+      added.after_host += *value;
+      added.after_host += "\r\n";
+    }
+    if (req.body.replayable() && !answerer.refused()) state.head_check = auth;
+  }
   if (options_.decode_transfer_codings && decodes("gzip") && !req.headers.contains("te")) {
     // TE is a hop-by-hop field: Connection must name it (RFC 9110 §10.1.4).
     if (!req.headers.contains("connection")) added.after_leading += "Connection: TE\r\n";
@@ -518,7 +563,16 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req) {
     added.after_leading += accept_encoding();
     added.after_leading += "\r\n";
   }
+  if (const auto& jar = options_.cookies) {
+    const std::string cookies = jar->header_for(req.url, request_context(req.method));
+    if (!cookies.empty()) {
+      added.after_leading += "Cookie: ";
+      added.after_leading += cookies;
+      added.after_leading += "\r\n";
+    }
+  }
   state.added = added.empty() ? nullptr : &added;
+  return state.head_check != nullptr;
 }
 
 template <class Factory>
