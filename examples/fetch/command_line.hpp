@@ -61,6 +61,28 @@ struct options {
   opensock::ip_version ip = opensock::ip_version::any;
   std::optional<std::string> write_out;
 
+  // Content codings: --compressed, --tr-encoding.
+  bool compressed = false;
+  bool tr_encoding = false;
+
+  // Cookies: -b's strings (name=value pairs) and files, -c's file, -j.
+  std::vector<std::string> cookies;
+  std::optional<std::string> cookie_jar;
+  bool junk_session_cookies = false;
+
+  // Authentication: -u's user:password, the schemes allowed (--basic, --digest,
+  // --anyauth), --oauth2-bearer, --location-trusted, and the .netrc flags.
+  std::optional<std::string> user;
+  enum class auth { basic, digest, any };
+  auth auth_scheme = auth::basic;
+  std::optional<std::string> bearer;
+  bool location_trusted = false;
+  // -n and --netrc-optional are two switches, as in curl: --netrc-optional wins whatever
+  // their order, and --netrc-file alone makes the file required.
+  bool netrc = false;
+  bool netrc_optional = false;
+  std::optional<std::string> netrc_file;
+
   // opensock's own flags.
   std::vector<std::string> deny;
   std::vector<std::string> allow;
@@ -160,6 +182,20 @@ inline constexpr flag flags[] = {
     {0, "proxy-capath", takes::value},
     {0, "proxy-cert", takes::value},
     {0, "proxy-key", takes::value},
+    {0, "compressed", takes::nothing},
+    {0, "tr-encoding", takes::nothing},
+    {'b', "cookie", takes::value},
+    {'c', "cookie-jar", takes::value},
+    {'j', "junk-session-cookies", takes::nothing},
+    {'u', "user", takes::value},
+    {0, "basic", takes::nothing},
+    {0, "digest", takes::nothing},
+    {0, "anyauth", takes::nothing},
+    {0, "oauth2-bearer", takes::value},
+    {0, "location-trusted", takes::nothing},
+    {'n', "netrc", takes::nothing},
+    {0, "netrc-optional", takes::nothing},
+    {0, "netrc-file", takes::value},
     {0, "deny", takes::value},
     {0, "allow", takes::value},
     {0, "deny-private", takes::nothing},
@@ -259,6 +295,22 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "proxy-capath") o.proxy_capath = std::move(value);
   if (n == "proxy-cert") o.proxy_cert = std::move(value);
   if (n == "proxy-key") o.proxy_key = std::move(value);
+  if (n == "compressed") o.compressed = on;
+  if (n == "tr-encoding") o.tr_encoding = on;
+  if (n == "cookie") o.cookies.push_back(std::move(value));
+  if (n == "cookie-jar") o.cookie_jar = std::move(value);
+  if (n == "junk-session-cookies") o.junk_session_cookies = on;
+  if (n == "user") o.user = std::move(value);
+  // The last of --basic, --digest and --anyauth decides, as in curl; --no-digest and
+  // --no-anyauth go back to Basic.
+  if (n == "basic") o.auth_scheme = options::auth::basic;
+  if (n == "digest") o.auth_scheme = on ? options::auth::digest : options::auth::basic;
+  if (n == "anyauth") o.auth_scheme = on ? options::auth::any : options::auth::basic;
+  if (n == "oauth2-bearer") o.bearer = std::move(value);
+  if (n == "location-trusted") o.location_trusted = on;
+  if (n == "netrc") o.netrc = on;
+  if (n == "netrc-optional") o.netrc_optional = on;
+  if (n == "netrc-file") o.netrc_file = std::move(value);
   if (n == "deny") o.deny.push_back(std::move(value));
   if (n == "allow") o.allow.push_back(std::move(value));
   if (n == "deny-private") o.deny_private = on;
@@ -307,6 +359,21 @@ inline constexpr std::string_view usage_text =
  -S, --show-error               Show error messages even when -s is given
  -v, --verbose                  Show the connection, the request and the response head
  -w, --write-out <format>       Write out a format after each transfer (@file, @-)
+     --compressed               Ask for a compressed response and decode it
+     --tr-encoding              Ask for a compressed transfer coding and decode it
+ -b, --cookie <data|filename>   Send these cookies (name=value pairs), or start the
+                                cookie engine with the cookies of this file
+ -c, --cookie-jar <filename>    Write all cookies to this file after the transfers
+ -j, --junk-session-cookies     Drop the session cookies read from a file
+ -u, --user <user:password>     Server user and password
+     --basic                    Use HTTP Basic authentication (the default)
+     --digest                   Use HTTP Digest authentication
+     --anyauth                  Pick the safest authentication the server offers
+     --oauth2-bearer <token>    Send this OAuth 2 Bearer token
+     --location-trusted         Send credentials to other hosts on redirects too
+ -n, --netrc                    Take the user and password from ~/.netrc
+     --netrc-optional           The same, but a password in the URL is kept
+     --netrc-file <filename>    Take them from this netrc file
      --resolve <host:port:addr[,addr]...>  Resolve host:port to these addresses
      --connect-to <HOST1:PORT1:HOST2:PORT2>  Connect to HOST2:PORT2 instead
      --unix-socket <path>       Connect through this Unix domain socket

@@ -4,7 +4,9 @@
 // This file wires the parts together: the command line (command_line.hpp), the request
 // it describes (request_plan.hpp), the socket factory its flags compose (factory.hpp)
 // and the transfers over one session (transfer.hpp).
+#include "auth.hpp"
 #include "command_line.hpp"
+#include "cookies.hpp"
 #include "factory.hpp"
 #include "request_plan.hpp"
 #include "transfer.hpp"
@@ -61,6 +63,13 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
     so.timeouts.connect = to_ms(*o.connect_timeout);
   }
   so.follow_redirects = false;  // the fetcher follows them itself (see transfer.hpp)
+  // --compressed and --tr-encoding; curl sets no limit on how much a body expands.
+  so.decompress = o.compressed;
+  so.decode_transfer_codings = o.tr_encoding;
+  so.decoding.max_ratio = 0;
+  // The fetcher decides which hop gets credentials (auth.hpp); said here too for the
+  // session's own use.
+  so.location_trusted = o.location_trusted;
   if (o.insecure) so.tls = opensock::tls::options::insecure();
   if (o.cacert) so.tls.ca_file = *o.cacert;
   if (o.capath) so.tls.ca_path = *o.capath;
@@ -135,7 +144,9 @@ template <class Factory>
 int run(const fetch::options& o, const fetch::request_plan& plan, Factory factory,
         opensock::http::session_options so) {
   asio::io_context io;
-  fetch::fetcher<Factory> fetcher(io.get_executor(), std::move(factory), o, plan, std::move(so));
+  fetch::cookie_engine cookies(o);
+  fetch::fetcher<Factory> fetcher(io.get_executor(), std::move(factory), o, plan, std::move(so),
+                                  cookies);
   int code = 0;
   asio::co_spawn(io, fetcher.run(), [&](std::exception_ptr failure, int result) {
     // The session's timeout timer may still be set for a deadline that no longer
@@ -158,7 +169,7 @@ int run(const fetch::options& o, const fetch::request_plan& plan, Factory factor
 
 int main(int argc, char** argv) {
   std::optional<fetch::usage_error> error;
-  const fetch::options o = fetch::parse_command_line(argc, argv, error);
+  fetch::options o = fetch::parse_command_line(argc, argv, error);
   if (error) return usage_failure(*error);
   if (o.help) {
     fmt::print("{}", fetch::usage_text);
@@ -171,6 +182,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.urls.empty()) return usage_failure({"no URL specified!"});
+  fetch::ask_password(o);
 
   const fetch::request_plan plan = fetch::make_request_plan(o, error);
   if (error) return usage_failure(*error);

@@ -33,6 +33,9 @@ struct request_plan {
   /// -X: the request line's method on every request, redirects included (as curl).
   std::optional<std::string> custom_method;
   opensock::http::fields headers;
+  /// How many of `headers` come before the Cookie field (-b, the cookie engine): curl
+  /// writes it after its own leading fields (User-Agent, Accept), before the -H ones.
+  std::size_t cookie_at = 0;
   /// The body of -d/--data-binary/--data-raw, when any was given (possibly empty).
   std::optional<std::string> body;
   /// Warnings to show (unless -s): data files that could not be read.
@@ -167,6 +170,7 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
   const std::string agent = agent_of(o);
   if (!named("User-Agent") && !agent.empty()) plan.headers.add("User-Agent", agent);
   if (!named("Accept")) plan.headers.add("Accept", "*/*");
+  plan.cookie_at = plan.headers.size();
   for (auto& e : edits)
     if (e.value) plan.headers.add(std::move(e.name), std::move(*e.value));
   if (plan.body) {

@@ -3,10 +3,13 @@
 // with -L, which opensock-fetch follows itself (rather than the session) because -X
 // keeps its method on every hop in curl, and because the body of a response that will
 // be followed must be read but not written. The body streams from the session's body
-// sink to the output; nothing of it is kept.
+// sink to the output; nothing of it is kept. Each hop gets its credentials (auth.hpp) and
+// its Cookie field (cookies.hpp) here, for the same reason.
 #pragma once
 
+#include "auth.hpp"
 #include "command_line.hpp"
+#include "cookies.hpp"
 #include "output.hpp"
 #include "progress_meter.hpp"
 #include "request_plan.hpp"
@@ -69,6 +72,9 @@ struct head_reader {
     bytes += line.size();
     std::string_view bare = line;
     while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
+    // The session answers a 401 by sending the request again: the next response's status
+    // line follows the first one's head. No trailer field is named "HTTP/...".
+    if (at == where::body_or_trailers && bare.starts_with("HTTP/")) at = where::status_line;
     switch (at) {
       case where::status_line: {
         const auto space = bare.find(' ');
@@ -116,9 +122,12 @@ class fetcher {
   using clock = std::chrono::steady_clock;
 
   fetcher(asio::any_io_executor executor, Factory factory, const options& o,
-          const request_plan& plan, http::session_options session_options)
+          const request_plan& plan, http::session_options session_options,
+          cookie_engine& cookies)
       : o_(o),
         plan_(plan),
+        cookies_(cookies),
+        auth_(o),
         session_(std::move(executor), std::move(factory), std::move(session_options)),
         meter_(!o.silent && !o.verbose && ::isatty(2) == 1) {}
 
@@ -191,6 +200,7 @@ class fetcher {
     report.exitcode = code;
     report.time_total = std::chrono::duration<double>(clock::now() - started).count();
     if (o_.write_out) write_out(write_out_format(*o_.write_out), report);
+    cookies_.save(o_.verbose);
     co_return code;
   }
 
@@ -201,6 +211,8 @@ class fetcher {
     if (!ec && !speaks(u.scheme)) ec = opensock::error::unsupported_protocol;
     if (ec) co_return fail_url(ec, o_.urls[index], u);
     report.url_effective = u.to_string();
+    if (const auto bad_userinfo = auth_.start(u))
+      co_return fail_url(bad_userinfo, o_.urls[index], u);
 
     output out(output_path(index, u));
     meter_.start(plan_.body ? plan_.body->size() : 0, !(out.to_stdout() && ::isatty(1) == 1));
@@ -213,6 +225,13 @@ class fetcher {
       // -X writes its method on every hop's request line; the body is what the
       // request has (none without data, or after a redirect turned a POST into a GET).
       if (plan_.custom_method) wire.method = *plan_.custom_method;
+      wire.credentials = auth_.for_hop(wire.url, ec);
+      if (ec) {
+        report.errormsg = ".netrc parser error";
+        report_error(o_, opensock::curl_code(ec), report.errormsg);
+        co_return opensock::curl_code(ec);
+      }
+      add_cookie_field(wire);
       // opensock refuses CR, LF and NUL in a field before it connects; say so here,
       // where the user can tell which header it was.
       if (http::validate(wire)) {
@@ -236,7 +255,7 @@ class fetcher {
       }
       // A named variable, not a temporary inside the co_await: see the README's note on
       // g++ 12 and aggregate temporaries (transfer_hooks is an aggregate).
-      http::transfer_hooks hooks = hooks_for(hop, out, u.host, report);
+      http::transfer_hooks hooks = hooks_for(hop, out, u, report);
       http::response r = co_await session_.async_request(
           std::move(wire), std::move(hooks), asio::redirect_error(asio::use_awaitable, ec));
 
@@ -340,9 +359,25 @@ class fetcher {
     return code;
   }
 
-  http::transfer_hooks hooks_for(hop_state& hop, output& out, const std::string& host,
+  // The Cookie field of a hop where curl writes it: after the plan's leading fields.
+  void add_cookie_field(http::request& wire) const {
+    const std::string value =
+        cookies_.field_for(wire.url, wire.method, plan_.headers.contains("cookie"));
+    if (value.empty()) return;
+    http::fields headers;
+    std::size_t i = 0;
+    for (const auto& f : wire.headers) {
+      if (i++ == plan_.cookie_at) headers.add("Cookie", value);
+      headers.add(f.name, f.value);
+    }
+    if (i <= plan_.cookie_at) headers.add("Cookie", value);
+    wire.headers = std::move(headers);
+  }
+
+  http::transfer_hooks hooks_for(hop_state& hop, output& out, const http::url& u,
                                  transfer_report& report) {
     http::transfer_hooks hooks;
+    const std::string& host = u.host;
     const bool include = o_.include || o_.head;
     hooks.on_connection = [this, &hop, &out, host,
                            &report](const http::connection_info& info) {
@@ -375,9 +410,10 @@ class fetcher {
       };
     }
     if (o_.verbose) hooks.on_request_head = [](std::string_view head) { show_request_head(head); };
-    hooks.on_header_line = [this, &hop, &out, include](std::string_view line) {
+    hooks.on_header_line = [this, &hop, &out, include, &u](std::string_view line) {
       const bool was_done = hop.head.final_head_done();
       const bool trailers_end = hop.head.read(line);
+      if (!was_done) cookies_.header_line(u, line);  // the heads' fields, not trailers
       if (o_.verbose) show_response_line(line);
       // curl writes the whole head with -i, even of a response -f then fails.
       if (include && !trailers_end && !out.write(line)) hop.write_failed = true;
@@ -404,6 +440,8 @@ class fetcher {
 
   const options& o_;
   const request_plan& plan_;
+  cookie_engine& cookies_;
+  authentication auth_;
   http::session<Factory> session_;
   progress_meter meter_;
   std::map<std::string, int> connection_ids_;

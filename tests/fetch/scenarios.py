@@ -27,6 +27,9 @@ fetch_exit, optionally fetch_connections) marks the few places where opensock-fe
 deliberately stricter than curl: only its exit code (and connection count) is checked there.
 """
 
+import email.utils
+import gzip
+import time
 from dataclasses import dataclass, field
 
 # A first label longer than 63 characters: the resolver rejects the name without sending
@@ -380,6 +383,148 @@ scenario("two_urls_scripted_keep_alive", "{base}/1", "{base}/2", expect_exit=0, 
          server=once(READ, send(reply(body=b"one\n")), READ, send(chunked(b"two\n")), hold(5)))
 scenario("two_urls_write_out", "-s", "-w", "[%{http_code} %{url_effective}]", "{base}/1", "{base}/2",
          server=TWO, expect_exit=0, compare_connections=True)
+
+# --------------------------------------------------------------------------------------
+# Content codings asked for: the request's Accept-Encoding, TE and Connection are compared;
+# tests/fetch/peers_versus_curl.py decodes what nginx codes.
+
+GZIPPED = gzip.compress(b"hello, coded\n", mtime=0)
+scenario("compressed", "--compressed", "-i", "{url}", expect_exit=0,
+         server=serve(reply(b"200 OK", b"Content-Encoding: gzip", body=GZIPPED)))
+scenario("compressed_own_accept_encoding", "--compressed", "-H", "Accept-Encoding: br", "{url}",
+         expect_exit=0, server=serve(reply(b"200 OK", b"Content-Encoding: gzip", body=GZIPPED)))
+scenario("tr_encoding", "--tr-encoding", "-i", "{url}", expect_exit=0,
+         server=serve(reply(b"200 OK", b"Transfer-Encoding: gzip, chunked",
+                            body=b"%x\r\n%s\r\n0\r\n\r\n" % (len(GZIPPED), GZIPPED), length=False)))
+
+# --------------------------------------------------------------------------------------
+# Cookies: -b's strings and files, -c's file (compared byte for byte but for the line
+# naming the program that wrote it), -j. Expiry dates are a fixed day a month ahead:
+# opensock keeps a cookie 400 days at most, curl 7.88 any time.
+
+_expires = (int(time.time()) // 86400 + 30) * 86400
+EXPIRES = email.utils.formatdate(_expires, usegmt=True).encode()
+COOKIE_FILE = (b"# Netscape HTTP Cookie File\n\n"
+               b"127.0.0.1\tFALSE\t/\tFALSE\t0\tfromfile\tf1\n"
+               b"127.0.0.1\tFALSE\t/\tFALSE\t%d\tlasting\tl1\n"
+               b"#HttpOnly_127.0.0.1\tFALSE\t/only\tFALSE\t0\tdeep\td1\n"
+               b"other.example\tFALSE\t/\tFALSE\t0\telsewhere\te1\n" % _expires)
+SETS_COOKIES = reply(b"200 OK", b"Set-Cookie: session=s1; Path=/",
+                     b"Set-Cookie: kept=k1; Expires=" + EXPIRES,
+                     b"Set-Cookie: narrow=n1; Path=/sub; HttpOnly",
+                     b"Set-Cookie: fromfile=changed", body=b"set\n")
+COOKIES = Server(routes={"/set": SETS_COOKIES, "/again": OK, "/sub/x": OK})
+
+scenario("cookie_strings", "-b", "a=1", "-b", "b=2; c=3", "{url}", server=serve(OK), expect_exit=0)
+scenario("cookie_string_with_header", "-b", "a=1", "-H", "X-Other: x", "-H", "Cookie: h=2", "{url}",
+         server=serve(OK), expect_exit=0)
+scenario("cookie_file_with_header", "-b", "jar.txt", "-b", "a=1", "-H", "Cookie: h=2", "{url}",
+         files={"jar.txt": COOKIE_FILE}, server=serve(OK), expect_exit=0)
+# A string alone starts no engine: the cookie set is not sent on the next request.
+scenario("cookie_string_no_engine", "{base}/set", "-b", "a=1", "{base}/again", server=COOKIES,
+         expect_exit=0)
+scenario("cookie_string_on_redirect_elsewhere", "-L", "-b", "a=1", "{base}/a", expect_exit=0,
+         server=Server(routes={"/a": redirect(302, b"{base2}/b")}), server2=serve(OK))
+scenario("cookie_file", "-b", "jar.txt", "{base}/only/x", files={"jar.txt": COOKIE_FILE},
+         server=serve(OK), expect_exit=0)
+scenario("cookie_file_and_strings", "-b", "jar.txt", "-b", "x=y", "-b", "z=w", "{url}",
+         files={"jar.txt": COOKIE_FILE}, server=serve(OK), expect_exit=0)
+scenario("cookie_file_missing", "-b", "nothere.txt", "{base}/set", "{base}/again", server=COOKIES,
+         expect_exit=0)
+scenario("cookie_jar_file", "-c", "out.txt", "{base}/set", "{base}/again", "{base}/sub/x",
+         server=COOKIES, expect_exit=0)
+scenario("cookie_jar_stdout", "-c", "-", "{base}/set", "{base}/again", server=COOKIES,
+         expect_exit=0)
+scenario("cookie_jar_stdout_write_out", "-c", "-", "-w", "[%{http_code}]\n", "-o", "{out}",
+         "{base}/set", server=COOKIES, expect_exit=0)
+scenario("cookie_file_to_jar", "-b", "jar.txt", "-c", "out.txt", "{base}/set", "{base}/again",
+         files={"jar.txt": COOKIE_FILE}, server=COOKIES, expect_exit=0)
+scenario("cookie_file_rewritten", "-b", "jar.txt", "-c", "jar.txt", "{base}/set",
+         files={"jar.txt": COOKIE_FILE}, server=COOKIES, expect_exit=0)
+scenario("cookie_junk_session", "-j", "-b", "jar.txt", "-c", "-", "{base}/set", "{base}/again",
+         files={"jar.txt": COOKIE_FILE}, server=COOKIES, expect_exit=0)
+scenario("cookie_jar_after_failure", "-b", "jar.txt", "-c", "out.txt",
+         "http://127.0.0.1:{closed_port}/", files={"jar.txt": COOKIE_FILE}, expect_exit=7)
+scenario("cookie_jar_across_redirect", "-L", "-c", "out.txt", "{base}/a", expect_exit=0,
+         server=Server(routes={
+             "/a": reply(b"302 Found", b"Location: /b", b"Set-Cookie: hop=1; Path=/"),
+             "/b": reply(b"200 OK", b"Set-Cookie: landed=2", body=b"at b\n")}))
+scenario("cookie_engine_across_ports", "-L", "-b", "", "-c", "out.txt", "{base}/a", expect_exit=0,
+         server=Server(routes={"/a": reply(b"302 Found", b"Location: {base2}/b",
+                                           b"Set-Cookie: first=1; Path=/")}),
+         server2=serve(reply(b"200 OK", b"Set-Cookie: second=2", body=b"at b\n")))
+
+# --------------------------------------------------------------------------------------
+# Credentials: -u, the URL's userinfo, --oauth2-bearer, .netrc; Authorization compared.
+
+UNAUTHORIZED = reply(b"401 Unauthorized", b'WWW-Authenticate: Basic realm="r"', body=b"no\n")
+NETRC = b"machine 127.0.0.1 login joe password secret\n"
+NETRC_TWO = (b"machine 127.0.0.1 login ann password first\n"
+             b"machine 127.0.0.1 login joe password \"s e c\"\n")
+ELSEWHERE = Server(routes={"/a": redirect(302, b"{base2}/b")})
+
+scenario("user", "-u", "joe:secret", "{url}", server=serve(OK), expect_exit=0)
+scenario("user_empty_password", "-u", "joe:", "{url}", server=serve(OK), expect_exit=0)
+scenario("user_wrong_password", "-i", "-u", "joe:wrong", "{url}", server=serve(UNAUTHORIZED),
+         expect_exit=0)
+scenario("user_wrong_password_fail", "-f", "-u", "joe:wrong", "{url}", server=serve(UNAUTHORIZED),
+         expect_exit=22)
+scenario("userinfo", "http://j%40e:p%3Aw@127.0.0.1:{port}/", server=serve(OK), expect_exit=0)
+scenario("user_beats_userinfo", "-u", "joe:secret", "http://ann:first@127.0.0.1:{port}/",
+         server=serve(OK), expect_exit=0)
+scenario("user_own_authorization", "-u", "joe:secret", "-H", "Authorization: Own x", "{url}",
+         server=serve(OK), expect_exit=0)
+scenario("bearer", "--oauth2-bearer", "tok", "{url}", server=serve(OK), expect_exit=0)
+scenario("user_same_origin_redirect", "-L", "-u", "joe:secret", "{base}/a", server=hops(302),
+         expect_exit=0)
+scenario("userinfo_same_origin_redirect", "-L", "http://joe:secret@127.0.0.1:{port}/a",
+         server=hops(302), expect_exit=0)
+scenario("user_dropped_elsewhere", "-L", "-u", "joe:secret", "{base}/a", server=ELSEWHERE,
+         server2=serve(OK), expect_exit=0)
+scenario("user_location_trusted", "-L", "--location-trusted", "-u", "joe:secret", "{base}/a",
+         server=ELSEWHERE, server2=serve(OK), expect_exit=0)
+scenario("userinfo_dropped_elsewhere", "-L", "http://joe:secret@127.0.0.1:{port}/a",
+         server=ELSEWHERE, server2=serve(OK), expect_exit=0)
+scenario("userinfo_location_trusted", "-L", "--location-trusted",
+         "http://joe:secret@127.0.0.1:{port}/a", server=ELSEWHERE, server2=serve(OK),
+         expect_exit=0)
+scenario("bearer_dropped_elsewhere", "-L", "--oauth2-bearer", "tok", "{base}/a", server=ELSEWHERE,
+         server2=serve(OK), expect_exit=0)
+scenario("bearer_location_trusted", "-L", "--location-trusted", "--oauth2-bearer", "tok",
+         "{base}/a", server=ELSEWHERE, server2=serve(OK), expect_exit=0)
+scenario("netrc_file", "--netrc-file", "n.netrc", "{url}", files={"n.netrc": NETRC},
+         server=serve(OK), expect_exit=0)
+scenario("netrc_file_other_machine", "--netrc-file", "n.netrc", "{url}",
+         files={"n.netrc": b"machine example.com login joe password secret\n"}, server=serve(OK),
+         expect_exit=0)
+scenario("netrc_file_first_entry", "--netrc-file", "n.netrc", "{url}",
+         files={"n.netrc": NETRC_TWO}, server=serve(OK), expect_exit=0)
+scenario("netrc_file_login_from_url", "--netrc-file", "n.netrc", "http://joe@127.0.0.1:{port}/",
+         files={"n.netrc": NETRC_TWO}, server=serve(OK), expect_exit=0)
+scenario("netrc_file_replaces_url_password", "--netrc-file", "n.netrc",
+         "http://joe:old@127.0.0.1:{port}/", files={"n.netrc": NETRC}, server=serve(OK),
+         expect_exit=0)
+scenario("netrc_optional_keeps_url_password", "--netrc-optional", "--netrc-file", "n.netrc",
+         "http://joe:old@127.0.0.1:{port}/", files={"n.netrc": NETRC}, server=serve(OK),
+         expect_exit=0)
+scenario("netrc_user_wins", "-u", "ann:first", "--netrc-file", "n.netrc", "{url}",
+         files={"n.netrc": NETRC}, server=serve(OK), expect_exit=0)
+scenario("netrc_default_entry", "--netrc-file", "n.netrc", "{url}",
+         files={"n.netrc": b"machine example.com login a password b\ndefault login d password p\n"},
+         server=serve(OK), expect_exit=0)
+# HOME is the working directory: -n reads its .netrc.
+scenario("netrc_home", "-n", "{url}", files={".netrc": NETRC}, server=serve(OK), expect_exit=0)
+scenario("netrc_on_redirect_elsewhere", "-L", "--netrc-file", "n.netrc", "{base}/a",
+         files={"n.netrc": NETRC}, server=ELSEWHERE, server2=serve(OK), expect_exit=0)
+# curl 7.88 goes on without credentials when the file is not there (later curls fail
+# --netrc-file and -n with 26).
+scenario("netrc_file_missing", "--netrc-file", "nothere", "{url}", server=serve(OK), expect_exit=0)
+scenario("netrc_missing_home", "-n", "{url}", server=serve(OK), expect_exit=0)
+scenario("netrc_optional_missing", "--netrc-optional", "{url}", server=serve(OK), expect_exit=0)
+scenario("netrc_syntax_error", "--netrc-file", "n.netrc", "{url}",
+         files={"n.netrc": b"machine 127.0.0.1 login \"joe\n"}, server=serve(OK), expect_exit=26)
+scenario("netrc_optional_syntax_error", "--netrc-optional", "--netrc-file", "n.netrc", "{url}",
+         files={"n.netrc": b"machine 127.0.0.1 login \"joe\n"}, server=serve(OK), expect_exit=26)
 
 # --------------------------------------------------------------------------------------
 # Where opensock-fetch is deliberately stricter than curl.
