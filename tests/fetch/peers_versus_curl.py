@@ -9,52 +9,23 @@ response head (Date, nginx's connection number, Digest nonces) made the same.
     peers_versus_curl.py --fetch PATH --nginx-dir DIR [--curl curl]
 """
 import argparse
-import contextlib
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
+
+sys.dont_write_bytecode = True  # importing side_by_side leaves no __pycache__ in the tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import side_by_side  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIGEST_SERVER = os.path.join(HERE, "..", "peers", "digest-server")
 PASSWORD = "opensock:Circle of Life"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def digest_server():
-    port = free_port()
-    p = subprocess.Popen([sys.executable, DIGEST_SERVER, "--port", str(port)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
-                break
-            time.sleep(0.01)
-        yield port
-    finally:
-        p.terminate()
-        p.wait()
-
-
 def normalised(stdout):
     stdout = re.sub(rb"(?im)^date: [^\r\n]*", b"Date: (now)", stdout)
     stdout = re.sub(rb"(?im)^x-connection: [^\r\n]*", b"X-Connection: (n)", stdout)
     return re.sub(rb'nonce="[^"]*"', b'nonce="(fresh)"', stdout)
-
-
-def run(tool, args):
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    p = subprocess.run([tool, "-s", "--max-time", "10"] + args, capture_output=True, timeout=30,
-                       env=env, stdin=subprocess.DEVNULL)
-    return p.returncode, normalised(p.stdout)
 
 
 def scenarios(nginx, digest):
@@ -113,19 +84,9 @@ def main():
     a = parser.parse_args()
     with open(os.path.join(a.nginx_dir, "port")) as f:
         nginx = int(f.read())
-    failed = total = 0
-    with digest_server() as digest:
-        for name, args in scenarios(nginx, digest):
-            total += 1
-            theirs, ours = run(a.curl, args), run(a.fetch, args)
-            if theirs == ours:
-                print(f"ok {name}")
-            else:
-                failed += 1
-                print(f"FAIL {name}: {args}\n  curl {theirs[0]} {theirs[1][:600]!r}\n"
-                      f"  opensock-fetch {ours[0]} {ours[1][:600]!r}")
-    print(f"scenarios: {total - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    port = side_by_side.free_port()
+    with side_by_side.started([sys.executable, DIGEST_SERVER, "--port", str(port)], port):
+        return side_by_side.compare(a.curl, a.fetch, list(scenarios(nginx, port)), normalised)
 
 
 if __name__ == "__main__":

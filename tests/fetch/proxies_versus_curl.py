@@ -26,25 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import side_by_side  # noqa: E402
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def started(args, port):
-    """Runs a proxy's command line and yields `port` once it accepts connections."""
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
-                break
-            time.sleep(0.01)
-        yield port
-    finally:
-        p.terminate()
-        p.wait()
+free_port = side_by_side.free_port
+started = side_by_side.started
 
 
 def microsocks(program, *credentials):
