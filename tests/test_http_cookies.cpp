@@ -806,38 +806,3 @@ TEST_CASE("a session's cookies go with every hop of a redirect and between sessi
   REQUIRE(!ec);
   CHECK(server.heads.back().find("Cookie") == std::string::npos);
 }
-
-TEST_CASE("a jar shared by sessions on several threads stays whole") {
-  asio::io_context server_io;
-  opensock::test::scripted_http_server server(server_io,
-                                              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-  for (int i = 0; i < 4; ++i)
-    server.routes["/set" + std::to_string(i)] = "HTTP/1.1 200 OK\r\nSet-Cookie: c" +
-                                                std::to_string(i) +
-                                                "=1\r\nContent-Length: 0\r\n\r\n";
-  std::thread server_thread([&] {
-    auto guard = asio::make_work_guard(server_io);
-    server_io.run();
-  });
-  const auto jar = std::make_shared<cookie_jar>();
-  session_options options;
-  options.cookies = jar;
-  std::vector<std::thread> clients;
-  std::atomic<int> failures = 0;
-  for (int t = 0; t < 4; ++t)
-    clients.emplace_back([&, t] {
-      asio::io_context io;
-      session s(io.get_executor(), opensock::default_socket_factory(), options);
-      for (int i = 0; i < 25; ++i) {
-        auto [ec, r] = opensock::test::request(
-            io, s, opensock::test::make_request("GET", server.url("/set" + std::to_string(t))));
-        if (ec) ++failures;
-        io.restart();
-      }
-    });
-  for (auto& c : clients) c.join();
-  server_io.stop();
-  server_thread.join();
-  CHECK(failures == 0);
-  CHECK(jar->size() == 4);
-}

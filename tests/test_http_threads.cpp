@@ -1,7 +1,9 @@
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
+#include "support/http_request.hpp"
 #include "support/scripted_http_server.hpp"
+#include "support/session_request.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -68,4 +70,43 @@ TEST_CASE("one session shared by coroutines and callbacks on four threads") {
   CHECK(succeeded == coroutines * requests_each + callbacks);
   CHECK(failed == 0);
   CHECK(session.idle_connections() <= options.max_idle_per_origin);
+}
+
+TEST_CASE("a jar shared by sessions on several threads stays whole") {
+  asio::io_context server_io;
+  scripted_http_server server(server_io, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  std::vector<std::string> urls;
+  for (int i = 0; i < 4; ++i) {
+    const std::string path = "/set" + std::to_string(i);
+    server.routes[path] = "HTTP/1.1 200 OK\r\nSet-Cookie: c" + std::to_string(i) +
+                          "=1\r\nContent-Length: 0\r\n\r\n";
+    urls.push_back(server.url(path));
+  }
+  std::thread server_thread([&] {
+    auto guard = asio::make_work_guard(server_io);
+    server_io.run();
+  });
+  const auto jar = std::make_shared<opensock::http::cookie_jar>();
+  opensock::http::session_options options;
+  options.cookies = jar;
+  std::vector<std::thread> clients;
+  std::atomic<int> failures = 0;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&, t] {
+      asio::io_context io;
+      opensock::http::session s(io.get_executor(), opensock::default_socket_factory(), options);
+      for (int i = 0; i < 25; ++i) {
+        auto [ec, r] = opensock::test::request(
+            io, s, opensock::test::make_request("GET", urls[static_cast<std::size_t>(t)]));
+        if (ec) ++failures;
+      }
+    });
+  for (auto& c : clients) c.join();
+  server_io.stop();
+  server_thread.join();
+  CHECK(failures == 0);
+  CHECK(jar->size() == 4);
+  const std::string sent = jar->header_for(opensock::test::make_request("GET", urls[0]).url);
+  for (const char* cookie : {"c0=1", "c1=1", "c2=1", "c3=1"})
+    CHECK(sent.find(cookie) != std::string::npos);
 }
