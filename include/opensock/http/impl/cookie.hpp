@@ -2,6 +2,7 @@
 // path matching and the public-suffix check, shared with the jar and the cookie file.
 #pragma once
 
+#include <opensock/http/cookie.hpp>
 #include <opensock/http/fields.hpp>
 
 #include <asio/ip/address.hpp>

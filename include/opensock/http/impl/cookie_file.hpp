@@ -1,6 +1,8 @@
 // Definitions for opensock/http/cookie_file.hpp.
 #pragma once
 
+#include <opensock/http/cookie_file.hpp>
+
 #include <cstdio>
 #include <fstream>
 #include <iterator>

@@ -1,6 +1,8 @@
 // Definitions for opensock/http/cookie_jar.hpp.
 #pragma once
 
+#include <opensock/http/cookie_jar.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <iterator>
