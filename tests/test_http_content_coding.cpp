@@ -474,6 +474,21 @@ TEST_CASE("corrupt and truncated bodies fail and an empty body does not") {
   CHECK(decode_whole("zstd", zstd("one") + "x").decode_error == error::corrupt_content_coding);
   CHECK(decode_whole("zstd", zstd("one") + zstd("two").substr(0, 3)).finish_error ==
         error::corrupt_content_coding);
+  // A skippable frame (magic 0x184D2A5A, three bytes of content) between two frames.
+  const std::string skippable("\x5a\x2a\x4d\x18\x03\x00\x00\x00"
+                              "abc",
+                              11);
+  check_every_split("zstd", zstd("one ") + skippable + zstd("two"), "one two");
+  // Two frames in the format of libzstd 0.6 (magic 0xFD2FB526): `zstd -d` still reads it,
+  // but it is not RFC 8878's, and is refused however the body is split.
+  const std::string legacy("\x26\xb5\x2f\xfd\x04\xd5\xb8\x66\x26\xb5\x2f\xfd\x04\xd5\xb8\x01",
+                           16);
+  for (const std::string& body : {legacy, zstd("one") + legacy}) {
+    for (std::size_t cut = 0; cut <= body.size(); ++cut) {
+      INFO("split at " << cut);
+      CHECK(decode_in_pieces("zstd", body, {cut}).decode_error == error::corrupt_content_coding);
+    }
+  }
 #endif
 #if OPENSOCK_HAS_BROTLI
   CHECK(decode_whole("br", brotli("one") + "x").decode_error == error::corrupt_content_coding);

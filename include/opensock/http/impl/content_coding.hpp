@@ -136,8 +136,15 @@ class coding_stage {
   bool br_done_ = false;
 #endif
 #if OPENSOCK_HAS_ZSTD
+  // Whether `in`, the next bytes of the current frame, keep to a frame's magic number.
+  bool zstd_magic_fits(std::span<const char> in) noexcept;
+
   ZSTD_DCtx* zs_ = nullptr;
   bool zs_boundary_ = true;
+  // How many of the current frame's first four bytes (its magic number) were read, and
+  // whether they start a skippable frame.
+  std::size_t zs_frame_read_ = 0;
+  bool zs_skippable_ = false;
 #endif
 };
 
@@ -190,6 +197,7 @@ inline void coding_stage::start(coding kind) {
         ZSTD_DCtx_reset(zs_, ZSTD_reset_session_only);
       }
       zs_boundary_ = true;
+      zs_frame_read_ = 0;
       return;
 #endif
     default: return;
@@ -242,6 +250,10 @@ inline coding_step coding_stage::step(std::span<const char> in,
       // Frames one after another decode one after another, as `zstd -d` does; bytes after
       // a frame that are not a frame are corrupt.
       coding_step r;
+      if (!zstd_magic_fits(in)) {
+        r.ec = error::corrupt_content_coding;
+        return r;
+      }
       ZSTD_inBuffer zin{in.data(), in.size(), 0};
       ZSTD_outBuffer zout{out.data(), out.size(), 0};
       const std::size_t hint = ZSTD_decompressStream(zs_, &zout, &zin);
@@ -254,7 +266,11 @@ inline coding_step coding_stage::step(std::span<const char> in,
       } else {
         // 0: a frame ended and all of it was written. A call that does nothing says
         // what the next frame's header needs, so only calls that do something count.
-        if (zin.pos != 0 || zout.pos != 0) zs_boundary_ = hint == 0;
+        if (zin.pos != 0 || zout.pos != 0) {
+          zs_boundary_ = hint == 0;
+          // libzstd stops at the end of each frame: the next call starts the next one.
+          zs_frame_read_ = zs_boundary_ ? 0 : std::min<std::size_t>(4, zs_frame_read_ + zin.pos);
+        }
         r.more = zout.pos == zout.size;
       }
       return r;
@@ -267,6 +283,29 @@ inline coding_step coding_stage::step(std::span<const char> in,
     }
   }
 }
+
+#if OPENSOCK_HAS_ZSTD
+
+// RFC 8878 frames only: a Zstandard frame (magic 0xFD2FB528) or a skippable one
+// (0x184D2A50 to 0x184D2A5F), little-endian. libzstd also decodes the formats of its 0.x
+// versions, with results that depend on how the body was split; those formats were never
+// the "zstd" content coding (RFC 8878) and are refused as corrupt.
+inline bool coding_stage::zstd_magic_fits(std::span<const char> in) noexcept {
+  constexpr unsigned char frame[] = {0x28, 0xB5, 0x2F, 0xFD};
+  constexpr unsigned char skippable[] = {0x50, 0x2A, 0x4D, 0x18};
+  for (std::size_t at = zs_frame_read_; at < 4 && at - zs_frame_read_ < in.size(); ++at) {
+    const auto byte = static_cast<unsigned char>(in[at - zs_frame_read_]);
+    if (at == 0) {
+      zs_skippable_ = (byte & 0xF0) == skippable[0];
+      if (!zs_skippable_ && byte != frame[0]) return false;
+    } else if (byte != (zs_skippable_ ? skippable[at] : frame[at])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+#endif
 
 inline bool coding_stage::complete() const noexcept {
   if (!fed_) return true;

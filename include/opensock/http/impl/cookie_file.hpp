@@ -74,9 +74,11 @@ inline std::optional<cookie> parse_cookie_file_line(std::string_view line) {
   }
   // Six fields: the value was left out.
   if (field != 6 && field != 7) return std::nullopt;
-  // curl keeps a cookie with an empty domain, which no host matches, and one whose domain
-  // still starts with a dot, which it writes back without that dot; opensock skips both.
-  if (c.domain.empty() || c.domain.front() == '.') return std::nullopt;
+  // curl keeps a cookie with an empty domain, which no host matches, one whose domain
+  // still starts with a dot, which it writes back without that dot, and one whose domain
+  // starts with '#' (".#x" in the file), which no host matches either and which it writes
+  // back as a comment or an "#HttpOnly_" line; opensock skips all three.
+  if (c.domain.empty() || c.domain.front() == '.' || c.domain.front() == '#') return std::nullopt;
   return c;
 }
 
