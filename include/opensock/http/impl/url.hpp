@@ -389,10 +389,22 @@ inline void url::append_target(std::string& out) const {
 }
 
 inline std::string url::to_string() const {
-  std::string out = scheme + "://";
-  if (!userinfo.empty()) out += userinfo + "@";
-  out += host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (explicit_port) out += ":" + std::to_string(port);
+  // Appended piece by piece: `"[" + host` would build a temporary, and g++ 12 at -O3
+  // warns (-Wrestrict) about the copy inside the standard library's operator+.
+  std::string out = scheme;
+  out += "://";
+  if (!userinfo.empty()) {
+    out += userinfo;
+    out += '@';
+  }
+  const bool literal = host.find(':') != std::string::npos;
+  if (literal) out += '[';
+  out += host;
+  if (literal) out += ']';
+  if (explicit_port) {
+    out += ':';
+    out += std::to_string(port);
+  }
   out += target();
   return out;
 }
