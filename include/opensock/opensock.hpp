@@ -51,6 +51,7 @@
 #include <opensock/socket_factory.hpp>
 #include <opensock/tls/options.hpp>
 #include <opensock/transport.hpp>
+#include <opensock/version.hpp>
 #include <opensock/websocket/frame.hpp>
 #include <opensock/websocket/options.hpp>
 #include <opensock/websocket/permessage_deflate.hpp>
