@@ -248,13 +248,14 @@ TEST_CASE("a challenge that does not parse is skipped to the next comma") {
 
 TEST_CASE("parse_challenges keeps at most max_auth_challenges and max_auth_params") {
   std::string many;
-  for (int i = 0; i < 40; ++i) many += "S" + std::to_string(i) + " a=" + std::to_string(i) + ", ";
+  for (int i = 0; i < 40; ++i)
+    many.append("S").append(std::to_string(i)).append(" a=").append(std::to_string(i)).append(", ");
   auto c = parse_challenges(many);
   REQUIRE(c.size() == max_auth_challenges);
   CHECK(c.back().scheme == "S31");
 
   std::string params = "Digest ";
-  for (int i = 0; i < 40; ++i) params += "p" + std::to_string(i) + "=v, ";
+  for (int i = 0; i < 40; ++i) params.append("p").append(std::to_string(i)).append("=v, ");
   params += "nonce=last";
   c = parse_challenges(params);
   REQUIRE(c.size() == 1);

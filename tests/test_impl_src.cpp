@@ -1,6 +1,7 @@
-// Built with OPENSOCK_SEPARATE_COMPILATION: the session over the default factory is
-// only declared here and compiled in impl_src.cpp, which includes <opensock/impl/src.hpp>.
-// ctest also checks, with nm, that this file's object holds none of its coroutines.
+// Linked with opensock::separate, which adds OPENSOCK_SEPARATE_COMPILATION: the session over
+// the default factory is only declared here and compiled in the library (src/separate.cpp,
+// which includes <opensock/impl/src.hpp>). ctest also checks, with nm, that this file's
+// object holds none of its coroutines.
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"

@@ -13,6 +13,7 @@
 
 #include <opensock/connector/name_overrides.hpp>
 #include <opensock/http/session.hpp>
+#include <opensock/version.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -176,8 +177,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.version) {
-    fmt::print("opensock-fetch 0.1 (opensock 0.1.0, HTTP/1.1{}, HTTP{} and SOCKS proxies)\n",
-               opensock::tls::built ? ", TLS (OpenSSL)" : "",
+    fmt::print("opensock-fetch {0} (opensock {0}, HTTP/1.1{1}, HTTP{2} and SOCKS proxies)\n",
+               OPENSOCK_VERSION_STRING, opensock::tls::built ? ", TLS (OpenSSL)" : "",
                opensock::tls::built ? ", HTTPS" : "");
     return 0;
   }

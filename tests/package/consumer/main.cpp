@@ -3,6 +3,8 @@
 // the version and the optional libraries it was built to expect.
 #include <opensock/opensock.hpp>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
@@ -10,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #ifndef OPENSOCK_EXPECT_COMPONENTS
 #error "build with OPENSOCK_EXPECT_COMPONENTS, the optional libraries expected"
@@ -43,6 +46,32 @@ std::string components() {
   return list;
 }
 
+#ifdef OPENSOCK_SEPARATE_COMPILATION
+// The session compiled in opensock::separate, sent to a port no one listens on: it must
+// link, run, and answer couldnt_connect.
+bool separate_session_works(asio::io_context& io) {
+  asio::ip::tcp::acceptor closed(io, {asio::ip::address_v4::loopback(), 0});
+  const auto url = fmt::format("http://127.0.0.1:{}/", closed.local_endpoint().port());
+  closed.close();
+  opensock::http::session session(io.get_executor());
+  std::error_code result;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        try {
+          co_await session.get(url);
+        } catch (const std::system_error& e) {
+          result = e.code();
+        }
+      },
+      asio::detached);
+  io.run();
+  io.restart();
+  fmt::print("consumer: the separately compiled session says {}\n", result);
+  return result == opensock::condition::couldnt_connect;
+}
+#endif
+
 int main() {
   const std::string version = fmt::format("{}.{}.{}", OPENSOCK_VERSION_MAJOR,
                                           OPENSOCK_VERSION_MINOR, OPENSOCK_VERSION_PATCH);
@@ -57,6 +86,9 @@ int main() {
     return 1;
   }
   asio::io_context io;
+#ifdef OPENSOCK_SEPARATE_COMPILATION
+  if (!separate_session_works(io)) return 1;
+#endif
   asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
   int opened = 0;
   opensock::connect_only_session session(
