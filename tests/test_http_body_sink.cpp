@@ -3,7 +3,7 @@
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
-#include "support/counting_factory.hpp"
+#include "support/compiled_sessions.hpp"
 #include "support/http_request.hpp"
 #include "support/nginx.hpp"
 #include "support/scripted_http_server.hpp"

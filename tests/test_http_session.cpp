@@ -1,7 +1,7 @@
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
-#include "support/counting_factory.hpp"
+#include "support/compiled_sessions.hpp"
 #include "support/function_factory.hpp"
 #include "support/http_request.hpp"
 #include "support/loopback_listener.hpp"

@@ -1,0 +1,13 @@
+// The sessions the tests share, each compiled here once for the suite: over the default
+// factory (as opensock::separate compiles it) and over the counting factory.
+#include <opensock/impl/src.hpp>
+
+#include "compiled_sessions.hpp"
+
+#ifndef OPENSOCK_TEST_COMPILED_SESSIONS
+#error "compiled_sessions.cpp is built with OPENSOCK_TEST_COMPILED_SESSIONS"
+#endif
+
+namespace opensock::http {
+template class session<test::counting_factory>;
+}  // namespace opensock::http
