@@ -111,11 +111,17 @@ TEST_CASE("from_userinfo decodes percent escapes and splits at the first colon")
   CHECK_FALSE(ec);
   CHECK(c.user.empty());
   CHECK(c.password == "secret");
-  CHECK(c.has_user_or_password());
+  CHECK(c.has_user());
 
-  c = credentials::from_userinfo("", ec);
+  // A user, empty, with an empty password: curl sends Basic Og== for `-u :` and ":@".
+  c = credentials::from_userinfo(":", ec);
   CHECK_FALSE(ec);
-  CHECK_FALSE(c.has_user_or_password());
+  CHECK(c.user.empty());
+  CHECK(c.password.empty());
+  CHECK(c.has_user());
+  CHECK_FALSE(credentials::bearer("tok").has_user());
+  CHECK_FALSE(credentials("", "", "tok", auth_schemes::any).has_user());
+  CHECK(credentials("u", "", "tok", auth_schemes::any).has_user());
 }
 
 TEST_CASE("from_userinfo refuses bad escapes and NUL bytes") {
@@ -301,9 +307,12 @@ TEST_CASE("first_authorization sends Basic or a lone Bearer and waits for the re
   CHECK(b.first_authorization(credentials::bearer("tok.en-1")) == "Bearer tok.en-1");
   CHECK(b.picked() == auth_scheme::bearer);
 
+  authenticator empty;
+  CHECK(empty.first_authorization(credentials("", "")) == "Basic Og==");
+
   for (const auto& creds :
        {credentials("u", "p", auth_scheme::digest), credentials("u", "p", auth_schemes::any),
-        credentials("", "", auth_scheme::basic), credentials::bearer(""),
+        credentials("", "", "tok", auth_scheme::basic), credentials::bearer(""),
         credentials("u", "p", "tok", auth_scheme::bearer | auth_scheme::basic)}) {
     authenticator waits;
     CHECK_FALSE(waits.first_authorization(creds));
@@ -391,11 +400,19 @@ TEST_CASE("the challenges of the other hop are not answered") {
   CHECK(origin.refused());
 }
 
-TEST_CASE("nothing is answered without a user or password") {
+TEST_CASE("a token alone answers no Basic or Digest; an empty user does") {
   authenticator a;
   CHECK_FALSE(a.answer(parse_challenges("Digest nonce=n, Basic"), "GET", "/",
-                       credentials("", "", auth_schemes::any)));
+                       credentials("", "", "tok", auth_schemes::any)));
   CHECK(a.refused());
+
+  authenticator b;
+  CHECK(b.answer(parse_challenges("Basic"), "GET", "/", credentials("", "", auth_schemes::any)) ==
+        "Basic Og==");
+  authenticator d;
+  REQUIRE(d.answer(parse_challenges("Digest nonce=n, Basic"), "GET", "/",
+                   credentials("", "", auth_schemes::any)));
+  CHECK(d.picked() == auth_scheme::digest);
 }
 
 TEST_CASE("Basic sent first and refused gives up") {

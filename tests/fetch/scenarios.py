@@ -465,6 +465,9 @@ ELSEWHERE = Server(routes={"/a": redirect(302, b"{base2}/b")})
 
 scenario("user", "-u", "joe:secret", "{url}", server=serve(OK), expect_exit=0)
 scenario("user_empty_password", "-u", "joe:", "{url}", server=serve(OK), expect_exit=0)
+scenario("user_and_password_empty", "-u", ":", "{url}", server=serve(OK), expect_exit=0)
+scenario("userinfo_user_and_password_empty", "http://:@127.0.0.1:{port}/", server=serve(OK),
+         expect_exit=0)
 scenario("user_wrong_password", "-i", "-u", "joe:wrong", "{url}", server=serve(UNAUTHORIZED),
          expect_exit=0)
 scenario("user_wrong_password_fail", "-f", "-u", "joe:wrong", "{url}", server=serve(UNAUTHORIZED),

@@ -102,9 +102,12 @@ struct credentials {
   /// two hex digits, or an escape of a NUL byte, is error::url_malformat (curl's 3).
   static credentials from_userinfo(std::string_view userinfo, std::error_code& ec);
 
-  /// Whether there is a user or a password to authenticate with: curl tries Basic and
-  /// Digest only then.
-  bool has_user_or_password() const noexcept { return !user.empty() || !password.empty(); }
+  /// Whether these name a user for Basic and Digest: all but a Bearer token alone. The
+  /// user and the password may both be empty, as curl's `-u :` and a URL's `:@` give
+  /// them; Basic then sends "Og==", as curl does.
+  bool has_user() const noexcept {
+    return !user.empty() || !password.empty() || bearer_token.empty();
+  }
 };
 
 /// "Basic " and the base64 of "user:password" (RFC 7617), bytes as they are: UTF-8 in,

@@ -307,7 +307,7 @@ inline std::optional<std::string> authenticator::first_authorization(const crede
   // Only a single scheme is sent unasked, as curl sends its "want" when it is one bit.
   if (allowed == auth_scheme::bearer && !creds.bearer_token.empty())
     picked_ = auth_scheme::bearer;
-  else if (allowed == auth_scheme::basic && creds.has_user_or_password())
+  else if (allowed == auth_scheme::basic && creds.has_user())
     picked_ = auth_scheme::basic;
   else
     return std::nullopt;
@@ -444,12 +444,12 @@ inline std::optional<std::string> authenticator::answer(
 
   if (usable.contains(auth_scheme::bearer) && !creds.bearer_token.empty()) {
     picked_ = auth_scheme::bearer;
-  } else if (usable.contains(auth_scheme::digest) && creds.has_user_or_password()) {
+  } else if (usable.contains(auth_scheme::digest) && creds.has_user()) {
     auto d = usable_digest();
     if (!d) return end();
     adopt(std::move(*d));
     picked_ = auth_scheme::digest;
-  } else if (usable.contains(auth_scheme::basic) && creds.has_user_or_password()) {
+  } else if (usable.contains(auth_scheme::basic) && creds.has_user()) {
     picked_ = auth_scheme::basic;
   } else {
     return end();
