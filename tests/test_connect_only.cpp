@@ -1,5 +1,7 @@
 #include <opensock/connect_only.hpp>
 
+#include <opensock/factory/any.hpp>
+
 #include "support/catch.hpp"
 #include "support/counting_factory.hpp"
 #include "support/function_factory.hpp"
@@ -47,7 +49,7 @@ using opensock::open_context;
 using opensock::open_result;
 using opensock::test::coroutine_function_factory;
 using opensock::test::counting_factory;
-using opensock::test::function_factory;
+using opensock::any_socket_factory;
 using opensock::test::loopback_listener;
 using opensock::test::memory_stream;
 using opensock::test::run;
@@ -87,7 +89,7 @@ TEST_CASE("localhost tries ::1 first, then 127.0.0.1") {
   asio::io_context io;
   loopback_listener server(io);  // 127.0.0.1 only
   std::vector<tcp::endpoint> offered;
-  connect_only_session session(io.get_executor(), function_factory([&](open_context<tcp>& context) {
+  connect_only_session session(io.get_executor(), any_socket_factory([&](open_context<tcp>& context) {
     offered.push_back(context.endpoint);
     return opensock::default_socket_factory{}(context);
   }));
@@ -115,7 +117,7 @@ TEST_CASE("the factory sees host, port, scheme, purpose, attempt and executor") 
   loopback_listener server(io);
   open_context<tcp> seen;
   std::string host, scheme;
-  connect_only_session session(io.get_executor(), function_factory([&](open_context<tcp>& context) {
+  connect_only_session session(io.get_executor(), any_socket_factory([&](open_context<tcp>& context) {
     seen = context;
     host = context.host;
     scheme = context.scheme;
@@ -137,7 +139,7 @@ TEST_CASE("the seed's example: a socket connected beforehand is handed over") {
   established.connect(server.endpoint());
   const auto handle = established.native_handle();
 
-  connect_only_session session(io.get_executor(), function_factory([&](open_context<tcp>&) {
+  connect_only_session session(io.get_executor(), any_socket_factory([&](open_context<tcp>&) {
     return opensock::connected(std::move(established));
   }));
   // The session believes it reaches 127.99.99.99:9999, where nothing listens.
@@ -196,7 +198,7 @@ TEST_CASE("any Asio async stream can be the session's stream") {
 TEST_CASE("a name that does not resolve fails with 6 before the factory is asked") {
   asio::io_context io;
   int calls = 0;
-  connect_only_session session(io.get_executor(), function_factory([&](open_context<tcp>& context) {
+  connect_only_session session(io.get_executor(), any_socket_factory([&](open_context<tcp>& context) {
     ++calls;
     return opensock::default_socket_factory{}(context);
   }));
@@ -254,7 +256,7 @@ TEST_CASE("an abort from the factory ends the connect with the factory's error")
   asio::io_context io;
   const auto blocked = std::make_error_code(std::errc::permission_denied);
   connect_only_session session(
-      io.get_executor(), function_factory([&](open_context<tcp>&) -> open_result<tcp::socket> {
+      io.get_executor(), any_socket_factory([&](open_context<tcp>&) -> open_result<tcp::socket> {
         return opensock::abort(blocked);
       }));
   CHECK(run_connect(io, session, {"localhost", 80}) == blocked);
@@ -303,7 +305,7 @@ TEST_CASE("async_connect works with callbacks, futures and deferred") {
 
 TEST_CASE("a failing connect reported through a future throws its system_error") {
   asio::io_context io;
-  connect_only_session session(io.get_executor(), function_factory([](open_context<tcp>&) {
+  connect_only_session session(io.get_executor(), any_socket_factory([](open_context<tcp>&) {
     return opensock::open_result<tcp::socket>(opensock::refuse());
   }));
   auto future = session.async_connect({"127.0.0.1", 1}, asio::use_future);

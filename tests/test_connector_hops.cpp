@@ -2,12 +2,12 @@
 
 #include <opensock/connect_only.hpp>
 #include <opensock/factory/address_filter.hpp>
+#include <opensock/factory/any.hpp>
 #include <opensock/factory/ssrf_guard.hpp>
 #include <opensock/factory/with_close.hpp>
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
-#include "support/function_factory.hpp"
 #include "support/http_request.hpp"
 #include "support/loopback_listener.hpp"
 #include "support/proxy_peers.hpp"
@@ -33,7 +33,7 @@ using opensock::open_context;
 using opensock::proxy;
 using opensock::proxy_kind;
 using opensock::route;
-using opensock::test::function_factory;
+using opensock::any_socket_factory;
 using opensock::test::loopback_listener;
 using opensock::test::start_microsocks;
 using opensock::test::run;
@@ -80,7 +80,7 @@ TEST_CASE("a route through a SOCKS5 proxy: the factory opens the socket to the p
   asio::io_context io;
   loopback_listener server(io);
   std::vector<std::string> seen;
-  connect_only_session session(io.get_executor(), function_factory([&](open_context<tcp>& c) {
+  connect_only_session session(io.get_executor(), any_socket_factory([&](open_context<tcp>& c) {
     seen.push_back(std::string(c.purpose == opensock::purpose::proxy ? "proxy " : "origin ") +
                    std::string(c.scheme) + " " + std::string(c.host) + ":" +
                    std::to_string(c.port) + " for " + c.origin->host + ":" +
@@ -103,7 +103,7 @@ TEST_CASE("SOCKS5h and SOCKS5 proxies each reach the server; a chain passes each
   if (!first || !second) return;
   asio::io_context io;
   loopback_listener server(io);
-  const auto factory = function_factory(opensock::default_socket_factory{});
+  const auto factory = any_socket_factory(opensock::default_socket_factory{});
   for (auto kind : {proxy_kind::socks5h, proxy_kind::socks5}) {
     connect_only_session session(io.get_executor(), factory);
     CAPTURE(opensock::scheme_of(kind));
@@ -125,7 +125,7 @@ TEST_CASE("through dante: SOCKS4 given the first IPv4 address of a name, and SOC
   if (!dante) return;
   asio::io_context io;
   loopback_listener server(io);
-  const auto factory = function_factory(opensock::default_socket_factory{});
+  const auto factory = any_socket_factory(opensock::default_socket_factory{});
   // localhost is ::1 first, then 127.0.0.1: SOCKS4 carries the IPv4 one (SOCKS5 would
   // carry ::1, where the server does not listen).
   for (auto kind : {proxy_kind::socks4, proxy_kind::socks5}) {
@@ -150,7 +150,7 @@ TEST_CASE("a proxy whose name does not resolve is 5; an origin the proxy cannot 
   if (!socks) return;
   asio::io_context io;
   connect_only_session session(io.get_executor(),
-                               function_factory(opensock::default_socket_factory{}));
+                               any_socket_factory(opensock::default_socket_factory{}));
   // A first label over 63 bytes: glibc refuses the name without asking a server.
   const auto no_proxy =
       run_connect(io, session, through("127.0.0.1", 80, {proxy(proxy_kind::socks5, unresolvable)}));
@@ -251,8 +251,8 @@ TEST_CASE("behind any proxy, a guard refuses the origin before a proxy is connec
   // here into a std::function) fails closed: the guard judges the proxy's own address.
   const auto closing = opensock::with_close(factory, [](tcp::socket& s) { s.close(); });
   static_assert(opensock::guards_origins_v<decltype(closing)>);
-  connect_only_session hidden(io.get_executor(), function_factory(factory));
-  static_assert(!opensock::guards_origins_v<function_factory>);
+  connect_only_session hidden(io.get_executor(), any_socket_factory(factory));
+  static_assert(!opensock::guards_origins_v<any_socket_factory>);
   const auto ec = run_connect(
       io, hidden, through("93.184.215.14", 443, {proxy(proxy_kind::socks5h, "127.0.0.1",
                                                        proxy_end.port())}));

@@ -2,7 +2,6 @@
 
 #include "support/catch.hpp"
 #include "support/compiled_sessions.hpp"
-#include "support/function_factory.hpp"
 #include "support/http_request.hpp"
 #include "support/loopback_listener.hpp"
 #include "support/nginx.hpp"
@@ -10,6 +9,7 @@
 #include "support/scripted_http_server.hpp"
 #include "support/session_request.hpp"
 
+#include <opensock/factory/any.hpp>
 #include <opensock/factory/socket_options.hpp>
 
 #include <asio/co_spawn.hpp>
@@ -35,7 +35,7 @@ using opensock::http::response;
 using opensock::open_context;
 using opensock::open_result;
 using opensock::test::counting_factory;
-using opensock::test::function_factory;
+using opensock::any_socket_factory;
 using opensock::test::make_request;
 using opensock::test::request;
 using opensock::test::scripted_http_server;
@@ -212,7 +212,7 @@ TEST_CASE("a connection object used again for another address connects to that a
   };
   opensock::http::session_options options;
   options.max_idle = 0;  // a new connection each time, on the object the last one left
-  opensock::http::session session(io.get_executor(), function_factory(recording), options);
+  opensock::http::session session(io.get_executor(), any_socket_factory(recording), options);
   CHECK(!request(io, session, make_request("GET", url)).first);
   CHECK(request(io, session, make_request("GET", elsewhere)).first);  // nothing listens there
   CHECK(!request(io, session, make_request("GET", url)).first);
@@ -237,7 +237,7 @@ TEST_CASE("a session's names and local end make its routes: where connections go
     hosts.push_back(std::string(context.host));
     return opensock::default_socket_factory{}(context);
   };
-  opensock::http::session session(io.get_executor(), function_factory(recording), options);
+  opensock::http::session session(io.get_executor(), any_socket_factory(recording), options);
   const auto ec = request(
       io, session, make_request("GET", "http://" + name + ":" + std::to_string(server.port()) + "/"))
       .first;
@@ -293,7 +293,7 @@ TEST_CASE("a factory's refusal leaves the session able to connect") {
     if (++calls == 1) return opensock::refuse();
     return opensock::default_socket_factory{}(context);
   };
-  opensock::http::session session(io.get_executor(), function_factory(refuse_first));
+  opensock::http::session session(io.get_executor(), any_socket_factory(refuse_first));
   CHECK(request(io, session, make_request("GET", server.url())).first ==
         opensock::error::refused_by_socket_factory);
   for (int i = 0; i < 2; ++i) {

@@ -1,7 +1,7 @@
-// Linked with opensock::separate, which adds OPENSOCK_SEPARATE_COMPILATION: the session over
-// the default factory is only declared here and compiled in the library (src/separate.cpp,
-// which includes <opensock/impl/src.hpp>). ctest also checks, with nm, that this file's
-// object holds none of its coroutines.
+// Linked with opensock::separate, which adds OPENSOCK_SEPARATE_COMPILATION: the sessions over
+// the default factory and over any_socket_factory are only declared here and compiled in
+// the library (src/separate.cpp, which includes <opensock/impl/src.hpp>). ctest also
+// checks, with nm, that this file's object holds none of their coroutines.
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
@@ -12,6 +12,9 @@
 #include <asio/use_future.hpp>
 
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 TEST_CASE("a session compiled in another file gets a file from nginx, and follows a redirect") {
   const auto port = opensock::test::nginx_port_or_warn();
@@ -33,4 +36,50 @@ TEST_CASE("a session compiled in another file gets a file from nginx, and follow
   CHECK(response.body == "hello, opensock\n");
   CHECK(response.redirects == 1);
   CHECK(response.effective_url.path == "/files/hello.txt");
+}
+
+TEST_CASE("a session over a lambda behind any_socket_factory is compiled in another file too") {
+  const auto port = opensock::test::nginx_port_or_warn();
+  if (!port) return;
+  asio::io_context io;
+  int opened = 0;
+  std::vector<std::string> refused;
+  // Refuses ::1, so that only 127.0.0.1 is reached, and counts the sockets it opens.
+  opensock::any_socket_factory factory([&](opensock::open_context<asio::ip::tcp>& context)
+                                           -> opensock::open_result<asio::ip::tcp::socket> {
+    if (context.endpoint.address().is_v6()) {
+      refused.push_back(context.endpoint.address().to_string());
+      return opensock::refuse();
+    }
+    ++opened;
+    return opensock::default_socket_factory{}(context);
+  });
+  opensock::http::session session(io.get_executor(), std::move(factory));
+  static_assert(std::is_same_v<decltype(session)::factory_type, opensock::any_socket_factory>);
+  const std::string url = "http://localhost:" + std::to_string(*port) + "/files/hello.txt";
+  auto done = asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<opensock::http::response> {
+        auto first = co_await session.get(url);
+        CHECK(first.status == 200);
+        co_return co_await session.get(url);  // on the pooled connection: no socket opened
+      },
+      asio::use_future);
+  io.run();
+  const auto response = done.get();
+  CHECK(response.status == 200);
+  CHECK(response.body == "hello, opensock\n");
+  CHECK(opened == 1);
+  for (const auto& address : refused) CHECK(address == "::1");
+}
+
+TEST_CASE("any_socket_factory made by default opens as the default factory does") {
+  asio::io_context io;
+  opensock::any_socket_factory factory;
+  opensock::open_context<asio::ip::tcp> context;
+  context.executor = io.get_executor();
+  context.endpoint = {asio::ip::make_address("127.0.0.1"), 1};
+  auto answer = factory(context);
+  REQUIRE(answer.has_stream());
+  CHECK(answer.stream().is_open());
 }

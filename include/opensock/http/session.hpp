@@ -13,6 +13,7 @@
 #include <opensock/detail/peer_closed.hpp>
 #include <opensock/detail/request_watchdog.hpp>
 #include <opensock/error.hpp>
+#include <opensock/factory/any.hpp>
 #include <opensock/http/auth.hpp>
 #include <opensock/http/cookie_jar.hpp>
 #include <opensock/http/exchange.hpp>
@@ -595,8 +596,10 @@ class session {
 #include <opensock/http/impl/session.hpp>
 
 #ifdef OPENSOCK_SEPARATE_COMPILATION
-// Compiled once, where <opensock/impl/src.hpp> is included.
+// Compiled once, where <opensock/impl/src.hpp> is included: over the default factory, and
+// over any_socket_factory for programs whose factories are lambdas.
 namespace opensock::http {
 extern template class session<default_socket_factory>;
+extern template class session<any_socket_factory>;
 }  // namespace opensock::http
 #endif

@@ -1,7 +1,8 @@
 // The compiled part of a program built with OPENSOCK_SEPARATE_COMPILATION defined in
-// every source file: included in exactly one of them, it compiles the HTTP session over
-// the default socket factory there, once. The other files only declare it, so they
-// compile in about a third of the time. OPENSOCK_HAS_TLS must be the same in every file.
+// every source file: included in exactly one of them, it compiles the HTTP sessions over
+// the default socket factory and over any_socket_factory there, once. The other files
+// only declare them, so they compile in about a third of the time. OPENSOCK_HAS_TLS must
+// be the same in every file.
 #pragma once
 
 #ifndef OPENSOCK_SEPARATE_COMPILATION
@@ -12,4 +13,5 @@
 
 namespace opensock::http {
 template class session<default_socket_factory>;
+template class session<any_socket_factory>;
 }  // namespace opensock::http
