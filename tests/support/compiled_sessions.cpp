@@ -1,5 +1,6 @@
 // The sessions the tests share, each compiled here once for the suite: over the default
-// factory (as opensock::separate compiles it) and over the counting factory.
+// factory and any_socket_factory (as opensock::separate compiles them) and over the
+// counting factory.
 #include <opensock/impl/src.hpp>
 
 #include "compiled_sessions.hpp"
