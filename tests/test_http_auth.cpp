@@ -1211,6 +1211,12 @@ TEST_CASE("a session answers a 401 with the scheme its credentials allow") {
     CHECK(got.r.status == 200);
     CHECK(got.heads == 1);
     CHECK(got.last_head.find("opensock:") == std::string::npos);
+    // An '@' alone is an empty user with an empty password, as curl takes it.
+    got = run_request(io, s,
+                      opensock::test::make_request(
+                          "GET", "http://@127.0.0.1:" + std::to_string(server->port()) +
+                                     "/basic/"));
+    CHECK(got.last_head.find("Authorization: Basic Og==\r\n") != std::string::npos);
     // Given credentials win over the URL's.
     auto req = opensock::test::make_request(
         "GET", "http://nobody:nothing@127.0.0.1:" + std::to_string(server->port()) + "/basic/");

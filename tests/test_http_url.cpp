@@ -40,6 +40,16 @@ TEST_CASE("URLs split into their parts") {
   CHECK(u.origin() == opensock::origin("example.com", 8080, "http"));
 }
 
+TEST_CASE("an empty userinfo before '@' is kept apart from none") {
+  const auto u = parse_ok("http://@example.test/");
+  CHECK(u.has_userinfo);
+  CHECK(u.userinfo.empty());
+  CHECK(u.to_string() == "http://@example.test/");
+  CHECK_FALSE(u == parse_ok("http://example.test/"));
+  CHECK_FALSE(parse_ok("http://example.test/").has_userinfo);
+  CHECK(parse_ok("http://:@example.test/").has_userinfo);
+}
+
 TEST_CASE("two URLs are equal only when every part is") {
   const std::string base = "http://user@example.test:8080/a/b?q=1#top";
   CHECK(parse_ok(base) == parse_ok(base));

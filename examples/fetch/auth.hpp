@@ -73,7 +73,7 @@ class authentication {
   std::error_code start(const opensock::http::url& first) {
     first_ = first.origin();
     from_url_.reset();
-    if (first.userinfo.empty()) return {};
+    if (!first.has_userinfo) return {};
     std::error_code ec;
     auto creds = opensock::http::credentials::from_userinfo(first.userinfo, ec);
     if (ec) return ec;
@@ -90,7 +90,7 @@ class authentication {
     ec = {};
     const bool trusted = o_.location_trusted || to.origin() == first_;
     std::optional<url_credentials> url_creds;
-    if (!to.userinfo.empty() && to.origin() != first_) {
+    if (to.has_userinfo && to.origin() != first_) {
       // A Location naming its own user and password.
       auto creds = http::credentials::from_userinfo(to.userinfo, ec);
       if (ec) return std::nullopt;
@@ -99,6 +99,7 @@ class authentication {
       url_creds = from_url_;
     }
     to.userinfo.clear();
+    to.has_userinfo = false;
     // -u (and the token) win over the URL and .netrc, and go nowhere else untrusted.
     if (given_) return trusted ? given_ : std::nullopt;
     std::optional<http::credentials> creds;

@@ -468,6 +468,7 @@ scenario("user_empty_password", "-u", "joe:", "{url}", server=serve(OK), expect_
 scenario("user_and_password_empty", "-u", ":", "{url}", server=serve(OK), expect_exit=0)
 scenario("userinfo_user_and_password_empty", "http://:@127.0.0.1:{port}/", server=serve(OK),
          expect_exit=0)
+scenario("userinfo_empty", "http://@127.0.0.1:{port}/", server=serve(OK), expect_exit=0)
 scenario("user_wrong_password", "-i", "-u", "joe:wrong", "{url}", server=serve(UNAUTHORIZED),
          expect_exit=0)
 scenario("user_wrong_password_fail", "-f", "-u", "joe:wrong", "{url}", server=serve(UNAUTHORIZED),

@@ -27,7 +27,7 @@ inline url resolve_location(const url& base, std::string_view location, std::err
   if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash))
     return url::parse(location, ec);  // has a scheme
   std::string authority = base.scheme + "://";
-  if (!base.userinfo.empty()) authority += base.userinfo + "@";
+  if (base.has_userinfo) authority += base.userinfo + "@";
   authority += base.host.find(':') != std::string::npos ? "[" + base.host + "]" : base.host;
   if (base.explicit_port) authority += ":" + std::to_string(base.port);
   if (location.substr(0, 2) == "//")

@@ -21,6 +21,7 @@ namespace opensock::http {
 struct url {
   std::string scheme;    ///< lower case: "http", "https", "ws" or "wss"
   std::string userinfo;  ///< as written, percent-encoded; empty without '@'
+  bool has_userinfo = false;  ///< an '@' ends a userinfo, which may be empty ("http://@h/")
   std::string host;      ///< lower case; an IPv6 literal without its brackets
   std::uint16_t port = 0;  ///< the explicit port, or the scheme's default
   bool explicit_port = false;
@@ -61,7 +62,7 @@ struct url {
   friend bool operator==(const url& a, const url& b) noexcept {
     using opensock::detail::same_text;
     return a.port == b.port && a.explicit_port == b.explicit_port &&
-           a.has_query == b.has_query && same_text(a.path, b.path) &&
+           a.has_query == b.has_query && a.has_userinfo == b.has_userinfo && same_text(a.path, b.path) &&
            same_text(a.host, b.host) && same_text(a.scheme, b.scheme) &&
            same_text(a.query, b.query) && same_text(a.userinfo, b.userinfo) &&
            same_text(a.fragment, b.fragment);

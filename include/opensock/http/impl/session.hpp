@@ -119,7 +119,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
   std::unique_ptr<request_auth> auth;
   if (first.credentials) {
     auth = std::make_unique<request_auth>(*first.credentials, first.url.origin());
-  } else if (!first.url.userinfo.empty()) [[unlikely]] {
+  } else if (first.url.has_userinfo) [[unlikely]] {
     auto given = credentials::from_userinfo(first.url.userinfo, ec);
     if (!ec) auth = std::make_unique<request_auth>(std::move(given), first.url.origin());
   }

@@ -288,6 +288,7 @@ inline std::error_code parse_into(std::string_view text, url& u) {
       for (char c : authority.substr(0, at))
         if (is_forbidden(c)) return malformed;
       u.userinfo.append(authority.substr(0, at));
+      u.has_userinfo = true;
       authority = authority.substr(at + 1);
     }
     if (!authority.empty() && authority.front() == '[') {
@@ -393,7 +394,7 @@ inline std::string url::to_string() const {
   // warns (-Wrestrict) about the copy inside the standard library's operator+.
   std::string out = scheme;
   out += "://";
-  if (!userinfo.empty()) {
+  if (has_userinfo) {
     out += userinfo;
     out += '@';
   }
