@@ -16,6 +16,7 @@
 #include <opensock/connector/socks.hpp>
 #include <opensock/error.hpp>
 #include <opensock/factory/address_filter.hpp>
+#include <opensock/factory/any.hpp>
 #include <opensock/factory/bind.hpp>
 #include <opensock/factory/c_callback.hpp>
 #include <opensock/factory/layer.hpp>
@@ -26,8 +27,13 @@
 #include <opensock/factory/unix_socket.hpp>
 #include <opensock/factory/with_close.hpp>
 #include <opensock/format.hpp>
+#include <opensock/http/auth.hpp>
 #include <opensock/http/body_sink.hpp>
 #include <opensock/http/connect_tunnel.hpp>
+#include <opensock/http/content_coding.hpp>
+#include <opensock/http/cookie.hpp>
+#include <opensock/http/cookie_file.hpp>
+#include <opensock/http/cookie_jar.hpp>
 #include <opensock/http/exchange.hpp>
 #include <opensock/http/fields.hpp>
 #include <opensock/http/redirect.hpp>
@@ -41,6 +47,7 @@
 #include <opensock/http/transfer_hooks.hpp>
 #include <opensock/http/url.hpp>
 #include <opensock/local_binding.hpp>
+#include <opensock/netrc.hpp>
 #include <opensock/no_proxy.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/open_result.hpp>
@@ -49,6 +56,8 @@
 #include <opensock/proxy_environment.hpp>
 #include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
+#include <opensock/tls/context_cache.hpp>
+#include <opensock/tls/layer.hpp>
 #include <opensock/tls/options.hpp>
 #include <opensock/transport.hpp>
 #include <opensock/version.hpp>
@@ -56,7 +65,9 @@
 #include <opensock/websocket/options.hpp>
 #include <opensock/websocket/permessage_deflate.hpp>
 #if OPENSOCK_HAS_TLS
-// The WebSocket handshake needs OpenSSL's SHA-1.
+// OpenSSL: the TLS context and handshake, and the WebSocket handshake (its SHA-1).
+#include <opensock/tls/context.hpp>
+#include <opensock/tls/handshake.hpp>
 #include <opensock/websocket/connect.hpp>
 #include <opensock/websocket/handshake.hpp>
 #include <opensock/websocket/stream.hpp>
