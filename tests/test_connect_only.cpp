@@ -4,7 +4,7 @@
 
 #include "support/catch.hpp"
 #include "support/counting_factory.hpp"
-#include "support/function_factory.hpp"
+#include "support/coroutine_function_factory.hpp"
 #include "support/loopback_listener.hpp"
 #include "support/memory_stream.hpp"
 #include "support/nginx.hpp"

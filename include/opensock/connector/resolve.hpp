@@ -116,6 +116,23 @@ inline std::vector<asio::ip::tcp::endpoint> endpoints_without_lookup(std::string
 
 enum class ip_version { any, v4, v6 };
 
+namespace detail {
+
+// What a lookup in progress shares with the resolve() awaiting it. Not a class local to
+// resolve(): g++ 12 fails to mangle one inside a coroutine in optimised builds with
+// sanitizers.
+struct name_lookup {
+  explicit name_lookup(const asio::any_io_executor& executor)
+      : resolver(executor), wake(executor) {}
+  asio::ip::tcp::resolver resolver;
+  asio::steady_timer wake;
+  std::error_code error;
+  asio::ip::tcp::resolver::results_type found;
+  bool done = false;
+};
+
+}  // namespace detail
+
 /// Resolves `host` asynchronously: first as endpoints_without_lookup() does, any other
 /// name through getaddrinfo on Asio's resolver, restricted to `version`. A name that
 /// does not resolve ends in error::couldnt_resolve_host (curl's 6). Cancellation, by
@@ -134,22 +151,14 @@ inline asio::awaitable<resolve_result> resolve(std::string host, std::uint16_t p
     co_return result;
   }
 
-  // getaddrinfo cannot be interrupted: the lookup reports into state it shares with
-  // this coroutine, which waits on a timer that cancellation or the lookup ends.
-  struct lookup {
-    explicit lookup(const asio::any_io_executor& executor) : resolver(executor), wake(executor) {}
-    tcp::resolver resolver;
-    asio::steady_timer wake;
-    std::error_code error;
-    tcp::resolver::results_type found;
-    bool done = false;
-  };
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
   if (stop.cancelled() != asio::cancellation_type::none) {
     result.error = asio::error::operation_aborted;
     co_return result;
   }
-  auto state = std::make_shared<lookup>(co_await asio::this_coro::executor);
+  // getaddrinfo cannot be interrupted: the lookup reports into state it shares with
+  // this coroutine, which waits on a timer that cancellation or the lookup ends.
+  auto state = std::make_shared<detail::name_lookup>(co_await asio::this_coro::executor);
   auto on_done = [state](std::error_code ec, tcp::resolver::results_type found) {
     state->error = ec;
     state->found = std::move(found);

@@ -37,11 +37,11 @@ class any_socket_factory {
   template <class Factory>
     requires(!std::same_as<std::remove_cvref_t<Factory>, any_socket_factory>) &&
             std::invocable<Factory&, context_type&> &&
-            std::convertible_to<std::invoke_result_t<Factory&, context_type&>, answer_type>
-  any_socket_factory(Factory factory)
-      : open_([f = std::move(factory)](context_type& context) mutable -> answer_type {
-          return f(context);
-        }) {}
+            std::convertible_to<std::invoke_result_t<Factory&, context_type&>, answer_type> &&
+            // Last: asked first, it would be asked of every type that holds an
+            // any_socket_factory, and through this constructor of that type again.
+            std::copy_constructible<Factory>
+  any_socket_factory(Factory factory) : open_(std::move(factory)) {}
 
   answer_type operator()(context_type& context) { return open_(context); }
 
