@@ -36,6 +36,15 @@ TEST_CASE("a Location resolves against the URL that was fetched") {
   CHECK(resolved(base, "http://bad host/") == "error 3");
 }
 
+TEST_CASE("spaces in a Location are encoded as curl encodes them") {
+  const std::string base = "http://h/a/b";
+  CHECK(resolved(base, "/b c") == "http://h/b%20c");
+  CHECK(resolved(base, "c d") == "http://h/a/c%20d");
+  CHECK(resolved(base, "/b c?x y z") == "http://h/b%20c?x+y+z");
+  CHECK(resolved(base, "http://other/ x") == "http://other/%20x");
+  CHECK(resolved(base, "/b\tc") == "error 3");
+}
+
 TEST_CASE("301 and 302 turn a POST into a GET, 303 everything but HEAD, 307 and 308 keep it") {
   auto post = make_request("POST", "http://h/form");
   post.body = "a=1";

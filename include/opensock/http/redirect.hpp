@@ -7,6 +7,7 @@
 #include <opensock/http/request.hpp>
 #include <opensock/http/url.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -18,10 +19,32 @@ inline bool is_redirect(int status) noexcept {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+namespace detail {
+
+// A Location with its spaces encoded as curl encodes them ("%20", and "+" after a '?'),
+// so that a sloppy server's redirect is followed rather than refused; nullopt when it
+// holds none, as nearly every one does.
+inline std::optional<std::string> with_spaces_encoded(std::string_view location) {
+  if (location.find(' ') == std::string_view::npos) return std::nullopt;
+  std::string out;
+  bool in_query = false;
+  for (char c : location) {
+    if (c == '?') in_query = true;
+    if (c != ' ') out += c;
+    else out += in_query ? "+" : "%20";
+  }
+  return out;
+}
+
+}  // namespace detail
+
 /// Resolves a Location value against `base` (RFC 3986 §5.2): an absolute URL, a
 /// scheme-relative "//host/path", an absolute path, a relative path, or a query alone.
-/// error::url_malformat or unsupported_protocol for what cannot be followed.
+/// Spaces in it are encoded, as curl encodes them. error::url_malformat or
+/// unsupported_protocol for what cannot be followed.
 inline url resolve_location(const url& base, std::string_view location, std::error_code& ec) {
+  const auto encoded = detail::with_spaces_encoded(location);
+  if (encoded) location = *encoded;
   const auto colon = location.find(':');
   const auto slash = location.find('/');
   if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash))

@@ -1,6 +1,7 @@
 // Definitions for opensock/proxy.hpp: reading curl's -x syntax.
 #pragma once
 
+#include <opensock/detail/percent_decoded.hpp>
 #include <opensock/detail/same_text.hpp>
 #include <opensock/proxy.hpp>
 
@@ -24,28 +25,6 @@ inline std::optional<proxy_kind> proxy_kind_of(std::string_view scheme) noexcept
   if (iequals_ascii(scheme, "socks5")) return proxy_kind::socks5;
   if (iequals_ascii(scheme, "socks5h")) return proxy_kind::socks5h;
   return std::nullopt;
-}
-
-// `text` with each %XX replaced by its byte; nullopt for a '%' without two hex digits.
-inline std::optional<std::string> percent_decoded(std::string_view text) {
-  const auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size() || hex(text[i + 1]) < 0 || hex(text[i + 2]) < 0) return std::nullopt;
-    out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
-    i += 2;
-  }
-  return out;
 }
 
 // A host name's bytes: letters, digits and what names and IPv4 literals hold.

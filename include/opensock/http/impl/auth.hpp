@@ -2,6 +2,7 @@
 #pragma once
 
 #include <opensock/detail/base64.hpp>
+#include <opensock/detail/percent_decoded.hpp>
 #include <opensock/http/auth.hpp>
 #include <opensock/proxy.hpp>
 #include <opensock/tls/options.hpp>

@@ -1,11 +1,14 @@
 // Definitions for opensock/http/url.hpp.
 #pragma once
 
+#include <opensock/detail/percent_decoded.hpp>
 #include <opensock/http/url.hpp>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <optional>
 
 namespace opensock::http {
 namespace detail {
@@ -248,6 +251,90 @@ inline std::string remove_dot_segments(std::string_view path) {
   return out;
 }
 
+// An IPv4 address in any of the forms curl (and inet_aton(3)) reads in a host: one to
+// four numbers separated by dots, each decimal, octal after a 0 or hexadecimal after 0x,
+// the last filling the bytes the others leave (127.1, 0x7f.0.0.1, 2130706433); with one
+// trailing dot or without. nullopt for anything else, numbers too large for their bytes
+// included (127.0.0.256 is a name, as it is to curl).
+inline std::optional<std::uint32_t> ipv4_of(std::string_view host) noexcept {
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  std::uint64_t parts[4] = {};
+  std::size_t count = 0;
+  std::size_t i = 0;
+  for (;;) {
+    if (count == 4 || i == host.size() || !is_digit(host[i])) return std::nullopt;
+    unsigned base = 10;
+    if (host[i] == '0') {
+      base = 8;
+      ++i;
+      if (i < host.size() && (host[i] == 'x' || host[i] == 'X')) {
+        base = 16;
+        ++i;
+        if (i == host.size() || !is_hex(host[i])) return std::nullopt;
+      }
+    }
+    std::uint64_t value = 0;
+    for (; i < host.size() && host[i] != '.'; ++i) {
+      const char c = host[i];
+      const unsigned digit = is_digit(c) ? unsigned(c - '0') : unsigned(to_lower(c) - 'a' + 10);
+      if (!is_hex(c) || digit >= base) return std::nullopt;
+      value = value * base + digit;
+      if (value > 0xffffffff) return std::nullopt;
+    }
+    parts[count++] = value;
+    if (i == host.size()) break;
+    ++i;  // the dot
+  }
+  // Every number but the last is one byte; the last fills the rest.
+  std::uint32_t address = 0;
+  for (std::size_t p = 0; p + 1 < count; ++p) {
+    if (parts[p] > 0xff) return std::nullopt;
+    address |= static_cast<std::uint32_t>(parts[p]) << (24 - 8 * p);
+  }
+  const unsigned last_bits = 8 * static_cast<unsigned>(5 - count);
+  if (last_bits < 32 && parts[count - 1] >> last_bits) return std::nullopt;
+  return address | static_cast<std::uint32_t>(parts[count - 1]);
+}
+
+// A host that is not an IPv6 literal, as everything after the parser is to see it, and
+// as curl makes it: percent-encoded bytes decoded, letters in lower case, and an IPv4
+// address in any form written as a dotted quad. False when a decoded byte may not be in
+// a host name (a control byte, a space, a delimiter of the URL, a byte from 0x80 up).
+inline bool normalize_host(std::string& host, bool may_hold_upper) {
+  if (host.find('%') != std::string::npos) {
+    auto decoded = opensock::detail::percent_decoded(host);
+    if (!decoded) return false;
+    for (char c : *decoded) {
+      // Bytes from 0x80 up would be an internationalised name, which opensock does not
+      // convert.
+      if (is_forbidden(c) || static_cast<unsigned char>(c) >= 0x80) return false;
+      switch (c) {
+        case '/': case '?': case '#': case '@': case ':': case '[': case ']': case '%':
+          return false;
+        default:
+          break;
+      }
+    }
+    host = std::move(*decoded);
+    may_hold_upper = true;
+  }
+  if (may_hold_upper)
+    for (char& c : host) c = to_lower(c);
+  if (!host.empty() && is_digit(host.front())) {
+    if (const auto address = ipv4_of(host)) {
+      char quad[16];
+      char* end = quad;
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        if (shift != 24) *end++ = '.';
+        end = std::to_chars(end, quad + sizeof quad, (*address >> shift) & 0xff).ptr;
+      }
+      const std::string_view written(quad, static_cast<std::size_t>(end - quad));
+      if (host != written) host.assign(written);  // most often it is written so already
+    }
+  }
+  return true;
+}
+
 // url::parse's work, on a default-constructed `u`: each part is appended to its empty
 // string, which costs less than an assignment. `u` may be left part-filled on failure.
 inline std::error_code parse_into(std::string_view text, url& u) {
@@ -272,6 +359,7 @@ inline std::error_code parse_into(std::string_view text, url& u) {
   // authority is delimited first only when that form does not fill it.
   std::string_view host;
   bool lower_host = true;  // an IPv6 literal's hex digits may be in upper case
+  bool ipv6_literal = false;
   port_digits port;
   const auto direct = scan_host_and_port(rest);
   if (direct.size == rest.size() || in_url_class(rest[direct.size], authority_end)) {
@@ -292,6 +380,7 @@ inline std::error_code parse_into(std::string_view text, url& u) {
       authority = authority.substr(at + 1);
     }
     if (!authority.empty() && authority.front() == '[') {
+      ipv6_literal = true;
       const auto close = authority.find(']');
       if (close == std::string_view::npos) return malformed;
       host = authority.substr(1, close - 1);
@@ -318,8 +407,12 @@ inline std::error_code parse_into(std::string_view text, url& u) {
   }
   if (host.empty()) return malformed;
   u.host.append(host);
-  if (lower_host)
-    for (char& c : u.host) c = to_lower(c);
+  if (ipv6_literal) {
+    if (lower_host)
+      for (char& c : u.host) c = to_lower(c);
+  } else if (!normalize_host(u.host, lower_host)) {
+    return malformed;
+  }
 
   u.port = scheme->port;
   if (port.size > 0) {
