@@ -95,8 +95,11 @@ TEST_CASE("a sink that refuses bytes stops the transfer: write_error, curl's 23"
   int opened = 0, closed = 0;
   opensock::http::session session(io.get_executor(), counting_factory{&opened, &closed});
   auto refuse = [](std::string_view) { return false; };
-  CHECK(request(io, session, make_request("GET", server.url()), with_sink(refuse)).first ==
-        opensock::error::write_error);
+  const auto [ec, r] = request(io, session, make_request("GET", server.url()), with_sink(refuse));
+  CHECK(ec == opensock::error::write_error);
+  // The head that came before the refusal is the response's.
+  CHECK(r.status == 200);
+  CHECK(r.headers.get("content-length") == "5");
   auto refuse_later = [](std::string_view) -> asio::awaitable<bool> { co_return false; };
   CHECK(request(io, session, make_request("GET", server.url()), with_sink(refuse_later)).first ==
         opensock::error::write_error);

@@ -3,6 +3,7 @@
 #include "support/catch.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 using opensock::error;
@@ -243,6 +244,10 @@ TEST_CASE("malformed replies end in curl's error numbers") {
       {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", error::partial_file, 18},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", error::partial_file, 18},
       {"HTTP/1.1 200 OK\r\nContent-", error::incomplete_header, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length:\r\n 3\r\n\r\nabc", error::folded_framing_field, 8},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, other\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+       error::chunked_not_last, 61},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", error::chunked_not_last, 61},
       {"", error::got_nothing, 52},
   };
   for (const auto& c : bad) {
@@ -255,6 +260,39 @@ TEST_CASE("malformed replies end in curl's error numbers") {
       CHECK(opensock::curl_code(r.error) == c.curl);
     }
   }
+}
+
+TEST_CASE("a NUL byte or a lone CR in the status line or a header line is refused") {
+  using namespace std::string_view_literals;
+  for (const std::string_view wire : {
+           "HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n"sv,
+           "HTTP/1.1 200 O\0K\r\nContent-Length: 0\r\n\r\n"sv,
+           "HTTP/1.1 200 OK\r\nX\0A: b\r\nContent-Length: 0\r\n\r\n"sv,
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: \0\r\n\r\n"sv,
+           "HTTP/1.1 200 OK\rContent-Length: 3\r\rhi\n"sv,
+           "HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n"sv,
+           "HTTP/1.1 200 OK\r\nX-A: a\r\r\nContent-Length: 0\r\n\r\n"sv,
+       }) {
+    for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+      CAPTURE(cut);
+      const auto r = feed(wire, {cut}, true);
+      CHECK(r.error == error::invalid_header_byte);
+      CHECK(opensock::curl_code(r.error) == 8);
+    }
+  }
+  // In a body it is data.
+  using namespace std::string_literals;
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\na\0b"sv).body == "a\0b"s);
+}
+
+TEST_CASE("the head-line hook sees only the lines the parser took") {
+  response_parser parser;
+  parser.start();
+  std::vector<std::string> seen;
+  parser.parse("HTTP/1.1 200 OK\r\nX-A: 1\r\nNoColonHere\r\nContent-Length: 0\r\n\r\n",
+               [](std::string_view) {}, [&](std::string_view line) { seen.emplace_back(line); });
+  CHECK(parser.error() == error::malformed_header);
+  CHECK(seen == std::vector<std::string>{"HTTP/1.1 200 OK\r\n", "X-A: 1\r\n"});
 }
 
 TEST_CASE("every limit is explicit and enforced") {
@@ -365,14 +403,20 @@ TEST_CASE("the fields that frame a body are found in any case, with their folded
                    false)
             .body == "abc");
   CHECK(!feed_whole("HTTP/1.1 200 OK\r\nCONNECTION: Close\r\nContent-Length: 0\r\n\r\n").keep_alive);
-  // Values as folded lines leave them.
-  CHECK(feed_whole("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 2\r\n\r\n").error ==
-        error::bad_content_length);
+  // Values as folded lines leave them; Content-Length and Transfer-Encoding may not be
+  // folded, the first or a later field of either.
   CHECK(!feed_whole("HTTP/1.1 200 OK\r\nConnection: keep-alive,\r\n close\r\nContent-Length: 0\r\n\r\n")
              .keep_alive);
-  CHECK(feed_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n\tchunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-                   false)
-            .body == "abc");
+  for (const char* folded : {
+           "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 2\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nContent-Length:\r\n 3\r\n\r\nabc",
+           "HTTP/1.1 200 OK\r\nContent-Length: 3\r\ncontent-length:\r\n 3\r\n\r\nabc",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n\tchunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+       }) {
+    CAPTURE(folded);
+    CHECK(feed_whole(folded).error == error::folded_framing_field);
+  }
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX: a\r\n b\r\n\r\nabc").done);
   // Every Content-Length field, wherever it is; the last Transfer-Encoding field.
   CHECK(feed_whole("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX: y\r\ncontent-length: 3\r\n\r\nabc")
             .body == "abc");
@@ -380,7 +424,8 @@ TEST_CASE("the fields that frame a body are found in any case, with their folded
             .error == error::bad_content_length);
   CHECK(feed_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"
                    "raw")
-            .body == "raw");
+            .error == error::chunked_not_last);
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw").body == "raw");
   CHECK(feed_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
                    "3\r\nabc\r\n0\r\n\r\n",
                    false)

@@ -587,6 +587,16 @@ TEST_CASE("a 101 hands its connection over with the bytes read past the response
   CHECK(!ec);
   CHECK(!none);
   CHECK(session.idle_connections() == 1);
+  // A 101 to a request that was not sent to switch is refused, its connection closed.
+  const auto unasked = make_request("GET", server.url("/upgrade"));
+  opensock::test::run(io, [&]() -> asio::awaitable<void> {
+    ec = co_await session.request(unasked, out);
+  }());
+  CHECK(ec == opensock::error::unrequested_protocol_switch);
+  CHECK(opensock::curl_code(ec) == 8);
+  CHECK(out.status == 101);
+  CHECK(session.idle_connections() == 0);
+  CHECK(closed == 1);  // the connection it came on, closed by the session
 }
 
 TEST_CASE("get, post and the other methods as asynchronous operations with any completion token") {

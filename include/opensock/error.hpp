@@ -69,6 +69,21 @@ enum class error : int {
   incomplete_header,
   /// weird_server_reply: Content-Length values that disagree or are not numbers.
   bad_content_length,
+  /// weird_server_reply: a NUL byte, or a CR not followed by LF, in the status line or a
+  /// header line.
+  invalid_header_byte,
+  /// weird_server_reply: Content-Length or Transfer-Encoding continued on a folded line
+  /// (obs-fold), where a proxy and a client could disagree on the framing.
+  folded_framing_field,
+  /// weird_server_reply: a 101 (Switching Protocols) to a request that was not sent to
+  /// switch (session::handed_over() sends those).
+  unrequested_protocol_switch,
+  /// bad_content_encoding: Transfer-Encoding names a coding after chunked.
+  chunked_not_last,
+  /// bad_content_encoding: a body in a transfer coding other than chunked, which is
+  /// decoded only when asked for (session_options::decode_transfer_codings, curl's
+  /// --tr-encoding).
+  transfer_coding_not_decoded,
   /// recv_error: a chunk size or chunk delimiter that is not valid chunked coding.
   malformed_chunk,
   /// recv_error: the header section over the parser's limits on its size or its number

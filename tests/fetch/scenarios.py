@@ -277,6 +277,31 @@ scenario("bad_chunk_size", "{url}",
 scenario("close_after_n_bytes_in_body", "{url}",
          server=once(READ, send(reply(body=b"0123456789" * 10)[:60]), CLOSE), expect_exit=18)
 
+# Hostile replies, on a connection the server keeps open: each must end at once.
+scenario("header_with_nul", "{url}", expect_exit=8,
+         server=once(READ, send(b"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 3\r\n\r\nhi\n"),
+                     hold(3)))
+scenario("content_length_folded", "{url}", expect_exit=8,
+         server=once(READ, send(b"HTTP/1.1 200 OK\r\nContent-Length:\r\n 3\r\n\r\nhi\n"), hold(3)))
+scenario("chunked_then_unknown_coding", "{url}", expect_exit=61,
+         server=once(READ, send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, other\r\n\r\n"
+                                b"3\r\nhi\n\r\n0\r\n\r\n"), hold(3)))
+scenario("http09_reply", "{url}", server=once(READ, send(b"hello\n"), CLOSE), expect_exit=1)
+scenario("status_http_2", "{url}", server=serve(b"HTTP/2 200\r\nContent-Length: 3\r\n\r\nhi\n"),
+         expect_exit=0)
+scenario("location_with_space", "-L", "{base}/a", expect_exit=0,
+         server=Server(routes={"/a": redirect(302, b"/b c?d e"), "*": OK}))
+scenario("fail_after_redirect_write_out", "-s", "-L", "-f", "-w", "%{http_code}\\n", "{base}/a",
+         expect_exit=22,
+         server=Server(routes={"/a": redirect(302, b"/b"), "*": reply(b"404 Not Found", body=b"no\n")}))
+scenario("include_header_without_colon", "-i", "{url}", expect_exit=8,
+         server=serve(b"HTTP/1.1 200 OK\r\nX-A: 1\r\nNoColonHere\r\nContent-Length: 3\r\n\r\nhi\n"))
+scenario("host_percent_encoded", "http://%31%32%37.0.0.1:{port}/", server=serve(OK), expect_exit=0)
+scenario("host_ipv4_short", "http://127.1:{port}/", server=serve(OK), expect_exit=0)
+scenario("host_ipv4_hex", "http://0x7f.0.0.1:{port}/", server=serve(OK), expect_exit=0)
+scenario("host_ipv4_octal", "http://0177.0.0.01:{port}/", server=serve(OK), expect_exit=0)
+scenario("host_ipv4_number", "http://2130706433:{port}/", server=serve(OK), expect_exit=0)
+
 # --------------------------------------------------------------------------------------
 # Timeouts and connection failures (short, to keep the run quick).
 
@@ -540,6 +565,26 @@ scenario("header_value_with_crlf", "-H", "X-Bad: one\r\nX-Injected: two", "{url}
 # curl ends the header at the close and reports success with an empty body.
 scenario("header_cut_off_by_close", "{url}", server=once(READ, send(b"HTTP/1.1 200 OK\r\nX-Partial: ye")),
          expect_exit=0, known_difference="a header cut off by the close is an error", fetch_exit=8)
+# curl reads on to the close and ends with 0 and nothing written.
+scenario("lone_cr_line_ends", "{url}", expect_exit=0,
+         server=once(READ, send(b"HTTP/1.1 200 OK\rContent-Length: 3\r\rhi\n"), hold(3)),
+         known_difference="a lone CR in a header line is 8 at once", fetch_exit=8)
+# curl fails it with 43 (a bad function argument).
+scenario("fold_after_status_line", "{url}", expect_exit=43,
+         server=once(READ, send(b"HTTP/1.1 200 OK\r\n X-A: b\r\nContent-Length: 3\r\n\r\nhi\n"),
+                     hold(3)),
+         known_difference="a folded line right after the status line is 8", fetch_exit=8)
+# curl reads what follows as the body, to the close.
+scenario("unasked_101", "{url}", expect_exit=0,
+         server=once(READ, send(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\n"
+                                b"Connection: upgrade\r\n\r\nhi\n"), hold(3)),
+         known_difference="a 101 to a request for no switch is 8", fetch_exit=8)
+# curl decodes gzip, deflate, br and zstd transfer codings without --tr-encoding too.
+scenario("transfer_coding_without_tr_encoding", "{url}", expect_exit=0,
+         server=serve(reply(b"200 OK", b"Transfer-Encoding: gzip, chunked",
+                            body=b"%x\r\n%s\r\n0\r\n\r\n" % (len(GZIPPED), GZIPPED), length=False)),
+         known_difference="a transfer coding is decoded only with --tr-encoding, else 61",
+         fetch_exit=61)
 # curl takes the last value (6 here, so the 6-byte body completes the response).
 scenario("conflicting_content_length", "{url}",
          server=serve(reply(b"200 OK", b"Content-Length: 9", b"Content-Length: 6", length=False,

@@ -314,6 +314,9 @@ class response_reader {
     if (sink_refused_) return finish(error::write_error);
     if (decode_error_) return finish(decode_error_);
     if (parser.error()) return finish(parser.error());
+    // A transfer coding not decoded would hand the body over as it was coded.
+    if (parser.transfer_coded() && !state_.decode_transfer_codings) [[unlikely]]
+      return finish(error::transfer_coding_not_decoded);
     if (parser.done()) return finish({});
     if (state_.interrupted) return finish(asio::error::operation_aborted);
     return true;
@@ -504,13 +507,15 @@ class response_reader {
     if (!ec && decoder_fed_) ec = state_.decoder.finish();
     result_ = ec;
     if (!hooks_.on_body && out_.body.size() != body_size_) out_.body.resize(body_size_);
-    if (!ec) {
-      auto& parser = state_.parser;
+    // The head, once it came, whatever ended the body after it (a sink that refused it,
+    // a time limit, a close): the caller can tell what the response was.
+    auto& parser = state_.parser;
+    if (!ec || parser.header_done()) {
       out_.status = parser.status();
       out_.version = parser.version();
       parser.take_head(out_.reason, out_.headers, out_.trailers, out_.interim);
-      state_.reusable = parser.keep_alive() && state_.read_used == 0;
     }
+    if (!ec) state_.reusable = parser.keep_alive() && state_.read_used == 0;
     return false;
   }
 

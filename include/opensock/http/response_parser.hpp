@@ -111,6 +111,10 @@ class response_parser {
   }
 
   body_framing framing() const noexcept { return framing_; }
+  /// Whether the body carries a transfer coding other than chunked (Transfer-Encoding:
+  /// gzip, or gzip, chunked): its bytes come as they were coded, for the caller to
+  /// decode or refuse.
+  bool transfer_coded() const noexcept { return transfer_coded_; }
   std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
   std::uint64_t body_bytes() const noexcept { return body_bytes_; }
 
@@ -179,6 +183,7 @@ class response_parser {
   bool header_done_ = false;
   bool received_any_ = false;
   bool keep_alive_ = false;
+  bool transfer_coded_ = false;
   std::error_code error_;
   int status_ = 0;
   int version_ = 0;
@@ -199,6 +204,7 @@ class response_parser {
     std::size_t transfer_encoding = none;  // the last Transfer-Encoding field
     std::size_t content_length = none;     // the first Content-Length field
     bool more_content_lengths = false;     // another after it
+    std::size_t last_length_or_coding = none;  // the last of either (a fold may not extend it)
   };
   framing_fields framing_fields_;
   // The size of the last headers taken, reserved for the next ones: storage a fresh

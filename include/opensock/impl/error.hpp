@@ -131,6 +131,21 @@ constexpr error_entry error_entry_of(error e) noexcept {
               "Weird server reply: the connection closed inside the response header"};
     case error::bad_content_length:
       return {condition::weird_server_reply, "Weird server reply: invalid Content-Length value"};
+    case error::invalid_header_byte:
+      return {condition::weird_server_reply,
+              "Weird server reply: a NUL byte or a lone CR in the response header"};
+    case error::folded_framing_field:
+      return {condition::weird_server_reply,
+              "Weird server reply: Content-Length or Transfer-Encoding on a folded line"};
+    case error::unrequested_protocol_switch:
+      return {condition::weird_server_reply,
+              "Weird server reply: 101 Switching Protocols to a request for no switch"};
+    case error::chunked_not_last:
+      return {condition::bad_content_encoding,
+              "Reject response due to 'chunked' not being the last Transfer-Encoding"};
+    case error::transfer_coding_not_decoded:
+      return {condition::bad_content_encoding,
+              "A transfer coding other than chunked, not decoded without --tr-encoding"};
     case error::malformed_chunk:
       return {condition::recv_error,
               "Illegal or missing hexadecimal sequence in chunked-encoding"};

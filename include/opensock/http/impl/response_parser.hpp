@@ -111,6 +111,7 @@ inline void response_parser::start(bool head_request) {
   header_done_ = false;
   received_any_ = false;
   keep_alive_ = false;
+  transfer_coded_ = false;
   error_.clear();
   status_ = 0;
   version_ = 0;
@@ -240,11 +241,14 @@ inline void response_parser::note_framing_field(std::string_view name) noexcept 
         } else {
           found.more_content_lengths = true;
         }
+        found.last_length_or_coding = just_added();
       }
       break;
     case detail::transfer_encoding_name.size:
-      if (detail::transfer_encoding_name.matches(name.data()))
+      if (detail::transfer_encoding_name.matches(name.data())) {
         found.transfer_encoding = just_added();
+        found.last_length_or_coding = just_added();
+      }
       break;
     default:
       break;
@@ -256,6 +260,10 @@ inline void response_parser::note_framing_field(std::string_view name) noexcept 
   // obs-fold: the line continues the previous field's value, joined by one space.
   if (into.empty()) {
     fail(opensock::error::malformed_header);
+    return false;
+  }
+  if (&into == &headers_ && framing_fields_.last_length_or_coding == headers_.size() - 1) {
+    fail(opensock::error::folded_framing_field);
     return false;
   }
   const std::string_view more = detail::trim_ows(line);
@@ -303,12 +311,30 @@ inline bool response_parser::end_of_header() {
     return true;
   }
   if (found.transfer_encoding != framing_fields::none) {
-    // The final coding of the last field decides: chunked is read as such, anything
-    // else until close.
-    std::string_view last = value_of(found.transfer_encoding);
-    const auto comma = last.rfind(',');
-    if (comma != std::string_view::npos) last = last.substr(comma + 1);
-    if (detail::iequals_lower(detail::trim_ows(last), "chunked")) {
+    // The final coding decides: chunked is read as such, anything else until close.
+    // chunked anywhere else is refused, as curl refuses it: a peer that sends it means
+    // a framing that no reading of the body can be sure of.
+    bool chunked = false;
+    bool coded = false;  // a coding other than chunked named
+    for (const auto& f : headers_) {
+      if (f.name.size() != detail::transfer_encoding_name.size ||
+          !detail::transfer_encoding_name.matches(f.name.data()))
+        continue;
+      for (std::string_view list = f.value; !list.empty();) {
+        const auto comma = list.find(',');
+        const std::string_view coding = detail::trim_ows(list.substr(0, comma));
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        if (coding.empty()) continue;
+        if (chunked) {
+          fail(opensock::error::chunked_not_last);
+          return false;
+        }
+        chunked = detail::iequals_lower(coding, "chunked");
+        coded = coded || !chunked;
+      }
+    }
+    transfer_coded_ = coded;
+    if (chunked) {
       framing_ = body_framing::chunked;
       state_ = state::chunk_size;
     } else {
@@ -393,19 +419,29 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
           header_bytes_ += pos - line_start;
           if (header_bytes_ > limits_.max_header_bytes)
             return fail(opensock::error::response_headers_too_large);
-          on_head_line(std::string_view(input.data() + line_start, pos - line_start));
+          // A line is shown to the hook once it has been found good, as curl shows
+          // none it refuses.
+          const std::string_view whole(input.data() + line_start, pos - line_start);
+          // A NUL would cut the line short for whoever reads it as a C string, and a
+          // lone CR ends it for some readers and not others.
+          if (std::memchr(line->data(), '\0', line->size()) ||
+              std::memchr(line->data(), '\r', line->size()))
+            return fail(opensock::error::invalid_header_byte);
           if (state_ == state::status_line) {
             if (!parse_status_line(*line)) return 0;
             state_ = state::header_line;
+            on_head_line(whole);
           } else if (line->empty()) {
+            on_head_line(whole);
             close_block();
             if (state_ == state::trailer_line) {
               state_ = state::done;
             } else if (!end_of_header()) {
               return 0;
             }
-          } else if (!parse_field_line(*line, into)) {
-            return 0;
+          } else {
+            if (!parse_field_line(*line, into)) return 0;
+            on_head_line(whole);
           }
         } while (pos < input.size() && (state_ == state::header_line ||
                                         state_ == state::status_line ||

@@ -200,6 +200,10 @@ asio::awaitable<std::error_code> session<Factory>::perform(
           conn->closed = true;  // the caller's now
           state.read_used = 0;
           retire(std::move(conn));
+        } else if (out.status == 101) [[unlikely]] {
+          // A switch no request asked for: what follows on the connection is not HTTP.
+          ec = error::unrequested_protocol_switch;
+          retire(std::move(conn));
         } else {
           release(std::move(conn));
         }
