@@ -57,7 +57,6 @@
 #include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
 #include <opensock/tls/context_cache.hpp>
-#include <opensock/tls/layer.hpp>
 #include <opensock/tls/options.hpp>
 #include <opensock/transport.hpp>
 #include <opensock/version.hpp>
@@ -65,9 +64,10 @@
 #include <opensock/websocket/options.hpp>
 #include <opensock/websocket/permessage_deflate.hpp>
 #if OPENSOCK_HAS_TLS
-// OpenSSL: the TLS context and handshake, and the WebSocket handshake (its SHA-1).
+// OpenSSL: the TLS context, handshake and layer, and the WebSocket handshake (its SHA-1).
 #include <opensock/tls/context.hpp>
 #include <opensock/tls/handshake.hpp>
+#include <opensock/tls/layer.hpp>
 #include <opensock/websocket/connect.hpp>
 #include <opensock/websocket/handshake.hpp>
 #include <opensock/websocket/stream.hpp>

@@ -1,6 +1,7 @@
-// What most test files include, parsed once per build into a precompiled header that every
-// test's compile reuses: Catch2, Asio, the whole of opensock and the tests' common helpers.
-// That each public header compiles on its own is checked apart (OPENSOCK_CHECK_HEADERS).
+// What most test files include, parsed once per clang build into a precompiled header
+// that every test's compile reuses (tests/CMakeLists.txt says why not with g++): Catch2,
+// Asio, the whole of opensock and the tests' common helpers. That each public header
+// compiles on its own is checked apart (OPENSOCK_CHECK_HEADERS).
 #pragma once
 
 #include <opensock/opensock.hpp>
