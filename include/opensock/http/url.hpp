@@ -62,10 +62,10 @@ struct url {
   friend bool operator==(const url& a, const url& b) noexcept {
     using opensock::detail::same_text;
     return a.port == b.port && a.explicit_port == b.explicit_port &&
-           a.has_query == b.has_query && a.has_userinfo == b.has_userinfo && same_text(a.path, b.path) &&
-           same_text(a.host, b.host) && same_text(a.scheme, b.scheme) &&
-           same_text(a.query, b.query) && same_text(a.userinfo, b.userinfo) &&
-           same_text(a.fragment, b.fragment);
+           a.has_query == b.has_query && a.has_userinfo == b.has_userinfo &&
+           same_text(a.path, b.path) && same_text(a.host, b.host) &&
+           same_text(a.scheme, b.scheme) && same_text(a.query, b.query) &&
+           same_text(a.userinfo, b.userinfo) && same_text(a.fragment, b.fragment);
   }
 };
 
