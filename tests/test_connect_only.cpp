@@ -1,12 +1,12 @@
 #include <opensock/connect_only.hpp>
 
 #include <opensock/factory/any.hpp>
+#include <opensock/test/stream.hpp>
 
 #include "support/catch.hpp"
 #include "support/counting_factory.hpp"
 #include "support/coroutine_function_factory.hpp"
 #include "support/loopback_listener.hpp"
-#include "support/memory_stream.hpp"
 #include "support/nginx.hpp"
 #include "support/run.hpp"
 #include "support/unanswered_port.hpp"
@@ -51,7 +51,7 @@ using opensock::test::coroutine_function_factory;
 using opensock::test::counting_factory;
 using opensock::any_socket_factory;
 using opensock::test::loopback_listener;
-using opensock::test::memory_stream;
+using test_stream = opensock::test::stream;
 using opensock::test::run;
 using opensock::test::run_connect;
 using namespace std::chrono_literals;
@@ -180,9 +180,9 @@ TEST_CASE("a coroutine factory connects a Unix stream socket itself") {
 
 TEST_CASE("any Asio async stream can be the session's stream") {
   asio::io_context io;
-  std::optional<memory_stream> peer;
+  std::optional<test_stream> peer;
   connect_only_session session(io.get_executor(), [&](open_context<tcp>& context) {
-    auto [ours, theirs] = memory_stream::make_pair(context.executor);
+    auto [ours, theirs] = test_stream::make_pair(context.executor);
     peer.emplace(std::move(theirs));
     return opensock::connected(std::move(ours));
   });

@@ -1,10 +1,10 @@
 #include <opensock/connector/connect.hpp>
 
 #include <opensock/connector/happy_eyeballs.hpp>
+#include <opensock/test/stream.hpp>
 
 #include "support/catch.hpp"
 #include "support/loopback_listener.hpp"
-#include "support/memory_stream.hpp"
 #include "support/run.hpp"
 
 #include <asio/io_context.hpp>
@@ -23,7 +23,7 @@ using opensock::open_context;
 using opensock::open_result;
 using opensock::test::closed_port;
 using opensock::test::loopback_listener;
-using opensock::test::memory_stream;
+using test_stream = opensock::test::stream;
 using opensock::test::run;
 
 namespace {
@@ -231,8 +231,8 @@ TEST_CASE("a socket that is not open is a factory bug: stop with bad_function_ar
 
 TEST_CASE("an unconnected stream opensock cannot connect stops with bad_function_argument") {
   asio::io_context io;
-  auto factory = [](open_context<tcp>& context) -> open_result<memory_stream> {
-    return memory_stream::make_pair(context.executor).first;  // opened, not connected
+  auto factory = [](open_context<tcp>& context) -> open_result<test_stream> {
+    return test_stream::make_pair(context.executor).first;  // opened, not connected
   };
   auto result = connect(io, factory, {loopback(1), loopback(2)});
   CHECK(result.error == opensock::error::factory_stream_not_connectable);
@@ -250,7 +250,7 @@ TEST_CASE("the stream type follows the factory: Unix sockets and memory streams"
   CHECK(over_unix.stream->is_open());
 
   auto memory_factory = [](open_context<tcp>& context) {
-    return opensock::connected(memory_stream::make_pair(context.executor).first);
+    return opensock::connected(test_stream::make_pair(context.executor).first);
   };
   auto in_memory = connect(io, memory_factory, {loopback(1)});
   REQUIRE(!in_memory.error);

@@ -2,11 +2,11 @@
 
 #include "support/catch.hpp"
 #include "support/http_request.hpp"
-#include "support/memory_stream.hpp"
 #include "support/nginx.hpp"
 #include "support/run.hpp"
 
 #include <opensock/connect_only.hpp>
+#include <opensock/test/stream.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -132,7 +132,7 @@ namespace {
 
 // Plays a server on the other end of an in-memory stream: reads one request head, then
 // writes `reply` and, if `close`, closes.
-asio::awaitable<std::string> scripted_server(opensock::test::memory_stream& peer, std::string reply,
+asio::awaitable<std::string> scripted_server(opensock::test::stream& peer, std::string reply,
                                              bool close) {
   std::string request;
   auto buffer = asio::dynamic_buffer(request);
@@ -154,7 +154,7 @@ struct scripted_result {
 
 scripted_result exchange_with(std::string reply, bool close, request req = make_request("GET", "http://h/x")) {
   asio::io_context io;
-  auto [client, server] = opensock::test::memory_stream::make_pair(io.get_executor());
+  auto [client, server] = opensock::test::stream::make_pair(io.get_executor());
   scripted_result result;
   connection_state state;
   asio::co_spawn(io, scripted_server(server, std::move(reply), close),
@@ -187,7 +187,7 @@ TEST_CASE("the request goes out as serialized, and a refused field sends nothing
 
   asio::io_context io;
   // Named members rather than structured bindings: clang 14 cannot capture those.
-  auto streams = opensock::test::memory_stream::make_pair(io.get_executor());
+  auto streams = opensock::test::stream::make_pair(io.get_executor());
   auto& client = streams.first;
   auto& server = streams.second;
   auto bad = make_request("GET", "http://h/");

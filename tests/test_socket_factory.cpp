@@ -1,7 +1,8 @@
 #include <opensock/socket_factory.hpp>
 
 #include "support/catch.hpp"
-#include "support/memory_stream.hpp"
+
+#include <opensock/test/stream.hpp>
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -17,7 +18,7 @@ using opensock::factory_stream_t;
 using opensock::open_context;
 using opensock::socket_factory;
 using local_stream = asio::local::stream_protocol;
-using opensock::test::memory_stream;
+using test_stream = opensock::test::stream;
 
 namespace {
 
@@ -52,7 +53,7 @@ TEST_CASE("the concept accepts every documented answer") {
     co_return tcp::socket(c.executor);
   };
   auto const_context = [](const open_context<tcp>& c) { return tcp::socket(c.executor); };
-  auto generic = [](auto& c) { return opensock::connected(memory_stream::make_pair(c.executor).first); };
+  auto generic = [](auto& c) { return opensock::connected(test_stream::make_pair(c.executor).first); };
 
   STATIC_REQUIRE(socket_factory<decltype(bare), tcp>);
   STATIC_REQUIRE(socket_factory<decltype(result), tcp>);
@@ -73,7 +74,7 @@ TEST_CASE("the concept rejects callables of the wrong shape") {
   auto returns_fd = [](open_context<tcp>&) { return 3; };
   auto returns_refusal_only = [](open_context<tcp>&) { return opensock::refuse(); };
   auto bare_memory_stream = [](open_context<tcp>& c) {
-    return memory_stream::make_pair(c.executor).first;  // cannot be connected by opensock
+    return test_stream::make_pair(c.executor).first;  // cannot be connected by opensock
   };
   STATIC_REQUIRE(!socket_factory<decltype(takes_endpoint), tcp>);
   STATIC_REQUIRE(!socket_factory<decltype(returns_fd), tcp>);
@@ -86,14 +87,14 @@ TEST_CASE("the stream type is deduced from what the factory returns") {
   auto unix_socket = [](open_context<tcp>& c) {
     return opensock::connected(local_stream::socket(c.executor));
   };
-  auto memory = [](open_context<tcp>& c) -> asio::awaitable<opensock::open_result<memory_stream>> {
-    co_return opensock::connected(memory_stream::make_pair(c.executor).first);
+  auto memory = [](open_context<tcp>& c) -> asio::awaitable<opensock::open_result<test_stream>> {
+    co_return opensock::connected(test_stream::make_pair(c.executor).first);
   };
   STATIC_REQUIRE(std::is_same_v<factory_stream_t<opensock::default_socket_factory, tcp>, tcp::socket>);
   STATIC_REQUIRE(std::is_same_v<factory_stream_t<opensock::default_socket_factory, local_stream>,
                                 local_stream::socket>);
   STATIC_REQUIRE(std::is_same_v<factory_stream_t<decltype(unix_socket), tcp>, local_stream::socket>);
-  STATIC_REQUIRE(std::is_same_v<factory_stream_t<decltype(memory), tcp>, memory_stream>);
+  STATIC_REQUIRE(std::is_same_v<factory_stream_t<decltype(memory), tcp>, test_stream>);
   STATIC_REQUIRE(std::is_same_v<factory_stream_t<functor_factory, tcp>, tcp::socket>);
 }
 
@@ -145,7 +146,7 @@ TEST_CASE("close_stream uses the factory's close when it has one") {
   opensock::close_stream(without_close, b);
   CHECK(!b.is_open());
 
-  auto [left, right] = memory_stream::make_pair(io.get_executor());
+  auto [left, right] = test_stream::make_pair(io.get_executor());
   opensock::close_stream(without_close, left);
   CHECK(!left.is_open());
 }

@@ -1,10 +1,10 @@
 #include <opensock/transport.hpp>
 
 #include "support/catch.hpp"
-#include "support/memory_stream.hpp"
 #include "support/run.hpp"
 
 #include <opensock/route.hpp>
+#include <opensock/test/stream.hpp>
 
 #include <asio/buffer.hpp>
 #include <asio/io_context.hpp>
@@ -19,13 +19,13 @@
 #include <vector>
 
 using opensock::transport;
-using opensock::test::memory_stream;
+using test_stream = opensock::test::stream;
 
 namespace {
 
 // A layer that flips the low bit of every byte each way: enough to tell whether bytes
 // went through it, and it keeps the sizes of reads and writes.
-class flip_layer final : public opensock::transport_layer<memory_stream> {
+class flip_layer final : public opensock::transport_layer<test_stream> {
  public:
   explicit flip_layer(below below) : below_(std::move(below)) {}
 
@@ -70,8 +70,8 @@ void write_all(asio::io_context& io, auto& stream, std::string bytes) {
 
 TEST_CASE("a transport with no layer reads and writes its stream") {
   asio::io_context io;
-  auto [ours, theirs] = memory_stream::make_pair(io.get_executor());
-  transport<memory_stream> t(std::move(ours));
+  auto [ours, theirs] = test_stream::make_pair(io.get_executor());
+  transport<test_stream> t(std::move(ours));
   CHECK(t.layers() == 0);
   write_all(io, t, "hello");
   CHECK(read_exactly(io, theirs, 5) == "hello");
@@ -81,8 +81,8 @@ TEST_CASE("a transport with no layer reads and writes its stream") {
 
 TEST_CASE("layers stack: bytes pass through each, and the transport may move") {
   asio::io_context io;
-  auto [ours, theirs] = memory_stream::make_pair(io.get_executor());
-  std::optional<transport<memory_stream>> t;
+  auto [ours, theirs] = test_stream::make_pair(io.get_executor());
+  std::optional<transport<test_stream>> t;
   t.emplace(std::move(ours));
   t->push(std::make_unique<flip_layer>(t->top()));
   write_all(io, *t, "abc");
@@ -93,7 +93,7 @@ TEST_CASE("layers stack: bytes pass through each, and the transport may move") {
   write_all(io, *t, "xyz");
   CHECK(read_exactly(io, theirs, 3) == "xyz");
   // Moved, the layers follow the transport to its new place.
-  transport<memory_stream> moved(std::move(*t));
+  transport<test_stream> moved(std::move(*t));
   t.reset();
   write_all(io, theirs, "pq");
   CHECK(read_exactly(io, moved, 2) == "pq");
@@ -104,8 +104,8 @@ TEST_CASE("layers stack: bytes pass through each, and the transport may move") {
 
 TEST_CASE("a transport's operations take any completion token") {
   asio::io_context io;
-  auto [ours, theirs] = memory_stream::make_pair(io.get_executor());
-  transport<memory_stream> t(std::move(ours));
+  auto [ours, theirs] = test_stream::make_pair(io.get_executor());
+  transport<test_stream> t(std::move(ours));
   t.push(std::make_unique<flip_layer>(t.top()));
   std::size_t written = 0;
   t.async_write_some(asio::buffer("ab", 2), [&](std::error_code ec, std::size_t n) {

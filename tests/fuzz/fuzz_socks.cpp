@@ -4,7 +4,7 @@
 // waiting; every failure is one curl reports as 97, and success needs a reply whole.
 #include <opensock/connector/socks.hpp>
 
-#include "support/memory_stream.hpp"
+#include <opensock/test/stream.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string answers(reinterpret_cast<const char*>(data) + 1, size - 1);
 
   asio::io_context io;
-  auto pair = opensock::test::memory_stream::make_pair(io.get_executor());
+  auto pair = opensock::test::stream::make_pair(io.get_executor());
   auto& client = pair.first;
   auto& proxy_end = pair.second;
   std::optional<std::error_code> outcome;

@@ -8,7 +8,7 @@
 
 #include <opensock/detail/utf8_validator.hpp>
 
-#include "support/memory_stream.hpp"
+#include <opensock/test/stream.hpp>
 
 #include <asio/io_context.hpp>
 #include <asio/write.hpp>
@@ -21,7 +21,7 @@
 
 namespace {
 
-using ws_stream = opensock::websocket::stream<opensock::test::memory_stream>;
+using ws_stream = opensock::websocket::stream<opensock::test::stream>;
 
 struct outcome {
   std::vector<std::string> messages;
@@ -32,7 +32,7 @@ struct outcome {
 // Reads messages until an error; `piece` 0 reads each whole, else in pieces of that size.
 outcome read_all(const std::string& sent, bool deflate, std::size_t limit, std::size_t piece) {
   asio::io_context io;
-  auto pair = opensock::test::memory_stream::make_pair(io.get_executor());
+  auto pair = opensock::test::stream::make_pair(io.get_executor());
   opensock::websocket::stream_options options;
   options.max_message_size = limit;
   opensock::websocket::handshake_result settled;
