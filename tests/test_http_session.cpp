@@ -373,6 +373,31 @@ TEST_CASE("past the redirect limit: too_many_redirects, curl's 47") {
   CHECK(server.log.size() == 4);  // the request and three redirects
 }
 
+TEST_CASE("a redirect followed on a connection that closes after it: its body is not awaited") {
+  // Neither a length nor chunked, and Connection: close: the body would run to a close
+  // the server never sends, as it holds each connection open after its reply.
+  asio::io_context io;
+  scripted_http_server server(io);
+  server.routes["/some"] = "HTTP/1.1 302 Found\r\nLocation: /done\r\nConnection: close\r\n\r\nmoved";
+  server.routes["/none"] = "HTTP/1.1 307 Moved\r\nLocation: /done\r\nConnection: close\r\n\r\n";
+  server.routes["/kept"] = "HTTP/1.1 302 Found\r\nLocation: /done\r\nContent-Length: 5\r\n\r\nmoved";
+  server.routes["/done"] = ok_reply;
+  opensock::http::session_options options;
+  options.follow_redirects = true;
+  options.timeouts.total = 5s;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  for (const char* path : {"/some", "/none", "/kept"}) {
+    INFO(path);
+    auto [ec, r] = request(io, session, make_request("GET", server.base() + path));
+    CHECK(!ec);
+    CHECK(r.status == 200);
+    CHECK(r.redirects == 1);
+    CHECK(r.body == "done");
+  }
+  // The redirect with a length left its connection for the next request.
+  CHECK(session.idle_connections() == 1);
+}
+
 TEST_CASE("Authorization does not follow a redirect to another origin") {
   asio::io_context io;
   scripted_http_server first(io), second(io);

@@ -419,10 +419,12 @@ class fetcher {
       if (include && !trailers_end && !out.write(line)) hop.write_failed = true;
       if (!was_done && hop.head.final_head_done()) decide(hop);
     };
+    // A redirect -L follows: its body is read, so the connection can be reused, but not
+    // written; not even read when the connection closes after it.
+    hooks.drop_body = [&hop](int, const http::fields&) { return hop.follow; };
     hooks.on_body = [this, &hop, &out](std::string_view piece) {
       if (hop.failing || hop.write_failed) return false;  // curl stops reading: 22 (or 23)
       hop.body_bytes += piece.size();
-      if (hop.follow) return true;  // read, so the connection can be reused; not written
       meter_.received(piece.size());
       if (!out.write(piece)) hop.write_failed = true;
       return !hop.write_failed;

@@ -239,6 +239,12 @@ scenario("redirect_to_404_fail", "-f", "-L", "{base}/a", expect_exit=22,
          server=Server(routes={"/a": redirect(302, b"/b"), "/b": reply(b"404 Not Found", body=b"gone\n")}))
 scenario("redirect_not_followed_write_out", "-s", "-w", "%{http_code} %{num_redirects} %{url_effective}\\n",
          "{base}/a", server=hops(302), expect_exit=0)
+# A redirect whose body runs to a close the server holds back (longer than a tool may
+# run): followed once its first body bytes come (curl) or its head (opensock-fetch).
+scenario("redirect_close_body_held", "-L", "-i", "{base}/a", expect_exit=0,
+         server=Server(connections=((READ, send(reply(b"302 Found", b"Location: /b", b"Connection: close",
+                                                      body=b"moved\n", length=False)), hold(30)),),
+                       routes={"/b": reply(body=b"at b\n")}))
 scenario("redirect_head", "-I", "{base}/a", server=hops(301), expect_exit=0)
 scenario("redirect_write_out", "-s", "-L", "-o", "{out}", "-w",
          "%{http_code} %{num_redirects} %{url_effective}\\n", "{base}/a", server=hops(308), expect_exit=0)

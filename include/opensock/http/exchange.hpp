@@ -72,7 +72,9 @@ class byte_buffer {
 /// the next request on it: the parser, the bytes read past the last response (which
 /// belong to the next one), and the buffers requests are written from.
 /// What a session decides from a response's head before its body comes: whether the
-/// body is read and dropped rather than kept or given to the request's sink.
+/// body is dropped rather than kept or given to the request's sink. A dropped body is
+/// read, to keep the connection for the next request, unless the connection closes
+/// after it: then the response ends with its head, as curl ends a redirect it follows.
 class response_head_check {
  public:
   virtual bool drop_body(int status, const fields& headers) = 0;
@@ -318,6 +320,10 @@ class response_reader {
     if (parser.transfer_coded() && !state_.decode_transfer_codings) [[unlikely]]
       return finish(error::transfer_coding_not_decoded);
     if (parser.done()) return finish({});
+    if (!decided_ && parser.header_done()) decide_body();
+    // A body dropped on a connection that closes after it is not waited for: it may
+    // run to a close the server never sends.
+    if (dropping_ && !parser.keep_alive()) return finish({});
     if (state_.interrupted) return finish(asio::error::operation_aborted);
     return true;
   }
@@ -326,7 +332,6 @@ class response_reader {
   /// known length, once nothing is buffered, else the read buffer.
   asio::mutable_buffer read_buffer() {
     const auto& parser = state_.parser;
-    if (!decided_ && parser.direct_body_room() > read_size) decide_body();
     direct_ = !hooks_.on_body && !decoding_ && !dropping_ && state_.read_used == 0 &&
               parser.direct_body_room() > read_size;
     if (direct_) {
@@ -376,12 +381,13 @@ class response_reader {
 
  private:
   // Whether this response's body is to be dropped or decoded, and the decoder set up for
-  // it if so: decided once its head is in, when the first body byte comes or a read is
-  // to be placed in the body.
+  // it if so: decided once, when its head is in.
   void decide_body() {
     decided_ = true;
-    if (state_.head_check &&
-        state_.head_check->drop_body(state_.parser.status(), state_.parser.headers())) {
+    const int status = state_.parser.status();
+    const fields& headers = state_.parser.headers();
+    if ((state_.head_check && state_.head_check->drop_body(status, headers)) ||
+        (hooks_.drop_body && hooks_.drop_body(status, headers))) {
       dropping_ = true;
       return;
     }

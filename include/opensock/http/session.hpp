@@ -543,6 +543,14 @@ class session {
   std::error_code connected(connection& c, request_run& run, transfer_info& info,
                             clock::time_point started);
 
+  // The body of a redirect the session follows is dropped, as curl drops it: it is not
+  // the response the caller gets.
+  struct redirect_check final : response_head_check {
+    bool drop_body(int status, const fields& headers) override {
+      return is_redirect(status) && headers.contains("location");
+    }
+  };
+
   // The credentials of one request across its hops: the origin they are for and the
   // authenticator's state. Made only for a request that has credentials.
   struct request_auth final : response_head_check {
@@ -550,9 +558,9 @@ class session {
         : creds(std::move(given)), origin(std::move(for_origin)) {}
 
     // A 401 to the hop in flight is answered from its head, so that its body is dropped
-    // when the request is sent again.
+    // when the request is sent again; any other response is `otherwise`'s to decide.
     bool drop_body(int status, const fields& headers) override {
-      if (status != 401 || answered) return false;
+      if (status != 401 || answered) return otherwise && otherwise->drop_body(status, headers);
       answered = true;
       answer = answerer.answer(headers, method, target, creds);
       return answer.has_value();
@@ -560,6 +568,7 @@ class session {
 
     http::credentials creds;
     opensock::origin origin;
+    response_head_check* otherwise = nullptr;
     authenticator answerer;
     // The hop in flight: its method and request target (Digest's uri), and whether its
     // 401 was answered already.
@@ -585,6 +594,7 @@ class session {
   executor_type executor_;
   Factory factory_;
   session_options options_;
+  redirect_check redirect_check_;
   opensock::detail::request_watchdog watchdog_;
   tls::context_cache tls_contexts_;
   std::shared_ptr<shared_state> shared_;

@@ -530,7 +530,8 @@ bool session<Factory>::prepare_hop(connection& c, const http::request& req, requ
                        ? &options_.decoding
                        : nullptr;
   state.decode_transfer_codings = options_.decode_transfer_codings;
-  state.head_check = nullptr;
+  state.head_check = options_.follow_redirects ? &redirect_check_ : nullptr;
+  bool answerable = false;
   added_fields& added = c.added;
   added.clear();
   // Credentials go to the origin they were given for, and elsewhere only when trusted
@@ -554,7 +555,11 @@ bool session<Factory>::prepare_hop(connection& c, const http::request& req, requ
       added.after_host += *value;
       added.after_host += "\r\n";
     }
-    if (req.body.replayable() && !answerer.refused()) state.head_check = auth;
+    if (req.body.replayable() && !answerer.refused()) {
+      auth->otherwise = state.head_check;
+      state.head_check = auth;
+      answerable = true;
+    }
   }
   if (options_.decode_transfer_codings && decodes("gzip") && !req.headers.contains("te")) {
     // TE is a hop-by-hop field: Connection must name it (RFC 9110 §10.1.4).
@@ -576,7 +581,7 @@ bool session<Factory>::prepare_hop(connection& c, const http::request& req, requ
     }
   }
   state.added = added.empty() ? nullptr : &added;
-  return state.head_check != nullptr;
+  return answerable;
 }
 
 template <class Factory>
