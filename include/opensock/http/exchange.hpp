@@ -68,9 +68,6 @@ class byte_buffer {
 
 }  // namespace detail
 
-/// What a connection keeps between exchanges, so that nothing is allocated again for
-/// the next request on it: the parser, the bytes read past the last response (which
-/// belong to the next one), and the buffers requests are written from.
 /// What a session decides from a response's head before its body comes: whether the
 /// body is dropped rather than kept or given to the request's sink. A dropped body is
 /// read, to keep the connection for the next request, unless the connection closes
@@ -83,6 +80,9 @@ class response_head_check {
   ~response_head_check() = default;
 };
 
+/// What a connection keeps between exchanges, so that nothing is allocated again for
+/// the next request on it: the parser, the bytes read past the last response (which
+/// belong to the next one), and the buffers requests are written from.
 struct connection_state {
   response_parser parser;
   /// Bytes read and not yet parsed are read_buffer's first `read_used`; the rest is
