@@ -11,7 +11,9 @@
 
 #include <asio/io_context.hpp>
 
+#include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using opensock::http::connection_info;
@@ -77,6 +79,43 @@ TEST_CASE("the connection hook tells new from reused connections, with the peer"
   CHECK(seen == std::vector<std::string>{"new 127.0.0.1 1", "reused 127.0.0.1 0"});
   CHECK(first.remote == second.remote);
   CHECK(server.url() == "http://127.0.0.1:" + std::to_string(first.remote.port()) + "/");
+}
+
+TEST_CASE("a body the drop hook refuses is read past on a kept connection, not awaited on a closing one") {
+  asio::io_context io;
+  scripted_http_server server(io, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nkept");
+  server.routes["/dropped"] = "HTTP/1.1 404 Not Found\r\nContent-Length: 7\r\n\r\ndropped";
+  // No length and Connection: close, and the server holds each connection open after
+  // its reply: the body would run to a close that never comes.
+  server.routes["/closing"] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nnever";
+  opensock::http::session_options options;
+  options.timeouts.total = std::chrono::seconds(5);
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  std::vector<int> asked;
+  std::vector<bool> reused;
+  std::string sunk;
+  transfer_hooks hooks;
+  hooks.drop_body = [&](int status, const opensock::http::fields& headers) {
+    asked.push_back(status);
+    return status == 404 || headers.contains("connection");
+  };
+  hooks.on_connection = [&](const connection_info& c) { reused.push_back(c.reused); };
+  hooks.on_body = [&](std::string_view piece) {
+    sunk += piece;
+    return true;
+  };
+  for (const char* path : {"/dropped", "/kept", "/closing"}) {
+    INFO(path);
+    const auto [ec, r] = request(io, session, make_request("GET", server.url(path)), hooks);
+    CHECK(!ec);
+    CHECK(r.status == (path == std::string_view("/dropped") ? 404 : 200));
+  }
+  CHECK(asked == std::vector<int>{404, 200, 200});
+  CHECK(sunk == "kept");
+  // The dropped body was read, so its connection carried the next two requests; the
+  // one that closes after its response is not kept.
+  CHECK(reused == std::vector<bool>{false, true, true});
+  CHECK(session.idle_connections() == 0);
 }
 
 TEST_CASE("the connect error hook sees every failed attempt") {

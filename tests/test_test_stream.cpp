@@ -3,7 +3,9 @@
 #include "support/catch.hpp"
 #include "support/run.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/buffer.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/io_context.hpp>
 #include <asio/read.hpp>
 #include <asio/redirect_error.hpp>
@@ -169,6 +171,36 @@ TEST_CASE("a pending read ends with operation_aborted on cancel and on close") {
   CHECK(outcomes[0] == asio::error::operation_aborted);
   CHECK(outcomes[1] == asio::error::operation_aborted);
   CHECK(a.closed_by_peer());
+}
+
+TEST_CASE("a read ends with operation_aborted when its handler's slot is cancelled") {
+  // As a socket's read: opensock's deadlines and a caller's cancellation work this way.
+  asio::io_context io;
+  auto [a, b] = stream::make_pair(io.get_executor());
+  asio::cancellation_signal signal;
+  std::vector<std::error_code> outcomes;
+  char byte;
+  const auto read = [&] {
+    b.async_read_some(asio::buffer(&byte, 1),
+                      asio::bind_cancellation_slot(signal.slot(), [&](std::error_code e,
+                                                                      std::size_t) {
+                        outcomes.push_back(e);
+                      }));
+  };
+  read();
+  opensock::test::settle(io);  // waiting for bytes
+  signal.emit(asio::cancellation_type::terminal);
+  opensock::test::settle(io);
+  read();
+  signal.emit(asio::cancellation_type::terminal);  // before it has looked for bytes
+  opensock::test::settle(io);
+  REQUIRE(outcomes.size() == 2);
+  CHECK(outcomes[0] == asio::error::operation_aborted);
+  CHECK(outcomes[1] == asio::error::operation_aborted);
+  a.send("x");  // the stream goes on
+  const auto got = read_some(io, b);
+  CHECK(!got.error);
+  CHECK(got.bytes == "x");
 }
 
 TEST_CASE("receive_at_most takes bytes up to the mark, then fails the writes") {

@@ -163,8 +163,9 @@ TEST_CASE("a GET fails cleanly at each of its operations") {
 }
 
 TEST_CASE("kept-alive requests fail cleanly at each operation and a POST is sent once") {
-  // Each peer answers two requests. A GET that fails on the reused connection before
-  // any byte of its answer may be sent again on a new one; the POST never is.
+  // Each peer answers two requests: the GET opens the connection and the POST reuses
+  // it. Wherever the failure comes, nothing is sent twice on a connection and the POST
+  // is never sent twice at all.
   walk_failure_point([&](std::shared_ptr<fault> f) {
     asio::io_context io;
     stream_factory factory = answering({reply_hello, reply_chunked}, f);

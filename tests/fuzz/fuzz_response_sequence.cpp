@@ -57,7 +57,7 @@ std::string describe(const fields& headers, const fields& trailers,
 
 // How a reading goes: `cuts` are where pieces end (in order), `reuse` keeps one parser
 // and one response's storage for the whole connection, `direct` reads body bytes of a
-// known length past the parser. The bits of `heads` say which requests were HEAD.
+// known length past the parser.
 struct reading {
   std::vector<std::size_t> cuts;
   bool reuse = false;
@@ -66,6 +66,8 @@ struct reading {
 
 constexpr std::size_t max_responses = 16;
 
+// The responses `wire` holds, read as `how` says; bit i % 8 of `heads` says whether
+// request i was a HEAD.
 std::vector<outcome> read_connection(std::string_view wire, std::uint8_t heads,
                                      const reading& how) {
   parser_limits limits;

@@ -110,8 +110,9 @@ struct connection_state {
   /// Fields added to the next request sent on the connection (a session's credentials
   /// and cookies), or null.
   const added_fields* added = nullptr;
-  /// Asked once a final response head is in whether its body is to be read and dropped
-  /// (a 401 the session answers by sending the request again), or null.
+  /// Asked once a final response head is in whether its body is dropped (a 401 the
+  /// session answers by sending the request again, a redirect it follows), or null: see
+  /// response_head_check.
   response_head_check* head_check = nullptr;
   /// Set: the content codings of the responses read from now on are decoded within these
   /// limits (curl's --compressed), and their transfer codings too when
@@ -316,14 +317,14 @@ class response_reader {
     if (sink_refused_) return finish(error::write_error);
     if (decode_error_) return finish(decode_error_);
     if (parser.error()) return finish(parser.error());
-    // A transfer coding not decoded would hand the body over as it was coded.
-    if (parser.transfer_coded() && !state_.decode_transfer_codings) [[unlikely]]
-      return finish(error::transfer_coding_not_decoded);
-    if (parser.done()) return finish({});
-    if (!decided_ && parser.header_done()) decide_body();
+    if (!decided_ && parser.header_done() && !parser.done()) decide_body();
     // A body dropped on a connection that closes after it is not waited for: it may
     // run to a close the server never sends.
     if (dropping_ && !parser.keep_alive()) return finish({});
+    // A transfer coding not decoded would hand the body over as it was coded.
+    if (parser.transfer_coded() && !dropping_ && !state_.decode_transfer_codings) [[unlikely]]
+      return finish(error::transfer_coding_not_decoded);
+    if (parser.done()) return finish({});
     if (state_.interrupted) return finish(asio::error::operation_aborted);
     return true;
   }

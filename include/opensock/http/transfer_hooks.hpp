@@ -52,10 +52,12 @@ struct transfer_hooks {
   /// Every line of each response head, 1xx ones included, and of trailers, as received
   /// with its line ending (curl's header callback; what `curl -i` prints).
   std::function<void(std::string_view)> on_header_line;
-  /// Asked once the final response head is in: whether its body is not wanted (curl's
-  /// ignored body, as of a redirect the caller follows itself). Such a body is read and
-  /// dropped, to keep the connection for the next request, or not read at all when the
-  /// connection closes after it. Runs in the exchange's I/O handlers, as the two above.
+  /// Asked once the final head of a response that has a body is in, unless the session
+  /// drops that body itself (a 401 it answers, a redirect it follows): whether the body
+  /// is not wanted (curl's ignored body, as of a redirect the caller follows itself).
+  /// Such a body is read and dropped, to keep the connection for the next request, or
+  /// not read at all when the connection closes after it. Runs in the exchange's I/O
+  /// handlers, as the two above.
   std::function<bool(int status, const fields& headers)> drop_body;
   /// Where body bytes go; unset, they are collected in response::body.
   body_sink on_body;

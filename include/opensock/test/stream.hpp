@@ -12,6 +12,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/buffer.hpp>
+#include <asio/cancellation_type.hpp>
 #include <asio/compose.hpp>
 #include <asio/error.hpp>
 #include <asio/post.hpp>
@@ -55,7 +56,9 @@ class fault {
 };
 
 /// One end of a connected in-memory stream pair: an Asio AsyncStream. Its operations
-/// never complete inside the call that starts them. Destroying an open end closes it.
+/// never complete inside the call that starts them, and end with operation_aborted on a
+/// terminal cancellation through their handler's slot, as a socket's do. Destroying an
+/// open end closes it.
 class stream {
   // One direction: what one end wrote and the other has not read yet.
   struct pipe {
@@ -162,6 +165,10 @@ class stream {
             started = true;
             return asio::post(std::move(self));
           }
+          // Cancelled through the handler's slot, as a socket's read is: while posted, or
+          // while waiting for bytes (the wait ends, and with it the read).
+          if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none)
+            return self.complete(asio::error::operation_aborted, 0);
           if (failure) return self.complete(failure, 0);
           if (in->aborts != aborts) return self.complete(asio::error::operation_aborted, 0);
           if (asio::buffer_size(buffers) == 0) return self.complete({}, 0);
@@ -188,6 +195,8 @@ class stream {
             started = true;
             return asio::post(std::move(self));
           }
+          if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none)
+            return self.complete(asio::error::operation_aborted, 0);
           if (failure) return self.complete(failure, 0);
           if (out->end) return self.complete(asio::error::bad_descriptor, 0);  // closed since
           if (out->refused) return self.complete(out->refused, 0);
