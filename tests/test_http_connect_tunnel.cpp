@@ -257,6 +257,150 @@ TEST_CASE("through tinyproxy: a tunnel to a loopback server, credentials, a refu
   CHECK(opensock::curl_code(nothing_there.error) == 56);
 }
 
+TEST_CASE("a 407 with a Digest challenge is answered on the same connection") {
+  asio::io_context io;
+  std::string first, second;
+  const std::string challenge =
+      "HTTP/1.1 407 Proxy Authentication Required\r\n"
+      "Proxy-Authenticate: Digest realm=\"proxy\", nonce=\"n0nce\", qop=\"auth\"\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  scripted_proxy peer(io, [&](tcp::socket& s) -> asio::awaitable<void> {
+    first = co_await receive_head(s);
+    // The body comes in pieces, a chunk's line cut in two.
+    co_await send(s, challenge + "6\r\nden");
+    co_await send(s, "ied\r\n0");
+    co_await send(s, "\r\n\r\n");
+    second = co_await receive_head(s);
+    co_await send(s, std::string("HTTP/1.1 200 Connection established\r\n\r\n"));
+  });
+  proxy via = local_proxy;
+  via.user = "alice";
+  via.password = "s3cret";
+  via.auth = opensock::http::auth_scheme::digest;
+  const auto outcome = tunnel(io, peer.port(), via, "::1", 8443);
+  INFO(outcome.error.message() << " " << outcome.request << outcome.head);
+  REQUIRE(!outcome.error);
+  CHECK(outcome.status == 200);
+  // Nothing is sent before the challenge; the answer names CONNECT's authority.
+  CHECK(first.find("Proxy-Authorization") == std::string::npos);
+  CHECK(second.starts_with("CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n"
+                           "Proxy-Authorization: Digest username=\"alice\", realm=\"proxy\", "
+                           "nonce=\"n0nce\", uri=\"[::1]:8443\""));
+  CHECK(second.find("nc=00000001, qop=auth, response=\"") != std::string::npos);
+  // Every request and every answer's head, in order; the 407's body in neither.
+  CHECK(outcome.request == first + second);
+  CHECK(outcome.head == challenge + "HTTP/1.1 200 Connection established\r\n\r\n");
+}
+
+TEST_CASE("a 407 is not answered on a connection the proxy closes or after bytes it sent") {
+  asio::io_context io;
+  proxy via = local_proxy;
+  via.user = "alice";
+  via.password = "s3cret";
+  via.auth = opensock::http::auth_schemes::any;
+  const std::string challenge =
+      "HTTP/1.1 407 Proxy Authentication Required\r\n"
+      "Proxy-Authenticate: Digest realm=\"proxy\", nonce=\"n0nce\", qop=\"auth\"\r\n";
+  for (const std::string& ending :
+       {std::string("Connection: close\r\nContent-Length: 2\r\n\r\nno"),
+        std::string("Content-Length: 2\r\n\r\nnoHTTP/1.1 200 OK\r\n\r\n"),
+        std::string("\r\nthe body ends at the close")}) {
+    int requests = 0;
+    scripted_proxy peer(io, [&](tcp::socket& s) -> asio::awaitable<void> {
+      co_await receive_head(s);
+      ++requests;
+      co_await send(s, challenge + ending);
+      // A second request would be counted before the close.
+      std::error_code ec;
+      char byte;
+      co_await s.async_read_some(asio::buffer(&byte, 1),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) ++requests;
+    });
+    const auto outcome = tunnel(io, peer.port(), via, "example.test", 443);
+    CHECK(outcome.error == opensock::error::tunnel_failed);
+    CHECK(outcome.status == 407);
+    io.restart();
+    io.run();
+    CHECK(requests == 1);
+  }
+}
+
+TEST_CASE("through squid: Digest credentials open a tunnel; wrong ones or Basic alone do not") {
+  auto squid = opensock::test::start_squid("alice", "s3cret");
+  if (!squid) return;
+  asio::io_context io;
+  opensock::test::loopback_listener server(io);
+  proxy via = local_proxy;
+  via.user = "alice";
+  via.password = "s3cret";
+  for (const auto schemes :
+       {opensock::http::auth_schemes(opensock::http::auth_scheme::digest),
+        opensock::http::auth_schemes::any}) {
+    via.auth = schemes;
+    const auto outcome = tunnel(io, squid->port(), via, "127.0.0.1", server.port());
+    CHECK(!outcome.error);
+    CHECK(outcome.status == 200);
+    CHECK(outcome.head.starts_with("HTTP/1.1 407 "));
+    CHECK(outcome.request.find("Proxy-Authorization: Digest username=\"alice\"") !=
+          std::string::npos);
+  }
+  via.password = "wrong";
+  const auto refused = tunnel(io, squid->port(), via, "127.0.0.1", server.port());
+  CHECK(refused.error == opensock::error::tunnel_failed);
+  CHECK(refused.status == 407);
+  via.password = "s3cret";
+  via.auth = opensock::http::auth_scheme::basic;  // sent unasked, and refused
+  const auto basic = tunnel(io, squid->port(), via, "127.0.0.1", server.port());
+  CHECK(basic.error == opensock::error::tunnel_failed);
+  CHECK(basic.status == 407);
+  CHECK(basic.request.starts_with("CONNECT "));
+  CHECK(basic.request.find("CONNECT ", 1) == std::string::npos);
+}
+
+TEST_CASE("through squid: a session's forwarded and tunnelled requests answer its 407") {
+  const auto port = opensock::test::nginx_port_or_warn();
+  auto squid = opensock::test::start_squid("alice", "s3cret");
+  if (!port || !squid) return;
+  asio::io_context io;
+  opensock::http::session_options options;
+  proxy via(proxy_kind::http, "127.0.0.1", squid->port());
+  via.user = "alice";
+  via.password = "s3cret";
+  via.auth = opensock::http::auth_scheme::digest;
+  options.proxies.push_back(via);
+  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/files/hello.txt";
+  {
+    opensock::http::session forwarding(io.get_executor(), opensock::default_socket_factory{},
+                                       options);
+    const auto got = run(io, forwarding.get(url));
+    CHECK(got.status == 200);
+    CHECK(got.body == "hello, opensock\n");
+    CHECK(got.info.route->forwarded());
+    // A request with a body is sent again whole; the next request of the session is
+    // challenged again, as each of curl's transfers is.
+    const auto posted = run(io, forwarding.post(url, "data"));
+    CHECK(posted.status == 405);  // nginx's answer to a POST to a file
+    CHECK(posted.info.reused);
+  }
+  options.proxy_tunnel = true;
+  {
+    opensock::http::session tunnelled(io.get_executor(), opensock::default_socket_factory{},
+                                      options);
+    const auto got = run(io, tunnelled.get(url));
+    CHECK(got.body == "hello, opensock\n");
+    CHECK(got.info.tunnel_answer.status == 200);
+    CHECK(got.info.tunnel_answer.head.starts_with("HTTP/1.1 407 "));
+  }
+  // Refused: the forwarded request's 407 is its response, as curl gives it.
+  options.proxy_tunnel = false;
+  options.proxies.front().password = "wrong";
+  opensock::http::session refused(io.get_executor(), opensock::default_socket_factory{},
+                                  options);
+  const auto got = run(io, refused.get(url));
+  CHECK(got.status == 407);
+}
+
 TEST_CASE("a chain: a SOCKS5 proxy reaches tinyproxy, which forwards or tunnels to nginx") {
   const auto port = opensock::test::nginx_port_or_warn();
   auto http_proxy = opensock::test::start_tinyproxy();

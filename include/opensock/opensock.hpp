@@ -28,6 +28,7 @@
 #include <opensock/factory/with_close.hpp>
 #include <opensock/format.hpp>
 #include <opensock/http/auth.hpp>
+#include <opensock/http/auth_scheme.hpp>
 #include <opensock/http/body_sink.hpp>
 #include <opensock/http/connect_tunnel.hpp>
 #include <opensock/http/content_coding.hpp>

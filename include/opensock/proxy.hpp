@@ -4,6 +4,7 @@
 #pragma once
 
 #include <opensock/error.hpp>
+#include <opensock/http/auth_scheme.hpp>
 #include <opensock/http/fields.hpp>
 #include <opensock/tls/options.hpp>
 
@@ -64,10 +65,15 @@ struct proxy {
   /// A name or an IP literal (IPv6 without brackets).
   std::string host;
   std::uint16_t port = 1080;
-  /// Basic credentials for an HTTP(S) proxy, RFC 1929's for SOCKS5, the user id for
-  /// SOCKS4 (which has no password); empty user: none given.
+  /// Credentials for an HTTP(S) proxy, RFC 1929's for SOCKS5, the user id for SOCKS4
+  /// (which has no password); empty user: none given.
   std::string user;
   std::string password;
+  /// The schemes an HTTP(S) proxy is given them with (curl's CURLOPT_PROXYAUTH): Basic
+  /// alone by default, sent before any challenge (--proxy-basic); Digest, or Basic and
+  /// Digest (--proxy-digest, --proxy-anyauth), answer the proxy's 407, on the same
+  /// connection for a tunnel when the proxy keeps it open. Bearer is never sent to a proxy.
+  http::auth_schemes auth = http::auth_scheme::basic;
   /// Fields added to the CONNECT request when this HTTP proxy makes a tunnel (curl's
   /// --proxy-header, Go's ProxyConnectHeader). A Host, Proxy-Authorization or
   /// Proxy-Connection among them replaces opensock's; a User-Agent first among them goes

@@ -1,7 +1,7 @@
 // Real proxies for the tests, each started on 127.0.0.1 and a free port, with or without a
 // user name and password, and stopped when its object goes: microsocks (SOCKS5), dante
-// (SOCKS4 and SOCKS5), tinyproxy (HTTP, CONNECT) and stunnel in front of tinyproxy (an
-// HTTPS proxy), installed by scripts/bootstrap. Without the program the test warns and is not run.
+// (SOCKS4 and SOCKS5), tinyproxy (HTTP, CONNECT), squid (HTTP, CONNECT, Digest) and
+// stunnel in front of tinyproxy (an HTTPS proxy), installed by scripts/bootstrap. Without the program the test warns and is not run.
 #pragma once
 
 #include "catch.hpp"
@@ -74,8 +74,10 @@ class proxy_peer {
     return std::nullopt;
   }
 
-  proxy_peer(proxy_peer&& other) noexcept : pid_(other.pid_), port_(other.port_) {
+  proxy_peer(proxy_peer&& other) noexcept
+      : pid_(other.pid_), port_(other.port_), files_(std::move(other.files_)) {
     other.pid_ = 0;
+    other.files_.clear();
   }
   proxy_peer& operator=(proxy_peer&&) = delete;
   ~proxy_peer() {
@@ -83,7 +85,12 @@ class proxy_peer {
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
+    std::error_code ignored;
+    if (!files_.empty()) std::filesystem::remove_all(files_, ignored);
   }
+
+  /// Files the proxy reads while it runs (a directory): removed once it has stopped.
+  void remove_when_stopped(std::filesystem::path files) { files_ = std::move(files); }
 
   std::uint16_t port() const { return port_; }
 
@@ -98,6 +105,7 @@ class proxy_peer {
 
   pid_t pid_;
   std::uint16_t port_;
+  std::filesystem::path files_;
 };
 
 /// microsocks, a SOCKS5 proxy; it asks for `user` and `password` when `user` is given.
@@ -127,6 +135,35 @@ inline std::optional<proxy_peer> start_tinyproxy(const std::string& user = "",
   auto peer = proxy_peer::start_or_warn("/usr/bin/tinyproxy",
                                         {"tinyproxy", "-d", "-c", config.string()}, port);
   std::filesystem::remove(config);  // read once it listens
+  return peer;
+}
+
+/// squid, an HTTP proxy that forwards and tunnels to loopback and asks for Digest
+/// credentials `user` and `password` (Proxy-Authenticate: Digest, qop auth), keeping the
+/// connection open after its 407. Its files are in a directory of the system's temporary
+/// one, removed when it stops; no name is resolved.
+inline std::optional<proxy_peer> start_squid(const std::string& user,
+                                             const std::string& password) {
+  const auto port = proxy_peer::free_port();
+  const auto directory = std::filesystem::temp_directory_path() /
+                         ("opensock-squid-" + std::to_string(::getpid()) + "-" +
+                          std::to_string(port));
+  std::filesystem::create_directories(directory);
+  const auto passwords = directory / "passwords";
+  const auto config = directory / "squid.conf";
+  std::ofstream(passwords) << user << ":" << password << "\n";
+  {
+    std::ofstream out(config);
+    out << "http_port 127.0.0.1:" << port << "\npid_filename none\ncache_log /dev/null\n"
+        << "access_log none\ncache_store_log none\ncache deny all\n"
+        << "auth_param digest program /usr/lib/squid/digest_file_auth " << passwords.string()
+        << "\nauth_param digest realm opensock\nauth_param digest children 1 startup=1\n"
+        << "acl authenticated proxy_auth REQUIRED\nhttp_access allow authenticated\n"
+        << "http_access deny all\ndns_nameservers 127.0.0.1\nshutdown_lifetime 0 seconds\n";
+  }
+  auto peer = proxy_peer::start_or_warn("/usr/sbin/squid",
+                                        {"squid", "-N", "-f", config.string()}, port);
+  if (peer) peer->remove_when_stopped(directory);
   return peer;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <opensock/error.hpp>
+#include <opensock/http/auth.hpp>
 #include <opensock/http/response.hpp>
 #include <opensock/http/response_parser.hpp>
 #include <opensock/http/serializer.hpp>
@@ -30,14 +31,27 @@
 
 namespace opensock::http {
 
+/// Appends `host`:`port` to `out` as CONNECT names it: an IPv6 literal in brackets.
+inline void append_connect_authority(std::string& out, std::string_view host, std::uint16_t port) {
+  const bool ipv6 = host.find(':') != std::string_view::npos;
+  if (ipv6) out += '[';
+  out += host;
+  if (ipv6) out += ']';
+  out += ':';
+  char digits[6];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, port).ptr);
+}
+
 /// Writes into `out` the CONNECT request for `host`:`port` (an IPv6 literal in
-/// brackets), in HTTP/1.0 to an http_1_0 proxy, as curl writes it: Host, Basic
-/// credentials when `via` has a user, Proxy-Connection, with `via.connect_headers` (a
+/// brackets), in HTTP/1.0 to an http_1_0 proxy, as curl writes it: Host, the credentials
+/// `via` sends unasked (proxy_authorization()) or `authorization`, a Proxy-Authorization
+/// value answering the proxy's 407, Proxy-Connection, with `via.connect_headers` (a
 /// User-Agent first among them before Proxy-Connection, the others after; theirs in
 /// place of those opensock writes). error::invalid_request_field when a field holds
 /// bytes HTTP does not allow there; nothing is written then.
 inline std::error_code connect_request(const proxy& via, std::string_view host,
-                                       std::uint16_t port, std::string& out) {
+                                       std::uint16_t port, std::string& out,
+                                       std::string_view authorization = {}) {
   using namespace std::string_view_literals;
   const fields& extra = via.connect_headers;
   for (const auto f : extra)
@@ -46,31 +60,24 @@ inline std::error_code connect_request(const proxy& via, std::string_view host,
   const std::size_t before_proxy_connection =
       !extra.empty() && detail::iequals_lower(extra.begin()->name, "user-agent") ? 1 : 0;
   if (!detail::is_target(host)) return error::invalid_request_field;
-  // host:port (an IPv6 literal in brackets), written in place each time it goes.
-  char digits[6];
-  const std::string_view port_text(
-      digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, port).ptr -
-                                       digits));
-  const bool ipv6 = host.find(':') != std::string_view::npos;
-  const auto put_authority = [&] {
-    if (ipv6) out += '[';
-    out += host;
-    if (ipv6) out += ']';
-    out += ':';
-    out += port_text;
-  };
   out.clear();
   out.reserve(2 * (host.size() + 8) + 64 + via.user.size() * 2 + via.password.size() * 2 +
-              extra.size_bytes() + 4 * extra.size());
+              authorization.size() + extra.size_bytes() + 4 * extra.size());
   out += "CONNECT "sv;
-  put_authority();
+  append_connect_authority(out, host, port);
   out += via.kind == proxy_kind::http_1_0 ? " HTTP/1.0\r\n"sv : " HTTP/1.1\r\n"sv;
   if (!extra.contains("host")) {
     out += "Host: "sv;
-    put_authority();
+    append_connect_authority(out, host, port);
     out += "\r\n"sv;
   }
-  if (!extra.contains("proxy-authorization")) out += proxy_authorization(via);
+  if (!extra.contains("proxy-authorization")) {
+    if (authorization.empty()) {
+      out += proxy_authorization(via);
+    } else {
+      out.append("Proxy-Authorization: "sv).append(authorization).append("\r\n"sv);
+    }
+  }
   std::size_t written = 0;
   const auto put_proxy_connection = [&] {
     if (!extra.contains("proxy-connection")) out += "Proxy-Connection: Keep-Alive\r\n"sv;
@@ -85,12 +92,15 @@ inline std::error_code connect_request(const proxy& via, std::string_view host,
 }
 
 /// Asks the HTTP proxy `via`, at the other end of `stream`, for a tunnel to `host` and
-/// `port`. `answer` gets the request and what the proxy answered (status 0 if nothing
-/// whole came), and in `early_bytes` the tunnel's first bytes when they came in the same
-/// read as the answer: they come before anything read from `stream` next. A status
-/// other than 2xx is tunnel_failed, a proxy that closes before its answer ends
-/// tunnel_aborted (both curl's 56); an answer that is not HTTP fails as a response
-/// would, within `limits`.
+/// `port`. `answer` gets every request sent and every answer's head, in order, the last
+/// answer's status (0 if nothing whole came), and in `early_bytes` the tunnel's first
+/// bytes when they came in the same read as the answer: they come before anything read
+/// from `stream` next. When `via`'s credentials allow more than Basic sent unasked
+/// (proxy::auth), a 407 is answered on the same connection, its body read past, once (a
+/// stale Digest nonce once more), as curl answers it; a proxy that closes the connection
+/// after its 407 ends it, where curl would connect again. A status other than 2xx is
+/// tunnel_failed, a proxy that closes before its answer ends tunnel_aborted (both curl's
+/// 56); an answer that is not HTTP fails as a response would, within `limits`.
 /// Terminal cancellation by `stop`, by default the coroutine's own, ends it with
 /// operation_aborted. On failure the caller closes the stream.
 template <class Stream>
@@ -101,42 +111,82 @@ asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via
                                                 asio::cancellation_state stop = {}) {
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
   answer.status = 0;
-  std::string& request = answer.request;
-  std::string& head = answer.head;
-  request.clear();
-  head.clear();
+  std::string& requests = answer.request;
+  std::string& heads = answer.head;
+  requests.clear();
+  heads.clear();
   answer.early_bytes.clear();
   std::error_code ec;
   const auto token = [&] {
     return asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec));
   };
-  if (auto invalid = connect_request(via, host, port, request)) co_return invalid;
-  co_await asio::async_write(stream, asio::buffer(request), token());
-  if (ec) co_return ec == asio::error::operation_aborted ? ec : error::send_error;
-
-  // A 2xx answer to CONNECT has no body, as the answer to HEAD has none. It is read in
-  // pieces as they come; what follows its head in the same read is the tunnel's.
+  // A 407 is answered when the credentials wait for it: Digest, or a choice of schemes.
+  const bool answers_challenges = !via.user.empty() && via.auth != auth_scheme::basic &&
+                                  !via.connect_headers.contains("proxy-authorization");
+  authenticator challenges(auth_hop::proxy);
+  std::string request, authorization;
   response_parser parser(limits);
-  parser.start(true);
-  std::size_t parsed = 0;
-  const auto ignore_body = [](std::string_view) {};
-  while (!parser.header_done()) {
-    const std::size_t had = head.size();
-    if (had > limits.max_header_bytes) co_return error::response_headers_too_large;
-    head.resize(had + std::min<std::size_t>(1024, limits.max_header_bytes + 1 - had));
-    const std::size_t n = co_await stream.async_read_some(
-        asio::buffer(head.data() + had, head.size() - had), token());
-    head.resize(had + n);
-    if (ec == asio::error::eof) co_return error::tunnel_aborted;
-    if (ec) co_return ec == asio::error::operation_aborted ? ec : error::recv_error;
-    parsed += parser.parse(std::string_view(head).substr(parsed), ignore_body);
-    if (parser.error()) co_return parser.error();
+  for (;;) {
+    if (auto invalid = connect_request(via, host, port, request, authorization))
+      co_return invalid;
+    requests += request;
+    co_await asio::async_write(stream, asio::buffer(request), token());
+    if (ec) co_return ec == asio::error::operation_aborted ? ec : error::send_error;
+
+    // The head is read in pieces as they come, into `heads` after the heads before it;
+    // what follows it in the same read is the tunnel's after a 2xx (which has no body),
+    // or the start of the body of any other answer.
+    parser.start_connect();
+    const std::size_t begin = heads.size();
+    std::size_t parsed = 0, head_size = 0;
+    const auto count_head = [&head_size](std::string_view line) { head_size += line.size(); };
+    const auto ignore_body = [](std::string_view) {};
+    while (!parser.header_done()) {
+      const std::size_t had = heads.size() - begin;
+      if (had > limits.max_header_bytes) co_return error::response_headers_too_large;
+      heads.resize(begin + had + std::min<std::size_t>(1024, limits.max_header_bytes + 1 - had));
+      const std::size_t n = co_await stream.async_read_some(
+          asio::buffer(heads.data() + begin + had, heads.size() - begin - had), token());
+      heads.resize(begin + had + n);
+      if (ec == asio::error::eof) co_return error::tunnel_aborted;
+      if (ec) co_return ec == asio::error::operation_aborted ? ec : error::recv_error;
+      parsed += parser.parse(std::string_view(heads).substr(begin + parsed), ignore_body,
+                             count_head);
+      if (parser.error()) co_return parser.error();
+    }
+    std::string rest = heads.substr(begin + parsed);
+    heads.resize(begin + head_size);
+    answer.status = parser.status();
+    if (answer.status >= 200 && answer.status <= 299) {
+      answer.early_bytes = std::move(rest);
+      co_return std::error_code{};
+    }
+    // Answered on this connection only: one the proxy closes after its 407 is not reused.
+    if (answer.status != 407 || !answers_challenges || !parser.keep_alive())
+      co_return error::tunnel_failed;
+    std::string uri;  // Digest's, as curl writes it for CONNECT
+    append_connect_authority(uri, host, port);
+    auto answered = challenges.answer(parser.headers(), "CONNECT", uri,
+                                      credentials(via.user, via.password, via.auth));
+    if (!answered) co_return error::tunnel_failed;
+    authorization = std::move(*answered);
+    // The 407's body is read past; the request goes again once it has ended, if the proxy
+    // sent nothing after it.
+    for (;;) {
+      rest.erase(0, parser.parse(rest, ignore_body));
+      if (parser.error()) co_return error::tunnel_failed;
+      if (parser.done()) break;
+      const std::size_t had = rest.size();  // part of a chunk's line
+      if (had > limits.max_header_bytes) co_return error::tunnel_failed;
+      rest.resize(had + 2048);
+      const std::size_t n =
+          co_await stream.async_read_some(asio::buffer(rest.data() + had, 2048), token());
+      rest.resize(had + n);
+      if (ec == asio::error::eof) co_return error::tunnel_failed;
+      if (ec) co_return ec == asio::error::operation_aborted ? ec : error::recv_error;
+    }
+    if (!rest.empty()) co_return error::tunnel_failed;
   }
-  answer.early_bytes.assign(head, parsed);
-  head.resize(parsed);
-  answer.status = parser.status();
-  if (answer.status < 200 || answer.status > 299) co_return error::tunnel_failed;
-  co_return std::error_code{};
 }
 
 }  // namespace opensock::http

@@ -53,6 +53,13 @@ class response_parser {
   /// `head_request`: the response to a HEAD request has no body.
   void start(bool head_request = false);
 
+  /// Prepares for the answer to a CONNECT request: a 2xx answer has no body whatever its
+  /// headers say (RFC 9110 §9.3.6); any other is framed as a response to GET.
+  void start_connect() {
+    start();
+    connect_request_ = true;
+  }
+
   /// Consumes what it can of `input`: whole lines of the header, and body bytes, which
   /// it passes to `on_body(std::string_view)` as views into `input`. Returns the bytes
   /// consumed; the caller keeps the rest and calls again once more has arrived. Stops
@@ -180,6 +187,7 @@ class response_parser {
   parser_limits limits_;
   state state_ = state::status_line;
   bool head_request_ = false;
+  bool connect_request_ = false;
   bool header_done_ = false;
   bool received_any_ = false;
   bool keep_alive_ = false;

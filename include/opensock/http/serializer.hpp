@@ -78,10 +78,11 @@ inline bool before_proxy_connection(std::string_view name) noexcept {
 
 }  // namespace detail
 
-/// The Proxy-Authorization line with `via`'s Basic credentials, for the requests an HTTP
-/// proxy forwards and for CONNECT; empty without a user.
+/// The Proxy-Authorization line sent to `via` before any challenge, for the requests an
+/// HTTP proxy forwards and for CONNECT: its Basic credentials when Basic is the one scheme
+/// allowed, as curl sends them; empty without a user, or when the proxy's 407 is awaited.
 inline std::string proxy_authorization(const proxy& via) {
-  if (via.user.empty()) return {};
+  if (via.user.empty() || via.auth != auth_scheme::basic) return {};
   return "Proxy-Authorization: Basic " +
          opensock::detail::base64(via.user + ":" + via.password) + "\r\n";
 }

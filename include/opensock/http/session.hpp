@@ -553,36 +553,81 @@ class session {
 
   // The credentials of one request across its hops: the origin they are for and the
   // authenticator's state. Made only for a request that has credentials.
+  // The credentials of one request for the origin (a 401 answered) or for the HTTP proxy
+  // that forwards it (a 407), and the state of their authentication across its hops.
   struct request_auth final : response_head_check {
-    request_auth(http::credentials given, opensock::origin for_origin)
-        : creds(std::move(given)), origin(std::move(for_origin)) {}
+    request_auth(http::credentials given, opensock::origin for_origin,
+                 auth_hop hop = auth_hop::origin)
+        : creds(std::move(given)),
+          origin(std::move(for_origin)),
+          refusal(hop == auth_hop::origin ? 401 : 407),
+          answerer(hop) {}
 
-    // A 401 to the hop in flight is answered from its head, so that its body is dropped
-    // when the request is sent again; any other response is `otherwise`'s to decide.
+    // The value for the hop `req` is about to make: the answer to the last refusal, the
+    // value sent unasked, or the next of the scheme picked. The hop is armed to answer a
+    // refusal when its body can be sent again; its head check is then put before
+    // `head_check`.
+    std::optional<std::string> for_hop(const http::request& req,
+                                       response_head_check*& head_check) {
+      method = req.method;
+      target = req.url.target();
+      answered = false;
+      std::optional<std::string> value;
+      if (answer) {
+        value = std::exchange(answer, std::nullopt);
+      } else if (answerer.picked() == auth_scheme::none) {
+        value = answerer.first_authorization(creds);
+      } else {
+        value = answerer.next_authorization(req.method, target);
+      }
+      armed = req.body.replayable() && !answerer.refused();
+      if (armed) {
+        otherwise = head_check;
+        head_check = this;
+      }
+      return value;
+    }
+
+    // Whether `r` is a refusal of the hop in flight that these credentials answer: the
+    // same request then goes again, with answer.
+    bool answers(const response& r) {
+      if (!armed || r.status != refusal) return false;
+      if (!answered) answer = answerer.answer(r.headers, method, target, creds);
+      return answer.has_value();
+    }
+
+    // A refusal of the hop in flight is answered from its head, so that its body is
+    // dropped when the request is sent again; any other response is `otherwise`'s.
     bool drop_body(int status, const fields& headers) override {
-      if (status != 401 || answered) return otherwise && otherwise->drop_body(status, headers);
+      if (!armed || status != refusal || answered)
+        return otherwise && otherwise->drop_body(status, headers);
       answered = true;
       answer = answerer.answer(headers, method, target, creds);
       return answer.has_value();
     }
 
     http::credentials creds;
+    // Where they go: the origin, or the proxy.
     opensock::origin origin;
+    int refusal;  // 401 or 407
     response_head_check* otherwise = nullptr;
     authenticator answerer;
-    // The hop in flight: its method and request target (Digest's uri), and whether its
-    // 401 was answered already.
+    // The hop in flight: its method and request target (Digest's uri), whether a refusal
+    // of it is answered, and whether it was answered already.
     std::string method;
     std::string target;
+    bool armed = false;
     bool answered = false;
-    // The Authorization value for the next hop, answering a 401.
+    // The value for the next hop, answering a refusal.
     std::optional<std::string> answer;
   };
 
-  // Before a request goes on `c`: the fields the session adds to it (credentials,
-  // cookies, the codings it asks for), and how its response is read. Whether a 401 to
-  // it may be answered.
-  bool prepare_hop(connection& c, const http::request& req, request_auth* auth);
+  // Before a request goes on `c`: the fields the session adds to it (credentials for the
+  // origin and for a proxy that forwards it, cookies, the codings it asks for), and how
+  // its response is read. `proxy_auth` is made for a forwarding proxy whose credentials
+  // wait for its 407, and made again when the proxy is another.
+  void prepare_hop(connection& c, const http::request& req, request_auth* auth,
+                   std::unique_ptr<request_auth>& proxy_auth);
 
   // After a response: whether to follow it elsewhere, with `redirected` the request
   // that goes there. If not, `out` gets its effective URL, and `ec` the error that

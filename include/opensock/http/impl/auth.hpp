@@ -4,8 +4,6 @@
 #include <opensock/detail/base64.hpp>
 #include <opensock/detail/percent_decoded.hpp>
 #include <opensock/http/auth.hpp>
-#include <opensock/proxy.hpp>
-#include <opensock/tls/options.hpp>
 
 #if OPENSOCK_HAS_TLS
 #include <openssl/evp.h>

@@ -108,6 +108,7 @@ inline std::optional<std::uint64_t> parse_chunk_size(std::string_view line) noex
 inline void response_parser::start(bool head_request) {
   state_ = state::status_line;
   head_request_ = head_request;
+  connect_request_ = false;
   header_done_ = false;
   received_any_ = false;
   keep_alive_ = false;
@@ -302,7 +303,8 @@ inline bool response_parser::end_of_header() {
                     : !(has_connection && has_token(value_of(found.connection), "close"));
 
   const bool no_body = head_request_ || status_ == 204 || status_ == 304 ||
-                       (status_ >= 100 && status_ < 200);
+                       (status_ >= 100 && status_ < 200) ||
+                       (connect_request_ && status_ >= 200 && status_ < 300);
   const bool has_content_length = found.content_length != framing_fields::none;
   if (status_ == 101) keep_alive_ = false;  // the connection now speaks another protocol
   if (no_body) {

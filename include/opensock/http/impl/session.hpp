@@ -123,6 +123,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
     auto given = credentials::from_userinfo(first.url.userinfo, ec);
     if (!ec) auth = std::make_unique<request_auth>(std::move(given), first.url.origin());
   }
+  std::unique_ptr<request_auth> proxy_auth;  // made by the first hop a proxy forwards
   for (int redirects = 0, hops = 0;; ++hops) {
     if (ec) [[unlikely]] {  // the URL's userinfo does not decode
       out = response();
@@ -143,7 +144,6 @@ asio::awaitable<std::error_code> session<Factory>::perform(
     }
     const bool forward = forwards();
     connection_ptr conn = take_idle(req->url, via, forward, now);
-    bool answerable = false;
     // A reused connection the server had closed is replaced once by a new one.
     for (bool retried = false;;) {
       const bool reused = conn != nullptr;
@@ -185,7 +185,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       if (info.route != conn->route) info.route = conn->route;  // a reused response has it
       info.alpn = conn->alpn;
       out.remote = conn->remote;
-      answerable = prepare_hop(*conn, *req, auth.get());
+      prepare_hop(*conn, *req, auth.get(), proxy_auth);
       run.watch_connection(conn.get());
       co_await async_exchange(*conn->stream, *req, out, conn->state, hooks,
                               asio::redirect_error(asio::use_awaitable, ec));
@@ -219,12 +219,10 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       retried = true;
     }
     if (!ec && options_.cookies) options_.cookies->store(req->url, out.headers);
-    // A 401 the credentials answer: the same request again, with the answer.
-    if (!ec && answerable && out.status == 401) {
-      if (!auth->answered) auth->answer = auth->answerer.answer(out.headers, req->method,
-                                                                 auth->target, auth->creds);
-      if (auth->answer) continue;
-    }
+    // A 401 (a forwarding proxy's 407) the credentials answer: the same request again,
+    // with the answer.
+    if (!ec && ((auth && auth->answers(out)) || (proxy_auth && proxy_auth->answers(out))))
+      continue;
     out.redirects = redirects;
     if (!follow_redirect(first, first_url, redirects, redirected, out, ec)) break;
     req = redirected.get();
@@ -524,41 +522,46 @@ void session<Factory>::housekeeping(const std::shared_ptr<shared_state>& shared)
 }
 
 template <class Factory>
-bool session<Factory>::prepare_hop(connection& c, const http::request& req, request_auth* auth) {
+void session<Factory>::prepare_hop(connection& c, const http::request& req, request_auth* auth,
+                                   std::unique_ptr<request_auth>& proxy_auth) {
   auto& state = c.state;
   state.decoding = options_.decompress || options_.decode_transfer_codings
                        ? &options_.decoding
                        : nullptr;
   state.decode_transfer_codings = options_.decode_transfer_codings;
   state.head_check = options_.follow_redirects ? &redirect_check_ : nullptr;
-  bool answerable = false;
   added_fields& added = c.added;
   added.clear();
   // Credentials go to the origin they were given for, and elsewhere only when trusted
   // (curl's --location-trusted); a caller's own Authorization field is sent instead.
-  if (auth && (options_.location_trusted || req.url.origin() == auth->origin) &&
-      !req.headers.contains("authorization")) {
-    auth->method = req.method;
-    auth->target = req.url.target();
-    auth->answered = false;
-    auto& answerer = auth->answerer;
-    std::optional<std::string> value;
-    if (auth->answer) {
-      value = std::exchange(auth->answer, std::nullopt);
-    } else if (answerer.picked() == auth_scheme::none) {
-      value = answerer.first_authorization(auth->creds);
-    } else {
-      value = answerer.next_authorization(req.method, auth->target);
+  if (auth) {
+    auth->armed = false;
+    if ((options_.location_trusted || req.url.origin() == auth->origin) &&
+        !req.headers.contains("authorization")) {
+      if (const auto value = auth->for_hop(req, state.head_check)) {
+        added.after_host += "Authorization: ";
+        added.after_host += *value;
+        added.after_host += "\r\n";
+      }
     }
-    if (value) {
-      added.after_host += "Authorization: ";
-      added.after_host += *value;
-      added.after_host += "\r\n";
-    }
-    if (req.body.replayable() && !answerer.refused()) {
-      auth->otherwise = state.head_check;
-      state.head_check = auth;
-      answerable = true;
+  }
+  // A forwarding proxy's credentials that wait for its 407 (proxy::auth): the value of
+  // each hop is written where forwarding writes the one sent unasked.
+  if (proxy_auth) proxy_auth->armed = false;
+  if (state.forward) [[unlikely]] {
+    const proxy& via = c.route->proxies.back();
+    if (!via.user.empty() && via.auth != auth_scheme::basic) {
+      opensock::origin at(via.host, via.port, std::string(scheme_of(via.kind)));
+      if (!proxy_auth || !(proxy_auth->origin == at) || proxy_auth->creds.user != via.user ||
+          proxy_auth->creds.password != via.password)
+        proxy_auth = std::make_unique<request_auth>(
+            credentials(via.user, via.password, via.auth), std::move(at), auth_hop::proxy);
+      std::string& line = state.forward->authorization;
+      line.clear();
+      if (!req.headers.contains("proxy-authorization")) {
+        if (const auto value = proxy_auth->for_hop(req, state.head_check))
+          line.append("Proxy-Authorization: ").append(*value).append("\r\n");
+      }
     }
   }
   if (options_.decode_transfer_codings && decodes("gzip") && !req.headers.contains("te")) {
@@ -581,7 +584,6 @@ bool session<Factory>::prepare_hop(connection& c, const http::request& req, requ
     }
   }
   state.added = added.empty() ? nullptr : &added;
-  return answerable;
 }
 
 template <class Factory>
