@@ -21,6 +21,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -399,6 +400,57 @@ TEST_CASE("through squid: a session's forwarded and tunnelled requests answer it
                                   options);
   const auto got = run(io, refused.get(url));
   CHECK(got.status == 407);
+}
+
+TEST_CASE("tinyproxy closes after its 407: the tunnel is asked again on a new connection") {
+  const auto port = opensock::test::nginx_port_or_warn();
+  auto guarded = opensock::test::start_tinyproxy("alice", "s3cret");
+  if (!port || !guarded) return;
+  asio::io_context io;
+  opensock::http::session_options options;
+  proxy via(proxy_kind::http, "127.0.0.1", guarded->port());
+  via.user = "alice";
+  via.password = "s3cret";
+  via.auth = opensock::http::auth_schemes::any;  // nothing sent before the 407
+  options.proxies.push_back(via);
+  options.proxy_tunnel = true;
+  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/files/hello.txt";
+  const auto connected = [](const opensock::http::response& r) {
+    return std::count_if(r.info.attempts.begin(), r.info.attempts.end(), [](const auto& a) {
+      return a.outcome == opensock::attempt_outcome::connected;
+    });
+  };
+  {
+    opensock::http::session session(io.get_executor(), opensock::default_socket_factory{},
+                                    options);
+    const auto got = run(io, session.get(url));
+    CHECK(got.body == "hello, opensock\n");
+    CHECK(connected(got) == 2);
+    const auto& answer = got.info.tunnel_answer;
+    CHECK(answer.status == 200);
+    // Both connections' exchanges, in order.
+    CHECK(answer.head.starts_with("HTTP/1.0 407 "));
+    CHECK(answer.head.find("HTTP/1.0 200 ") != std::string::npos);
+    CHECK(answer.request.find("Proxy-Authorization: Basic YWxpY2U6czNjcmV0\r\n") !=
+          std::string::npos);
+  }
+  // Refused again on the new connection: no third one.
+  options.proxies.front().password = "wrong";
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{},
+                                  options);
+  std::error_code ec;
+  opensock::http::response refused;
+  opensock::http::request get("GET", opensock::http::url::parse(url, ec));
+  REQUIRE(!ec);
+  run(io, [&]() -> asio::awaitable<void> {
+    refused = co_await session.async_request(std::move(get),
+                                             asio::redirect_error(asio::use_awaitable, ec));
+  }());
+  CHECK(ec == opensock::error::tunnel_failed);
+  // tinyproxy 1.11 answers wrong credentials with 401, others with 407 again.
+  const int status = refused.info.tunnel_answer.status;
+  CHECK((status == 401 || status == 407));
+  CHECK(connected(refused) == 2);
 }
 
 TEST_CASE("a chain: a SOCKS5 proxy reaches tinyproxy, which forwards or tunnels to nginx") {

@@ -74,6 +74,25 @@ TEST_CASE("to a proxy that forwards it: the absolute form, curl's proxy fields")
   CHECK(forwarded(r, authorised) ==
         "GET http://example.test/b?q=1 HTTP/1.1\r\nHost: example.test\r\n"
         "Proxy-Authorization: Basic dTpw\r\nProxy-Connection: Keep-Alive\r\n\r\n");
+  // Credentials that wait for the proxy's 407 are not sent unasked.
+  for (const auto schemes : {opensock::http::auth_schemes(opensock::http::auth_scheme::digest),
+                             opensock::http::auth_schemes::any}) {
+    with_user.auth = schemes;
+    CHECK(with_user.answers_challenges());
+    CHECK(forwarded(r, forwarding(with_user)) ==
+          "GET http://example.test/b?q=1 HTTP/1.1\r\nHost: example.test\r\n"
+          "Proxy-Connection: Keep-Alive\r\n\r\n");
+  }
+  // Basic alone goes unasked; no user, or a SOCKS proxy, answers nothing.
+  proxy other = with_user;
+  other.auth = opensock::http::auth_scheme::basic;
+  CHECK(!other.answers_challenges());
+  other = with_user;
+  other.user.clear();
+  CHECK(!other.answers_challenges());
+  other = with_user;
+  other.kind = proxy_kind::socks5;
+  CHECK(!other.answers_challenges());
   // A port that is not the default, an IPv6 literal; the leading fields curl writes
   // before Proxy-Connection there, the caller's other fields and a body's framing after.
   r = make_request("POST", "http://[::1]:8080/x");

@@ -33,6 +33,8 @@ struct data_part {
 struct options {
   std::vector<std::string> urls;
   std::vector<output_spec> outputs;
+  // -D: where every response head goes ("-" for stdout), of every URL.
+  std::optional<std::string> dump_header;
 
   bool silent = false;
   bool show_error = false;
@@ -103,6 +105,10 @@ struct options {
   std::optional<std::string> proxy;
   std::optional<std::string> preproxy;
   std::optional<std::string> proxy_user;
+  // --proxy-digest and --proxy-anyauth: the proxy's credentials wait for its 407; as in
+  // curl, each a switch of its own, --proxy-anyauth before --proxy-digest.
+  bool proxy_digest = false;
+  bool proxy_anyauth = false;
   bool proxytunnel = false;
   // --proxy1.0: -x's HTTP proxy asked for tunnels in HTTP/1.0; --noproxy: the hosts
   // reached without proxies, in place of NO_PROXY.
@@ -131,6 +137,7 @@ inline constexpr flag flags[] = {
     {'s', "silent", takes::nothing},
     {'S', "show-error", takes::nothing},
     {'o', "output", takes::value},
+    {'D', "dump-header", takes::value},
     {'O', "remote-name", takes::nothing},
     {'i', "include", takes::nothing},
     {'I', "head", takes::nothing},
@@ -175,6 +182,8 @@ inline constexpr flag flags[] = {
     {'U', "proxy-user", takes::value},
     {'p', "proxytunnel", takes::nothing},
     {0, "proxy-basic", takes::nothing},
+    {0, "proxy-digest", takes::nothing},
+    {0, "proxy-anyauth", takes::nothing},
     {0, "proxy1.0", takes::value},
     {0, "noproxy", takes::value},
     {0, "proxy-insecure", takes::nothing},
@@ -222,6 +231,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "silent") o.silent = on;
   if (n == "show-error") o.show_error = on;
   if (n == "output") o.outputs.push_back({false, std::move(value)});
+  if (n == "dump-header") o.dump_header = std::move(value);
   if (n == "remote-name") o.outputs.push_back({true, {}});
   if (n == "include") o.include = on;
   if (n == "head") o.head = on;
@@ -284,7 +294,9 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "proxy-user") o.proxy_user = std::move(value);
   if (n == "user-agent") o.user_agent = std::move(value);
   if (n == "proxytunnel") o.proxytunnel = on;
-  // --proxy-basic: Basic is the one scheme opensock offers a proxy, as curl's default.
+  // --proxy-basic: Basic is curl's default, used when neither of these is on.
+  if (n == "proxy-digest") o.proxy_digest = on;
+  if (n == "proxy-anyauth") o.proxy_anyauth = on;
   if (n == "proxy1.0") {
     o.proxy = std::move(value);
     o.proxy_1_0 = true;
@@ -353,6 +365,7 @@ inline constexpr std::string_view usage_text =
  -m, --max-time <seconds>       Maximum time allowed for each transfer
      --connect-timeout <secs>   Maximum time allowed for each connect
  -o, --output <file>            Write to file instead of stdout (one per URL)
+ -D, --dump-header <file>       Write the response heads to this file ("-": stdout)
  -O, --remote-name              Write to a file named like the remote file
  -X, --request <method>         Method to use in the request line
  -s, --silent                   Silent mode: no progress meter, no error messages
@@ -417,6 +430,8 @@ inline constexpr std::string_view usage_text =
      --preproxy [scheme://]host[:port]  A SOCKS proxy to pass before the proxy
  -U, --proxy-user <user:password>  The proxy's user name and password
      --proxy-basic              Send them with Basic authentication (the default)
+     --proxy-digest             Send them with Digest, answering the proxy's challenge
+     --proxy-anyauth            The safest scheme the proxy's challenge offers
      --proxy-insecure           Do not verify an HTTPS proxy's certificate or name
      --proxy-cacert <file>      Trust the CAs in this PEM file for an HTTPS proxy
      --proxy-capath <dir>       Trust the CAs in this hashed directory for it

@@ -125,10 +125,16 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
     if (o.proxy && !o.proxy->empty()) credit(so.proxies.back());
     if (so.environment_proxies) so.environment_proxies->for_each_proxy(credit);
   }
-  // What every proxy gets, the environment's too: the User-Agent and the TLS flags.
+  // What every proxy gets, the environment's too: the User-Agent, the schemes its
+  // credentials go with and the TLS flags.
   const std::string agent = fetch::agent_of(o);
   const auto dress = [&](opensock::proxy& p) {
     if (!agent.empty()) p.connect_headers.add("User-Agent", agent);
+    if (o.proxy_anyauth) {
+      p.auth = opensock::http::auth_schemes::any;
+    } else if (o.proxy_digest) {
+      p.auth = opensock::http::auth_scheme::digest;
+    }
     if (p.kind != opensock::proxy_kind::https) return;
     if (o.proxy_insecure) p.tls.verify = false;
     if (o.proxy_cacert) p.tls.ca_file = *o.proxy_cacert;

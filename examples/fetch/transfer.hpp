@@ -30,6 +30,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -129,7 +130,9 @@ class fetcher {
         cookies_(cookies),
         auth_(o),
         session_(std::move(executor), std::move(factory), std::move(session_options)),
-        meter_(!o.silent && !o.verbose && ::isatty(2) == 1) {}
+        meter_(!o.silent && !o.verbose && ::isatty(2) == 1) {
+    if (o.dump_header) heads_.emplace(*o.dump_header);
+  }
 
   /// Every URL in turn; the exit code is the last transfer's, as in curl.
   asio::awaitable<int> run() {
@@ -214,6 +217,13 @@ class fetcher {
     if (const auto bad_userinfo = auth_.start(u))
       co_return fail_url(bad_userinfo, o_.urls[index], u);
 
+    // -D's file, made (emptied by the first URL) before anything is connected, as curl
+    // makes it; every head of every URL goes there.
+    if (heads_ && !heads_->create()) {
+      report.errormsg = fmt::format("Failed to open {}", heads_->path());
+      report_error(o_, 23, report.errormsg);
+      co_return 23;
+    }
     output out(output_path(index, u));
     meter_.start(plan_.body ? plan_.body->size() : 0, !(out.to_stdout() && ::isatty(1) == 1));
     http::request req(plan_.method, u, plan_.headers);
@@ -282,7 +292,8 @@ class fetcher {
       if (ec == opensock::error::tunnel_failed) {
         const auto& answer = r.info.tunnel_answer;
         if (o_.verbose) show_tunnel(answer);
-        if ((o_.include || o_.head) && !out.write(answer.head)) {
+        if (((o_.include || o_.head) && !out.write(answer.head)) ||
+            (heads_ && !heads_->write(answer.head))) {
           report_error(o_, 23, "Failure writing output to destination");
           co_return 23;
         }
@@ -374,6 +385,17 @@ class fetcher {
     wire.headers = std::move(headers);
   }
 
+  // Each connection made counts, as in curl, also one that a failure followed: a proxy
+  // that closed one after its 407 was connected to again.
+  static int connections_made(const std::vector<opensock::attempt_record<asio::ip::tcp::endpoint>>*
+                                  attempts) {
+    int made = 0;
+    if (attempts)
+      for (const auto& attempt : *attempts)
+        made += attempt.outcome == opensock::attempt_outcome::connected;
+    return made;
+  }
+
   http::transfer_hooks hooks_for(hop_state& hop, output& out, const http::url& u,
                                  transfer_report& report) {
     http::transfer_hooks hooks;
@@ -382,7 +404,7 @@ class fetcher {
     hooks.on_connection = [this, &hop, &out, host,
                            &report](const http::connection_info& info) {
       hop.connected = true;
-      if (!info.reused) ++report.num_connects;
+      if (!info.reused) report.num_connects += std::max(connections_made(info.attempts), 1);
       if (o_.unix_socket) {
         // curl reports the socket's path (cut to 45 bytes) and the URL's port.
         report.remote_ip = o_.abstract_unix_socket ? std::string() : o_.unix_socket->substr(0, 45);
@@ -398,17 +420,18 @@ class fetcher {
         if (!info.reused && info.route) show_socks_hops(*info.route);
         if (info.tunnel_answer) show_tunnel(*info.tunnel_answer);
       }
-      // curl writes the head of a tunnel's answer with -i, before the response's.
+      // curl writes the head of a tunnel's answer with -i and -D, before the response's.
       if (info.tunnel_answer && (o_.include || o_.head) && !out.write(info.tunnel_answer->head))
+        hop.write_failed = true;
+      if (info.tunnel_answer && heads_ && !heads_->write(info.tunnel_answer->head))
         hop.write_failed = true;
       if (o_.trace_attempts) show_attempts(info);
     };
-    if (o_.trace_attempts || o_.verbose) {
-      hooks.on_connect_error = [this](const auto& attempts, std::error_code) {
-        if (o_.verbose) show_failed_attempts(attempts);
-        if (o_.trace_attempts) show_attempt_list(attempts);
-      };
-    }
+    hooks.on_connect_error = [this, &report](const auto& attempts, std::error_code) {
+      report.num_connects += connections_made(&attempts);
+      if (o_.verbose) show_failed_attempts(attempts);
+      if (o_.trace_attempts) show_attempt_list(attempts);
+    };
     if (o_.verbose) hooks.on_request_head = [](std::string_view head) { show_request_head(head); };
     hooks.on_header_line = [this, &hop, &out, include, &u](std::string_view line) {
       const bool was_done = hop.head.final_head_done();
@@ -417,6 +440,7 @@ class fetcher {
       if (o_.verbose) show_response_line(line);
       // curl writes the whole head with -i, even of a response -f then fails.
       if (include && !trailers_end && !out.write(line)) hop.write_failed = true;
+      if (heads_ && !trailers_end && !heads_->write(line)) hop.write_failed = true;
       if (!was_done && hop.head.final_head_done()) decide(hop);
     };
     // A redirect -L follows: its body is read, so the connection can be reused, but not
@@ -446,6 +470,7 @@ class fetcher {
   authentication auth_;
   http::session<Factory> session_;
   progress_meter meter_;
+  std::optional<output> heads_;  // -D
   std::map<std::string, int> connection_ids_;
   int next_connection_id_ = 0;
 };

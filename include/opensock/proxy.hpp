@@ -84,6 +84,12 @@ struct proxy {
   /// certificate checked against `host`.
   tls::options tls;
 
+  /// Whether this HTTP(S) proxy's credentials answer its 407 rather than go unasked: a
+  /// user is given, and `auth` allows more than Basic.
+  bool answers_challenges() const noexcept {
+    return is_http(kind) && !user.empty() && auth != http::auth_scheme::basic;
+  }
+
   static constexpr std::uint16_t default_port(proxy_kind kind) noexcept {
     return kind == proxy_kind::https ? 443 : 1080;
   }

@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
 """curl and opensock-fetch through real proxies to the suite's nginx (tests/peers/nginx):
 microsocks (SOCKS5) and tinyproxy (HTTP forwarding and CONNECT), one of each open and
-one that asks for a user name and password, dante (SOCKS4), and stunnel in front of
-tinyproxy (HTTPS); and through a proxy that answers each request with its head, to
-compare what each tool asks a proxy. The same arguments and
-proxy variables, compared by exit code and stdout. Then opensock-fetch's address guards
-behind a proxy, which curl has not.
+one that asks for a user name and password, dante (SOCKS4), squid asking for Digest
+credentials, and stunnel in front of tinyproxy (HTTPS); and through a proxy that answers
+each request with its head, to compare what each tool asks a proxy. The same arguments
+and proxy variables, compared by exit code and stdout. Then opensock-fetch's address
+guards behind a proxy, which curl has not.
 
     proxies_versus_curl.py --fetch PATH --nginx-dir DIR [--curl curl]
                            [--microsocks PATH] [--tinyproxy PATH] [--stunnel PATH]
-                           [--dante PATH]
+                           [--dante PATH] [--squid PATH]
 """
 import argparse
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -73,6 +74,81 @@ def dante(program, directory):
                 "socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 }\n")
     with started([program, "-f", config, "-N", "1"], port) as p:
         yield p
+
+
+@contextlib.contextmanager
+def squid(program, directory):
+    """squid: forwarding and CONNECT for user alice, password s3cret, with Digest only;
+    it keeps the connection after a 407. Names come from /etc/hosts, never from DNS."""
+    port = free_port()
+    files = os.path.join(directory, f"squid-{port}")
+    os.mkdir(files)
+    os.chmod(files, 0o755)  # squid's helper runs as its own user
+    with open(os.path.join(files, "passwords"), "w") as f:
+        f.write("alice:s3cret\n")
+    config = os.path.join(files, "squid.conf")
+    with open(config, "w") as f:
+        f.write(f"http_port 127.0.0.1:{port}\npid_filename none\ncache_log /dev/null\n"
+                "access_log none\ncache_store_log none\ncache deny all\n"
+                f"auth_param digest program /usr/lib/squid/digest_file_auth {files}/passwords\n"
+                "auth_param digest realm opensock\nauth_param digest children 1 startup=1\n"
+                "acl authenticated proxy_auth REQUIRED\nhttp_access allow authenticated\n"
+                "http_access deny all\ndns_nameservers 127.0.0.1\n"
+                "shutdown_lifetime 0 seconds\n")
+    os.chmod(directory, 0o755)
+    with started([program, "-N", "-f", config], port) as p:
+        yield p
+
+
+# What differs between two runs through squid whatever the client: the time in Date
+# fields and squid's error pages, the nonce of each challenge, and nginx's count of its
+# connections.
+VARIES = re.compile(rb"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|"
+                    rb'nonce="[^"]*"|X-Connection: \d+')
+
+
+def without_variations(output):
+    return VARIES.sub(b"*", output)
+
+
+def challenge_scenarios(d, squid_port, basic_port):
+    """Through squid, which asks for Digest, and tinyproxy on `basic_port`, which asks for
+    Basic: curl's --proxy-digest and --proxy-anyauth, with -i."""
+    with open(os.path.join(d, "port")) as f:
+        nginx = int(f.read())
+    with open(os.path.join(d, "tls-good.port")) as f:
+        tls = int(f.read())
+    ca = ["--cacert", os.path.join(d, "pki", "ca.pem")]
+    hello = f"http://127.0.0.1:{nginx}/files/hello.txt"
+    proxy = f"127.0.0.1:{squid_port}"
+    user = ["-U", "alice:s3cret"]
+    for flag in ("--proxy-digest", "--proxy-anyauth"):
+        yield f"squid: {flag}, forwarded", [flag] + user + ["-x", proxy, hello]
+        yield f"squid: {flag}, tunnelled", [flag, "-p"] + user + ["-x", proxy, hello]
+        yield f"squid: {flag}, https", ca + [flag] + user + [
+            "-x", proxy, f"https://localhost:{tls}/files/hello.txt"]
+    yield "squid: -i, forwarded", ["-i", "--proxy-digest"] + user + ["-x", proxy, hello]
+    yield "squid: -i, tunnelled", ["-i", "-p", "--proxy-digest"] + user + ["-x", proxy, hello]
+    yield "squid: -D -, tunnelled", ["-D", "-", "-p", "--proxy-digest"] + user + [
+        "-x", proxy, hello]
+    yield "squid: -w", ["-w", "%{http_code} %{http_connect} %{num_connects}", "-o", "/dev/null",
+                        "-p", "--proxy-anyauth"] + user + ["-x", proxy, hello]
+    yield "squid: two URLs", ["--proxy-digest"] + user + ["-x", proxy, hello, hello]
+    yield "squid: a POST", ["--proxy-digest", "-d", "abc"] + user + ["-x", proxy, hello]
+    yield "squid: credentials in -x", ["--proxy-digest", "-x", f"http://alice:s3cret@{proxy}",
+                                       hello]
+    yield "squid: wrong password, forwarded", ["--proxy-digest", "-U", "alice:wrong", "-x",
+                                               proxy, hello]
+    yield "squid: wrong password, tunnelled", ["-p", "--proxy-digest", "-U", "alice:wrong", "-x",
+                                               proxy, hello]
+    yield "squid: wrong password, -f", ["-f", "--proxy-digest", "-U", "alice:wrong", "-x",
+                                        proxy, hello]
+    yield "squid: Basic, refused", user + ["-x", proxy, hello]
+    yield "squid: Basic, refused, tunnelled", ["-p"] + user + ["-x", proxy, hello]
+    yield "squid: --no-proxy-digest", ["--proxy-digest", "--no-proxy-digest"] + user + [
+        "-x", proxy, hello]
+    yield "tinyproxy: --proxy-anyauth -i, tunnelled", [
+        "-i", "-p", "--proxy-anyauth"] + user + ["-x", f"127.0.0.1:{basic_port}", hello]
 
 
 @contextlib.contextmanager
@@ -161,6 +237,20 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, htt
     yield "HTTP proxy: -U", ["-p", "-U", "alice:s3cret", "-x", f"127.0.0.1:{http_auth_port}",
                              hello]
     yield "HTTP proxy: 407", ["-p", "-x", f"http://127.0.0.1:{http_auth_port}", hello]
+    # tinyproxy closes the connection after its 407: the tunnel is asked again on another.
+    yield "HTTP proxy: --proxy-anyauth", ["-p", "--proxy-anyauth", "-U", "alice:s3cret", "-x",
+                                          f"127.0.0.1:{http_auth_port}", hello]
+    yield "HTTP proxy: --proxy-anyauth, -w", [
+        "-w", "%{http_code} %{http_connect} %{num_connects}", "-p", "--proxy-anyauth",
+        "-U", "alice:s3cret", "-x", f"127.0.0.1:{http_auth_port}", hello]
+    yield "HTTP proxy: --proxy-anyauth, wrong password", [
+        "-w", "%{http_connect} %{num_connects}", "-p", "--proxy-anyauth", "-U", "alice:wrong",
+        "-x", f"127.0.0.1:{http_auth_port}", hello]
+    yield "forwarded: --proxy-anyauth", ["-w", "%{num_connects}", "--proxy-anyauth", "-U",
+                                         "alice:s3cret", "-x", f"127.0.0.1:{http_auth_port}",
+                                         hello]
+    yield "HTTP proxy: --proxy-digest, offered Basic", [
+        "-p", "--proxy-digest", "-U", "alice:s3cret", "-x", f"127.0.0.1:{http_auth_port}", hello]
     yield "HTTP proxy: the target refuses", ["-p", "-x", http_proxy, f"http://127.0.0.1:{unused}/"]
     yield "SOCKS5 pre-proxy, then an HTTP proxy", ["-p", "--preproxy",
                                                    f"socks5h://127.0.0.1:{open_port}",
@@ -194,6 +284,7 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, htt
     yield "what a proxy is asked: CONNECT in HTTP/1.0", ["-A", "t", "-p", "--proxy1.0", echo,
                                                          "http://a.test/"]
     yield "-i through a tunnel", ["-i", "-A", "t", "-p", "-x", echo, "http://a.test/"]
+    yield "-D - through a tunnel", ["-D", "-", "-A", "t", "-p", "-x", echo, "http://a.test/"]
     yield "what a proxy is asked: -U", ["-A", "t", "-U", "who:pw", "-x", echo, "http://a.test/"]
     yield "what a proxy is asked: the caller's Proxy-Connection", [
         "-A", "t", "-H", "Proxy-Connection: close", "-x", echo, "http://a.test/"]
@@ -297,6 +388,7 @@ def main():
     parser.add_argument("--tinyproxy", default="/usr/bin/tinyproxy")
     parser.add_argument("--stunnel", default="/usr/bin/stunnel4")
     parser.add_argument("--dante", default="/usr/sbin/danted")
+    parser.add_argument("--squid", default="/usr/sbin/squid")
     a = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory, \
             microsocks(a.microsocks) as open_port, \
@@ -307,12 +399,17 @@ def main():
             stunnel(a.stunnel, directory, *(os.path.join(a.nginx_dir, "pki", f"good.{part}")
                                              for part in ("pem", "key")),
                     http_port) as https_port, \
-            dante(a.dante, directory) as dante_port:
+            dante(a.dante, directory) as dante_port, \
+            squid(a.squid, directory) as squid_port:
         differ = side_by_side.compare(a.curl, a.fetch,
                                       scenarios(a.nginx_dir, open_port, auth_port, http_port,
                                                 http_auth_port, echo_port, https_port,
                                                 dante_port))
-        return guarded(a.fetch, echo_port, a.nginx_dir) or differ
+        challenge_differ = side_by_side.compare(a.curl, a.fetch,
+                                             challenge_scenarios(a.nginx_dir, squid_port,
+                                                                 http_auth_port),
+                                             without_variations)
+        return guarded(a.fetch, echo_port, a.nginx_dir) or differ or challenge_differ
 
 
 if __name__ == "__main__":

@@ -369,6 +369,30 @@ scenario("remote_name", "-O", "{base}/dir/name.txt", server=serve(OK), expect_ex
 # -f: the error body is not written, and the -o file is not even created.
 scenario("fail_with_output_file", "-f", "-o", "{out}", "{url}",
          server=serve(reply(b"500 Internal Server Error", body=b"oops\n")), expect_exit=22)
+# -D: every head of every URL, made before anything is connected, emptied by the first.
+scenario("dump_header", "-D", "{out}", "{url}",
+         server=serve(reply(b"200 OK", b"X-One: 1", body=b"hello\n")), expect_exit=0)
+scenario("dump_header_stdout", "-D", "-", "{url}", server=serve(OK), expect_exit=0)
+scenario("dump_header_and_include", "-i", "-D", "{out}", "-o", "{out2}", "{url}",
+         server=serve(OK), expect_exit=0)
+scenario("dump_header_two_urls", "-D", "{out}", "{url}", "{base}/again", server=serve(OK),
+         expect_exit=0)
+scenario("dump_header_replaces_file", "-D", "{out}", "{url}", server=serve(OK),
+         files={"out": b"old contents that are longer than the head\n" * 10}, expect_exit=0)
+scenario("dump_header_redirects", "-L", "-D", "{out}", "{base}/a", server=hops(302),
+         expect_exit=0)
+scenario("dump_header_interim", "-D", "{out}", "{url}", server=serve(CONTINUE + HINTS + OK),
+         expect_exit=0)
+scenario("dump_header_trailers", "-D", "{out}", "{url}",
+         server=serve(chunked(b"hello\n", trailers=(b"X-Checksum: 1",))), expect_exit=0)
+scenario("dump_header_connect_fails", "-D", "{out}", "http://127.0.0.1:{closed_port}/",
+         expect_exit=7)
+scenario("dump_header_fail", "-f", "-D", "{out}", "{url}",
+         server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=22)
+# curl 7.88 crashes on it (SIGSEGV); newer curl says "Failed to open" and ends with 23.
+scenario("dump_header_unwritable", "-D", "no/such/dir/heads", "{url}", server=serve(OK),
+         expect_exit=-11, known_difference="a -D file that cannot be made is 23", fetch_exit=23)
+scenario("dump_header_head", "-I", "-D", "{out}", "{url}", server=serve(OK), expect_exit=0)
 
 # --------------------------------------------------------------------------------------
 # Request methods, headers and bodies.

@@ -39,6 +39,7 @@
 
 #include <cassert>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -214,35 +215,48 @@ asio::awaitable<void> connect_within(
     resolved.endpoints = interleave_families(std::move(resolved.endpoints));
   }
   made.times.name_lookup = looked_up - began;
-  if (made.error || resolved.error || stop.cancelled() != asio::cancellation_type::none) {
-    if (!made.error) made.error = resolved.error ? resolved.error : asio::error::operation_aborted;
-    made.times.connect = made.times.name_lookup;
-  } else {
-    // The attempts, raced.
-    const auto endpoints = only ? std::span<const endpoint_type>(&*only, 1)
-                                : std::span<const endpoint_type>(resolved.endpoints);
-    attempt_race<Factory, asio::ip::tcp> race(factory, endpoints, context, options.happy_eyeballs,
-                                              stop, context.executor, attempts, began, looked_up);
-    while (race.advance()) co_await race.wait();
-    made.times.connect = race.ended() - began;
-    made.error = race.error();
-    if (!made.error) {
-      if constexpr (std::is_same_v<factory_stream_t<Factory, asio::ip::tcp>,
-                                   asio::ip::tcp::socket>) {
-        if (options.tcp_nodelay) {
-          std::error_code ignored;  // as curl: a socket that refuses it still works
-          race.stream().set_option(asio::ip::tcp::no_delay(true), ignored);
+  // A tunnel's authentication, when the last proxy's credentials answer its 407: if the
+  // proxy closes the connection after one, a new connection asks again, once, as curl's.
+  std::unique_ptr<http::tunnel_auth> tunnel;
+  if (!r.proxies.empty() && r.proxies.back().answers_challenges())
+    tunnel = std::make_unique<http::tunnel_auth>();
+  for (bool again = false;; again = true) {
+    if (made.error || resolved.error || stop.cancelled() != asio::cancellation_type::none) {
+      if (!made.error) made.error = resolved.error ? resolved.error : asio::error::operation_aborted;
+      made.times.connect = made.times.name_lookup;
+    } else {
+      // The attempts, raced.
+      const auto endpoints = only ? std::span<const endpoint_type>(&*only, 1)
+                                  : std::span<const endpoint_type>(resolved.endpoints);
+      attempt_race<Factory, asio::ip::tcp> race(factory, endpoints, context,
+                                                options.happy_eyeballs, stop, context.executor,
+                                                attempts, began, looked_up);
+      while (race.advance()) co_await race.wait();
+      made.times.connect = race.ended() - began;
+      made.error = race.error();
+      if (!made.error) {
+        if constexpr (std::is_same_v<factory_stream_t<Factory, asio::ip::tcp>,
+                                     asio::ip::tcp::socket>) {
+          if (options.tcp_nodelay) {
+            std::error_code ignored;  // as curl: a socket that refuses it still works
+            race.stream().set_option(asio::ip::tcp::no_delay(true), ignored);
+          }
         }
+        made.stream.emplace(std::move(race.stream()));
+        made.endpoint = race.endpoint();
       }
-      made.stream.emplace(std::move(race.stream()));
-      made.endpoint = race.endpoint();
     }
-  }
 
-  // The route's hops, each proxy asked for the next and the last for the origin.
-  if (!made.error && !r.proxies.empty())
-    made.error = co_await through_proxies(*made.stream, r, made.tunnel_answer,
-                                          checked ? &*checked : nullptr, contexts, stop);
+    // The route's hops, each proxy asked for the next and the last for the origin.
+    if (!made.error && !r.proxies.empty())
+      made.error = co_await through_proxies(*made.stream, r, made.tunnel_answer,
+                                            checked ? &*checked : nullptr, contexts, stop,
+                                            tunnel.get());
+    if (!made.error || !tunnel || !tunnel->reconnect || again) break;
+    close_stream(factory, made.stream->lowest_layer());
+    made.stream.reset();
+    made.error = {};
+  }
 
 #if OPENSOCK_HAS_TLS
   // The route's layers: TLS to the origin.

@@ -97,16 +97,19 @@ asio::awaitable<std::error_code> guarded_origin(const route& r, const Refuses& r
 /// nothing. `answer` gets what the last HTTP proxy asked for a tunnel answered, when one
 /// was. `checked`, when given, is the origin's address that a guard let through
 /// (guarded_origin()): the last proxy is asked for it, never for the name, and an HTTP
-/// proxy for a tunnel even where it would forward. Terminal cancellation by `stop`, by
-/// default the coroutine's own, ends it with operation_aborted. On failure the caller
-/// closes the stream.
+/// proxy for a tunnel even where it would forward. `auth`, when given, carries the last
+/// proxy's tunnel authentication to a new connection (http::tunnel_auth: the proxy closed
+/// the connection after a 407 it answers). Terminal cancellation by `stop`, by default the
+/// coroutine's own, ends it with operation_aborted. On failure the caller closes the
+/// stream.
 template <class Stream>
 asio::awaitable<std::error_code> through_proxies(transport<Stream>& stream, const route& r,
                                                  http::proxy_answer& answer,
                                                  const asio::ip::address* checked = nullptr,
                                                  [[maybe_unused]] tls::context_cache* contexts =
                                                      nullptr,
-                                                 asio::cancellation_state stop = {}) {
+                                                 asio::cancellation_state stop = {},
+                                                 http::tunnel_auth* auth = nullptr) {
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
   const bool forwards = r.forwarded() && !checked;
   const std::string checked_text = checked ? checked->to_string() : std::string();
@@ -131,7 +134,8 @@ asio::awaitable<std::error_code> through_proxies(transport<Stream>& stream, cons
                                             : r.host_to_reach();
     const std::uint16_t port = last ? r.port_to_reach() : r.proxies[i + 1].port;
     if (is_http(via.kind)) {
-      ec = co_await http::connect_tunnel(stream, via, host, port, answer, {}, stop);
+      ec = co_await http::connect_tunnel(stream, via, host, port, answer, {}, stop,
+                                         last ? auth : nullptr);
       if (!ec && !answer.early_bytes.empty()) {
         stream.push(std::make_unique<detail::read_ahead_layer<Stream>>(
             stream.top(), std::move(answer.early_bytes)));

@@ -25,9 +25,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 namespace opensock::http {
 
@@ -91,43 +93,63 @@ inline std::error_code connect_request(const proxy& via, std::string_view host,
   return {};
 }
 
+/// A tunnel's authentication, carried from one connection to the next: curl connects
+/// again when a proxy closes the connection after a 407 its credentials answer.
+struct tunnel_auth {
+  tunnel_auth() = default;
+
+  authenticator challenges{auth_hop::proxy};
+  /// The Proxy-Authorization value the next CONNECT goes with; empty: what
+  /// proxy_authorization() sends unasked.
+  std::string authorization;
+  /// Set when the proxy closed the connection after a 407 `authorization` answers: the
+  /// tunnel is to be asked again on a new connection, which continues `answer`'s record.
+  bool reconnect = false;
+};
+
 /// Asks the HTTP proxy `via`, at the other end of `stream`, for a tunnel to `host` and
 /// `port`. `answer` gets every request sent and every answer's head, in order, the last
 /// answer's status (0 if nothing whole came), and in `early_bytes` the tunnel's first
 /// bytes when they came in the same read as the answer: they come before anything read
 /// from `stream` next. When `via`'s credentials allow more than Basic sent unasked
-/// (proxy::auth), a 407 is answered on the same connection, its body read past, once (a
-/// stale Digest nonce once more), as curl answers it; a proxy that closes the connection
-/// after its 407 ends it, where curl would connect again. A status other than 2xx is
-/// tunnel_failed, a proxy that closes before its answer ends tunnel_aborted (both curl's
-/// 56); an answer that is not HTTP fails as a response would, within `limits`.
-/// Terminal cancellation by `stop`, by default the coroutine's own, ends it with
-/// operation_aborted. On failure the caller closes the stream.
+/// (proxy::auth), a 407 is answered, once (a stale Digest nonce once more), as curl
+/// answers it: on the same connection, its body read past, when the proxy keeps it; else
+/// `auth`, when given, is left asking for a new connection (tunnel_auth::reconnect), to
+/// be passed to the call made over it. A status other than 2xx is tunnel_failed, a proxy
+/// that closes before its answer ends tunnel_aborted (both curl's 56); an answer that is
+/// not HTTP fails as a response would, within `limits`. Terminal cancellation by `stop`,
+/// by default the coroutine's own, ends it with operation_aborted. On failure the caller
+/// closes the stream.
 template <class Stream>
 asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via,
                                                 std::string_view host, std::uint16_t port,
                                                 proxy_answer& answer,
                                                 parser_limits limits = {},
-                                                asio::cancellation_state stop = {}) {
+                                                asio::cancellation_state stop = {},
+                                                tunnel_auth* auth = nullptr) {
   if (!stop.slot().is_connected()) stop = co_await asio::this_coro::cancellation_state;
+  // A 407 is answered when the credentials wait for it: Digest, or a choice of schemes.
+  const bool answers_challenges =
+      via.answers_challenges() && !via.connect_headers.contains("proxy-authorization");
+  std::unique_ptr<tunnel_auth> own;
+  if (!auth && answers_challenges) auth = (own = std::make_unique<tunnel_auth>()).get();
   answer.status = 0;
   std::string& requests = answer.request;
   std::string& heads = answer.head;
-  requests.clear();
-  heads.clear();
+  if (!auth || !std::exchange(auth->reconnect, false)) {
+    requests.clear();
+    heads.clear();
+  }
   answer.early_bytes.clear();
   std::error_code ec;
   const auto token = [&] {
     return asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec));
   };
-  // A 407 is answered when the credentials wait for it: Digest, or a choice of schemes.
-  const bool answers_challenges = !via.user.empty() && via.auth != auth_scheme::basic &&
-                                  !via.connect_headers.contains("proxy-authorization");
-  authenticator challenges(auth_hop::proxy);
-  std::string request, authorization;
+  std::string request;
   response_parser parser(limits);
   for (;;) {
-    if (auto invalid = connect_request(via, host, port, request, authorization))
+    if (auto invalid = connect_request(via, host, port, request,
+                                       auth ? std::string_view(auth->authorization) : ""))
       co_return invalid;
     requests += request;
     co_await asio::async_write(stream, asio::buffer(request), token());
@@ -161,15 +183,17 @@ asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via
       answer.early_bytes = std::move(rest);
       co_return std::error_code{};
     }
-    // Answered on this connection only: one the proxy closes after its 407 is not reused.
-    if (answer.status != 407 || !answers_challenges || !parser.keep_alive())
-      co_return error::tunnel_failed;
+    if (answer.status != 407 || !answers_challenges) co_return error::tunnel_failed;
     std::string uri;  // Digest's, as curl writes it for CONNECT
     append_connect_authority(uri, host, port);
-    auto answered = challenges.answer(parser.headers(), "CONNECT", uri,
-                                      credentials(via.user, via.password, via.auth));
+    auto answered = auth->challenges.answer(parser.headers(), "CONNECT", uri,
+                                            credentials(via.user, via.password, via.auth));
     if (!answered) co_return error::tunnel_failed;
-    authorization = std::move(*answered);
+    auth->authorization = std::move(*answered);
+    if (!parser.keep_alive()) {
+      auth->reconnect = true;
+      co_return error::tunnel_failed;
+    }
     // The 407's body is read past; the request goes again once it has ended, if the proxy
     // sent nothing after it.
     for (;;) {

@@ -550,7 +550,7 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req, requ
   if (proxy_auth) proxy_auth->armed = false;
   if (state.forward) [[unlikely]] {
     const proxy& via = c.route->proxies.back();
-    if (!via.user.empty() && via.auth != auth_scheme::basic) {
+    if (via.answers_challenges()) {
       opensock::origin at(via.host, via.port, std::string(scheme_of(via.kind)));
       if (!proxy_auth || !(proxy_auth->origin == at) || proxy_auth->creds.user != via.user ||
           proxy_auth->creds.password != via.password)
