@@ -35,6 +35,8 @@ struct options {
   std::vector<output_spec> outputs;
   // -D: where every response head goes ("-" for stdout), of every URL.
   std::optional<std::string> dump_header;
+  // -T: the file each URL's body is read from, in the order of the URLs ("-" is stdin).
+  std::vector<std::string> upload_files;
 
   bool silent = false;
   bool show_error = false;
@@ -138,6 +140,7 @@ inline constexpr flag flags[] = {
     {'S', "show-error", takes::nothing},
     {'o', "output", takes::value},
     {'D', "dump-header", takes::value},
+    {'T', "upload-file", takes::value},
     {'O', "remote-name", takes::nothing},
     {'i', "include", takes::nothing},
     {'I', "head", takes::nothing},
@@ -232,6 +235,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "show-error") o.show_error = on;
   if (n == "output") o.outputs.push_back({false, std::move(value)});
   if (n == "dump-header") o.dump_header = std::move(value);
+  if (n == "upload-file") o.upload_files.push_back(std::move(value));
   if (n == "remote-name") o.outputs.push_back({true, {}});
   if (n == "include") o.include = on;
   if (n == "head") o.head = on;
@@ -366,6 +370,7 @@ inline constexpr std::string_view usage_text =
      --connect-timeout <secs>   Maximum time allowed for each connect
  -o, --output <file>            Write to file instead of stdout (one per URL)
  -D, --dump-header <file>       Write the response heads to this file ("-": stdout)
+ -T, --upload-file <file>       PUT this file ("-": stdin) to the URL (one per URL)
  -O, --remote-name              Write to a file named like the remote file
  -X, --request <method>         Method to use in the request line
  -s, --silent                   Silent mode: no progress meter, no error messages

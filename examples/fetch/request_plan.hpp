@@ -40,6 +40,11 @@ struct request_plan {
   std::optional<std::string> body;
   /// Warnings to show (unless -s): data files that could not be read.
   std::vector<std::string> warnings;
+  /// For -T: whether opensock-fetch writes the framing field (Content-Length, or
+  /// Transfer-Encoding for stdin) and "Expect: 100-continue" itself, after the -H fields;
+  /// a -H field of the name replaces or removes it.
+  bool upload_framing = true;
+  bool upload_expect = true;
 };
 
 namespace detail {
@@ -113,6 +118,12 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
         "(-d, --data) and HEAD (-I, --head)."};
     return plan;
   }
+  if (!o.upload_files.empty() && (!o.data.empty() || o.head)) {
+    error = usage_error{std::string("You can only select one HTTP request method! You asked "
+                                    "for both PUT (-T, --upload-file) and ") +
+                        (o.head ? "HEAD (-I, --head)." : "POST (-d, --data).")};
+    return plan;
+  }
   if (!o.data.empty()) {
     std::string body;
     for (const auto& part : o.data) {
@@ -173,6 +184,8 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
   plan.cookie_at = plan.headers.size();
   for (auto& e : edits)
     if (e.value) plan.headers.add(std::move(e.name), std::move(*e.value));
+  plan.upload_framing = own_length && !named("Transfer-Encoding");
+  plan.upload_expect = !named("Expect");
   if (plan.body) {
     // Written here rather than by the serializer, to come where curl puts it.
     if (own_length) plan.headers.add("Content-Length", std::to_string(plan.body->size()));

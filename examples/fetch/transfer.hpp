@@ -13,6 +13,7 @@
 #include "output.hpp"
 #include "progress_meter.hpp"
 #include "request_plan.hpp"
+#include "upload.hpp"
 #include "verbose.hpp"
 #include "write_out.hpp"
 
@@ -210,7 +211,12 @@ class fetcher {
   asio::awaitable<int> run_hops(std::size_t index, clock::time_point started,
                                 transfer_report& report) {
     std::error_code ec;
-    http::url u = http::url::parse(with_scheme(o_.urls[index]), ec);
+    const std::string* upload_file =
+        index < o_.upload_files.size() ? &o_.upload_files[index] : nullptr;
+    http::url u = http::url::parse(
+        with_scheme(upload_file ? with_upload_name(o_.urls[index], *upload_file)
+                                : o_.urls[index]),
+        ec);
     if (!ec && !speaks(u.scheme)) ec = opensock::error::unsupported_protocol;
     if (ec) co_return fail_url(ec, o_.urls[index], u);
     report.url_effective = u.to_string();
@@ -228,6 +234,27 @@ class fetcher {
     meter_.start(plan_.body ? plan_.body->size() : 0, !(out.to_stdout() && ::isatty(1) == 1));
     http::request req(plan_.method, u, plan_.headers);
     if (plan_.body) req.body = *plan_.body;
+    if (upload_file) {
+      auto body = open_upload(*upload_file);
+      if (!body) {
+        report.errormsg = fmt::format("Can't open '{}'!", *upload_file);
+        report_error(o_, 26, report.errormsg);
+        co_return 26;
+      }
+      req.method = "PUT";
+      if (!plan_.custom_method) report.method = "PUT";
+      if (plan_.upload_framing) {
+        if (body->length) {
+          req.headers.add("Content-Length", std::to_string(*body->length));
+        } else {
+          req.headers.add("Transfer-Encoding", "chunked");
+        }
+      }
+      // Sent with the body at once, which RFC 9110 §10.1.1 allows; curl waits up to a
+      // second for the 100 (Continue) first.
+      if (plan_.upload_expect && body->length != 0u) req.headers.add("Expect", "100-continue");
+      req.body = std::move(body->body);
+    }
     int redirects = 0;
     for (;;) {
       hop_state hop;

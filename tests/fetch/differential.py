@@ -51,7 +51,7 @@ TICK = 0.05
 
 # Headers compared in every request; headers a scenario sets with -H are added to these.
 COMPARED_HEADERS = ("host", "content-length", "transfer-encoding", "content-type",
-                    "authorization", "cookie", "accept-encoding", "te", "connection")
+                    "authorization", "cookie", "accept-encoding", "te", "connection", "expect")
 
 
 # --------------------------------------------------------------------------------------
@@ -597,7 +597,9 @@ class Stage:
                 self.extras.append(extra)
                 values[name] = str(extra.port)
         for name, content in scenario.files.items():
-            with open(os.path.join(self.cwd, name), "wb") as f:
+            path = os.path.join(self.cwd, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
                 f.write(content)
         for server in self.servers.values():
             server.start(values)
@@ -632,8 +634,10 @@ def run_tool(tool, scenario):
         command = stage.command(tool)
         outcome.command = shown(command)
         try:
+            given = {"input": scenario.stdin} if scenario.stdin is not None else {
+                "stdin": subprocess.DEVNULL}
             done = subprocess.run(command, cwd=stage.cwd, env=tool_environment(stage.cwd),
-                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=RUN_TIMEOUT)
+                                  capture_output=True, timeout=RUN_TIMEOUT, **given)
             outcome.exit_code = done.returncode
             outcome.stdout, outcome.stderr = done.stdout, done.stderr
         except subprocess.TimeoutExpired as expired:

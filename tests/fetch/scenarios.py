@@ -4,7 +4,8 @@ A scenario is a command line plus the scripted server(s) it talks to. In the arg
 {url} is the main server's "http://127.0.0.1:PORT/" ({base} without the slash, {port} its
 port), {base2}/{port2} a second server (cross-origin redirects), {closed_port} a port with
 nothing listening, {silent_port} a port where connect() hangs, {sock} the main server's
-Unix socket (family="unix"), {out}/{out2} files in the run's working directory, and
+Unix socket (family="unix"), {out}/{out2} files in the run's working directory (`files`
+creates more there first, `stdin` is what the tool reads), and
 {long_host} a host name no resolver answers for (see LONG_HOST). Replies may contain the
 same placeholders.
 
@@ -68,6 +69,7 @@ class Scenario:
     server2: Server = None
     family: str = "inet"  # the main server: "inet" (127.0.0.1), "inet6" (::1) or "unix"
     files: dict = field(default_factory=dict)  # created in the working directory first
+    stdin: bytes = None  # what the tool reads on stdin; none: /dev/null
     expect_exit: int = None
     compare_connections: bool = False
     known_difference: str = ""
@@ -396,6 +398,43 @@ scenario("dump_header_head", "-I", "-D", "{out}", "{url}", server=serve(OK), exp
 
 # --------------------------------------------------------------------------------------
 # Request methods, headers and bodies.
+
+# -T: PUT from a file (its name appended to a URL without one) or from stdin (chunked),
+# with Expect: 100-continue.
+UPLOAD = b"line one\r\nline two\n\x00binary\n"
+scenario("upload_file", "-T", "up.txt", "{base}/put/here", server=serve(OK),
+         files={"up.txt": UPLOAD}, expect_exit=0)
+scenario("upload_file_named_into_directory", "-T", "up.txt", "{base}/dir/", server=serve(OK),
+         files={"up.txt": UPLOAD}, expect_exit=0)
+scenario("upload_file_named_after_host", "-T", "sub/a b%+.txt", "127.0.0.1:{port}",
+         server=serve(OK), files={"sub/a b%+.txt": UPLOAD}, expect_exit=0)
+scenario("upload_empty_file", "-T", "empty", "{base}/e", server=serve(OK), files={"empty": b""},
+         expect_exit=0)
+scenario("upload_stdin", "-T", "-", "{base}/from/stdin", server=serve(OK), stdin=UPLOAD * 3,
+         expect_exit=0)
+scenario("upload_stdin_dot", "-T", ".", "{base}/", server=serve(OK), stdin=b"dot\n",
+         expect_exit=0)
+scenario("upload_missing_file", "-T", "nothing-here", "{base}/x", server=serve(OK),
+         expect_exit=26)
+scenario("upload_with_method", "-X", "POST", "-T", "up.txt", "{base}/p", server=serve(OK),
+         files={"up.txt": UPLOAD}, expect_exit=0)
+scenario("upload_headers_replaced", "-H", "Expect:", "-H", "Content-Length: 3", "-T", "up.txt",
+         "{base}/h", server=serve(reply(b"200 OK", body=b"hi\n")), files={"up.txt": b"abc"},
+         expect_exit=0)
+scenario("upload_two_urls", "-T", "a.txt", "-T", "b.txt", "{base}/one", "{base}/two",
+         server=serve(OK), files={"a.txt": b"first\n", "b.txt": b"second\n"}, expect_exit=0)
+scenario("upload_then_get", "-T", "a.txt", "{base}/one", "{base}/two", server=serve(OK),
+         files={"a.txt": b"first\n"}, expect_exit=0)
+scenario("upload_interim_continue", "-i", "-T", "up.txt", "{base}/c",
+         server=serve(CONTINUE + OK), files={"up.txt": UPLOAD}, expect_exit=0)
+scenario("upload_redirect_303", "-L", "-T", "up.txt", "{base}/a", server=hops(303),
+         files={"up.txt": UPLOAD}, expect_exit=0)
+scenario("upload_redirect_307", "-L", "-T", "up.txt", "{base}/a", server=hops(307),
+         files={"up.txt": UPLOAD}, expect_exit=0)
+scenario("upload_and_data", "-d", "x", "-T", "up.txt", "{base}/x", server=serve(OK),
+         files={"up.txt": UPLOAD}, expect_exit=2)
+scenario("upload_write_out", "-s", "-o", "{out}", "-w", "%{method} %{http_code}\n", "-T",
+         "up.txt", "{base}/w", server=serve(OK), files={"up.txt": UPLOAD}, expect_exit=0)
 
 scenario("put", "-X", "PUT", "{url}", server=serve(OK), expect_exit=0)
 scenario("put_with_data", "-X", "PUT", "-d", "x=1", "{url}", server=serve(OK), expect_exit=0)

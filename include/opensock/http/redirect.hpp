@@ -67,7 +67,8 @@ inline url resolve_location(const url& base, std::string_view location, std::err
 
 /// The request that follows `previous` to `next` after a response of `status`, as curl
 /// builds it: 301 and 302 turn a POST into a GET, 303 turns everything but HEAD into a
-/// GET (both drop the body and its Content-Type), 307 and 308 keep method and body.
+/// GET (both drop the body and its framing, Content-Type and Expect fields), 307 and 308
+/// keep method and body.
 /// Authorization and Cookie stay behind when scheme, host or port change.
 inline request redirected_request(const request& previous, url next, int status) {
   request r = previous;
@@ -79,6 +80,7 @@ inline request redirected_request(const request& previous, url next, int status)
     r.headers.erase("content-type");
     r.headers.erase("content-length");
     r.headers.erase("transfer-encoding");
+    r.headers.erase("expect");  // it speaks of the body that is gone
   }
   if (next.origin() != previous.url.origin()) {
     r.headers.erase("authorization");
