@@ -33,6 +33,10 @@ struct data_part {
 struct options {
   std::vector<std::string> urls;
   std::vector<output_spec> outputs;
+  // --output-dir: the directory -o and -O files go in; --create-dirs: the directories
+  // of their paths made as needed.
+  std::optional<std::string> output_dir;
+  bool create_dirs = false;
   // -D: where every response head goes ("-" for stdout), of every URL.
   std::optional<std::string> dump_header;
   // -T: the file each URL's body is read from, in the order of the URLs ("-" is stdin).
@@ -142,6 +146,8 @@ inline constexpr flag flags[] = {
     {'D', "dump-header", takes::value},
     {'T', "upload-file", takes::value},
     {'O', "remote-name", takes::nothing},
+    {0, "output-dir", takes::value},
+    {0, "create-dirs", takes::nothing},
     {'i', "include", takes::nothing},
     {'I', "head", takes::nothing},
     {'X', "request", takes::value},
@@ -237,6 +243,8 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "dump-header") o.dump_header = std::move(value);
   if (n == "upload-file") o.upload_files.push_back(std::move(value));
   if (n == "remote-name") o.outputs.push_back({true, {}});
+  if (n == "output-dir") o.output_dir = std::move(value);
+  if (n == "create-dirs") o.create_dirs = on;
   if (n == "include") o.include = on;
   if (n == "head") o.head = on;
   if (n == "request") o.method = std::move(value);
@@ -372,6 +380,8 @@ inline constexpr std::string_view usage_text =
  -D, --dump-header <file>       Write the response heads to this file ("-": stdout)
  -T, --upload-file <file>       PUT this file ("-": stdin) to the URL (one per URL)
  -O, --remote-name              Write to a file named like the remote file
+     --output-dir <dir>         Put the -o and -O files in this directory
+     --create-dirs              Make the directories of -o and -O paths as needed
  -X, --request <method>         Method to use in the request line
  -s, --silent                   Silent mode: no progress meter, no error messages
  -S, --show-error               Show error messages even when -s is given

@@ -4,6 +4,8 @@
 // stdio's buffer, whatever the size of the download.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -34,6 +36,16 @@ class output {
     if (!open()) return false;
     if (bytes.empty()) return true;
     return std::fwrite(bytes.data(), 1, bytes.size(), file_) == bytes.size();
+  }
+
+  /// Makes each directory of the file's path in turn that is not there (curl's
+  /// --create-dirs: mode 0750, less the umask), before the transfer starts, as curl makes
+  /// them. One that cannot be made shows when the file cannot be created.
+  void make_directories() const {
+    if (!is_file_) return;
+    for (auto slash = path_.find('/', 1); slash != std::string::npos;
+         slash = path_.find('/', slash + 1))
+      ::mkdir(path_.substr(0, slash).c_str(), 0750);
   }
 
   /// Creates the file even though nothing was written: curl leaves an empty file after

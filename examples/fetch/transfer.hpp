@@ -154,12 +154,16 @@ class fetcher {
   };
 
   // Where the i-th URL's output goes: -o FILE, -O (the URL's last path segment), or
-  // stdout when the command line has fewer -o/-O than URLs.
+  // stdout when the command line has fewer -o/-O than URLs; --output-dir before any path
+  // but stdout's, absolute ones too, as curl puts it.
   std::optional<std::string> output_path(std::size_t i, const http::url& u) const {
     if (i >= o_.outputs.size()) return std::nullopt;
     const auto& spec = o_.outputs[i];
-    if (!spec.remote_name) return spec.path;
-    return u.path.substr(u.path.rfind('/') + 1);  // empty when the path ends in '/': 23
+    std::string path = spec.remote_name
+                           ? u.path.substr(u.path.rfind('/') + 1)  // empty after a '/': 23
+                           : spec.path;
+    if (path == "-" || !o_.output_dir || o_.output_dir->empty()) return path;
+    return *o_.output_dir + "/" + path;
   }
 
   // curl's wording of the errors a user meets most; the others as opensock words them.
@@ -231,6 +235,7 @@ class fetcher {
       co_return 23;
     }
     output out(output_path(index, u));
+    if (o_.create_dirs) out.make_directories();
     meter_.start(plan_.body ? plan_.body->size() : 0, !(out.to_stdout() && ::isatty(1) == 1));
     http::request req(plan_.method, u, plan_.headers);
     if (plan_.body) req.body = *plan_.body;

@@ -648,11 +648,16 @@ def run_tool(tool, scenario):
 
         normalise = normaliser(stage.values)
         outcome.stdout = without_author(normalise(outcome.stdout))
-        for name in sorted(os.listdir(stage.cwd)):
-            path = os.path.join(stage.cwd, name)
-            if os.path.isfile(path):
+        # Every file and directory the run left, by its path in the working directory.
+        for directory, subdirectories, files in os.walk(stage.cwd):
+            for name in subdirectories:
+                path = os.path.join(directory, name)
+                outcome.files[os.path.relpath(path, stage.cwd) + "/"] = b"(a directory)"
+            for name in files:
+                path = os.path.join(directory, name)
                 with open(path, "rb") as f:
-                    outcome.files[name] = without_author(normalise(f.read()))
+                    outcome.files[os.path.relpath(path, stage.cwd)] = without_author(
+                        normalise(f.read()))
         compared = set(COMPARED_HEADERS) | header_names_set_by(scenario.args)
         for name, server in stage.servers.items():
             outcome.servers[name] = [[normalise_request(r, compared, normalise) for r in connection]

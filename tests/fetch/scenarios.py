@@ -371,6 +371,33 @@ scenario("remote_name", "-O", "{base}/dir/name.txt", server=serve(OK), expect_ex
 # -f: the error body is not written, and the -o file is not even created.
 scenario("fail_with_output_file", "-f", "-o", "{out}", "{url}",
          server=serve(reply(b"500 Internal Server Error", body=b"oops\n")), expect_exit=22)
+# --output-dir goes before every -o and -O path but "-"; --create-dirs makes the
+# directories of the path before the transfer, whatever comes of it.
+scenario("output_dir", "--output-dir", "d", "-o", "f", "{url}", server=serve(OK),
+         files={"d/keep": b""}, expect_exit=0)
+scenario("output_dir_missing", "--output-dir", "d", "-o", "f", "{url}", server=serve(OK),
+         expect_exit=23)
+scenario("output_dir_remote_name", "--output-dir", "d/", "-O", "{base}/x/name.txt",
+         server=serve(OK), files={"d/keep": b""}, expect_exit=0)
+scenario("output_dir_stdout", "--output-dir", "d", "-o", "-", "{url}", server=serve(OK),
+         expect_exit=0)
+scenario("output_dir_absolute_path", "--output-dir", "d", "-o", "{out}", "{url}",
+         server=serve(OK), files={"d/keep": b""}, expect_exit=23)
+scenario("output_dir_empty", "--output-dir", "", "-o", "f", "{url}", server=serve(OK),
+         expect_exit=0)
+scenario("create_dirs", "--create-dirs", "-o", "a/b/c/f", "{url}", server=serve(OK),
+         expect_exit=0)
+scenario("create_dirs_with_output_dir", "--create-dirs", "--output-dir", "o/p", "-o", "q/f",
+         "{url}", server=serve(OK), expect_exit=0)
+scenario("create_dirs_remote_name", "--create-dirs", "--output-dir", "o", "-O",
+         "{base}/x/name.txt", server=serve(OK), expect_exit=0)
+scenario("create_dirs_over_a_file", "--create-dirs", "-o", "file/f", "{url}", server=serve(OK),
+         files={"file": b"in the way\n"}, expect_exit=23)
+scenario("create_dirs_before_the_transfer", "-f", "--create-dirs", "-o", "a/f", "{url}",
+         server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=22)
+scenario("no_create_dirs", "--create-dirs", "--no-create-dirs", "-o", "a/f", "{url}",
+         server=serve(OK), expect_exit=23)
+
 # -D: every head of every URL, made before anything is connected, emptied by the first.
 scenario("dump_header", "-D", "{out}", "{url}",
          server=serve(reply(b"200 OK", b"X-One: 1", body=b"hello\n")), expect_exit=0)
