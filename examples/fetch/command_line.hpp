@@ -23,9 +23,9 @@ struct output_spec {
   std::string path;
 };
 
-/// One -d, --data-binary or --data-raw value, as written.
+/// One -d, --data-binary, --data-raw, --data-urlencode or --json value, as written.
 struct data_part {
-  enum class kind { ascii, binary, raw };
+  enum class kind { ascii, binary, raw, urlencode, json };
   kind how = kind::ascii;
   std::string text;
 };
@@ -56,6 +56,7 @@ struct options {
   std::vector<std::string> headers;
   std::optional<std::string> user_agent;  // -A
   std::vector<data_part> data;
+  bool get = false;  // -G: the data goes in the URL's query of a GET
   long max_redirs = 50;  // the curl tool's default (libcurl's own is 30)
   std::optional<double> max_time;
   std::optional<double> connect_timeout;
@@ -157,6 +158,9 @@ inline constexpr flag flags[] = {
     {0, "data-ascii", takes::value},
     {0, "data-binary", takes::value},
     {0, "data-raw", takes::value},
+    {0, "data-urlencode", takes::value},
+    {0, "json", takes::value},
+    {'G', "get", takes::nothing},
     {'L', "location", takes::nothing},
     {0, "max-redirs", takes::value},
     {'m', "max-time", takes::value},
@@ -253,6 +257,9 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
     o.data.push_back({data_part::kind::ascii, std::move(value)});
   if (n == "data-binary") o.data.push_back({data_part::kind::binary, std::move(value)});
   if (n == "data-raw") o.data.push_back({data_part::kind::raw, std::move(value)});
+  if (n == "data-urlencode") o.data.push_back({data_part::kind::urlencode, std::move(value)});
+  if (n == "json") o.data.push_back({data_part::kind::json, std::move(value)});
+  if (n == "get") o.get = on;
   if (n == "location") o.location = on;
   if (n == "max-redirs") {
     const auto parsed = parse_long(value);
@@ -367,6 +374,9 @@ inline constexpr std::string_view usage_text =
      --data-ascii <data>        The same as --data
      --data-binary <data>       HTTP POST data, @file read as it is
      --data-raw <data>          HTTP POST data, '@' not special
+     --data-urlencode <data>    HTTP POST data URL-encoded ([name]=text, [name]@file)
+     --json <data>              HTTP POST JSON (@file), asking for JSON back
+ -G, --get                      Put the data in the URL's query of a GET
  -f, --fail                     Fail with exit code 22 on HTTP errors, no body output
  -H, --header <header/@file>    Pass a custom header to the server
  -A, --user-agent <name>        Send User-Agent <name> (none when empty)

@@ -36,8 +36,11 @@ struct request_plan {
   /// How many of `headers` come before the Cookie field (-b, the cookie engine): curl
   /// writes it after its own leading fields (User-Agent, Accept), before the -H ones.
   std::size_t cookie_at = 0;
-  /// The body of -d/--data-binary/--data-raw, when any was given (possibly empty).
+  /// The body of -d/--data-binary/--data-raw/--data-urlencode/--json, when any was given
+  /// (possibly empty).
   std::optional<std::string> body;
+  /// With -G, that data instead, for the query of every URL.
+  std::optional<std::string> query;
   /// Warnings to show (unless -s): data files that could not be read.
   std::vector<std::string> warnings;
   /// For -T: whether opensock-fetch writes the framing field (Content-Length, or
@@ -78,6 +81,42 @@ inline std::string strip_like_curl(std::string_view content) {
   return out;
 }
 
+// --data-urlencode's encoding: letters, digits and "-._~" as they are, a space as '+',
+// every other byte %XX.
+inline std::string form_encoded(std::string_view text) {
+  constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+        c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[b >> 4];
+      out += hex[b & 15];
+    }
+  }
+  return out;
+}
+
+// One --data-urlencode value as curl reads it, at its first '=' or '@': "content" and
+// "=content" send the content encoded, "name=content" the name as it is, '=' and the
+// content encoded; "@file" and "name@file" the same with the file's bytes, all of them,
+// and nothing at all when the file cannot be read.
+inline std::string url_encoded_part(const std::string& value, bool& read) {
+  const auto at = value.find_first_of("=@");
+  read = true;
+  if (at == std::string::npos) return form_encoded(value);
+  const std::string name = value.substr(0, at);
+  std::string content = value.substr(at + 1);
+  if (value[at] == '@') content = read_all(content, read);
+  if (!read) return {};
+  return (name.empty() ? std::string() : name + "=") + form_encoded(content);
+}
+
 // A -H value as curl reads it: "Name: value" sends it, "Name:" (nothing but blanks
 // after the colon) removes opensock-fetch's own field of that name and sends nothing,
 // "Name;" sends "Name:" with an empty value, anything else is ignored.
@@ -112,23 +151,30 @@ inline std::optional<header_edit> read_header(std::string_view text) {
 /// The request the options describe. `error` is set for combinations curl refuses.
 inline request_plan make_request_plan(const options& o, std::optional<usage_error>& error) {
   request_plan plan;
-  if (!o.data.empty() && o.head) {
+  if (!o.data.empty() && !o.get && o.head) {
     error = usage_error{
         "You can only select one HTTP request method! You asked for both POST "
         "(-d, --data) and HEAD (-I, --head)."};
     return plan;
   }
-  if (!o.upload_files.empty() && (!o.data.empty() || o.head)) {
+  if (!o.upload_files.empty() && ((!o.data.empty() && !o.get) || o.head)) {
     error = usage_error{std::string("You can only select one HTTP request method! You asked "
                                     "for both PUT (-T, --upload-file) and ") +
                         (o.head ? "HEAD (-I, --head)." : "POST (-d, --data).")};
     return plan;
   }
+  bool json = false;
   if (!o.data.empty()) {
     std::string body;
     for (const auto& part : o.data) {
       std::string piece = part.text;
-      if (part.how != data_part::kind::raw && !piece.empty() && piece.front() == '@') {
+      if (part.how == data_part::kind::urlencode) {
+        bool ok = false;
+        piece = detail::url_encoded_part(part.text, ok);
+        if (!ok)
+          plan.warnings.push_back("Couldn't read data from file \"" + part.text +
+                                  "\", this makes an empty POST.");
+      } else if (part.how != data_part::kind::raw && !piece.empty() && piece.front() == '@') {
         bool ok = false;
         const std::string path = piece.substr(1);
         piece = detail::read_all(path, ok);
@@ -137,14 +183,19 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
                                   "\", this makes an empty POST.");
         if (part.how == data_part::kind::ascii) piece = detail::strip_like_curl(piece);
       }
-      if (&part != &o.data.front()) body += '&';  // curl joins every later -d with '&'
+      // curl joins every later piece with '&', but --json's, which it appends as they are.
+      json = json || part.how == data_part::kind::json;
+      if (&part != &o.data.front() && part.how != data_part::kind::json) body += '&';
       body += piece;
     }
-    plan.body = std::move(body);
-    plan.method = "POST";
-  } else if (o.head) {
-    plan.method = "HEAD";
+    if (o.get) {
+      plan.query = std::move(body);
+    } else {
+      plan.body = std::move(body);
+      plan.method = "POST";
+    }
   }
+  if (o.head) plan.method = "HEAD";
   plan.custom_method = o.method;
 
   // -H @file: one header per line of the file.
@@ -174,6 +225,11 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
       if (opensock::http::iequals(e.name, name)) return true;
     return false;
   };
+  // --json's fields go after the -H ones, as curl adds them, unless -H names them.
+  if (json && !o.get) {
+    if (!named("Content-Type")) edits.push_back({"Content-Type", "application/json"});
+    if (!named("Accept")) edits.push_back({"Accept", "application/json"});
+  }
 
   const bool own_length = !named("Content-Length");
   const bool own_type = !named("Content-Type");

@@ -222,6 +222,11 @@ class fetcher {
                                 : o_.urls[index]),
         ec);
     if (!ec && !speaks(u.scheme)) ec = opensock::error::unsupported_protocol;
+    if (!ec && plan_.query) {  // -G
+      u.query += u.has_query ? "&" : "";
+      u.query += *plan_.query;
+      u.has_query = true;
+    }
     if (ec) co_return fail_url(ec, o_.urls[index], u);
     report.url_effective = u.to_string();
     if (const auto bad_userinfo = auth_.start(u))

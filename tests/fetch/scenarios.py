@@ -483,6 +483,30 @@ scenario("data_from_file_strips_newlines", "-d", "@body.txt", "{url}", server=se
 scenario("data_binary_from_file", "--data-binary", "@body.txt", "{url}", server=serve(OK), expect_exit=0,
          files={"body.txt": b"line one\r\nline two\nend\r\n"})
 scenario("data_empty", "-d", "", "{url}", server=serve(OK), expect_exit=0)
+# --data-urlencode: [name]=content and [name]@file, the content encoded with '+' for a
+# space; --json: pieces appended without '&', JSON's Content-Type and Accept after -H's.
+scenario("data_urlencode", "--data-urlencode", "a b&c", "--data-urlencode", "=x y",
+         "--data-urlencode", "n=v w/~", "--data-urlencode", "@enc.txt", "--data-urlencode",
+         "m@enc.txt", "{url}", server=serve(OK), files={"enc.txt": b"a b\nc&d=e\n\xff"},
+         expect_exit=0)
+scenario("data_urlencode_missing_file", "--data-urlencode", "m@nothing-here", "{url}",
+         server=serve(OK), expect_exit=0)
+scenario("json", "--json", '{"a": 1}', "--json", "[2]", "{url}", server=serve(OK),
+         expect_exit=0)
+scenario("json_from_file_after_data", "-d", "x=1", "--json", "@j.json", "{url}",
+         server=serve(OK), files={"j.json": b'{"k":\n"v"}\n'}, expect_exit=0)
+scenario("json_own_fields", "-H", "Accept: x/y", "-H", "X-A: 1", "--json", "{}", "{url}",
+         server=serve(OK), expect_exit=0)
+# -G: the data in the query of a GET (HEAD with -I), after the URL's own query.
+scenario("get_with_data", "-G", "-d", "a=b", "-d", "c", "{base}/p", server=serve(OK),
+         expect_exit=0)
+scenario("get_with_data_and_query", "-G", "-d", "a=b", "{base}/p?x=1", server=serve(OK),
+         expect_exit=0)
+scenario("get_with_urlencoded_data_head", "-G", "-I", "--data-urlencode", "q=a b", "{base}/p",
+         server=serve(OK), expect_exit=0)
+scenario("get_without_data", "-G", "{base}/p", server=serve(OK), expect_exit=0)
+scenario("get_with_data_followed", "-G", "-L", "-d", "a=b", "{base}/a", server=hops(302),
+         expect_exit=0)
 
 # --------------------------------------------------------------------------------------
 # Several URLs on one command line.
