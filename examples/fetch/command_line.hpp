@@ -9,6 +9,7 @@
 #include <opensock/connector/resolve.hpp>
 
 #include <charconv>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,7 @@ struct options {
   bool head = false;
   bool location = false;
   bool fail = false;
+  bool fail_with_body = false;  // as -f, the body written all the same
   bool verbose = false;
   bool help = false;
   bool version = false;
@@ -55,6 +57,12 @@ struct options {
   std::optional<std::string> method;
   std::vector<std::string> headers;
   std::optional<std::string> user_agent;  // -A
+  // -e: the Referer of the first request, and with ";auto" the URL each redirect left.
+  std::optional<std::string> referer;
+  bool auto_referer = false;
+  std::optional<std::string> range;  // -r: sent as "Range: bytes=<range>"
+  // --max-filesize: a larger body ends the transfer with 63; 0, none.
+  std::uint64_t max_filesize = 0;
   std::vector<data_part> data;
   bool get = false;  // -G: the data goes in the URL's query of a GET
   long max_redirs = 50;  // the curl tool's default (libcurl's own is 30)
@@ -174,6 +182,10 @@ inline constexpr flag flags[] = {
     {'4', "ipv4", takes::nothing},
     {'6', "ipv6", takes::nothing},
     {'f', "fail", takes::nothing},
+    {0, "fail-with-body", takes::nothing},
+    {'e', "referer", takes::value},
+    {'r', "range", takes::value},
+    {0, "max-filesize", takes::value},
     {'w', "write-out", takes::value},
     {'v', "verbose", takes::nothing},
     {'h', "help", takes::nothing},
@@ -229,6 +241,23 @@ inline std::optional<long> parse_long(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
+}
+
+// A size as curl reads one: a number of bytes, or of KiB, MiB or GiB with a suffix k, m
+// or g (either case).
+inline std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc()) return std::nullopt;
+  const std::string_view unit = text.substr(static_cast<std::size_t>(end - text.data()));
+  if (unit.empty()) return value;
+  if (unit.size() != 1) return std::nullopt;
+  const int shift = unit == "k" || unit == "K" ? 10
+                    : unit == "m" || unit == "M" ? 20
+                    : unit == "g" || unit == "G" ? 30
+                                                 : -1;
+  if (shift < 0 || value > (UINT64_MAX >> shift)) return std::nullopt;
+  return value << shift;
 }
 
 // Applies one flag and its value (empty for a flag without one) to `o`. `negated` is
@@ -289,6 +318,19 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "ipv4") o.ip = opensock::ip_version::v4;
   if (n == "ipv6") o.ip = opensock::ip_version::v6;
   if (n == "fail") o.fail = on;
+  if (n == "fail-with-body") o.fail_with_body = on;
+  if (n == "referer") {
+    constexpr std::string_view automatic = ";auto";
+    o.auto_referer = value.ends_with(automatic);
+    if (o.auto_referer) value.resize(value.size() - automatic.size());
+    o.referer = std::move(value);
+  }
+  if (n == "range") o.range = std::move(value);
+  if (n == "max-filesize") {
+    const auto parsed = parse_size(value);
+    if (!parsed) return numeric_error();
+    o.max_filesize = *parsed;
+  }
   if (n == "write-out") o.write_out = std::move(value);
   if (n == "verbose") o.verbose = on;
   if (n == "help") o.help = true;
@@ -378,6 +420,10 @@ inline constexpr std::string_view usage_text =
      --json <data>              HTTP POST JSON (@file), asking for JSON back
  -G, --get                      Put the data in the URL's query of a GET
  -f, --fail                     Fail with exit code 22 on HTTP errors, no body output
+     --fail-with-body           The same, the body written all the same
+     --max-filesize <bytes>     Fail with 63 on a larger body (k, m, g: KiB, MiB, GiB)
+ -e, --referer <url>[;auto]     Send this Referer (";auto": the URL left on a redirect)
+ -r, --range <range>            Ask for these bytes only ("Range: bytes=<range>")
  -H, --header <header/@file>    Pass a custom header to the server
  -A, --user-agent <name>        Send User-Agent <name> (none when empty)
  -I, --head                     Show the response headers only (HEAD)

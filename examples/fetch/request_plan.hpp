@@ -36,6 +36,8 @@ struct request_plan {
   /// How many of `headers` come before the Cookie field (-b, the cookie engine): curl
   /// writes it after its own leading fields (User-Agent, Accept), before the -H ones.
   std::size_t cookie_at = 0;
+  /// Where -e;auto puts the Referer of a redirected request: after Accept.
+  std::size_t referer_at = 0;
   /// The body of -d/--data-binary/--data-raw/--data-urlencode/--json, when any was given
   /// (possibly empty).
   std::optional<std::string> body;
@@ -157,6 +159,10 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
         "(-d, --data) and HEAD (-I, --head)."};
     return plan;
   }
+  if (o.fail && o.fail_with_body) {
+    error = usage_error{"You must select either --fail or --fail-with-body, not both."};
+    return plan;
+  }
   if (!o.upload_files.empty() && ((!o.data.empty() && !o.get) || o.head)) {
     error = usage_error{std::string("You can only select one HTTP request method! You asked "
                                     "for both PUT (-T, --upload-file) and ") +
@@ -235,8 +241,13 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
   const bool own_type = !named("Content-Type");
   // -A: the User-Agent in its place, none when empty.
   const std::string agent = agent_of(o);
+  // curl's order: Range, User-Agent, Accept, Referer, then the cookies and -H's fields.
+  if (o.range && !named("Range")) plan.headers.add("Range", "bytes=" + *o.range);
   if (!named("User-Agent") && !agent.empty()) plan.headers.add("User-Agent", agent);
   if (!named("Accept")) plan.headers.add("Accept", "*/*");
+  plan.referer_at = plan.headers.size();
+  if (o.referer && !o.referer->empty() && !named("Referer"))
+    plan.headers.add("Referer", *o.referer);
   plan.cookie_at = plan.headers.size();
   for (auto& e : edits)
     if (e.value) plan.headers.add(std::move(e.name), std::move(*e.value));

@@ -149,6 +149,7 @@ class fetcher {
     bool connected = false;
     bool follow = false;   // the response is a redirect -L follows: its body is dropped
     bool failing = false;  // -f and a status from 400 up
+    bool too_large = false;  // a body larger than --max-filesize
     bool write_failed = false;
     std::uint64_t body_bytes = 0;
   };
@@ -266,6 +267,8 @@ class fetcher {
       req.body = std::move(body->body);
     }
     int redirects = 0;
+    int status = 0;  // the last response's
+    std::optional<std::string> referer;  // -e ;auto's, once a redirect was followed
     for (;;) {
       hop_state hop;
       http::request wire = req;
@@ -279,6 +282,7 @@ class fetcher {
         co_return opensock::curl_code(ec);
       }
       add_cookie_field(wire);
+      if (referer) set_referer(wire, *referer);
       // opensock refuses CR, LF and NUL in a field before it connects; say so here,
       // where the user can tell which header it was.
       if (http::validate(wire)) {
@@ -306,7 +310,7 @@ class fetcher {
       http::response r = co_await session_.async_request(
           std::move(wire), std::move(hooks), asio::redirect_error(asio::use_awaitable, ec));
 
-      report.http_code = r.status;
+      report.http_code = status = r.status;
       if (r.info.tunnel_answer.status) report.http_connect = r.info.tunnel_answer.status;
       report.http_version = r.status ? r.version : 0;
       report.num_redirects = redirects;
@@ -316,6 +320,11 @@ class fetcher {
       report.num_headers = hop.head.lines;
       report.content_type = std::string(r.headers.get("content-type").value_or(""));
 
+      if (hop.too_large) {
+        report.errormsg = "Maximum file size exceeded";
+        report_error(o_, 63, report.errormsg);
+        co_return 63;
+      }
       if (hop.failing && (!ec || ec == opensock::error::write_error)) {
         report_error(o_, 22, fmt::format("The requested URL returned error: {}", r.status));
         co_return 22;
@@ -360,6 +369,12 @@ class fetcher {
           if (!location_error && !speaks(next.scheme))
             location_error = opensock::error::unsupported_protocol;
           if (location_error) co_return fail_url(location_error, std::string(*location), next);
+          if (o_.auto_referer) {
+            http::url left = req.url;
+            left.userinfo.clear();
+            left.has_userinfo = false;
+            referer = left.to_string();
+          }
           req = http::redirected_request(req, std::move(next), r.status);
           u = req.url;
           ++redirects;
@@ -372,6 +387,10 @@ class fetcher {
     if (!out.create() || !out.close()) {
       report_error(o_, 23, "Failure writing output to destination");
       co_return 23;
+    }
+    if (o_.fail_with_body && status >= 400) {
+      report_error(o_, 22, fmt::format("The requested URL returned error: {}", status));
+      co_return 22;
     }
     co_return 0;
   }
@@ -411,15 +430,30 @@ class fetcher {
   void add_cookie_field(http::request& wire) const {
     const std::string value =
         cookies_.field_for(wire.url, wire.method, plan_.headers.contains("cookie"));
-    if (value.empty()) return;
-    http::fields headers;
-    std::size_t i = 0;
-    for (const auto& f : wire.headers) {
-      if (i++ == plan_.cookie_at) headers.add("Cookie", value);
-      headers.add(f.name, f.value);
+    if (!value.empty()) insert_field(wire.headers, plan_.cookie_at, "Cookie", value);
+  }
+
+  // -e ;auto: a redirected request's Referer, the URL it left, in place of -e's or where
+  // curl puts it.
+  void set_referer(http::request& wire, const std::string& value) const {
+    if (wire.headers.contains("referer")) {
+      wire.headers.set("Referer", value);
+    } else {
+      insert_field(wire.headers, plan_.referer_at, "Referer", value);
     }
-    if (i <= plan_.cookie_at) headers.add("Cookie", value);
-    wire.headers = std::move(headers);
+  }
+
+  // Puts a field at position `at` of `headers` (at the end when there are fewer).
+  static void insert_field(http::fields& headers, std::size_t at, std::string_view name,
+                           std::string_view value) {
+    http::fields with;
+    std::size_t i = 0;
+    for (const auto& f : headers) {
+      if (i++ == at) with.add(name, value);
+      with.add(f.name, f.value);
+    }
+    if (i <= at) with.add(name, value);
+    headers = std::move(with);
   }
 
   // Each connection made counts, as in curl, also one that a failure followed: a proxy
@@ -471,6 +505,7 @@ class fetcher {
     };
     if (o_.verbose) hooks.on_request_head = [](std::string_view head) { show_request_head(head); };
     hooks.on_header_line = [this, &hop, &out, include, &u](std::string_view line) {
+      if (hop.too_large) return;  // curl stops at the Content-Length it refuses
       const bool was_done = hop.head.final_head_done();
       const bool trailers_end = hop.head.read(line);
       if (!was_done) cookies_.header_line(u, line);  // the heads' fields, not trailers
@@ -479,12 +514,19 @@ class fetcher {
       if (include && !trailers_end && !out.write(line)) hop.write_failed = true;
       if (heads_ && !trailers_end && !heads_->write(line)) hop.write_failed = true;
       if (!was_done && hop.head.final_head_done()) decide(hop);
+      const auto& length = hop.head.content_length;
+      if (o_.max_filesize != 0 && length && *length > o_.max_filesize) hop.too_large = true;
     };
     // A redirect -L follows: its body is read, so the connection can be reused, but not
     // written; not even read when the connection closes after it.
     hooks.drop_body = [&hop](int, const http::fields&) { return hop.follow; };
     hooks.on_body = [this, &hop, &out](std::string_view piece) {
       if (hop.failing || hop.write_failed) return false;  // curl stops reading: 22 (or 23)
+      // A body of no stated length that grows too large is stopped there, as newer curl
+      // stops it (curl 7.88 checks Content-Length only).
+      if (o_.max_filesize != 0 && hop.body_bytes + piece.size() > o_.max_filesize)
+        hop.too_large = true;
+      if (hop.too_large) return false;
       hop.body_bytes += piece.size();
       meter_.received(piece.size());
       if (!out.write(piece)) hop.write_failed = true;

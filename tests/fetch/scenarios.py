@@ -172,6 +172,28 @@ scenario("content_length_list", "{url}",
 scenario("fail_on_404", "-f", "{url}", server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=22)
 scenario("fail_on_200", "--fail", "{url}", server=serve(OK), expect_exit=0)
 scenario("no_fail_on_404", "{url}", server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=0)
+scenario("fail_with_body_on_404", "--fail-with-body", "-o", "{out}", "{url}",
+         server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=22)
+scenario("fail_with_body_on_200", "--fail-with-body", "{url}", server=serve(OK), expect_exit=0)
+scenario("fail_with_body_and_fail", "-f", "--fail-with-body", "{url}", server=serve(OK),
+         expect_exit=2)
+scenario("fail_with_body_after_redirect", "-L", "--fail-with-body", "-w", "%{http_code}\n",
+         "{base}/a", expect_exit=22,
+         server=Server(routes={"/a": redirect(302, b"/b"),
+                               "/b": reply(b"500 Internal Server Error", body=b"oops\n")}))
+# --max-filesize: a Content-Length above it is 63 before the body; newer curl also stops
+# a body of no stated length once it grows past it (curl 7.88 lets it through).
+scenario("max_filesize_exceeded", "--max-filesize", "5", "-i", "{url}", server=serve(OK),
+         expect_exit=63)
+scenario("max_filesize_met", "--max-filesize", "6", "{url}", server=serve(OK), expect_exit=0)
+scenario("max_filesize_units", "--max-filesize", "1k", "{url}", server=serve(OK),
+         expect_exit=0)
+scenario("max_filesize_bad_unit", "--max-filesize", "5x", "{url}", server=serve(OK),
+         expect_exit=2)
+scenario("max_filesize_chunked", "--max-filesize", "5", "{url}",
+         server=serve(chunked(b"hel", b"lo ", b"world\n")), expect_exit=0,
+         known_difference="a body of no stated length is stopped at --max-filesize",
+         fetch_exit=63)
 
 # --------------------------------------------------------------------------------------
 # Interim responses, HEAD and bodiless statuses.
@@ -483,6 +505,19 @@ scenario("data_from_file_strips_newlines", "-d", "@body.txt", "{url}", server=se
 scenario("data_binary_from_file", "--data-binary", "@body.txt", "{url}", server=serve(OK), expect_exit=0,
          files={"body.txt": b"line one\r\nline two\nend\r\n"})
 scenario("data_empty", "-d", "", "{url}", server=serve(OK), expect_exit=0)
+# -e, with ";auto" the URL a redirect left (without its user and password); -r.
+scenario("referer", "-e", "http://r.test/from", "{url}", server=serve(OK), expect_exit=0)
+scenario("referer_auto", "-L", "-e", "http://r.test/from;auto", "{base}/a", server=hops(302),
+         expect_exit=0)
+scenario("referer_auto_only", "-L", "-e", ";auto", "-b", "k=v",
+         "http://u:p@127.0.0.1:{port}/a#frag", server=hops(302), expect_exit=0)
+scenario("referer_auto_without_redirect", "-e", ";auto", "{url}", server=serve(OK),
+         expect_exit=0)
+scenario("range", "-r", "0-99", "{url}", server=serve(reply(b"206 Partial Content",
+                                                            b"Content-Range: bytes 0-5/6",
+                                                            body=b"hello\n")), expect_exit=0)
+scenario("range_own_field", "-r", "0-99", "-H", "Range: bytes=5-", "{url}", server=serve(OK),
+         expect_exit=0)
 # --data-urlencode: [name]=content and [name]@file, the content encoded with '+' for a
 # space; --json: pieces appended without '&', JSON's Content-Type and Accept after -H's.
 scenario("data_urlencode", "--data-urlencode", "a b&c", "--data-urlencode", "=x y",
