@@ -72,6 +72,19 @@ tunnel_outcome tunnel(asio::io_context& io, std::uint16_t proxy_port, const prox
 
 const proxy local_proxy(proxy_kind::http, "127.0.0.1", 3128);
 
+// A session's options with one HTTP proxy on `port`, given user alice and password s3cret
+// for `schemes`.
+opensock::http::session_options through_proxy_as_alice(std::uint16_t port,
+                                                      opensock::http::auth_schemes schemes) {
+  opensock::http::session_options options;
+  proxy via(proxy_kind::http, "127.0.0.1", port);
+  via.user = "alice";
+  via.password = "s3cret";
+  via.auth = schemes;
+  options.proxies.push_back(via);
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("CONNECT: curl's request, and the tunnel's first bytes left in the stream") {
@@ -364,12 +377,7 @@ TEST_CASE("through squid: a session's forwarded and tunnelled requests answer it
   auto squid = opensock::test::start_squid("alice", "s3cret");
   if (!port || !squid) return;
   asio::io_context io;
-  opensock::http::session_options options;
-  proxy via(proxy_kind::http, "127.0.0.1", squid->port());
-  via.user = "alice";
-  via.password = "s3cret";
-  via.auth = opensock::http::auth_scheme::digest;
-  options.proxies.push_back(via);
+  auto options = through_proxy_as_alice(squid->port(), opensock::http::auth_scheme::digest);
   const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/files/hello.txt";
   {
     opensock::http::session forwarding(io.get_executor(), opensock::default_socket_factory{},
@@ -407,12 +415,8 @@ TEST_CASE("tinyproxy closes after its 407: the tunnel is asked again on a new co
   auto guarded = opensock::test::start_tinyproxy("alice", "s3cret");
   if (!port || !guarded) return;
   asio::io_context io;
-  opensock::http::session_options options;
-  proxy via(proxy_kind::http, "127.0.0.1", guarded->port());
-  via.user = "alice";
-  via.password = "s3cret";
-  via.auth = opensock::http::auth_schemes::any;  // nothing sent before the 407
-  options.proxies.push_back(via);
+  // Nothing is sent before the 407.
+  auto options = through_proxy_as_alice(guarded->port(), opensock::http::auth_schemes::any);
   options.proxy_tunnel = true;
   const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/files/hello.txt";
   const auto connected = [](const opensock::http::response& r) {

@@ -111,14 +111,19 @@ def without_variations(output):
     return VARIES.sub(b"*", output)
 
 
-def challenge_scenarios(d, squid_port, basic_port):
-    """Through squid, which asks for Digest, and tinyproxy on `basic_port`, which asks for
-    Basic: curl's --proxy-digest and --proxy-anyauth, with -i."""
+def nginx_of(d):
+    """The suite's nginx in `d`: its http and https ports, and curl's --cacert for it."""
     with open(os.path.join(d, "port")) as f:
         nginx = int(f.read())
     with open(os.path.join(d, "tls-good.port")) as f:
         tls = int(f.read())
-    ca = ["--cacert", os.path.join(d, "pki", "ca.pem")]
+    return nginx, tls, ["--cacert", os.path.join(d, "pki", "ca.pem")]
+
+
+def challenge_scenarios(d, squid_port, basic_port):
+    """Through squid, which asks for Digest, and tinyproxy on `basic_port`, which asks for
+    Basic: curl's --proxy-digest and --proxy-anyauth, with -i."""
+    nginx, tls, ca = nginx_of(d)
     hello = f"http://127.0.0.1:{nginx}/files/hello.txt"
     proxy = f"127.0.0.1:{squid_port}"
     user = ["-U", "alice:s3cret"]
@@ -196,11 +201,7 @@ def head_echo():
 
 def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, https_port,
               dante_port):
-    with open(os.path.join(d, "port")) as f:
-        nginx = int(f.read())
-    with open(os.path.join(d, "tls-good.port")) as f:
-        tls = int(f.read())
-    ca = ["--cacert", os.path.join(d, "pki", "ca.pem")]
+    nginx, tls, ca = nginx_of(d)
     hello = f"http://localhost:{nginx}/files/hello.txt"
     hello_tls = f"https://localhost:{tls}/files/hello.txt"
     unused = free_port()
