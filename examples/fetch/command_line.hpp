@@ -61,6 +61,10 @@ struct options {
   std::optional<std::string> referer;
   bool auto_referer = false;
   std::optional<std::string> range;  // -r: sent as "Range: bytes=<range>"
+  // --etag-save: the ETag values of the responses go to this file; --etag-compare: this
+  // file's content is sent as If-None-Match.
+  std::optional<std::string> etag_save;
+  std::optional<std::string> etag_compare;
   // --max-filesize: a larger body ends the transfer with 63; 0, none.
   std::uint64_t max_filesize = 0;
   std::vector<data_part> data;
@@ -185,6 +189,8 @@ inline constexpr flag flags[] = {
     {0, "fail-with-body", takes::nothing},
     {'e', "referer", takes::value},
     {'r', "range", takes::value},
+    {0, "etag-save", takes::value},
+    {0, "etag-compare", takes::value},
     {0, "max-filesize", takes::value},
     {'w', "write-out", takes::value},
     {'v', "verbose", takes::nothing},
@@ -326,6 +332,8 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
     o.referer = std::move(value);
   }
   if (n == "range") o.range = std::move(value);
+  if (n == "etag-save") o.etag_save = std::move(value);
+  if (n == "etag-compare") o.etag_compare = std::move(value);
   if (n == "max-filesize") {
     const auto parsed = parse_size(value);
     if (!parsed) return numeric_error();
@@ -424,6 +432,8 @@ inline constexpr std::string_view usage_text =
      --max-filesize <bytes>     Fail with 63 on a larger body (k, m, g: KiB, MiB, GiB)
  -e, --referer <url>[;auto]     Send this Referer (";auto": the URL left on a redirect)
  -r, --range <range>            Ask for these bytes only ("Range: bytes=<range>")
+     --etag-save <file>         Write the response's ETag to this file
+     --etag-compare <file>      Send this file's ETag as If-None-Match
  -H, --header <header/@file>    Pass a custom header to the server
  -A, --user-agent <name>        Send User-Agent <name> (none when empty)
  -I, --head                     Show the response headers only (HEAD)

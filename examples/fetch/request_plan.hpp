@@ -38,6 +38,8 @@ struct request_plan {
   std::size_t cookie_at = 0;
   /// Where -e;auto puts the Referer of a redirected request: after Accept.
   std::size_t referer_at = 0;
+  /// Where fields the transfer adds go: after the -H ones, before the body's framing.
+  std::size_t added_at = 0;
   /// The body of -d/--data-binary/--data-raw/--data-urlencode/--json, when any was given
   /// (possibly empty).
   std::optional<std::string> body;
@@ -251,6 +253,7 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
   plan.cookie_at = plan.headers.size();
   for (auto& e : edits)
     if (e.value) plan.headers.add(std::move(e.name), std::move(*e.value));
+  plan.added_at = plan.headers.size();
   plan.upload_framing = own_length && !named("Transfer-Encoding");
   plan.upload_expect = !named("Expect");
   if (plan.body) {

@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -150,6 +151,7 @@ class fetcher {
     bool follow = false;   // the response is a redirect -L follows: its body is dropped
     bool failing = false;  // -f and a status from 400 up
     bool too_large = false;  // a body larger than --max-filesize
+    output* etags = nullptr;  // --etag-save's file
     bool write_failed = false;
     std::uint64_t body_bytes = 0;
   };
@@ -245,6 +247,28 @@ class fetcher {
     meter_.start(plan_.body ? plan_.body->size() : 0, !(out.to_stdout() && ::isatty(1) == 1));
     http::request req(plan_.method, u, plan_.headers);
     if (plan_.body) req.body = *plan_.body;
+    // --etag-compare's file, read as curl 7.88 reads it: its lines joined, without line
+    // ends.
+    if (o_.etag_compare) {
+      std::ifstream in(*o_.etag_compare, std::ios::binary);
+      if (!in) {
+        report.errormsg = fmt::format("Failed to open {}", *o_.etag_compare);
+        report_error(o_, 26, report.errormsg);
+        co_return 26;
+      }
+      std::string etag;
+      for (char c; in.get(c);)
+        if (c != '\r' && c != '\n') etag += c;
+      if (etag.empty()) etag = "\"\"";  // as curl sends an empty file
+      insert_field(req.headers, plan_.added_at, "If-None-Match", etag);
+    }
+    // --etag-save's file, made before anything is connected.
+    std::optional<output> etags;
+    if (o_.etag_save && !etags.emplace(*o_.etag_save).create()) {
+      report.errormsg = fmt::format("Failed to open {}", *o_.etag_save);
+      report_error(o_, 23, report.errormsg);
+      co_return 23;
+    }
     if (upload_file) {
       auto body = open_upload(*upload_file);
       if (!body) {
@@ -271,6 +295,7 @@ class fetcher {
     std::optional<std::string> referer;  // -e ;auto's, once a redirect was followed
     for (;;) {
       hop_state hop;
+      if (etags) hop.etags = &*etags;
       http::request wire = req;
       // -X writes its method on every hop's request line; the body is what the
       // request has (none without data, or after a redirect turned a POST into a GET).
@@ -443,6 +468,21 @@ class fetcher {
     }
   }
 
+  // --etag-save: the value of an ETag field of `line`, blanks around it taken off, and a
+  // line end, as curl writes it; other lines are not written.
+  static bool save_etag(output& file, std::string_view line) {
+    constexpr std::string_view name = "etag:";
+    if (line.size() < name.size() || !http::iequals(line.substr(0, name.size()), name) ||
+        !line.ends_with('\n'))
+      return true;
+    std::string_view value = line.substr(name.size());
+    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!value.empty() && blank(value.front())) value.remove_prefix(1);
+    while (!value.empty() && blank(value.back())) value.remove_suffix(1);
+    if (value.empty()) return true;
+    return file.write(value) && file.write("\n");
+  }
+
   // Puts a field at position `at` of `headers` (at the end when there are fewer).
   static void insert_field(http::fields& headers, std::size_t at, std::string_view name,
                            std::string_view value) {
@@ -513,6 +553,7 @@ class fetcher {
       // curl writes the whole head with -i, even of a response -f then fails.
       if (include && !trailers_end && !out.write(line)) hop.write_failed = true;
       if (heads_ && !trailers_end && !heads_->write(line)) hop.write_failed = true;
+      if (hop.etags && !was_done && !save_etag(*hop.etags, line)) hop.write_failed = true;
       if (!was_done && hop.head.final_head_done()) decide(hop);
       const auto& length = hop.head.content_length;
       if (o_.max_filesize != 0 && length && *length > o_.max_filesize) hop.too_large = true;

@@ -420,6 +420,26 @@ scenario("create_dirs_before_the_transfer", "-f", "--create-dirs", "-o", "a/f", 
 scenario("no_create_dirs", "--create-dirs", "--no-create-dirs", "-o", "a/f", "{url}",
          server=serve(OK), expect_exit=23)
 
+# --etag-save: each ETag value on a line of its own, the file made before anything is
+# connected; --etag-compare: the file's lines joined, sent as If-None-Match.
+TAGGED = reply(b"200 OK", b'ETag:  "v1"  ', body=b"hello\n")
+scenario("etag_save", "--etag-save", "{out}", "{url}", server=serve(TAGGED), expect_exit=0)
+scenario("etag_save_none", "--etag-save", "{out}", "{url}", server=serve(OK), expect_exit=0)
+scenario("etag_save_redirects", "-L", "--etag-save", "{out}", "{base}/a", expect_exit=0,
+         server=Server(routes={"/a": redirect(302, b"/b"), "/b": TAGGED}))
+scenario("etag_save_connect_fails", "--etag-save", "{out}", "http://127.0.0.1:{closed_port}/",
+         expect_exit=7)
+scenario("etag_compare", "--etag-compare", "tag", "{url}", files={"tag": b'"v1"\n'},
+         server=serve(reply(b"304 Not Modified")), expect_exit=0)
+scenario("etag_compare_lines", "--etag-compare", "tag", "-H", "X-A: 1", "-d", "x", "{url}",
+         files={"tag": b"ab\r\ncd\n"}, server=serve(OK), expect_exit=0)
+scenario("etag_compare_empty", "--etag-compare", "tag", "{url}", files={"tag": b""},
+         server=serve(OK), expect_exit=0)
+scenario("etag_compare_missing", "--etag-compare", "nothing-here", "{url}", server=serve(OK),
+         expect_exit=26)
+scenario("etag_compare_and_save", "--etag-compare", "tag", "--etag-save", "tag", "{url}",
+         files={"tag": b'"v0"\n'}, server=serve(TAGGED), expect_exit=0)
+
 # -D: every head of every URL, made before anything is connected, emptied by the first.
 scenario("dump_header", "-D", "{out}", "{url}",
          server=serve(reply(b"200 OK", b"X-One: 1", body=b"hello\n")), expect_exit=0)
