@@ -61,6 +61,9 @@ struct options {
   std::optional<std::string> referer;
   bool auto_referer = false;
   std::optional<std::string> range;  // -r: sent as "Range: bytes=<range>"
+  // -C: resume at this byte, or (-C -) at the size of the output file, appending to it.
+  std::optional<std::uint64_t> continue_at;
+  bool continue_current = false;
   // --etag-save: the ETag values of the responses go to this file; --etag-compare: this
   // file's content is sent as If-None-Match.
   std::optional<std::string> etag_save;
@@ -189,6 +192,7 @@ inline constexpr flag flags[] = {
     {0, "fail-with-body", takes::nothing},
     {'e', "referer", takes::value},
     {'r', "range", takes::value},
+    {'C', "continue-at", takes::value},
     {0, "etag-save", takes::value},
     {0, "etag-compare", takes::value},
     {0, "max-filesize", takes::value},
@@ -332,6 +336,17 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
     o.referer = std::move(value);
   }
   if (n == "range") o.range = std::move(value);
+  if (n == "continue-at") {
+    o.continue_current = value == "-";
+    o.continue_at.reset();
+    if (!o.continue_current) {
+      std::uint64_t at = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), at);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size())
+        return numeric_error();
+      o.continue_at = at;
+    }
+  }
   if (n == "etag-save") o.etag_save = std::move(value);
   if (n == "etag-compare") o.etag_compare = std::move(value);
   if (n == "max-filesize") {
@@ -432,6 +447,7 @@ inline constexpr std::string_view usage_text =
      --max-filesize <bytes>     Fail with 63 on a larger body (k, m, g: KiB, MiB, GiB)
  -e, --referer <url>[;auto]     Send this Referer (";auto": the URL left on a redirect)
  -r, --range <range>            Ask for these bytes only ("Range: bytes=<range>")
+ -C, --continue-at <offset|->   Resume at this byte (-: the output file's size)
      --etag-save <file>         Write the response's ETag to this file
      --etag-compare <file>      Send this file's ETag as If-None-Match
  -H, --header <header/@file>    Pass a custom header to the server

@@ -15,9 +15,10 @@ namespace fetch {
 
 class output {
  public:
-  /// The file at `path`, created (or truncated) at the first write; stdout for nullopt
-  /// or "-". An empty path (-O on a URL ending in '/') fails at the first write.
-  explicit output(std::optional<std::string> path) {
+  /// The file at `path`, created (or truncated, or appended to when `append`) at the
+  /// first write; stdout for nullopt or "-". An empty path (-O on a URL ending in '/')
+  /// fails at the first write.
+  explicit output(std::optional<std::string> path, bool append = false) : append_(append) {
     if (path && *path != "-") {
       path_ = std::move(*path);
       is_file_ = true;
@@ -66,11 +67,12 @@ class output {
  private:
   bool open() {
     if (file_) return true;
-    file_ = is_file_ ? std::fopen(path_.c_str(), "wb") : stdout;
+    file_ = is_file_ ? std::fopen(path_.c_str(), append_ ? "ab" : "wb") : stdout;
     return file_ != nullptr;
   }
 
   std::string path_;
+  bool append_ = false;
   bool is_file_ = false;
   std::FILE* file_ = nullptr;
 };

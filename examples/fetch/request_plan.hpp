@@ -40,6 +40,9 @@ struct request_plan {
   std::size_t referer_at = 0;
   /// Where fields the transfer adds go: after the -H ones, before the body's framing.
   std::size_t added_at = 0;
+  /// Whether the Range field is opensock-fetch's (-r's, or none), not a -H one: -C
+  /// replaces it or puts its own first.
+  bool own_range = true;
   /// The body of -d/--data-binary/--data-raw/--data-urlencode/--json, when any was given
   /// (possibly empty).
   std::optional<std::string> body;
@@ -244,7 +247,8 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
   // -A: the User-Agent in its place, none when empty.
   const std::string agent = agent_of(o);
   // curl's order: Range, User-Agent, Accept, Referer, then the cookies and -H's fields.
-  if (o.range && !named("Range")) plan.headers.add("Range", "bytes=" + *o.range);
+  plan.own_range = !named("Range");
+  if (o.range && plan.own_range) plan.headers.add("Range", "bytes=" + *o.range);
   if (!named("User-Agent") && !agent.empty()) plan.headers.add("User-Agent", agent);
   if (!named("Accept")) plan.headers.add("Accept", "*/*");
   plan.referer_at = plan.headers.size();

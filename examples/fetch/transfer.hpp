@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -66,6 +67,10 @@ struct head_reader {
   int status = 0;
   bool has_location = false;
   std::optional<std::uint64_t> content_length;
+  // Content-Range's first byte, read as curl reads it (the first number after the name);
+  // `whole_range`: it has '*' first ("bytes */size"), which makes curl take everything.
+  std::optional<std::uint64_t> range_start;
+  bool whole_range = false;
   std::uint64_t bytes = 0;  // head and trailer bytes of this hop
   std::size_t lines = 0;    // header fields of the final head
 
@@ -87,6 +92,8 @@ struct head_reader {
             status = status * 10 + (bare[i] - '0');
         has_location = false;
         content_length.reset();
+        range_start.reset();
+        whole_range = false;
         lines = 0;
         at = where::head;
         return false;
@@ -108,6 +115,18 @@ struct head_reader {
             for (char c : value)
               digits = digits && c >= '0' && c <= '9', n = n * 10 + std::uint64_t(c - '0');
             if (digits) content_length = n;
+          }
+          if (http::iequals(name, "content-range") && colon != std::string_view::npos) {
+            std::string_view value = bare.substr(colon + 1);
+            const auto at = value.find_first_of("0123456789*");
+            if (at == std::string_view::npos || value[at] == '*') {
+              whole_range = true;
+            } else {
+              std::uint64_t n = 0;
+              for (std::size_t i = at; i < value.size() && value[i] >= '0' && value[i] <= '9'; ++i)
+                n = n * 10 + std::uint64_t(value[i] - '0');
+              range_start = n;
+            }
           }
         }
         return false;
@@ -152,6 +171,12 @@ class fetcher {
     bool failing = false;  // -f and a status from 400 up
     bool too_large = false;  // a body larger than --max-filesize
     output* etags = nullptr;  // --etag-save's file
+    // -C: the byte resumed at; a body that does not start there is not written, or is
+    // refused at its first byte (curl's 33).
+    std::uint64_t resume = 0;
+    bool ignore_body = false;
+    bool cannot_resume = false;
+    bool resume_refused = false;
     bool write_failed = false;
     std::uint64_t body_bytes = 0;
   };
@@ -242,11 +267,27 @@ class fetcher {
       report_error(o_, 23, report.errormsg);
       co_return 23;
     }
-    output out(output_path(index, u));
+    // -C: where to resume, and the output file appended to from there.
+    const auto path = output_path(index, u);
+    std::uint64_t resume = o_.continue_at.value_or(0);
+    if (o_.continue_current && path && *path != "-") {
+      std::error_code absent;
+      resume = std::filesystem::file_size(*path, absent);
+      if (absent) resume = 0;
+    }
+    output out(path, resume > 0);
     if (o_.create_dirs) out.make_directories();
     meter_.start(plan_.body ? plan_.body->size() : 0, !(out.to_stdout() && ::isatty(1) == 1));
     http::request req(plan_.method, u, plan_.headers);
     if (plan_.body) req.body = *plan_.body;
+    if (resume > 0 && plan_.own_range) {
+      const std::string range = fmt::format("bytes={}-", resume);
+      if (req.headers.contains("range")) {
+        req.headers.set("Range", range);
+      } else {
+        insert_field(req.headers, 0, "Range", range);
+      }
+    }
     // --etag-compare's file, read as curl 7.88 reads it: its lines joined, without line
     // ends.
     if (o_.etag_compare) {
@@ -296,6 +337,7 @@ class fetcher {
     for (;;) {
       hop_state hop;
       if (etags) hop.etags = &*etags;
+      hop.resume = resume;
       http::request wire = req;
       // -X writes its method on every hop's request line; the body is what the
       // request has (none without data, or after a redirect turned a POST into a GET).
@@ -345,6 +387,11 @@ class fetcher {
       report.num_headers = hop.head.lines;
       report.content_type = std::string(r.headers.get("content-type").value_or(""));
 
+      if (hop.resume_refused) {
+        report.errormsg = "HTTP server doesn't seem to support byte ranges. Cannot resume.";
+        report_error(o_, 33, report.errormsg);
+        co_return 33;
+      }
       if (hop.too_large) {
         report.errormsg = "Maximum file size exceeded";
         report_error(o_, 63, report.errormsg);
@@ -558,11 +605,15 @@ class fetcher {
       const auto& length = hop.head.content_length;
       if (o_.max_filesize != 0 && length && *length > o_.max_filesize) hop.too_large = true;
     };
-    // A redirect -L follows: its body is read, so the connection can be reused, but not
-    // written; not even read when the connection closes after it.
-    hooks.drop_body = [&hop](int, const http::fields&) { return hop.follow; };
+    // A redirect -L follows, and a body -C does not want: read, so the connection can be
+    // reused, but not written; not even read when the connection closes after it.
+    hooks.drop_body = [&hop](int, const http::fields&) { return hop.follow || hop.ignore_body; };
     hooks.on_body = [this, &hop, &out](std::string_view piece) {
       if (hop.failing || hop.write_failed) return false;  // curl stops reading: 22 (or 23)
+      if (hop.cannot_resume) {
+        hop.resume_refused = true;
+        return false;
+      }
       // A body of no stated length that grows too large is stopped there, as newer curl
       // stops it (curl 7.88 checks Content-Length only).
       if (o_.max_filesize != 0 && hop.body_bytes + piece.size() > o_.max_filesize)
@@ -581,6 +632,21 @@ class fetcher {
     const int status = hop.head.status;
     hop.follow = o_.location && hop.head.has_location && status >= 300 && status < 400;
     hop.failing = o_.fail && status >= 400;
+    // -C on a GET, as curl checks the answer: a 416 is no error and its body is not
+    // written; a Content-Range from '*' takes the whole body; one from elsewhere, or none,
+    // is refused unless the body is as long as the part already there.
+    const auto& head = hop.head;
+    if (hop.resume != 0 && plan_.method == "GET" && !hop.follow) {
+      if (status == 416) {
+        hop.ignore_body = true;
+      } else if (!head.whole_range && head.range_start != hop.resume) {
+        if (head.content_length == hop.resume) {
+          hop.ignore_body = true;  // curl: "The entire document is already downloaded"
+        } else {
+          hop.cannot_resume = true;
+        }
+      }
+    }
     if (!hop.follow) meter_.expect(hop.head.content_length);
   }
 

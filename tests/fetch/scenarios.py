@@ -420,6 +420,37 @@ scenario("create_dirs_before_the_transfer", "-f", "--create-dirs", "-o", "a/f", 
 scenario("no_create_dirs", "--create-dirs", "--no-create-dirs", "-o", "a/f", "{url}",
          server=serve(OK), expect_exit=23)
 
+# -C: "Range: bytes=N-", the output appended to; -C - resumes at the output file's size.
+# A 416 is no error and not written; a body from elsewhere is 33 unless it is as long as
+# the part already there.
+PARTIAL = reply(b"206 Partial Content", b"Content-Range: bytes 3-5/6", body=b"lo\n")
+scenario("continue_at", "-C", "3", "-o", "{out}", "{url}", server=serve(PARTIAL),
+         files={"out": b"hel"}, expect_exit=0)
+scenario("continue_at_current", "-C", "-", "-o", "{out}", "{url}", server=serve(PARTIAL),
+         files={"out": b"hel"}, expect_exit=0)
+scenario("continue_at_current_no_file", "-C", "-", "-o", "{out}", "{url}", server=serve(OK),
+         expect_exit=0)
+scenario("continue_at_zero", "-C", "0", "{url}", server=serve(OK), expect_exit=0)
+scenario("continue_at_stdout", "-C", "3", "{url}", server=serve(PARTIAL), expect_exit=0)
+scenario("continue_at_range_not_satisfiable", "-C", "-", "-o", "{out}", "-w", "%{http_code}",
+         "{url}", files={"out": b"hello\n"}, expect_exit=0,
+         server=serve(reply(b"416 Range Not Satisfiable", b"Content-Range: bytes */6",
+                            body=b"<html>416</html>\n")))
+scenario("continue_at_whole_body_again", "-C", "3", "-o", "{out}", "{url}", server=serve(OK),
+         files={"out": b"hel"}, expect_exit=33)
+scenario("continue_at_already_downloaded", "-C", "6", "-o", "{out}", "{url}", server=serve(OK),
+         files={"out": b"hello\n"}, expect_exit=0)
+scenario("continue_at_wrong_range", "-C", "2", "-o", "{out}", "{url}", server=serve(PARTIAL),
+         files={"out": b"he"}, expect_exit=33)
+scenario("continue_at_star_range", "-C", "2", "-o", "{out}", "{url}", files={"out": b"he"},
+         server=serve(reply(b"200 OK", b"Content-Range: bytes */6", body=b"hello\n")),
+         expect_exit=0)
+scenario("continue_at_own_range", "-C", "3", "-H", "Range: bytes=1-", "-o", "{out}", "{url}",
+         server=serve(PARTIAL), files={"out": b"hel"}, expect_exit=0)
+scenario("continue_at_over_range", "-C", "3", "-r", "0-1", "-o", "{out}", "{url}",
+         server=serve(PARTIAL), files={"out": b"hel"}, expect_exit=0)
+scenario("continue_at_not_a_number", "-C", "x", "{url}", server=serve(OK), expect_exit=2)
+
 # --etag-save: each ETag value on a line of its own, the file made before anything is
 # connected; --etag-compare: the file's lines joined, sent as If-None-Match.
 TAGGED = reply(b"200 OK", b'ETag:  "v1"  ', body=b"hello\n")
