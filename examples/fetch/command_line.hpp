@@ -34,6 +34,8 @@ struct data_part {
 struct options {
   std::vector<std::string> urls;
   std::vector<output_spec> outputs;
+  // -J: with -O, the file is named by the response's Content-Disposition when it names one.
+  bool remote_header_name = false;
   // --output-dir: the directory -o and -O files go in; --create-dirs: the directories
   // of their paths made as needed.
   std::optional<std::string> output_dir;
@@ -162,6 +164,7 @@ inline constexpr flag flags[] = {
     {'D', "dump-header", takes::value},
     {'T', "upload-file", takes::value},
     {'O', "remote-name", takes::nothing},
+    {'J', "remote-header-name", takes::nothing},
     {0, "output-dir", takes::value},
     {0, "create-dirs", takes::nothing},
     {'i', "include", takes::nothing},
@@ -286,6 +289,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "dump-header") o.dump_header = std::move(value);
   if (n == "upload-file") o.upload_files.push_back(std::move(value));
   if (n == "remote-name") o.outputs.push_back({true, {}});
+  if (n == "remote-header-name") o.remote_header_name = on;
   if (n == "output-dir") o.output_dir = std::move(value);
   if (n == "create-dirs") o.create_dirs = on;
   if (n == "include") o.include = on;
@@ -462,6 +466,7 @@ inline constexpr std::string_view usage_text =
  -D, --dump-header <file>       Write the response heads to this file ("-": stdout)
  -T, --upload-file <file>       PUT this file ("-": stdin) to the URL (one per URL)
  -O, --remote-name              Write to a file named like the remote file
+ -J, --remote-header-name       With -O, name the file as Content-Disposition says
      --output-dir <dir>         Put the -o and -O files in this directory
      --create-dirs              Make the directories of -o and -O paths as needed
  -X, --request <method>         Method to use in the request line

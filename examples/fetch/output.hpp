@@ -39,6 +39,18 @@ class output {
     return std::fwrite(bytes.data(), 1, bytes.size(), file_) == bytes.size();
   }
 
+  /// Names the file `path` in place of the one given, before anything was written; it
+  /// must not exist yet (curl's -J never overwrites a file). False when it was opened
+  /// already or is stdout.
+  bool rename_new(std::string path) {
+    if (file_ || !is_file_) return false;
+    path_ = std::move(path);
+    exclusive_ = true;
+    return true;
+  }
+  /// Whether rename_new() named it.
+  bool renamed() const noexcept { return exclusive_; }
+
   /// Makes each directory of the file's path in turn that is not there (curl's
   /// --create-dirs: mode 0750, less the umask), before the transfer starts, as curl makes
   /// them. One that cannot be made shows when the file cannot be created.
@@ -67,12 +79,14 @@ class output {
  private:
   bool open() {
     if (file_) return true;
-    file_ = is_file_ ? std::fopen(path_.c_str(), append_ ? "ab" : "wb") : stdout;
+    file_ = is_file_ ? std::fopen(path_.c_str(), append_ ? "ab" : exclusive_ ? "wbx" : "wb")
+                     : stdout;
     return file_ != nullptr;
   }
 
   std::string path_;
   bool append_ = false;
+  bool exclusive_ = false;
   bool is_file_ = false;
   std::FILE* file_ = nullptr;
 };

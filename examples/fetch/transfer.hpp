@@ -9,6 +9,7 @@
 
 #include "auth.hpp"
 #include "command_line.hpp"
+#include "content_disposition.hpp"
 #include "cookies.hpp"
 #include "output.hpp"
 #include "progress_meter.hpp"
@@ -171,6 +172,7 @@ class fetcher {
     bool failing = false;  // -f and a status from 400 up
     bool too_large = false;  // a body larger than --max-filesize
     output* etags = nullptr;  // --etag-save's file
+    bool name_from_header = false;  // -O -J: Content-Disposition may name the file
     // -C: the byte resumed at; a body that does not start there is not written, or is
     // refused at its first byte (curl's 33).
     std::uint64_t resume = 0;
@@ -190,8 +192,13 @@ class fetcher {
     std::string path = spec.remote_name
                            ? u.path.substr(u.path.rfind('/') + 1)  // empty after a '/': 23
                            : spec.path;
-    if (path == "-" || !o_.output_dir || o_.output_dir->empty()) return path;
-    return *o_.output_dir + "/" + path;
+    return path == "-" ? path : in_output_dir(std::move(path));
+  }
+
+  // `name` in --output-dir, when it names one.
+  std::string in_output_dir(std::string name) const {
+    if (!o_.output_dir || o_.output_dir->empty()) return name;
+    return *o_.output_dir + "/" + name;
   }
 
   // curl's wording of the errors a user meets most; the others as opensock words them.
@@ -338,6 +345,8 @@ class fetcher {
       hop_state hop;
       if (etags) hop.etags = &*etags;
       hop.resume = resume;
+      hop.name_from_header = o_.remote_header_name && index < o_.outputs.size() &&
+                             o_.outputs[index].remote_name;
       http::request wire = req;
       // -X writes its method on every hop's request line; the body is what the
       // request has (none without data, or after a redirect turned a POST into a GET).
@@ -601,6 +610,13 @@ class fetcher {
       if (include && !trailers_end && !out.write(line)) hop.write_failed = true;
       if (heads_ && !trailers_end && !heads_->write(line)) hop.write_failed = true;
       if (hop.etags && !was_done && !save_etag(*hop.etags, line)) hop.write_failed = true;
+      // -J: the first file name a head gives, for a file that must not exist yet.
+      if (hop.name_from_header && !was_done && !out.renamed()) {
+        if (auto name = content_disposition_name(line)) {
+          if (!out.rename_new(in_output_dir(std::move(*name))) || !out.create())
+            hop.write_failed = true;
+        }
+      }
       if (!was_done && hop.head.final_head_done()) decide(hop);
       const auto& length = hop.head.content_length;
       if (o_.max_filesize != 0 && length && *length > o_.max_filesize) hop.too_large = true;

@@ -393,6 +393,35 @@ scenario("remote_name", "-O", "{base}/dir/name.txt", server=serve(OK), expect_ex
 # -f: the error body is not written, and the -o file is not even created.
 scenario("fail_with_output_file", "-f", "-o", "{out}", "{url}",
          server=serve(reply(b"500 Internal Server Error", body=b"oops\n")), expect_exit=22)
+# -O -J: the file named by Content-Disposition's filename=, its last path segment only;
+# never over a file that is there (23); the URL's name without one.
+def disposed(value):
+    return serve(reply(b"200 OK", b"Content-Disposition: " + value, body=b"data\n"))
+
+
+scenario("remote_header_name", "-O", "-J", "{base}/x/url-name",
+         server=disposed(b'attachment; filename="server name.txt"'), expect_exit=0)
+scenario("remote_header_name_path", "-O", "-J", "{base}/u",
+         server=disposed(b'attachment; filename="../../tmp/a\\b/evil.txt"'), expect_exit=0)
+scenario("remote_header_name_unquoted", "-O", "-J", "{base}/u",
+         server=disposed(b"attachment; size=5; filename=plain.txt; other=1"), expect_exit=0)
+scenario("remote_header_name_none", "-O", "-J", "{base}/url-name",
+         server=disposed(b"attachment"), expect_exit=0)
+scenario("remote_header_name_encoded_only", "-O", "-J", "{base}/url-name",
+         server=disposed(b"attachment; filename*=UTF-8''x.txt"), expect_exit=0)
+scenario("remote_header_name_exists", "-O", "-J", "{base}/u",
+         server=disposed(b"attachment; filename=taken.txt"), files={"taken.txt": b"mine\n"},
+         expect_exit=23)
+scenario("remote_header_name_output_dir", "-O", "-J", "--output-dir", "d", "{base}/u",
+         server=disposed(b"attachment; filename=in-d.txt"), files={"d/keep": b""},
+         expect_exit=0)
+scenario("remote_header_name_without_remote_name", "-J", "-o", "{out}", "{base}/u",
+         server=disposed(b"attachment; filename=ignored.txt"), expect_exit=0)
+# curl 7.88 creates ".hidden"; opensock-fetch takes leading dots off.
+scenario("remote_header_name_hidden", "-O", "-J", "{base}/u",
+         server=disposed(b'inline; filename=".hidden"'), expect_exit=0,
+         known_difference="-J takes leading dots off a file name", fetch_exit=0)
+
 # --output-dir goes before every -o and -O path but "-"; --create-dirs makes the
 # directories of the path before the transfer, whatever comes of it.
 scenario("output_dir", "--output-dir", "d", "-o", "f", "{url}", server=serve(OK),
