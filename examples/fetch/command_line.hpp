@@ -55,6 +55,7 @@ struct options {
   bool verbose = false;
   bool help = false;
   bool version = false;
+  std::optional<std::string> stderr_path;  // --stderr
 
   std::optional<std::string> method;
   std::vector<std::string> headers;
@@ -161,6 +162,8 @@ inline constexpr flag flags[] = {
     {'s', "silent", takes::nothing},
     {'S', "show-error", takes::nothing},
     {'o', "output", takes::value},
+    {'q', "disable", takes::nothing},
+    {0, "stderr", takes::value},
     {'D', "dump-header", takes::value},
     {'T', "upload-file", takes::value},
     {'O', "remote-name", takes::nothing},
@@ -285,7 +288,9 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   // Each flag name is distinct, so a flat list of ifs reads as a table.
   if (n == "silent") o.silent = on;
   if (n == "show-error") o.show_error = on;
+  // -q: opensock-fetch never reads a .curlrc, which curl's -q keeps it from reading.
   if (n == "output") o.outputs.push_back({false, std::move(value)});
+  if (n == "stderr") o.stderr_path = std::move(value);
   if (n == "dump-header") o.dump_header = std::move(value);
   if (n == "upload-file") o.upload_files.push_back(std::move(value));
   if (n == "remote-name") o.outputs.push_back({true, {}});
@@ -471,6 +476,8 @@ inline constexpr std::string_view usage_text =
      --create-dirs              Make the directories of -o and -O paths as needed
  -X, --request <method>         Method to use in the request line
  -s, --silent                   Silent mode: no progress meter, no error messages
+     --stderr <file>            Write what goes to stderr to this file ("-": stdout)
+ -q, --disable                  Read no .curlrc (opensock-fetch never reads one)
  -S, --show-error               Show error messages even when -s is given
  -v, --verbose                  Show the connection, the request and the response head
  -w, --write-out <format>       Write out a format after each transfer (@file, @-)

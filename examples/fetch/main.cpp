@@ -20,9 +20,12 @@
 
 #include <fmt/core.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <optional>
 #include <string>
@@ -189,6 +192,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.urls.empty()) return usage_failure({"no URL specified!"});
+  // --stderr: the messages from here on go there ("-": stdout), -w's %{stderr} still to
+  // the process's stderr; a file that cannot be made leaves them where they were, as in
+  // curl.
+  if (o.stderr_path) {
+    std::FILE* file = *o.stderr_path == "-" ? stdout : std::fopen(o.stderr_path->c_str(), "w");
+    const int kept = file ? ::dup(STDERR_FILENO) : -1;
+    if (std::FILE* real = kept >= 0 ? ::fdopen(kept, "w") : nullptr) {
+      std::fflush(stderr);
+      fetch::write_out_stderr() = real;
+      ::dup2(::fileno(file), STDERR_FILENO);
+    }
+    if (file && file != stdout) std::fclose(file);
+  }
   fetch::ask_password(o);
 
   const fetch::request_plan plan = fetch::make_request_plan(o, error);

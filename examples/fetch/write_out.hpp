@@ -50,6 +50,13 @@ inline std::string write_out_format(const std::string& value) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+/// Where %{stderr} switches to: the process's stderr, which --stderr does not move (it
+/// moves opensock-fetch's messages only, as curl's does).
+inline std::FILE*& write_out_stderr() {
+  static std::FILE* stream = stderr;
+  return stream;
+}
+
 namespace detail {
 
 // Writes the variable `name`; false if curl has no such variable (or we do not have it).
@@ -103,7 +110,7 @@ inline bool write_variable(std::string_view name, const transfer_report& r, std:
   } else if (name == "stdout") {
     stream = stdout;
   } else if (name == "stderr") {
-    stream = stderr;
+    stream = write_out_stderr();
   } else {
     return false;
   }

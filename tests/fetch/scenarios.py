@@ -385,6 +385,15 @@ scenario("write_out_size_chunked", "-s", "-o", "{out}", "-w", "%{size_download} 
 scenario("include", "-i", "{url}",
          server=serve(reply(b"200 OK", b"X-One: 1", b"x-lower: two", body=b"hello\n")), expect_exit=0)
 scenario("silent", "-s", "{url}", server=serve(OK), expect_exit=0)
+# --stderr: what goes to stderr in a file, or on stdout for "-" (here -w's); -q reads no
+# .curlrc.
+scenario("stderr_to_file", "-s", "--stderr", "{out}", "-w", "%{stderr}code %{http_code}",
+         "{url}", server=serve(OK), expect_exit=0)
+scenario("stderr_to_stdout", "-s", "--stderr", "-", "-w", "%{stderr}code %{http_code}",
+         "{url}", server=serve(OK), expect_exit=0)
+scenario("stderr_unwritable", "-s", "--stderr", "no/such/dir/err", "{url}", server=serve(OK),
+         expect_exit=0)
+scenario("disable", "-q", "{url}", server=serve(OK), expect_exit=0)
 scenario("silent_show_error", "-s", "-S", "{url}", server=serve(OK), expect_exit=0)
 scenario("show_error", "-S", "{url}", server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=0)
 scenario("output_file", "-o", "{out}", "{url}", server=serve(OK), expect_exit=0)
