@@ -10,6 +10,7 @@
 #include "factory.hpp"
 #include "request_plan.hpp"
 #include "transfer.hpp"
+#include "version.hpp"
 
 #include <opensock/connector/name_overrides.hpp>
 #include <opensock/http/session.hpp>
@@ -186,9 +187,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.version) {
-    fmt::print("opensock-fetch {0} (opensock {0}, HTTP/1.1{1}, HTTP{2} and SOCKS proxies)\n",
-               OPENSOCK_VERSION_STRING, opensock::tls::built ? ", TLS (OpenSSL)" : "",
-               opensock::tls::built ? ", HTTPS" : "");
+    fmt::print("{}", fetch::version_text());
     return 0;
   }
   if (o.urls.empty()) return usage_failure({"no URL specified!"});
