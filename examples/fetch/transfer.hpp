@@ -286,58 +286,9 @@ class fetcher {
     if (o_.create_dirs) out.make_directories();
     meter_.start(plan_.body ? plan_.body->size() : 0, !(out.to_stdout() && ::isatty(1) == 1));
     http::request req(plan_.method, u, plan_.headers);
-    if (plan_.body) req.body = *plan_.body;
-    if (resume > 0 && plan_.own_range) {
-      const std::string range = fmt::format("bytes={}-", resume);
-      if (req.headers.contains("range")) {
-        req.headers.set("Range", range);
-      } else {
-        insert_field(req.headers, 0, "Range", range);
-      }
-    }
-    // --etag-compare's file, read as curl 7.88 reads it: its lines joined, without line
-    // ends.
-    if (o_.etag_compare) {
-      std::ifstream in(*o_.etag_compare, std::ios::binary);
-      if (!in) {
-        report.errormsg = fmt::format("Failed to open {}", *o_.etag_compare);
-        report_error(o_, 26, report.errormsg);
-        co_return 26;
-      }
-      std::string etag;
-      for (char c; in.get(c);)
-        if (c != '\r' && c != '\n') etag += c;
-      if (etag.empty()) etag = "\"\"";  // as curl sends an empty file
-      insert_field(req.headers, plan_.added_at, "If-None-Match", etag);
-    }
-    // --etag-save's file, made before anything is connected.
     std::optional<output> etags;
-    if (o_.etag_save && !etags.emplace(*o_.etag_save).create()) {
-      report.errormsg = fmt::format("Failed to open {}", *o_.etag_save);
-      report_error(o_, 23, report.errormsg);
-      co_return 23;
-    }
-    if (upload_file) {
-      auto body = open_upload(*upload_file);
-      if (!body) {
-        report.errormsg = fmt::format("Can't open '{}'!", *upload_file);
-        report_error(o_, 26, report.errormsg);
-        co_return 26;
-      }
-      req.method = "PUT";
-      if (!plan_.custom_method) report.method = "PUT";
-      if (plan_.upload_framing) {
-        if (body->length) {
-          req.headers.add("Content-Length", std::to_string(*body->length));
-        } else {
-          req.headers.add("Transfer-Encoding", "chunked");
-        }
-      }
-      // Sent with the body at once, which RFC 9110 §10.1.1 allows; curl waits up to a
-      // second for the 100 (Continue) first.
-      if (plan_.upload_expect && body->length != 0u) req.headers.add("Expect", "100-continue");
-      req.body = std::move(body->body);
-    }
+    if (const int code = complete_request(req, upload_file, resume, etags, report))
+      co_return code;
     int redirects = 0;
     int status = 0;  // the last response's
     std::optional<std::string> referer;  // -e ;auto's, once a redirect was followed
@@ -474,6 +425,65 @@ class fetcher {
       co_return 22;
     }
     co_return 0;
+  }
+
+  // What the options add to a transfer's request: the body (-d's, or -T's with PUT and
+  // its framing), -C's Range, --etag-compare's If-None-Match; and --etag-save's file,
+  // made in `etags`. 0, or the exit code of what failed.
+  int complete_request(http::request& req, const std::string* upload_file, std::uint64_t resume,
+                       std::optional<output>& etags, transfer_report& report) const {
+    if (plan_.body) req.body = *plan_.body;
+    if (resume > 0 && plan_.own_range) {
+      const std::string range = fmt::format("bytes={}-", resume);
+      if (req.headers.contains("range")) {
+        req.headers.set("Range", range);
+      } else {
+        insert_field(req.headers, 0, "Range", range);
+      }
+    }
+    // --etag-compare's file, read as curl 7.88 reads it: its lines joined, without line
+    // ends.
+    if (o_.etag_compare) {
+      std::ifstream in(*o_.etag_compare, std::ios::binary);
+      if (!in) {
+        report.errormsg = fmt::format("Failed to open {}", *o_.etag_compare);
+        report_error(o_, 26, report.errormsg);
+        return 26;
+      }
+      std::string etag;
+      for (char c; in.get(c);)
+        if (c != '\r' && c != '\n') etag += c;
+      if (etag.empty()) etag = "\"\"";  // as curl sends an empty file
+      insert_field(req.headers, plan_.added_at, "If-None-Match", etag);
+    }
+    // --etag-save's file, made before anything is connected.
+    if (o_.etag_save && !etags.emplace(*o_.etag_save).create()) {
+      report.errormsg = fmt::format("Failed to open {}", *o_.etag_save);
+      report_error(o_, 23, report.errormsg);
+      return 23;
+    }
+    if (upload_file) {
+      auto body = open_upload(*upload_file);
+      if (!body) {
+        report.errormsg = fmt::format("Can't open '{}'!", *upload_file);
+        report_error(o_, 26, report.errormsg);
+        return 26;
+      }
+      req.method = "PUT";
+      if (!plan_.custom_method) report.method = "PUT";
+      if (plan_.upload_framing) {
+        if (body->length) {
+          req.headers.add("Content-Length", std::to_string(*body->length));
+        } else {
+          req.headers.add("Transfer-Encoding", "chunked");
+        }
+      }
+      // Sent with the body at once, which RFC 9110 §10.1.1 allows; curl waits up to a
+      // second for the 100 (Continue) first.
+      if (plan_.upload_expect && body->length != 0u) req.headers.add("Expect", "100-continue");
+      req.body = std::move(body->body);
+    }
+    return 0;
   }
 
   // Which part of a request validate() refused, for the message.
