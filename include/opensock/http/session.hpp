@@ -551,10 +551,9 @@ class session {
     }
   };
 
-  // The credentials of one request across its hops: the origin they are for and the
-  // authenticator's state. Made only for a request that has credentials.
   // The credentials of one request for the origin (a 401 answered) or for the HTTP proxy
   // that forwards it (a 407), and the state of their authentication across its hops.
+  // Made only for a request that has credentials.
   struct request_auth final : response_head_check {
     request_auth(http::credentials given, opensock::origin for_origin,
                  auth_hop hop = auth_hop::origin)
