@@ -9,6 +9,7 @@ SOCKS5 proxy (microsocks) when installed. Compared by exit code, stdout and stde
 import argparse
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -33,16 +34,29 @@ def wait_for(port):
     return False
 
 
-def run(ws, args, lines=b"", hold=0.3):
-    """Runs opensock-ws with `lines` on its stdin, held open `hold` seconds after them
-    (a close sent at once would cut the echoes short)."""
+def run(ws, args, lines=b"", until=None):
+    """Runs opensock-ws with `lines` on its stdin, held open until what it printed satisfies
+    `until` (at most 10 s): the suite's server answers a close at once, and echoes its
+    handler had not sent by then are never sent."""
     proc = subprocess.Popen([ws] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     proc.stdin.write(lines)
     proc.stdin.flush()
-    time.sleep(hold)
+    printed = b""
+    deadline = time.monotonic() + 10
+    while until and not until(printed) and time.monotonic() < deadline:
+        if select.select([proc.stdout], [], [], 0.1)[0]:
+            more = os.read(proc.stdout.fileno(), 65536)
+            if not more:
+                break
+            printed += more
     out, err = proc.communicate(timeout=20)
-    return proc.returncode, out, err.decode(errors="replace")
+    return proc.returncode, printed + out, err.decode(errors="replace")
+
+
+def printed(expected):
+    """`until` for run(): as many bytes as `expected` were printed."""
+    return lambda out: len(out) >= len(expected)
 
 
 def check(name, got, expected):
@@ -69,40 +83,46 @@ def main():
             print("the WebSocket server did not start")
             return 1
         base = f"ws://127.0.0.1:{port}"
-        check("text lines echoed",
-              run(a.ws, [base + "/echo"], "one\nκόσμε\n\nlast\n".encode())[:2],
-              (0, "one\nκόσμε\n\nlast\n".encode()))
+        text = "one\nκόσμε\n\nlast\n".encode()
+        check("text lines echoed", run(a.ws, [base + "/echo"], text, printed(text))[:2],
+              (0, text))
         check("binary lines echoed raw",
-              run(a.ws, ["--binary", base + "/echo"], b"ab\ncd\n")[:2], (0, b"abcd"))
+              run(a.ws, ["--binary", base + "/echo"], b"ab\ncd\n", printed(b"abcd"))[:2],
+              (0, b"abcd"))
         check("fragments read whole",
-              run(a.ws, [base + "/fragments"], b"a longer line in pieces\n")[:2],
+              run(a.ws, [base + "/fragments"], b"a longer line in pieces\n",
+                  printed(b"a longer line in pieces\n"))[:2],
               (0, b"a longer line in pieces\n"))
         check("the subprotocol chosen",
               run(a.ws, ["--protocol", "chat.v9", "--protocol", "chat.v1",
-                         base + "/subprotocol"])[:2], (0, b"chat.v1\n"))
-        code, out, _ = run(a.ws, ["-H", "X-From: opensock-ws", base + "/headers"])
+                         base + "/subprotocol"], until=printed(b"chat.v1\n"))[:2],
+              (0, b"chat.v1\n"))
+        code, out, _ = run(a.ws, ["-H", "X-From: opensock-ws", base + "/headers"],
+                          until=lambda out: b"\n" in out)
         seen = json.loads(out.decode().splitlines()[0]) if code == 0 and out else {}
         check("a -H header sent", (code, seen.get("x-from")), (0, "opensock-ws"))
-        code, out, _ = run(a.ws, ["--deflate", base + "/extensions"], b"squeeze " * 50 + b"\n")
+        code, out, _ = run(a.ws, ["--deflate", base + "/extensions"], b"squeeze " * 50 + b"\n",
+                           lambda out: out.count(b"\n") >= 2)
         lines = out.decode().splitlines()
         check("permessage-deflate negotiated and used",
               (code, lines[0].startswith("permessage-deflate"), lines[1:]),
               (0, True, ["squeeze " * 50]))
-        check("the server's close shown", run(a.ws, [base + "/close"], hold=0),
+        check("the server's close shown", run(a.ws, [base + "/close"]),
               (0, b"", "opensock-ws: closed by peer: 4000 bye\n"))
-        code, _, err = run(a.ws, [base + "/reject"], hold=0)
+        code, _, err = run(a.ws, [base + "/reject"])
         check("a refused upgrade", (code, "Refused WebSockets upgrade: HTTP/1.1 403" in err),
               (22, True))
         closed = free_port()
-        check("nothing listening", run(a.ws, [f"ws://127.0.0.1:{closed}/"], hold=0)[0], 7)
+        check("nothing listening", run(a.ws, [f"ws://127.0.0.1:{closed}/"])[0], 7)
         check("the guard refuses loopback",
-              run(a.ws, ["--deny-private", base + "/echo"], hold=0)[0], 7)
+              run(a.ws, ["--deny-private", base + "/echo"])[0], 7)
         long_name = "x" * 70 + ".test"
         check("--resolve", run(a.ws, ["--resolve", f"{long_name}:{port}:127.0.0.1",
-                                       f"ws://{long_name}:{port}/echo"], b"resolved\n")[:2],
+                                       f"ws://{long_name}:{port}/echo"],
+                                 b"resolved\n", printed(b"resolved\n"))[:2],
               (0, b"resolved\n"))
-        check("an http URL", run(a.ws, [f"http://127.0.0.1:{port}/"], hold=0)[0], 1)
-        check("a usage error", run(a.ws, [], hold=0)[0], 2)
+        check("an http URL", run(a.ws, [f"http://127.0.0.1:{port}/"])[0], 1)
+        check("a usage error", run(a.ws, [])[0], 2)
         if os.access(a.microsocks, os.X_OK):
             socks_port = free_port()
             socks = subprocess.Popen([a.microsocks, "-i", "127.0.0.1", "-p", str(socks_port)],
@@ -111,7 +131,7 @@ def main():
                 wait_for(socks_port)
                 check("through a SOCKS5 proxy",
                       run(a.ws, ["-x", f"socks5h://127.0.0.1:{socks_port}", base + "/echo"],
-                          b"proxied\n")[:2], (0, b"proxied\n"))
+                          b"proxied\n", printed(b"proxied\n"))[:2], (0, b"proxied\n"))
             finally:
                 socks.terminate()
                 socks.wait()
