@@ -207,6 +207,7 @@ TEST_CASE("refined errors fall under their condition, with a sharper message") {
   refines(error::response_headers_too_large, condition::recv_error, 56);
   refines(error::body_too_large, condition::filesize_exceeded, 63);
   refines(error::invalid_request_field, condition::bad_function_argument, 43);
+  refines(error::unframable_request_body, condition::bad_function_argument, 43);
   refines(error::header_line_too_long, condition::out_of_memory, 27);
   refines(error::tls_not_built, condition::unsupported_protocol, 1);
   // A proxy's handshake, each of curl's CURLINFO_PROXY_ERROR meanings.

@@ -163,7 +163,62 @@ TEST_CASE("a produced body cannot be sent again: a 307 fails with send_fail_rewi
                                                "GET /done body= auth=no"});
 }
 
-TEST_CASE("nginx reads file, chunked and sized bodies whole") {
+TEST_CASE("a caller's Transfer-Encoding chunked has any body sent as chunks") {
+  asio::io_context io;
+  scripted_http_server server(io, ok_reply);
+  opensock::http::session session(io.get_executor());
+  const std::string content = pattern(100 * 1024 + 3);
+  temp_file file(content);
+  auto from_memory = make_request("POST", server.url("/memory"));
+  from_memory.body = content;
+  auto from_file = make_request("PUT", server.url("/file"));
+  from_file.body = request_body::file(file.path);
+  auto sized = make_request("POST", server.url("/sized"));
+  sized.body = request_body::producer(producer_of(content, 30'000), content.size());
+  auto empty = make_request("POST", server.url("/empty"));
+  for (auto* req : {&from_memory, &from_file, &sized, &empty}) {
+    req->headers.add("Transfer-Encoding", "gzip, chunked");
+    REQUIRE(!request(io, session, *req).first);
+  }
+  REQUIRE(server.heads.size() == 4);
+  for (const auto& head : server.heads) {
+    CHECK(head.find("Transfer-Encoding: gzip, chunked\r\n") != std::string::npos);
+    CHECK(head.find("Content-Length") == std::string::npos);
+  }
+  CHECK(server.log == std::vector<std::string>{"POST /memory body=" + content + " auth=no",
+                                               "PUT /file body=" + content + " auth=no",
+                                               "POST /sized body=" + content + " auth=no",
+                                               "POST /empty body= auth=no"});
+  // Every body ended where the server expected it: one connection served them all.
+  CHECK(server.connections == 1);
+}
+
+TEST_CASE("a body framing no server could read is refused before a byte is sent") {
+  asio::io_context io;
+  scripted_http_server server(io, ok_reply);
+  opensock::http::session session(io.get_executor());
+  const auto refused = [&](std::initializer_list<std::pair<const char*, const char*>> fields) {
+    auto req = make_request("POST", server.url());
+    req.body = "data";
+    for (const auto& [name, value] : fields) req.headers.add(name, value);
+    const auto ec = request(io, session, req).first;
+    CHECK(opensock::curl_code(ec) == 43);
+    return ec == opensock::error::unframable_request_body;
+  };
+  CHECK(refused({{"Transfer-Encoding", "gzip"}}));
+  CHECK(refused({{"Transfer-Encoding", "chunked, gzip"}}));
+  CHECK(refused({{"Transfer-Encoding", ""}}));
+  CHECK(refused({{"Transfer-Encoding", "chunked"}, {"Content-Length", "4"}}));
+  CHECK(server.log.empty());
+  // A caller's own Content-Length frames the body as it is.
+  auto sized = make_request("POST", server.url("/sized"));
+  sized.body = "data";
+  sized.headers.add("Content-Length", "4");
+  REQUIRE(!request(io, session, sized).first);
+  CHECK(server.log == std::vector<std::string>{"POST /sized body=data auth=no"});
+}
+
+TEST_CASE("nginx reads file, chunked and sized bodies whole, and one the caller chunks") {
   const auto port = opensock::test::nginx_port_or_warn();
   if (!port) return;
   asio::io_context io;
@@ -177,7 +232,10 @@ TEST_CASE("nginx reads file, chunked and sized bodies whole") {
   chunked.body = request_body::producer(producer_of(content, 4096));
   auto sized = make_request("POST", url);
   sized.body = request_body::producer(producer_of(content, 50'000), content.size());
-  for (auto* req : {&from_file, &chunked, &sized}) {
+  auto chunked_by_caller = make_request("PUT", url);
+  chunked_by_caller.body = content;
+  chunked_by_caller.headers.add("Transfer-Encoding", "chunked");
+  for (auto* req : {&from_file, &chunked, &sized, &chunked_by_caller}) {
     auto [ec, r] = request(io, session, *req);
     REQUIRE(!ec);
     CHECK(r.status == 200);

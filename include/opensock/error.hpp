@@ -94,6 +94,10 @@ enum class error : int {
   /// bad_function_argument: a request method, target, header name or value holding
   /// CR, LF, NUL or other bytes HTTP/1.1 does not allow there; nothing was sent.
   invalid_request_field,
+  /// bad_function_argument: a Transfer-Encoding field the caller set whose last coding
+  /// is not chunked, or that comes with a Content-Length: a server could not tell where
+  /// the request's body ends; nothing was sent.
+  unframable_request_body,
   /// out_of_memory: one header line over the parser's line limit (curl: "Avoided giant
   /// realloc for header", 27, past 100 KiB).
   header_line_too_long,

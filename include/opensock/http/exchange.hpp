@@ -161,70 +161,79 @@ asio::awaitable<std::error_code> send(AsyncStream& stream, const Buffers& buffer
   co_return ec ? send_error_of(ec) : ec;
 }
 
-// The head, then the file in pieces of body_chunk_size; the file must hold as many bytes
-// as its size said when the head was written.
-template <class AsyncStream>
-asio::awaitable<std::error_code> send_file(AsyncStream& stream, const request& req,
-                                           const std::filesystem::path& path,
-                                           connection_state& state, const transfer_hooks& hooks) {
-  file_handle file(std::fopen(path.c_str(), "rb"));
-  std::error_code size_error;
-  const auto size = std::filesystem::file_size(path, size_error);
-  if (!file || size_error) co_return error::read_error;
-  if (auto ec = serialize_head(req, size, {}, state.forwarded(), state.write_buffer,
-                                state.added)) co_return ec;
-  if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
-  if (auto ec = co_await send(stream, asio::buffer(state.write_buffer), state)) co_return ec;
-  state.body_buffer.resize(body_chunk_size);
-  for (std::uint64_t left = size; left > 0;) {
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, body_chunk_size));
-    const std::size_t got = std::fread(state.body_buffer.data(), 1, want, file.get());
-    if (got == 0) co_return error::read_error;  // the file shrank since its size was taken
-    left -= got;
-    if (auto ec = co_await send(stream, asio::buffer(state.body_buffer.data(), got), state))
-      co_return ec;
-  }
-  co_return std::error_code{};
+// Whether a request's body is sent by send_body() rather than with its head in one
+// write: a file, a producer, or a body the caller's Transfer-Encoding asks to chunk.
+inline bool sent_in_pieces(const request& req) noexcept {
+  return req.body.file_path() || req.body.producer() ||
+         framing_by_caller(req) == caller_framing::chunked;
 }
 
-// The head, then what the producer gives: as is under a declared length (which it must
-// meet exactly), each piece as a chunk otherwise.
+// The head, then the body in pieces of at most body_chunk_size: as they are under a
+// known length (which a producer must meet exactly, and a file must still hold), each
+// as a chunk when the length is not known or the caller's Transfer-Encoding says so.
 template <class AsyncStream>
-asio::awaitable<std::error_code> send_produced(AsyncStream& stream, const request& req,
-                                               const body_producer& produce,
-                                               connection_state& state,
-                                               const transfer_hooks& hooks) {
-  const auto length = req.body.producer_length();
-  if (auto ec =
-          serialize_head(req, length, {}, state.forwarded(), state.write_buffer, state.added))
+asio::awaitable<std::error_code> send_body(AsyncStream& stream, const request& req,
+                                           connection_state& state,
+                                           const transfer_hooks& hooks) {
+  const request_body& body = req.body;
+  const body_producer* produce = body.producer();
+  std::optional<std::uint64_t> length = body.producer_length();
+  file_handle file;
+  if (const auto* path = body.file_path()) {
+    file.reset(std::fopen(path->c_str(), "rb"));
+    std::error_code size_error;
+    length = std::filesystem::file_size(*path, size_error);
+    if (!file || size_error) co_return error::read_error;
+  } else if (!produce) {
+    length = body.memory().size();
+  }
+  const caller_framing by_caller = framing_by_caller(req);
+  const bool chunked = by_caller == caller_framing::chunked ||
+                       (by_caller == caller_framing::none && !length);
+  if (auto ec = serialize_head(req, chunked ? std::nullopt : length, {}, state.forwarded(),
+                               state.write_buffer, state.added))
     co_return ec;
   if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
   if (auto ec = co_await send(stream, asio::buffer(state.write_buffer), state)) co_return ec;
-  state.body_buffer.resize(body_chunk_size);
+  if (file || produce) state.body_buffer.resize(body_chunk_size);
   std::uint64_t sent = 0;
   for (;;) {
-    std::size_t n = 0;
-    try {
-      n = co_await produce(asio::buffer(state.body_buffer));
-    } catch (const std::exception&) {
-      co_return error::aborted_by_callback;
+    asio::const_buffer piece;
+    if (produce) {
+      std::size_t n = 0;
+      try {
+        n = co_await (*produce)(asio::buffer(state.body_buffer));
+      } catch (const std::exception&) {
+        co_return error::aborted_by_callback;
+      }
+      piece = asio::buffer(state.body_buffer.data(), std::min(n, state.body_buffer.size()));
+    } else {
+      const auto want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(*length - sent, body_chunk_size));
+      if (file) {
+        piece = asio::buffer(state.body_buffer.data(),
+                             std::fread(state.body_buffer.data(), 1, want, file.get()));
+      } else {
+        piece = asio::buffer(body.memory().substr(static_cast<std::size_t>(sent), want));
+      }
     }
-    n = std::min(n, state.body_buffer.size());
+    const std::size_t n = piece.size();
+    // A producer that gives less or more than it said, or a file that shrank since its
+    // size was taken.
     if (length && (n == 0 ? sent != *length : sent + n > *length)) co_return error::read_error;
     if (n == 0) break;
     sent += n;
-    const asio::const_buffer data(state.body_buffer.data(), n);
-    if (length) {
-      if (auto ec = co_await send(stream, data, state)) co_return ec;
+    if (!chunked) {
+      if (auto ec = co_await send(stream, piece, state)) co_return ec;
       continue;
     }
     state.write_buffer.clear();
     append_chunk_header(n, state.write_buffer);
-    const std::array<asio::const_buffer, 3> chunk{asio::buffer(state.write_buffer), data,
+    const std::array<asio::const_buffer, 3> chunk{asio::buffer(state.write_buffer), piece,
                                                   asio::buffer(chunk_end)};
     if (auto ec = co_await send(stream, chunk, state)) co_return ec;
   }
-  if (!length) co_return co_await send(stream, asio::buffer(last_chunk), state);
+  if (chunked) co_return co_await send(stream, asio::buffer(last_chunk), state);
   co_return std::error_code{};
 }
 
@@ -588,7 +597,7 @@ class exchange_op {
     }
   }
 
-  // The end of a body sent from a file or a producer.
+  // The end of a body sent in pieces.
   template <class Self>
   void operator()(Self& self, std::exception_ptr failed, std::error_code ec) {
     if (failed) return complete(self, error::aborted_by_callback);
@@ -617,10 +626,8 @@ class exchange_op {
   template <class Self>
   void start(Self& self) {
     state_.reusable = false;
-    if (const auto* path = req_.body.file_path())
-      return send_streamed(self, send_file(stream_, req_, *path, state_, hooks_));
-    if (const auto* produce = req_.body.producer())
-      return send_streamed(self, send_produced(stream_, req_, *produce, state_, hooks_));
+    if (sent_in_pieces(req_))
+      return send_streamed(self, send_body(stream_, req_, state_, hooks_));
     if (auto ec = write_memory_head(req_, state_, hooks_)) return complete(self, ec);
     if (state_.interrupted) return complete(self, asio::error::operation_aborted);
     // Most requests go whole in one send that does not wait, where the stream is a
@@ -637,8 +644,8 @@ class exchange_op {
     read_response(self);
   }
 
-  // A request whose body comes from a file or a producer: sent by `sending`, a
-  // coroutine that continues this operation when it ends.
+  // A request whose body goes in pieces: sent by `sending`, a coroutine that continues
+  // this operation when it ends.
   template <class Self>
   void send_streamed(Self& self, asio::awaitable<std::error_code> sending) {
     state_.write_buffer.clear();

@@ -2,7 +2,9 @@
 // sent, or a producer coroutine. A body of known length goes with Content-Length, a
 // producer's of unknown length with chunked coding, and no body with neither (as curl's
 // `-X POST` without data); an empty body in memory is "Content-Length: 0" on methods
-// that carry one (POST, PUT, PATCH), as curl's `-d ''`.
+// that carry one (POST, PUT, PATCH), as curl's `-d ''`. A caller's own Content-Length
+// frames any body as it is, and a caller's Transfer-Encoding ending in chunked has any
+// body (none too) sent as chunks, as curl does with `-H 'Transfer-Encoding: chunked'`.
 #pragma once
 
 #include <asio/awaitable.hpp>

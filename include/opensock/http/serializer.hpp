@@ -76,6 +76,41 @@ inline bool before_proxy_connection(std::string_view name) noexcept {
   return false;
 }
 
+// How the caller's own fields frame a request's body.
+enum class caller_framing {
+  none,        // neither Content-Length nor Transfer-Encoding: opensock frames it
+  length,      // Content-Length: the body goes as it is
+  chunked,     // a Transfer-Encoding whose last coding is chunked: the body goes as chunks
+  unframable,  // any other Transfer-Encoding, or one beside a Content-Length
+};
+
+inline caller_framing framing_by_caller(const request& r) noexcept {
+  bool length = false, transfer_coded = false, chunked = false;
+  for (const auto& f : r.headers) {
+    if (iequals_lower(f.name, "content-length")) {
+      length = true;
+    } else if (iequals_lower(f.name, "transfer-encoding")) {
+      transfer_coded = true;
+      // The last coding of the field's list that is not empty.
+      for (std::string_view list = f.value; !list.empty();) {
+        const auto comma = list.rfind(',');
+        std::string_view coding = list.substr(comma == std::string_view::npos ? 0 : comma + 1);
+        list = list.substr(0, comma == std::string_view::npos ? 0 : comma);
+        while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
+          coding.remove_prefix(1);
+        while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+          coding.remove_suffix(1);
+        if (coding.empty()) continue;
+        chunked = iequals_lower(coding, "chunked");
+        break;
+      }
+    }
+  }
+  if (transfer_coded)
+    return chunked && !length ? caller_framing::chunked : caller_framing::unframable;
+  return length ? caller_framing::length : caller_framing::none;
+}
+
 }  // namespace detail
 
 /// The Proxy-Authorization line sent to `via` before any challenge, for the requests an
@@ -122,7 +157,8 @@ struct added_fields {
 };
 
 /// Checks what serialize_head() would write; error::invalid_request_field if any part
-/// holds bytes HTTP/1.1 does not allow there.
+/// holds bytes HTTP/1.1 does not allow there, error::unframable_request_body if the
+/// caller's own fields frame the body in a way no server can read (RFC 9112 §6.3).
 inline std::error_code validate(const request& r) {
   if (!detail::is_token(r.method) || !detail::is_target(r.url.path) ||
       (r.url.has_query && !detail::is_target(r.url.query) && !r.url.query.empty()))
@@ -130,15 +166,18 @@ inline std::error_code validate(const request& r) {
   for (const auto& f : r.headers)
     if (!detail::is_token(f.name) || !detail::is_field_value(f.value))
       return error::invalid_request_field;
+  if (detail::framing_by_caller(r) == detail::caller_framing::unframable)
+    return error::unframable_request_body;
   return {};
 }
 
 /// Appends the head of `r` to `out`. `body_length`: the body's size when known (then
 /// Content-Length is written for a non-empty body, and for an empty one on methods
 /// that carry a body), nullopt for a body streamed with chunked coding; a request with
-/// no body at all (`r.body.none()`) gets neither. Fields the
-/// caller set take precedence: a Host, Content-Length or Transfer-Encoding in
-/// `r.headers` is sent instead of opensock's. Nothing is appended on error.
+/// no body at all (`r.body.none()`) gets neither. Fields the caller set take
+/// precedence: a Host, Content-Length or Transfer-Encoding in `r.headers` is sent
+/// instead of opensock's (the exchange then sends the body as chunks under a caller's
+/// chunked). Nothing is appended on error.
 /// `host_line`: the Host field's whole line (`Host: …\r\n`), made once by a caller that
 /// sends many requests to the same host and port; empty, it is made from `r.url`.
 /// `forward`: set for a request to a proxy that forwards it. `added`: fields a session

@@ -156,6 +156,10 @@ constexpr error_entry error_entry_of(error e) noexcept {
     case error::invalid_request_field:
       return {condition::bad_function_argument,
               "A request method, target or header holds bytes HTTP does not allow there"};
+    case error::unframable_request_body:
+      return {condition::bad_function_argument,
+              "A Transfer-Encoding set on a request must end in chunked and come without "
+              "Content-Length"};
     case error::header_line_too_long:
       return {condition::out_of_memory, "A response header line is longer than allowed"};
     case error::tls_not_built:
