@@ -132,7 +132,7 @@ TEST_CASE("malformed URLs are curl's 3, unknown schemes its 1") {
                           "http://", "http:///path", "http://h:99999/", "http://h:0/",
                           "http://h:8x/", "http://[::1/", "http://[::1]x/", "http://[zz]/",
                           "http://[127.0.0.1]/", "http://h/a b", "http://h/\r\nX: y",
-                          "http://h/a\x7f", "http://ex ample/", "http://h<>/", "http://h/{}",
+                          "http://h/a\x7f", "http://ex ample/", "http://h<>/", "http://h{}/",
                           "http://us er@h/", "http://h/#a b"}) {
     CAPTURE(bad);
     CHECK(parse_error(bad) == opensock::error::url_malformat);
@@ -200,14 +200,13 @@ TEST_CASE("the query runs from the first '?' to the first '#', the fragment to t
   CHECK(u.target() == "/p?q/r");
 }
 
-TEST_CASE("every byte in a path, query and fragment: copied, percent-encoded or malformed") {
+TEST_CASE("every byte in a path, query and fragment: copied (<>{} too, as curl), percent-encoded or malformed") {
   constexpr char hex[] = "0123456789ABCDEF";
   for (int b = 0; b < 256; ++b) {
     const char c = static_cast<char>(b);
     const std::string byte(1, c);
     CAPTURE(b);
-    const bool forbidden =
-        b <= 0x20 || b == 0x7f || std::string_view("<>\"{}|\\^`").find(c) != std::string_view::npos;
+    const bool forbidden = b <= 0x20 || b == 0x7f;
     const std::string expected =
         b >= 0x80 ? std::string{'%', hex[b >> 4], hex[b & 15]} : byte;
     if (forbidden) {

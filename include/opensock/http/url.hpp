@@ -30,9 +30,10 @@ struct url {
   bool has_query = false;
   std::string fragment;  ///< without the '#'; never sent
 
-  /// Parses an absolute URL. Characters a URL may not hold (controls, space, '<', '>',
-  /// '"', '{', '}', '|', '\\', '^', '`') are malformed; bytes from 0x80 up are
-  /// percent-encoded in the path, query and fragment.
+  /// Parses an absolute URL. Controls, space and DEL are malformed anywhere, and '<',
+  /// '>', '"', '{', '}', '|', '\\', '^', '`' in the userinfo and host; the path, query
+  /// and fragment keep those as written, as curl sends them, and have bytes from 0x80
+  /// up percent-encoded.
   static url parse(std::string_view text, std::error_code& ec);
 
   /// The request target in origin form: path and query.

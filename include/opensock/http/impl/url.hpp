@@ -22,7 +22,7 @@ constexpr bool is_hex(char c) noexcept {
 }
 constexpr char to_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 
-// Bytes no part of a URL may hold as they are.
+// Bytes the userinfo and the host may not hold as they are.
 constexpr bool is_forbidden(char c) noexcept {
   const auto u = static_cast<unsigned char>(c);
   if (u <= 0x20 || u == 0x7f) return true;
@@ -43,8 +43,8 @@ enum url_char_class : unsigned char {
   host_char = 2,       // the upper-case letters apart
   upper_char = 4,      // 'A' to 'Z'
   authority_end = 8,   // '/', '?' and '#'
-  // Copied as they are into a path, a query or a fragment: the bytes below 0x80 that are
-  // not forbidden, but the delimiters that end each part.
+  // Copied as they are into a path, a query or a fragment: the visible bytes below 0x7f,
+  // but the delimiters that end each part.
   path_char = 16,      // not '?' or '#'
   query_char = 32,     // not '#'
   fragment_char = 64,
@@ -69,7 +69,10 @@ inline constexpr auto url_char_classes = [] {
       default:
         break;
     }
-    if (i < 0x80 && !is_forbidden(c)) {
+    // A path, query or fragment holds any visible byte as written, <>"{}|\^` too, as
+    // curl sends them (its -g URLs, "/a[1]{x}", among them); bytes from 0x80 up are
+    // percent-encoded when copied.
+    if (i > 0x20 && i < 0x7f) {
       classes |= fragment_char;
       if (c != '#') classes |= query_char;
       if (c != '#' && c != '?') classes |= path_char;
