@@ -1,8 +1,9 @@
 // A command line read in curl's syntax, for the example programs that take curl's flags:
 // short flags may be combined (-sSL), a short flag's value may follow it in the same word
-// (-oFILE) or be the next word, a long flag's value is always the next word, "--no-"
-// before a long flag that takes no value turns it off, and "--" ends the flags. Errors
-// carry curl's texts; curl exits with 2 on them.
+// (-oFILE) or be the next word, a long flag's value is the next word or follows '=' in
+// the same word (--output=FILE, as newer curl reads it), "--no-" before a long flag that
+// takes no value turns it off, and "--" ends the flags. Errors carry curl's texts; curl
+// exits with 2 on them.
 #pragma once
 
 #include <cmath>
@@ -22,7 +23,8 @@ struct flag {
   takes arg;
 };
 
-/// A command line that cannot be used: the message to print after the program's name.
+/// A command line that cannot be used: the message to print after the program's name
+/// (each of its lines, when it has more than one).
 struct usage_error {
   std::string message;
 };
@@ -77,7 +79,13 @@ std::optional<usage_error> read(int argc, char** argv, std::span<const flag> fla
       return std::string(argv[++i]);
     };
     if (word[1] == '-') {
-      const std::string_view name = word.substr(2);
+      // "--name=value" gives the value in the same word, as newer curl reads it.
+      std::string_view name = word.substr(2);
+      std::optional<std::string_view> inline_value;
+      if (const auto equals = name.find('='); equals != std::string_view::npos) {
+        inline_value = name.substr(equals + 1);
+        name = name.substr(0, equals);
+      }
       const flag* f = find_long(name);
       bool negated = false;
       if (!f && name.substr(0, 3) == "no-") {
@@ -87,7 +95,9 @@ std::optional<usage_error> read(int argc, char** argv, std::span<const flag> fla
       }
       if (!f) return usage_error{"option " + std::string(word) + ": is unknown"};
       std::string value;
-      if (f->arg == takes::value) {
+      if (f->arg == takes::value && inline_value) {
+        value = std::string(*inline_value);
+      } else if (f->arg == takes::value) {
         auto v = next_value(*f, true);
         if (!v) return error;
         value = std::move(*v);

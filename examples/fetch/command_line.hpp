@@ -1,6 +1,6 @@
 // opensock-fetch's command line: its flags, read in curl's syntax
-// (../common/curl_command_line.hpp; curl has no --flag=value either), into the options
-// of one run. Errors carry curl's texts and its exit code 2.
+// (../common/curl_command_line.hpp), into the options of each group of URLs (--next
+// starts a new one). Errors carry curl's texts and its exit code 2.
 #pragma once
 
 #include "../common/curl_command_line.hpp"
@@ -76,6 +76,13 @@ struct options {
   std::vector<data_part> data;
   bool get = false;  // -G: the data goes in the URL's query of a GET
   long max_redirs = 50;  // the curl tool's default (libcurl's own is 30)
+  // --retry: how many times a transient failure is tried again (retry.hpp says which
+  // are), after --retry-delay seconds (else 1 s, doubling), within --retry-max-time.
+  long retry = 0;
+  std::optional<double> retry_delay;
+  std::optional<double> retry_max_time;
+  bool retry_all_errors = false;
+  bool retry_connrefused = false;
   std::optional<double> max_time;
   std::optional<double> connect_timeout;
 
@@ -184,6 +191,12 @@ inline constexpr flag flags[] = {
     {'G', "get", takes::nothing},
     {'L', "location", takes::nothing},
     {0, "max-redirs", takes::value},
+    {0, "retry", takes::value},
+    {0, "retry-delay", takes::value},
+    {0, "retry-max-time", takes::value},
+    {0, "retry-all-errors", takes::nothing},
+    {0, "retry-connrefused", takes::nothing},
+    {'g', "globoff", takes::nothing},
     {'m', "max-time", takes::value},
     {0, "connect-timeout", takes::value},
     {0, "resolve", takes::value},
@@ -250,7 +263,26 @@ inline constexpr flag flags[] = {
     {0, "allow", takes::value},
     {0, "deny-private", takes::nothing},
     {0, "trace-attempts", takes::nothing},
+    {':', "next", takes::nothing},
 };
+
+// The flags that hold for every group of a command line, wherever they are written, as
+// curl's global options do; the others hold for the group they are written in.
+inline bool is_global(const flag& f) {
+  const std::string_view n = f.name;
+  return n == "silent" || n == "show-error" || n == "verbose" || n == "stderr" || n == "help" ||
+         n == "version";
+}
+
+// What the global flags set, from one group into the next.
+inline void copy_globals(const options& from, options& to) {
+  to.silent = from.silent;
+  to.show_error = from.show_error;
+  to.verbose = from.verbose;
+  to.stderr_path = from.stderr_path;
+  to.help = from.help;
+  to.version = from.version;
+}
 
 inline std::optional<long> parse_long(std::string_view text) {
   long value = 0;
@@ -314,6 +346,18 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
     if (!parsed || *parsed < -1) return numeric_error();  // -1: no limit, as in curl
     o.max_redirs = *parsed;
   }
+  if (n == "retry") {
+    const auto parsed = parse_long(value);
+    if (!parsed || *parsed < 0) return numeric_error();
+    o.retry = *parsed;
+  }
+  if (n == "retry-delay" || n == "retry-max-time") {
+    const auto parsed = parse_seconds(value);
+    if (!parsed) return numeric_error();
+    (n == "retry-delay" ? o.retry_delay : o.retry_max_time) = *parsed;
+  }
+  if (n == "retry-all-errors") o.retry_all_errors = on;
+  if (n == "retry-connrefused") o.retry_connrefused = on;
   if (n == "max-time" || n == "connect-timeout") {
     const auto parsed = parse_seconds(value);
     if (!parsed) return numeric_error();
@@ -368,6 +412,8 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "help") o.help = true;
   if (n == "version") o.version = true;
   if (n == "url") o.urls.push_back(std::move(value));
+  // -g: opensock-fetch reads no globs in URLs ("{a,b}", "[1-3]"): each is sent as
+  // written, which is what -g asks of curl.
   if (n == "insecure") o.insecure = on;
   if (n == "cacert") o.cacert = std::move(value);
   if (n == "capath") o.capath = std::move(value);
@@ -425,19 +471,38 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
 
 }  // namespace detail
 
-/// Reads argv as curl does. On a usage error, `error` says why (exit code 2).
-inline options parse_command_line(int argc, char** argv, std::optional<usage_error>& error) {
-  options o;
+/// Reads argv as curl does: one group of options and URLs, and one more after each
+/// --next (-:), each group's transfers made after the last group's. The global flags
+/// (-s, -S, -v, --stderr) hold for every group. On a usage error, `error` says why
+/// (exit code 2).
+inline std::vector<options> parse_command_line(int argc, char** argv,
+                                               std::optional<usage_error>& error) {
+  std::vector<options> groups(1);
   error = curl_command_line::read(
       argc, argv, detail::flags,
-      [&](const detail::flag& f, bool as_long, bool negated, std::string value) {
-        return detail::apply(o, f, as_long, negated, std::move(value));
+      [&](const detail::flag& f, bool as_long, bool negated, std::string value)
+          -> std::optional<usage_error> {
+        if (f.name == std::string_view("next")) {
+          if (groups.back().urls.empty())
+            return usage_error{"missing URL before --next\noption " + shown(f, as_long) +
+                               ": is badly used here"};
+          // A new group starts with the global flags of the groups before it.
+          options next;
+          detail::copy_globals(groups.back(), next);
+          groups.push_back(std::move(next));
+          return std::nullopt;
+        }
+        if (!detail::is_global(f))
+          return detail::apply(groups.back(), f, as_long, negated, std::move(value));
+        for (auto& o : groups)
+          if (auto failed = detail::apply(o, f, as_long, negated, value)) return failed;
+        return std::nullopt;
       },
       [&](std::string_view word) -> std::optional<usage_error> {
-        o.urls.emplace_back(word);
+        groups.back().urls.emplace_back(word);
         return std::nullopt;
       });
-  return o;
+  return groups;
 }
 
 inline constexpr std::string_view usage_text =
@@ -466,6 +531,12 @@ inline constexpr std::string_view usage_text =
  -L, --location                 Follow redirects
      --max-redirs <num>         Maximum number of redirects allowed (default 50)
  -m, --max-time <seconds>       Maximum time allowed for each transfer
+     --retry <num>              Try a transient failure again this many times
+     --retry-delay <seconds>    Wait this long between tries (else 1 s, doubling)
+     --retry-max-time <seconds> Try again only this long after the first try
+     --retry-all-errors         Try again after any error
+     --retry-connrefused        Try again after a refused connection too
+ -g, --globoff                  Read no {} or [] globs in URLs (never done here)
      --connect-timeout <secs>   Maximum time allowed for each connect
  -o, --output <file>            Write to file instead of stdout (one per URL)
  -D, --dump-header <file>       Write the response heads to this file ("-": stdout)
@@ -474,6 +545,7 @@ inline constexpr std::string_view usage_text =
  -J, --remote-header-name       With -O, name the file as Content-Disposition says
      --output-dir <dir>         Put the -o and -O files in this directory
      --create-dirs              Make the directories of -o and -O paths as needed
+ -:, --next                     Start a new group of options and URLs
  -X, --request <method>         Method to use in the request line
  -s, --silent                   Silent mode: no progress meter, no error messages
      --stderr <file>            Write what goes to stderr to this file ("-": stdout)

@@ -31,11 +31,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
 int usage_failure(const fetch::usage_error& error) {
-  fmt::print(stderr, "opensock-fetch: {}\n", error.message);
+  for (std::string_view rest = error.message; !rest.empty();) {
+    const auto end = rest.find('\n');
+    fmt::print(stderr, "opensock-fetch: {}\n", rest.substr(0, end));
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+  }
   fmt::print(stderr, "opensock-fetch: try 'opensock-fetch --help' for more information\n");
   return 2;  // curl's exit code for a command line it cannot use
 }
@@ -176,36 +181,10 @@ int run(const fetch::options& o, const fetch::request_plan& plan, Factory factor
   return code;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::optional<fetch::usage_error> error;
-  fetch::options o = fetch::parse_command_line(argc, argv, error);
-  if (error) return usage_failure(*error);
-  if (o.help) {
-    fmt::print("{}", fetch::usage_text);
-    return 0;
-  }
-  if (o.version) {
-    fmt::print("{}", fetch::version_text());
-    return 0;
-  }
-  if (o.urls.empty()) return usage_failure({"no URL specified!"});
-  // --stderr: the messages from here on go there ("-": stdout), -w's %{stderr} still to
-  // the process's stderr; a file that cannot be made leaves them where they were, as in
-  // curl.
-  if (o.stderr_path) {
-    std::FILE* file = *o.stderr_path == "-" ? stdout : std::fopen(o.stderr_path->c_str(), "w");
-    const int kept = file ? ::dup(STDERR_FILENO) : -1;
-    if (std::FILE* real = kept >= 0 ? ::fdopen(kept, "w") : nullptr) {
-      std::fflush(stderr);
-      fetch::write_out_stderr() = real;
-      ::dup2(::fileno(file), STDERR_FILENO);
-    }
-    if (file && file != stdout) std::fclose(file);
-  }
+// One group of the command line: its plan, session and factory, and its transfers.
+int run_group(fetch::options& o) {
   fetch::ask_password(o);
-
+  std::optional<fetch::usage_error> error;
   const fetch::request_plan plan = fetch::make_request_plan(o, error);
   if (error) return usage_failure(*error);
   if (!o.silent)
@@ -225,4 +204,42 @@ int main(int argc, char** argv) {
     return factory_error.code;
   }
   return run(o, plan, std::move(*factory), std::move(*so));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::optional<fetch::usage_error> error;
+  std::vector<fetch::options> groups = fetch::parse_command_line(argc, argv, error);
+  if (error) return usage_failure(*error);
+  // The global flags are the same in every group.
+  const fetch::options& global = groups.front();
+  if (global.help) {
+    fmt::print("{}", fetch::usage_text);
+    return 0;
+  }
+  if (global.version) {
+    fmt::print("{}", fetch::version_text());
+    return 0;
+  }
+  for (const auto& o : groups)
+    if (o.urls.empty()) return usage_failure({"no URL specified!"});
+  // --stderr: the messages from here on go there ("-": stdout), -w's %{stderr} still to
+  // the process's stderr; a file that cannot be made leaves them where they were, as in
+  // curl.
+  if (global.stderr_path) {
+    const std::string& path = *global.stderr_path;
+    std::FILE* file = path == "-" ? stdout : std::fopen(path.c_str(), "w");
+    const int kept = file ? ::dup(STDERR_FILENO) : -1;
+    if (std::FILE* real = kept >= 0 ? ::fdopen(kept, "w") : nullptr) {
+      std::fflush(stderr);
+      fetch::write_out_stderr() = real;
+      ::dup2(::fileno(file), STDERR_FILENO);
+    }
+    if (file && file != stdout) std::fclose(file);
+  }
+  // The exit code is the last transfer's, as in curl.
+  int code = 0;
+  for (auto& o : groups) code = run_group(o);
+  return code;
 }

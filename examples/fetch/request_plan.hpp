@@ -242,7 +242,8 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
     if (!named("Accept")) edits.push_back({"Accept", "application/json"});
   }
 
-  const bool own_length = !named("Content-Length");
+  // A Transfer-Encoding of the caller's frames the body in Content-Length's place.
+  const bool own_length = !named("Content-Length") && !named("Transfer-Encoding");
   const bool own_type = !named("Content-Type");
   // -A: the User-Agent in its place, none when empty.
   const std::string agent = agent_of(o);
@@ -258,7 +259,7 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
   for (auto& e : edits)
     if (e.value) plan.headers.add(std::move(e.name), std::move(*e.value));
   plan.added_at = plan.headers.size();
-  plan.upload_framing = own_length && !named("Transfer-Encoding");
+  plan.upload_framing = own_length;
   plan.upload_expect = !named("Expect");
   if (plan.body) {
     // Written here rather than by the serializer, to come where curl puts it.

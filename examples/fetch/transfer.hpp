@@ -14,6 +14,7 @@
 #include "output.hpp"
 #include "progress_meter.hpp"
 #include "request_plan.hpp"
+#include "retry.hpp"
 #include "upload.hpp"
 #include "verbose.hpp"
 #include "write_out.hpp"
@@ -26,6 +27,8 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <fmt/core.h>
@@ -52,6 +55,11 @@ namespace http = opensock::http;
 inline void report_error(const options& o, int code, std::string_view message) {
   if (o.silent && !o.show_error) return;
   fmt::print(stderr, "opensock-fetch: ({}) {}\n", code, message);
+}
+
+/// Prints "Warning: message" unless -s hides it, as curl's warnings.
+inline void report_warning(const options& o, std::string_view message) {
+  if (!o.silent) fmt::print(stderr, "Warning: {}\n", message);
 }
 
 /// A URL as curl takes it: without "scheme://", http is assumed.
@@ -234,21 +242,46 @@ class fetcher {
     return ec.message();
   }
 
+  // The URL's transfer, and as --retry says, the transfer again: -w describes the last.
   asio::awaitable<int> transfer(std::size_t index) {
-    const auto started = clock::now();
-    transfer_report report;
-    report.method = plan_.custom_method.value_or(plan_.method);
-    int code = co_await run_hops(index, started, report);
-    meter_.finish();
+    retry_budget retries(o_);
+    long retried = 0;
+    for (;;) {
+      const auto started = clock::now();
+      transfer_report report;
+      report.method = plan_.custom_method.value_or(plan_.method);
+      attempt_end end;
+      end.code = co_await run_hops(index, started, report, end);
+      meter_.finish();
+      if (const char* why = retries.reason(end)) {
+        if (const auto wait = retries.wait(end, why)) {
+          report_warning(o_, fmt::format("Problem {}. Will retry in {} seconds. {} retries left.",
+                                         why, wait->count() / 1000, retries.left()));
+          retries.spend();
+          ++retried;
+          asio::steady_timer pause(co_await asio::this_coro::executor, *wait);
+          co_await pause.async_wait(asio::use_awaitable);
+          continue;
+        }
+        report_warning(o_, "The Retry-After: time would make this command line exceed the "
+                           "maximum allowed time for retries.");
+      }
+      report.num_retries = retried;
+      co_return finish_transfer(end.code, started, report);
+    }
+  }
+
+  int finish_transfer(int code, clock::time_point started, transfer_report& report) {
     report.exitcode = code;
     report.time_total = std::chrono::duration<double>(clock::now() - started).count();
     if (o_.write_out) write_out(write_out_format(*o_.write_out), report);
     cookies_.save(o_.verbose);
-    co_return code;
+    return code;
   }
 
+  // The URL's requests, hop after hop as -L follows; `end` says how the last ended.
   asio::awaitable<int> run_hops(std::size_t index, clock::time_point started,
-                                transfer_report& report) {
+                                transfer_report& report, attempt_end& end) {
     std::error_code ec;
     const std::string* upload_file =
         index < o_.upload_files.size() ? &o_.upload_files[index] : nullptr;
@@ -312,11 +345,18 @@ class fetcher {
       if (referer) set_referer(wire, *referer);
       // opensock refuses CR, LF and NUL in a field before it connects; say so here,
       // where the user can tell which header it was.
-      if (http::validate(wire)) {
-        report_error(o_, 43,
-                     fmt::format("{} holds CR, LF or another byte HTTP does not allow there: "
-                                 "opensock refuses to send it (curl 7.88 sends it as it is)",
-                                 what_is_invalid(wire)));
+      if (const auto invalid = http::validate(wire)) {
+        if (invalid == opensock::error::unframable_request_body) {
+          report_error(o_, 43,
+                       "a Transfer-Encoding set with -H must end in chunked and come without a "
+                       "Content-Length: opensock refuses to send a body no server could tell "
+                       "the end of (curl sends it)");
+        } else {
+          report_error(o_, 43,
+                       fmt::format("{} holds CR, LF or another byte HTTP does not allow there: "
+                                   "opensock refuses to send it (curl 7.88 sends it as it is)",
+                                   what_is_invalid(wire)));
+        }
         co_return 43;
       }
       if (o_.max_time && *o_.max_time > 0) {
@@ -337,6 +377,10 @@ class fetcher {
       http::response r = co_await session_.async_request(
           std::move(wire), std::move(hooks), asio::redirect_error(asio::use_awaitable, ec));
 
+      end.error = ec;
+      end.http_code = r.status;
+      if (const auto after = r.headers.get("retry-after"))
+        end.retry_after = retry_after_seconds(*after);
       report.http_code = status = r.status;
       if (r.info.tunnel_answer.status) report.http_connect = r.info.tunnel_answer.status;
       report.http_version = r.status ? r.version : 0;

@@ -25,6 +25,7 @@ struct transfer_report {
   int http_version = 0;  // 10, 11; 0 before any response
   int num_redirects = 0;
   int num_connects = 0;
+  long num_retries = 0;  // --retry's attempts before the one described
   std::string url_effective;
   std::string method;
   std::string content_type;
@@ -77,6 +78,8 @@ inline bool write_variable(std::string_view name, const transfer_report& r, std:
     fmt::print(stream, "{}", r.num_redirects);
   } else if (name == "num_connects") {
     fmt::print(stream, "{}", r.num_connects);
+  } else if (name == "num_retries") {
+    fmt::print(stream, "{}", r.num_retries);
   } else if (name == "num_headers") {
     fmt::print(stream, "{}", r.num_headers);
   } else if (name == "url_effective") {

@@ -349,6 +349,63 @@ scenario("refused", "http://127.0.0.1:{closed_port}/", expect_exit=7)
 scenario("refused_silent_show_error", "-sS", "http://127.0.0.1:{closed_port}/", expect_exit=7)
 scenario("refused_silent", "-s", "http://127.0.0.1:{closed_port}/", expect_exit=7)
 
+# --retry: transient failures tried again (the first after 1 s, or --retry-delay, or a
+# longer Retry-After); the body of each attempt is written, an output file started over.
+BUSY = reply(b"503 Service Unavailable", body=b"busy\n")
+scenario("retry_503_then_ok", "--retry", "2", "{url}",
+         server=Server(routes={"*": OK}, connections=((READ, send(BUSY)),)), expect_exit=0,
+         compare_connections=True)
+scenario("retry_503_into_file", "--retry", "1", "-o", "{out}", "{url}",
+         server=Server(routes={"*": OK}, connections=((READ, send(BUSY)),)), expect_exit=0)
+scenario("retry_fail_500_spent", "-f", "--retry", "1", "{url}",
+         server=serve(reply(b"500 Internal Server Error", body=b"no\n")), expect_exit=22,
+         compare_connections=True)
+scenario("retry_404_not_retried", "--retry", "3", "{url}",
+         server=serve(reply(b"404 Not Found", body=b"gone\n")), expect_exit=0,
+         compare_connections=True)
+scenario("retry_after_429", "--retry", "1", "--retry-delay", "1", "{url}",
+         server=Server(routes={"*": OK}, connections=(
+             (READ, send(reply(b"429 Too Many Requests", b"Retry-After: 2", body=b"slow\n"))),)),
+         expect_exit=0, compare_connections=True)
+scenario("retry_after_past_max_time", "--retry", "3", "--retry-max-time", "2", "{url}",
+         server=serve(reply(b"503 Service Unavailable", b"Retry-After: 30", body=b"later\n")),
+         expect_exit=0, compare_connections=True)
+scenario("retry_reset_not_retried", "--retry", "2", "{url}",
+         server=Server(routes={"*": OK}, connections=((READ, RESET),)), expect_exit=56,
+         compare_connections=True)
+scenario("retry_all_errors", "--retry", "2", "--retry-all-errors", "{url}",
+         server=Server(routes={"*": OK}, connections=((READ, RESET),)), expect_exit=0,
+         compare_connections=True)
+scenario("retry_connrefused", "--retry", "1", "--retry-connrefused", "--retry-delay", "1",
+         "http://127.0.0.1:{closed_port}/", expect_exit=7)
+scenario("retry_refused_not_retried", "--retry", "2", "http://127.0.0.1:{closed_port}/",
+         expect_exit=7)
+scenario("retry_write_out", "-s", "--retry", "1", "-w", "%{http_code} %{num_connects}\n",
+         "{url}", server=Server(routes={"*": OK}, connections=((READ, send(BUSY)),)),
+         expect_exit=0)
+scenario("retry_bad_count", "--retry", "x", "{url}", server=serve(OK), expect_exit=2)
+# --next (-:): groups of options and URLs, each with its own flags but the global ones.
+scenario("next_headers_per_group", "-H", "X-One: 1", "{base}/a", "--next", "-H", "X-Two: 2",
+         "{base}/b", server=serve(OK), expect_exit=0)
+scenario("next_data_then_get", "-d", "x=1", "{base}/a", "-:", "{base}/b", server=serve(OK),
+         expect_exit=0)
+scenario("next_outputs", "-o", "{out}", "{base}/a", "--next", "-o", "{out2}", "-i", "{base}/b",
+         server=serve(OK), expect_exit=0)
+scenario("next_silent_is_global", "{url}", "--next", "-s",
+         "http://127.0.0.1:{closed_port}/", server=serve(OK), expect_exit=7)
+scenario("next_last_code", "http://127.0.0.1:{closed_port}/", "--next", "{url}",
+         server=serve(OK), expect_exit=0)
+# curl 7.88 takes the URL after --next for the group before it too (-O fails it with 23);
+# newer curl refuses the command line (2, "missing URL before --next").
+scenario("next_group_without_url", "-O", "-I", "--next", "{url}", server=serve(OK),
+         expect_exit=23, known_difference="a group without a URL is a usage error",
+         fetch_exit=2)
+# --name=value: newer curl reads it; curl 7.88 does not know the flag.
+scenario("flag_equals_value", "--max-time=5", "-H", "X: y", "--header=X-Two: z", "{url}",
+         server=serve(OK), expect_exit=2,
+         known_difference="--name=value is read, as newer curl reads it", fetch_exit=0)
+scenario("globoff", "-g", "{base}/a[1-2]{x,y}", server=serve(OK), expect_exit=0)
+
 # --------------------------------------------------------------------------------------
 # Name overrides, address families, Unix sockets.
 
@@ -559,6 +616,14 @@ scenario("upload_with_method", "-X", "POST", "-T", "up.txt", "{base}/p", server=
 scenario("upload_headers_replaced", "-H", "Expect:", "-H", "Content-Length: 3", "-T", "up.txt",
          "{base}/h", server=serve(reply(b"200 OK", body=b"hi\n")), files={"up.txt": b"abc"},
          expect_exit=0)
+# A Transfer-Encoding the caller sets has the body sent as chunks, from a file or -d.
+scenario("upload_chunked_by_header", "-H", "Transfer-Encoding: chunked", "-T", "up.txt",
+         "{base}/t", server=serve(OK), files={"up.txt": UPLOAD}, expect_exit=0)
+scenario("data_chunked_by_header", "-H", "Transfer-Encoding: chunked", "-d", "x=1", "{base}/t",
+         server=serve(OK), expect_exit=0)
+scenario("data_transfer_coded_by_header", "-H", "Transfer-Encoding: gzip", "-d", "x=1",
+         "{base}/t", server=serve(OK), expect_exit=0,
+         known_difference="a request body no server can frame is refused", fetch_exit=43)
 scenario("upload_two_urls", "-T", "a.txt", "-T", "b.txt", "{base}/one", "{base}/two",
          server=serve(OK), files={"a.txt": b"first\n", "b.txt": b"second\n"}, expect_exit=0)
 scenario("upload_then_get", "-T", "a.txt", "{base}/one", "{base}/two", server=serve(OK),
