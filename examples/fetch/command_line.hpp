@@ -31,6 +31,13 @@ struct data_part {
   std::string text;
 };
 
+/// One -F or --form-string value, as written; --form-string's is `literal`: no '@', '<'
+/// or ';type=' in it means anything.
+struct form_spec {
+  std::string text;
+  bool literal = false;
+};
+
 struct options {
   std::vector<std::string> urls;
   std::vector<output_spec> outputs;
@@ -74,6 +81,7 @@ struct options {
   // --max-filesize: a larger body ends the transfer with 63; 0, none.
   std::uint64_t max_filesize = 0;
   std::vector<data_part> data;
+  std::vector<form_spec> forms;  // -F, --form-string: a multipart/form-data POST
   bool get = false;  // -G: the data goes in the URL's query of a GET
   long max_redirs = 50;  // the curl tool's default (libcurl's own is 30)
   // --retry: how many times a transient failure is tried again (retry.hpp says which
@@ -188,6 +196,8 @@ inline constexpr flag flags[] = {
     {0, "data-raw", takes::value},
     {0, "data-urlencode", takes::value},
     {0, "json", takes::value},
+    {'F', "form", takes::value},
+    {0, "form-string", takes::value},
     {'G', "get", takes::nothing},
     {'L', "location", takes::nothing},
     {0, "max-redirs", takes::value},
@@ -339,6 +349,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "data-raw") o.data.push_back({data_part::kind::raw, std::move(value)});
   if (n == "data-urlencode") o.data.push_back({data_part::kind::urlencode, std::move(value)});
   if (n == "json") o.data.push_back({data_part::kind::json, std::move(value)});
+  if (n == "form" || n == "form-string") o.forms.push_back({std::move(value), n != "form"});
   if (n == "get") o.get = on;
   if (n == "location") o.location = on;
   if (n == "max-redirs") {
@@ -515,6 +526,9 @@ inline constexpr std::string_view usage_text =
      --data-raw <data>          HTTP POST data, '@' not special
      --data-urlencode <data>    HTTP POST data URL-encoded ([name]=text, [name]@file)
      --json <data>              HTTP POST JSON (@file), asking for JSON back
+ -F, --form <name=content>      A multipart/form-data POST part (@file, <file, ;type=,
+                                ;filename=, ;headers=)
+     --form-string <name=text>  The same, the text as it is
  -G, --get                      Put the data in the URL's query of a GET
  -f, --fail                     Fail with exit code 22 on HTTP errors, no body output
      --fail-with-body           The same, the body written all the same

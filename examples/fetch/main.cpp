@@ -8,6 +8,7 @@
 #include "command_line.hpp"
 #include "cookies.hpp"
 #include "factory.hpp"
+#include "form.hpp"
 #include "request_plan.hpp"
 #include "transfer.hpp"
 #include "version.hpp"
@@ -184,9 +185,29 @@ int run(const fetch::options& o, const fetch::request_plan& plan, Factory factor
 // One group of the command line: its plan, session and factory, and its transfers.
 int run_group(fetch::options& o) {
   fetch::ask_password(o);
+  // -F's body: its parts read (a file that cannot be read is curl's 26), its warnings
+  // shown with the plan's.
+  std::vector<std::string> form_warnings;
+  std::optional<fetch::form> form;
+  if (!o.forms.empty()) {
+    std::string why;
+    int code = 0;
+    auto made = fetch::form::make(o.forms, form_warnings, why, code);
+    if (!made) {
+      if (!o.silent)
+        for (const auto& warning : form_warnings) fmt::print(stderr, "Warning: {}\n", warning);
+      if (code != 2) {
+        fetch::report_error(o, code, why);
+        return code;
+      }
+      return usage_failure({(why.empty() ? "" : why + "\n") + "option -F: is badly used here"});
+    }
+    form = std::move(made);
+  }
   std::optional<fetch::usage_error> error;
-  const fetch::request_plan plan = fetch::make_request_plan(o, error);
+  fetch::request_plan plan = fetch::make_request_plan(o, std::move(form), error);
   if (error) return usage_failure(*error);
+  plan.warnings.insert(plan.warnings.begin(), form_warnings.begin(), form_warnings.end());
   if (!o.silent)
     for (const auto& warning : plan.warnings) fmt::print(stderr, "Warning: {}\n", warning);
 

@@ -5,13 +5,16 @@
 #pragma once
 
 #include "command_line.hpp"
+#include "form.hpp"
 
 #include <opensock/http/fields.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +49,8 @@ struct request_plan {
   /// The body of -d/--data-binary/--data-raw/--data-urlencode/--json, when any was given
   /// (possibly empty).
   std::optional<std::string> body;
+  /// -F's multipart/form-data body, when any -F was given.
+  std::shared_ptr<const fetch::form> form;
   /// With -G, that data instead, for the query of every URL.
   std::optional<std::string> query;
   /// Warnings to show (unless -s): data files that could not be read.
@@ -155,9 +160,20 @@ inline std::optional<header_edit> read_header(std::string_view text) {
 
 }  // namespace detail
 
-/// The request the options describe. `error` is set for combinations curl refuses.
-inline request_plan make_request_plan(const options& o, std::optional<usage_error>& error) {
+/// The request the options describe, with -F's `form` (none without -F). `error` is set
+/// for combinations curl refuses.
+inline request_plan make_request_plan(const options& o, std::optional<form> form,
+                                      std::optional<usage_error>& error) {
   request_plan plan;
+  if (form && (o.head || !o.upload_files.empty() || (!o.data.empty() && !o.get))) {
+    error = usage_error{std::string("You can only select one HTTP request method! You asked "
+                                    "for both ") +
+                        (o.head                     ? "HEAD (-I, --head)"
+                         : !o.upload_files.empty() ? "PUT (-T, --upload-file)"
+                                                    : "POST (-d, --data)") +
+                        " and multipart formpost (-F, --form)."};
+    return plan;
+  }
   if (!o.data.empty() && !o.get && o.head) {
     error = usage_error{
         "You can only select one HTTP request method! You asked for both POST "
@@ -206,6 +222,7 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
       plan.method = "POST";
     }
   }
+  if (form) plan.method = "POST";
   if (o.head) plan.method = "HEAD";
   plan.custom_method = o.method;
 
@@ -256,8 +273,17 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
   if (o.referer && !o.referer->empty() && !named("Referer"))
     plan.headers.add("Referer", *o.referer);
   plan.cookie_at = plan.headers.size();
-  for (auto& e : edits)
-    if (e.value) plan.headers.add(std::move(e.name), std::move(*e.value));
+  // A -H Content-Type names a form's type in multipart/form-data's place, written with
+  // the boundary where curl writes it rather than among the -H fields.
+  std::string form_type = "multipart/form-data";
+  for (auto& e : edits) {
+    if (!e.value) continue;
+    if (form && opensock::http::iequals(e.name, "Content-Type")) {
+      form_type = std::move(*e.value);
+      continue;
+    }
+    plan.headers.add(std::move(e.name), std::move(*e.value));
+  }
   plan.added_at = plan.headers.size();
   plan.upload_framing = own_length;
   plan.upload_expect = !named("Expect");
@@ -265,6 +291,19 @@ inline request_plan make_request_plan(const options& o, std::optional<usage_erro
     // Written here rather than by the serializer, to come where curl puts it.
     if (own_length) plan.headers.add("Content-Length", std::to_string(plan.body->size()));
     if (own_type) plan.headers.add("Content-Type", "application/x-www-form-urlencoded");
+  }
+  // Sent with the body at once, as -T's; curl asks for bodies larger than 1 MiB.
+  constexpr std::uint64_t expect_from = 1024 * 1024;
+  const auto ask_to_continue = [&](std::uint64_t size) {
+    if (plan.upload_expect && size > expect_from) plan.headers.add("Expect", "100-continue");
+  };
+  if (plan.body) ask_to_continue(plan.body->size());
+  if (form) {
+    form->frame(form_type);
+    if (own_length) plan.headers.add("Content-Length", std::to_string(form->size()));
+    plan.headers.add("Content-Type", form_type + "; boundary=" + form->boundary());
+    ask_to_continue(form->size());
+    plan.form = std::make_shared<const fetch::form>(std::move(*form));
   }
   return plan;
 }

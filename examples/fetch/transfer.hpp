@@ -317,7 +317,10 @@ class fetcher {
     }
     output out(path, resume > 0);
     if (o_.create_dirs) out.make_directories();
-    meter_.start(plan_.body ? plan_.body->size() : 0, !(out.to_stdout() && ::isatty(1) == 1));
+    const std::uint64_t upload = plan_.body   ? plan_.body->size()
+                                 : plan_.form ? plan_.form->size()
+                                              : 0;
+    meter_.start(upload, !(out.to_stdout() && ::isatty(1) == 1));
     http::request req(plan_.method, u, plan_.headers);
     std::optional<output> etags;
     if (const int code = complete_request(req, upload_file, resume, etags, report))
@@ -452,6 +455,8 @@ class fetcher {
             referer = left.to_string();
           }
           req = http::redirected_request(req, std::move(next), r.status);
+          // A 307 or 308 sends the form again, from its start.
+          if (plan_.form && !req.body.none()) req.body = plan_.form->body();
           u = req.url;
           ++redirects;
           continue;
@@ -471,12 +476,13 @@ class fetcher {
     co_return 0;
   }
 
-  // What the options add to a transfer's request: the body (-d's, or -T's with PUT and
-  // its framing), -C's Range, --etag-compare's If-None-Match; and --etag-save's file,
+  // What the options add to a transfer's request: the body (-d's, -F's, or -T's with PUT
+  // and its framing), -C's Range, --etag-compare's If-None-Match; and --etag-save's file,
   // made in `etags`. 0, or the exit code of what failed.
   int complete_request(http::request& req, const std::string* upload_file, std::uint64_t resume,
                        std::optional<output>& etags, transfer_report& report) const {
     if (plan_.body) req.body = *plan_.body;
+    if (plan_.form) req.body = plan_.form->body();
     if (resume > 0 && plan_.own_range) {
       const std::string range = fmt::format("bytes={}-", resume);
       if (req.headers.contains("range")) {

@@ -616,6 +616,52 @@ scenario("upload_with_method", "-X", "POST", "-T", "up.txt", "{base}/p", server=
 scenario("upload_headers_replaced", "-H", "Expect:", "-H", "Content-Length: 3", "-T", "up.txt",
          "{base}/h", server=serve(reply(b"200 OK", body=b"hi\n")), files={"up.txt": b"abc"},
          expect_exit=0)
+# -F/--form and --form-string: multipart/form-data, compared with the boundary
+# normalised.
+scenario("form_text", "-F", "name=value", "-F", "empty=", "{base}/f", server=serve(OK),
+         expect_exit=0)
+scenario("form_file", "-F", "upload=@up.txt", "{base}/f", server=serve(OK),
+         files={"up.txt": UPLOAD}, expect_exit=0)
+scenario("form_file_types", "-F", "a=@pic.PNG", "-F", "b=@data.bin", "-F", "c=@doc.txt",
+         "{base}/f", server=serve(OK),
+         files={"pic.PNG": b"png", "data.bin": b"\x00\x01", "doc.txt": b"text\n"}, expect_exit=0)
+scenario("form_file_options", "-F", "f=@sub/up.txt;type=text/x-mine;filename=other name.txt",
+         "-F", "g=@\"semi;colon.txt\";filename=\"q\\\"uote\"", "{base}/f", server=serve(OK),
+         files={"sub/up.txt": b"one\n", "semi;colon.txt": b"two\n"}, expect_exit=0)
+scenario("form_file_content", "-F", "v=<value.txt", "-F", "w=<value.html", "{base}/f",
+         server=serve(OK), files={"value.txt": b"from a file\n", "value.html": b"<p>\n"},
+         expect_exit=0)
+scenario("form_stdin", "-F", "s=@-", "-F", "t=<-", "{base}/f", server=serve(OK),
+         stdin=b"standard input\n", expect_exit=0)
+scenario("form_text_options", "-F", "a=text;type=text/plain; charset=utf-8",
+         "-F", "b=\"quoted; value\";filename=b.html", "-F", "c=x;headers=X-Part: 1",
+         "-F", "d=y;headers=@heads.txt;bogus=1", "{base}/f", server=serve(OK),
+         files={"heads.txt": b"# comment\nX-A: 1\n folded\n\nX-B: 2\r\n"}, expect_exit=0)
+scenario("form_string", "--form-string", "a=@not-a-file;type=x", "{base}/f", server=serve(OK),
+         expect_exit=0)
+scenario("form_escaped_names", "-F", "we\"ird=1", "-F", "f=@up.txt;filename=a\"b", "{base}/f",
+         server=serve(OK), files={"up.txt": b"x"}, expect_exit=0)
+scenario("form_content_type_header", "-H", "Content-Type: multipart/mixed", "-F", "a=1",
+         "{base}/f", server=serve(OK), expect_exit=0)
+scenario("form_with_headers", "-H", "X-Extra: 1", "-A", "agent", "-F", "a=1", "{base}/f",
+         server=serve(OK), expect_exit=0)
+scenario("form_missing_file", "-F", "a=@nothing-here", "{base}/f", server=serve(OK),
+         expect_exit=26)
+scenario("form_no_equals", "-F", "novalue", "{base}/f", server=serve(OK), expect_exit=2)
+scenario("form_and_data", "-F", "a=1", "-d", "x", "{base}/f", server=serve(OK), expect_exit=2)
+scenario("form_and_head", "-F", "a=1", "-I", "{base}/f", server=serve(OK), expect_exit=2)
+scenario("form_redirect_307", "-L", "-F", "a=@up.txt", "{base}/a", server=hops(307),
+         files={"up.txt": UPLOAD}, expect_exit=0)
+scenario("form_redirect_302", "-L", "-F", "a=1", "{base}/a", server=hops(302), expect_exit=0)
+scenario("form_retry", "--retry", "1", "-F", "a=@up.txt", "{url}",
+         server=Server(routes={"*": OK}, connections=((READ, send(BUSY)),)),
+         files={"up.txt": UPLOAD}, expect_exit=0)
+scenario("form_large_file", "-F", "big=@big.bin", "{base}/f", server=serve(OK),
+         files={"big.bin": BIG * 2}, expect_exit=0)
+
+scenario("data_large", "--data-binary", "@big.bin", "{base}/f", server=serve(OK),
+         files={"big.bin": BIG * 2}, expect_exit=0)
+
 # A Transfer-Encoding the caller sets has the body sent as chunks, from a file or -d.
 scenario("upload_chunked_by_header", "-H", "Transfer-Encoding: chunked", "-T", "up.txt",
          "{base}/t", server=serve(OK), files={"up.txt": UPLOAD}, expect_exit=0)
