@@ -71,6 +71,7 @@ struct options {
   std::optional<std::string> referer;
   bool auto_referer = false;
   std::optional<std::string> range;  // -r: sent as "Range: bytes=<range>"
+  std::optional<std::string> time_cond;  // -z: a date or a file, '-' or '=' first
   // -C: resume at this byte, or (-C -) at the size of the output file, appending to it.
   std::optional<std::uint64_t> continue_at;
   bool continue_current = false;
@@ -221,6 +222,7 @@ inline constexpr flag flags[] = {
     {0, "fail-with-body", takes::nothing},
     {'e', "referer", takes::value},
     {'r', "range", takes::value},
+    {'z', "time-cond", takes::value},
     {'C', "continue-at", takes::value},
     {0, "etag-save", takes::value},
     {0, "etag-compare", takes::value},
@@ -400,6 +402,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
     o.referer = std::move(value);
   }
   if (n == "range") o.range = std::move(value);
+  if (n == "time-cond") o.time_cond = std::move(value);
   if (n == "continue-at") {
     o.continue_current = value == "-";
     o.continue_at.reset();
@@ -536,6 +539,8 @@ inline constexpr std::string_view usage_text =
  -e, --referer <url>[;auto]     Send this Referer (";auto": the URL left on a redirect)
  -r, --range <range>            Ask for these bytes only ("Range: bytes=<range>")
  -C, --continue-at <offset|->   Resume at this byte (-: the output file's size)
+ -z, --time-cond <time>         Only if changed since this date or file's time
+                                ("-": only if not changed since)
      --etag-save <file>         Write the response's ETag to this file
      --etag-compare <file>      Send this file's ETag as If-None-Match
  -H, --header <header/@file>    Pass a custom header to the server

@@ -6,6 +6,7 @@
 
 #include "command_line.hpp"
 #include "form.hpp"
+#include "time_condition.hpp"
 
 #include <opensock/http/fields.hpp>
 
@@ -51,6 +52,8 @@ struct request_plan {
   std::optional<std::string> body;
   /// -F's multipart/form-data body, when any -F was given.
   std::shared_ptr<const fetch::form> form;
+  /// -z's condition, checked against each response's Last-Modified too.
+  std::optional<fetch::time_condition> time_cond;
   /// With -G, that data instead, for the query of every URL.
   std::optional<std::string> query;
   /// Warnings to show (unless -s): data files that could not be read.
@@ -273,6 +276,13 @@ inline request_plan make_request_plan(const options& o, std::optional<form> form
   if (o.referer && !o.referer->empty() && !named("Referer"))
     plan.headers.add("Referer", *o.referer);
   plan.cookie_at = plan.headers.size();
+  // -z's field follows the Cookie one, before the -H ones, as curl writes it.
+  if (o.time_cond) {
+    plan.time_cond = read_time_condition(*o.time_cond, plan.warnings);
+    const auto& condition = plan.time_cond;
+    if (condition && !named(condition->field()))
+      plan.headers.add(condition->field(), http_date(condition->time));
+  }
   // A -H Content-Type names a form's type in multipart/form-data's place, written with
   // the boundary where curl writes it rather than among the -H fields.
   std::string form_type = "multipart/form-data";

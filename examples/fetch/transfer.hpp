@@ -15,6 +15,7 @@
 #include "progress_meter.hpp"
 #include "request_plan.hpp"
 #include "retry.hpp"
+#include "time_condition.hpp"
 #include "upload.hpp"
 #include "verbose.hpp"
 #include "write_out.hpp"
@@ -80,6 +81,8 @@ struct head_reader {
   // `whole_range`: it has '*' first ("bytes */size"), which makes curl take everything.
   std::optional<std::uint64_t> range_start;
   bool whole_range = false;
+  // Last-Modified as a date; -1 for one that is not a date (curl's reading).
+  std::optional<std::int64_t> last_modified;
   std::uint64_t bytes = 0;  // head and trailer bytes of this hop
   std::size_t lines = 0;    // header fields of the final head
 
@@ -103,6 +106,7 @@ struct head_reader {
         content_length.reset();
         range_start.reset();
         whole_range = false;
+        last_modified.reset();
         lines = 0;
         at = where::head;
         return false;
@@ -116,6 +120,8 @@ struct head_reader {
           const auto colon = bare.find(':');
           const std::string_view name = bare.substr(0, colon);
           if (http::iequals(name, "location")) has_location = true;
+          if (http::iequals(name, "last-modified") && colon != std::string_view::npos)
+            last_modified = parse_date(bare.substr(colon + 1)).value_or(-1);
           if (http::iequals(name, "content-length") && colon != std::string_view::npos) {
             std::string_view value = bare.substr(colon + 1);
             while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
@@ -188,6 +194,10 @@ class fetcher {
     bool cannot_resume = false;
     bool resume_refused = false;
     bool write_failed = false;
+    // -z: a body whose Last-Modified fails the condition is not written (its first
+    // byte ends the transfer), and the transfer counts as a 304, as curl simulates one.
+    bool condition_unmet = false;
+    bool not_modified = false;
     std::uint64_t body_bytes = 0;
   };
 
@@ -394,6 +404,16 @@ class fetcher {
       report.num_headers = hop.head.lines;
       report.content_type = std::string(r.headers.get("content-type").value_or(""));
 
+      if (hop.not_modified) {
+        if (o_.verbose)
+          show_lines("* ", plan_.time_cond->how == time_condition::kind::unmodified_since
+                               ? "The requested document is not old enough\n"
+                                 "Simulate an HTTP 304 response\n"
+                               : "The requested document is not new enough\n"
+                                 "Simulate an HTTP 304 response\n");
+        report.http_code = 304;
+        co_return 0;
+      }
       if (hop.resume_refused) {
         report.errormsg = "HTTP server doesn't seem to support byte ranges. Cannot resume.";
         report_error(o_, 33, report.errormsg);
@@ -686,6 +706,10 @@ class fetcher {
     hooks.drop_body = [&hop](int, const http::fields&) { return hop.follow || hop.ignore_body; };
     hooks.on_body = [this, &hop, &out](std::string_view piece) {
       if (hop.failing || hop.write_failed) return false;  // curl stops reading: 22 (or 23)
+      if (hop.condition_unmet) {
+        hop.not_modified = true;
+        return false;
+      }
       if (hop.cannot_resume) {
         hop.resume_refused = true;
         return false;
@@ -723,6 +747,10 @@ class fetcher {
         }
       }
     }
+    // -z, unless a range was asked for.
+    const auto& condition = plan_.time_cond;
+    if (condition && !hop.follow && hop.resume == 0 && !o_.range)
+      hop.condition_unmet = !condition->met_by(head.last_modified);
     if (!hop.follow) meter_.expect(hop.head.content_length);
   }
 

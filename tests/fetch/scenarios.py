@@ -384,6 +384,30 @@ scenario("retry_write_out", "-s", "--retry", "1", "-w", "%{http_code} %{num_conn
          "{url}", server=Server(routes={"*": OK}, connections=((READ, send(BUSY)),)),
          expect_exit=0)
 scenario("retry_bad_count", "--retry", "x", "{url}", server=serve(OK), expect_exit=2)
+# -z/--time-cond: If-Modified-Since (or '-': If-Unmodified-Since, '=': Last-Modified)
+# from a date in any of curl's forms; a response whose Last-Modified fails the condition
+# is not written and counts as a 304.
+OLD_DOC = reply(b"200 OK", b"Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT", body=b"old\n")
+scenario("time_cond_date", "-z", "Sun, 06 Nov 1994 08:49:37 GMT", "{url}", server=serve(OK),
+         expect_exit=0)
+scenario("time_cond_forms", "-z", "-Sunday, 06-Nov-94 08:49:37 EST", "{base}/a", "-z",
+         "19941106", "{base}/b", server=serve(OK), expect_exit=0)
+scenario("time_cond_zone_offset", "-z", "dec 12 12:00:00 1999 +0130", "{url}",
+         server=serve(OK), expect_exit=0)
+scenario("time_cond_last_modified", "-z", "=Nov 6 1994", "{url}", server=serve(OK),
+         expect_exit=0)
+scenario("time_cond_not_a_date", "-z", "not a date", "{url}", server=serve(OK), expect_exit=0)
+scenario("time_cond_own_header", "-H", "If-Modified-Since: mine", "-z", "19941106", "{url}",
+         server=serve(OK), expect_exit=0)
+scenario("time_cond_not_new_enough", "-z", "Mon, 07 Nov 1994 00:00:00 GMT", "-o", "{out}",
+         "-w", "%{http_code}\n", "{url}", server=serve(OLD_DOC), expect_exit=0)
+scenario("time_cond_new_enough", "-z", "Sat, 05 Nov 1994 00:00:00 GMT", "-w",
+         "%{http_code}\n", "{url}", server=serve(OLD_DOC), expect_exit=0)
+scenario("time_cond_not_old_enough", "-z", "-Sat, 05 Nov 1994 00:00:00 GMT", "-i", "{url}",
+         server=serve(OLD_DOC), expect_exit=0)
+scenario("time_cond_range_unchecked", "-z", "Mon, 07 Nov 1994 00:00:00 GMT", "-r", "0-1",
+         "{url}", server=serve(OLD_DOC), expect_exit=0)
+
 # --next (-:): groups of options and URLs, each with its own flags but the global ones.
 scenario("next_headers_per_group", "-H", "X-One: 1", "{base}/a", "--next", "-H", "X-Two: 2",
          "{base}/b", server=serve(OK), expect_exit=0)
