@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -45,10 +46,14 @@ inline std::optional<double> parse_seconds(const std::string& text) {
 
 /// Reads argv: each flag of `flags` found goes to on_flag(flag, as_long, negated, value),
 /// each other word to on_word(word); either may answer with a usage error, which ends
-/// the reading and is returned, as is a flag that is unknown or lacks its value.
+/// the reading and is returned, as is a flag that is unknown or lacks its value. With
+/// `expand`, "--expand-NAME value" is NAME with its value given to expand(flag, value)
+/// first, as newer curl reads it.
+using expander = std::function<std::optional<usage_error>(const flag&, std::string&)>;
+
 template <class OnFlag, class OnWord>
 std::optional<usage_error> read(int argc, char** argv, std::span<const flag> flags,
-                                OnFlag on_flag, OnWord on_word) {
+                                OnFlag on_flag, OnWord on_word, const expander& expand = {}) {
   const auto find_long = [&](std::string_view name) -> const flag* {
     for (const auto& f : flags)
       if (f.name == name) return &f;
@@ -93,7 +98,11 @@ std::optional<usage_error> read(int argc, char** argv, std::span<const flag> fla
         negated = f && f->arg == takes::nothing;
         if (!negated) f = nullptr;
       }
+      const bool expanding = !f && expand && name.substr(0, 7) == "expand-";
+      if (expanding) f = find_long(name.substr(7));
       if (!f) return usage_error{"option " + std::string(word) + ": is unknown"};
+      if (expanding && f->arg == takes::nothing)
+        return usage_error{"option " + std::string(word) + ": variable expansion failure"};
       std::string value;
       if (f->arg == takes::value && inline_value) {
         value = std::string(*inline_value);
@@ -102,6 +111,7 @@ std::optional<usage_error> read(int argc, char** argv, std::span<const flag> fla
         if (!v) return error;
         value = std::move(*v);
       }
+      if (expanding && (error = expand(*f, value))) return error;
       if ((error = on_flag(*f, true, negated, std::move(value)))) return error;
       continue;
     }

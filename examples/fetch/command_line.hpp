@@ -4,6 +4,7 @@
 #pragma once
 
 #include "../common/curl_command_line.hpp"
+#include "variables.hpp"
 
 #include <opensock/tls/options.hpp>
 #include <opensock/connector/resolve.hpp>
@@ -276,6 +277,7 @@ inline constexpr flag flags[] = {
     {0, "deny-private", takes::nothing},
     {0, "trace-attempts", takes::nothing},
     {':', "next", takes::nothing},
+    {0, "variable", takes::value},
 };
 
 // The flags that hold for every group of a command line, wherever they are written, as
@@ -487,15 +489,19 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
 
 /// Reads argv as curl does: one group of options and URLs, and one more after each
 /// --next (-:), each group's transfers made after the last group's. The global flags
-/// (-s, -S, -v, --stderr) hold for every group. On a usage error, `error` says why
-/// (exit code 2).
+/// (-s, -S, -v, --stderr) hold for every group; so do --variable's variables, which
+/// an --expand-FLAG value is expanded with. On a usage error, `error` says why (exit
+/// code 2); `warnings` gets what curl warns of as it reads.
 inline std::vector<options> parse_command_line(int argc, char** argv,
-                                               std::optional<usage_error>& error) {
+                                               std::optional<usage_error>& error,
+                                               std::vector<std::string>& warnings) {
   std::vector<options> groups(1);
+  variables vars;
   error = curl_command_line::read(
       argc, argv, detail::flags,
       [&](const detail::flag& f, bool as_long, bool negated, std::string value)
           -> std::optional<usage_error> {
+        if (f.name == std::string_view("variable")) return vars.set(value, warnings);
         if (f.name == std::string_view("next")) {
           if (groups.back().urls.empty())
             return usage_error{"missing URL before --next\noption " + shown(f, as_long) +
@@ -515,6 +521,9 @@ inline std::vector<options> parse_command_line(int argc, char** argv,
       [&](std::string_view word) -> std::optional<usage_error> {
         groups.back().urls.emplace_back(word);
         return std::nullopt;
+      },
+      [&](const detail::flag& f, std::string& value) {
+        return vars.expand(value, "--expand-" + std::string(f.name), warnings);
       });
   return groups;
 }
@@ -565,6 +574,8 @@ inline constexpr std::string_view usage_text =
      --output-dir <dir>         Put the -o and -O files in this directory
      --create-dirs              Make the directories of -o and -O paths as needed
  -:, --next                     Start a new group of options and URLs
+     --variable <name=text>     A variable (name@file, %name from the environment),
+                                put in the value of --expand-FLAG as {{name}}
  -X, --request <method>         Method to use in the request line
  -s, --silent                   Silent mode: no progress meter, no error messages
      --stderr <file>            Write what goes to stderr to this file ("-": stdout)

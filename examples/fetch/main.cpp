@@ -231,10 +231,13 @@ int run_group(fetch::options& o) {
 
 int main(int argc, char** argv) {
   std::optional<fetch::usage_error> error;
-  std::vector<fetch::options> groups = fetch::parse_command_line(argc, argv, error);
-  if (error) return usage_failure(*error);
+  std::vector<std::string> warnings;
+  std::vector<fetch::options> groups = fetch::parse_command_line(argc, argv, error, warnings);
   // The global flags are the same in every group.
   const fetch::options& global = groups.front();
+  if (!global.silent)
+    for (const auto& warning : warnings) fmt::print(stderr, "Warning: {}\n", warning);
+  if (error) return usage_failure(*error);
   if (global.help) {
     fmt::print("{}", fetch::usage_text);
     return 0;

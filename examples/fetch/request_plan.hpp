@@ -6,6 +6,7 @@
 
 #include "command_line.hpp"
 #include "form.hpp"
+#include "percent_encoding.hpp"
 #include "time_condition.hpp"
 
 #include <opensock/http/fields.hpp>
@@ -96,27 +97,6 @@ inline std::string strip_like_curl(std::string_view content) {
   return out;
 }
 
-// --data-urlencode's encoding: letters, digits and "-._~" as they are, a space as '+',
-// every other byte %XX.
-inline std::string form_encoded(std::string_view text) {
-  constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto b = static_cast<unsigned char>(c);
-    if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
-        c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += hex[b >> 4];
-      out += hex[b & 15];
-    }
-  }
-  return out;
-}
-
 // One --data-urlencode value as curl reads it, at its first '=' or '@': "content" and
 // "=content" send the content encoded, "name=content" the name as it is, '=' and the
 // content encoded; "@file" and "name@file" the same with the file's bytes, all of them,
@@ -124,12 +104,13 @@ inline std::string form_encoded(std::string_view text) {
 inline std::string url_encoded_part(const std::string& value, bool& read) {
   const auto at = value.find_first_of("=@");
   read = true;
-  if (at == std::string::npos) return form_encoded(value);
+  if (at == std::string::npos) return percent_encoded(value, space_as::plus);
   const std::string name = value.substr(0, at);
   std::string content = value.substr(at + 1);
   if (value[at] == '@') content = read_all(content, read);
   if (!read) return {};
-  return (name.empty() ? std::string() : name + "=") + form_encoded(content);
+  return (name.empty() ? std::string() : name + "=") +
+         percent_encoded(content, space_as::plus);
 }
 
 // A -H value as curl reads it: "Name: value" sends it, "Name:" (nothing but blanks

@@ -4,6 +4,8 @@
 // file's.
 #pragma once
 
+#include "percent_encoding.hpp"
+
 #include <opensock/http/request_body.hpp>
 
 #include <asio/awaitable.hpp>
@@ -41,18 +43,7 @@ inline std::string with_upload_name(std::string text, std::string_view file) {
   if (const auto cut = name.find_last_of("/\\"); cut != std::string_view::npos)
     name.remove_prefix(cut + 1);
   if (!has_slash) text += '/';
-  constexpr char hex[] = "0123456789abcdef";
-  for (const char c : name) {
-    const auto b = static_cast<unsigned char>(c);
-    if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
-        c == '-' || c == '.' || c == '_' || c == '~') {
-      text += c;
-    } else {
-      text += '%';
-      text += hex[b >> 4];
-      text += hex[b & 15];
-    }
-  }
+  append_percent_encoded(text, name, space_as::percent, hex_case::lower);
   return text;
 }
 

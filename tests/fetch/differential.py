@@ -612,8 +612,8 @@ class Stage:
         for server in self.servers.values():
             server.start(values)
 
-    def command(self, tool):
-        return [tool] + [fill(arg, self.values) for arg in self.scenario.args]
+    def command(self, tool, args=None):
+        return [tool] + [fill(arg, self.values) for arg in (args or self.scenario.args)]
 
     def stop_servers(self):
         for server in self.servers.values():
@@ -634,12 +634,12 @@ def tool_environment(cwd):
     return env
 
 
-def run_tool(tool, scenario):
-    """Runs `tool` with the scenario's arguments on a fresh Stage and returns the
-    normalised Outcome."""
+def run_tool(tool, scenario, args=None):
+    """Runs `tool` with the scenario's arguments (or `args`) on a fresh Stage and returns
+    the normalised Outcome."""
     outcome = Outcome(tool)
     with Stage(scenario) as stage:
-        command = stage.command(tool)
+        command = stage.command(tool, args)
         outcome.command = shown(command)
         try:
             given = {"input": scenario.stdin} if scenario.stdin is not None else {
@@ -666,7 +666,8 @@ def run_tool(tool, scenario):
                 with open(path, "rb") as f:
                     outcome.files[os.path.relpath(path, stage.cwd)] = without_author(
                         normalise(f.read()))
-        compared = set(COMPARED_HEADERS) | header_names_set_by(scenario.args)
+        compared = (set(COMPARED_HEADERS) | header_names_set_by(scenario.args) |
+                    header_names_set_by(scenario.curl_args or ()))
         for name, server in stage.servers.items():
             outcome.servers[name] = [[normalise_request(r, compared, normalise) for r in connection]
                                      for connection in server.connections()]
@@ -770,7 +771,7 @@ def run_scenario(scenario, curl, fetch, fetch_is_curl, ipv6):
     if scenario.family == "inet6" and not ipv6:
         return scenario, "skip", "::1 is not available here", ""
     try:
-        a = run_tool(curl, scenario)
+        a = run_tool(curl, scenario, scenario.curl_args)
         b = run_tool(fetch, scenario)
     except Exception:  # a broken scenario or server must not hide the other results
         return scenario, "FAIL", "the harness failed", traceback.format_exc()

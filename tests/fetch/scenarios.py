@@ -5,7 +5,8 @@ A scenario is a command line plus the scripted server(s) it talks to. In the arg
 port), {base2}/{port2} a second server (cross-origin redirects), {closed_port} a port with
 nothing listening, {silent_port} a port where connect() hangs, {sock} the main server's
 Unix socket (family="unix"), {out}/{out2} files in the run's working directory (`files`
-creates more there first, `stdin` is what the tool reads), and
+creates more there first, `stdin` is what the tool reads; `curl_args`, when given, is what
+curl runs instead: the command line without options curl 7.88 lacks), and
 {long_host} a host name no resolver answers for (see LONG_HOST). Replies may contain the
 same placeholders.
 
@@ -75,6 +76,9 @@ class Scenario:
     known_difference: str = ""
     fetch_exit: int = None
     fetch_connections: int = None  # with known_difference: connections opensock-fetch may make
+    # What curl 7.88 runs in place of `args`, for options it does not have yet: the same
+    # command line written without them (--variable's values expanded by hand).
+    curl_args: tuple = None
 
 
 # --------------------------------------------------------------------------------------
@@ -424,6 +428,28 @@ scenario("next_last_code", "http://127.0.0.1:{closed_port}/", "--next", "{url}",
 scenario("next_group_without_url", "-O", "-I", "--next", "{url}", server=serve(OK),
          expect_exit=23, known_difference="a group without a URL is a usage error",
          fetch_exit=2)
+# --variable and --expand-FLAG (newer curl): curl 7.88 runs the expanded command line.
+scenario("variable_text", "--variable", "v=hello world", "--expand-data", "x={{v}}&y=\\{{v}}",
+         "{url}", curl_args=("-d", "x=hello world&y={{v}}", "{url}"), server=serve(OK),
+         expect_exit=0)
+scenario("variable_functions", "--variable", "v@in.txt", "--expand-data",
+         "{{v:trim:url}}|{{v:trim:json}}|{{v:b64}}|{{none}}", "--expand-header",
+         "X-V: {{v:trim}}", "{url}", files={"in.txt": b'  a "b"\tc/d\n'},
+         curl_args=("-d", 'a%20%22b%22%09c%2Fd|a \\"b\\"\\tc/d|ICBhICJiIgljL2QK|', "-H",
+                    'X-V: a "b"\tc/d', "{url}"),
+         server=serve(OK), expect_exit=0)
+scenario("variable_range_and_env", "--variable", "r[2-4]=0123456789", "--variable", "%HOME",
+         "--variable", "%OPENSOCK_UNSET_VARIABLE=fallback", "--expand-url",
+         "{url}{{r}}/{{OPENSOCK_UNSET_VARIABLE}}",
+         curl_args=("{url}234/fallback",), server=serve(OK), expect_exit=0)
+scenario("variable_64dec", "--variable", "v=aGVsbG8=", "--variable", "w=%%%", "--expand-url",
+         "{url}{{v:64dec}}/{{w:64dec}}", "-g", curl_args=("-g", "{url}hello/[64dec-fail]"),
+         server=serve(OK), expect_exit=0)
+scenario("variable_unknown_function", "--variable", "v=1", "--expand-data", "{{v:nope}}",
+         "{url}", curl_args=("--no-such-option", "{url}"), server=serve(OK), expect_exit=2)
+scenario("variable_unset_import", "--variable", "%OPENSOCK_UNSET_VARIABLE", "{url}",
+         curl_args=("--no-such-option", "{url}"), server=serve(OK), expect_exit=2)
+
 # --name=value: newer curl reads it; curl 7.88 does not know the flag.
 scenario("flag_equals_value", "--max-time=5", "-H", "X: y", "--header=X-Two: z", "{url}",
          server=serve(OK), expect_exit=2,

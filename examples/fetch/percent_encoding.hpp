@@ -1,0 +1,42 @@
+// Percent-encoding as curl's tool writes it: RFC 3986's unreserved characters (letters,
+// digits, "-._~") as they are, every other byte as %XX.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace fetch {
+
+/// How a space is written: %20, or '+' (--data-urlencode's form encoding).
+enum class space_as { percent, plus };
+/// The case of the hex digits: curl writes upper case, but lower case in the file name
+/// -T appends to a URL (curl 7.88).
+enum class hex_case { upper, lower };
+
+/// Appends `text`, percent-encoded, to `out`.
+inline void append_percent_encoded(std::string& out, std::string_view text,
+                                   space_as space = space_as::percent,
+                                   hex_case digits = hex_case::upper) {
+  const char* hex = digits == hex_case::upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+        c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else if (c == ' ' && space == space_as::plus) {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[b >> 4];
+      out += hex[b & 15];
+    }
+  }
+}
+
+inline std::string percent_encoded(std::string_view text, space_as space = space_as::percent) {
+  std::string out;
+  append_percent_encoded(out, text, space);
+  return out;
+}
+
+}  // namespace fetch
