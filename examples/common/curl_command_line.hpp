@@ -28,6 +28,8 @@ struct flag {
 /// (each of its lines, when it has more than one).
 struct usage_error {
   std::string message;
+  // curl's exit code: 2, or 26 when a file the command line names cannot be read.
+  int exit_code = 2;
 };
 
 // curl names a flag in its messages as the user wrote it: "-m" or "--max-time".

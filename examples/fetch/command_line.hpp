@@ -9,8 +9,11 @@
 #include <opensock/tls/options.hpp>
 #include <opensock/connector/resolve.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <fstream>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -278,6 +281,7 @@ inline constexpr flag flags[] = {
     {0, "trace-attempts", takes::nothing},
     {':', "next", takes::nothing},
     {0, "variable", takes::value},
+    {'K', "config", takes::value},
 };
 
 // The flags that hold for every group of a command line, wherever they are written, as
@@ -487,45 +491,141 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
 
 }  // namespace detail
 
+namespace detail {
+
+// A curl config file (-K) as the words of a command line: a line each, "#" lines and
+// blank ones skipped; the flag first, with or without its dashes (a long one without
+// them may be followed by '=' or ':'), then its value, in double quotes (\t, \n, \r, \v
+// and any other escaped byte inside) or up to the first blank. nullopt when the file
+// cannot be read ("-": stdin).
+inline std::optional<std::vector<std::string>> config_words(const std::string& path) {
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return std::nullopt;
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  std::vector<std::string> words;
+  const auto is_blank = [](char c) { return c == ' ' || c == '\t'; };
+  for (std::string text; std::getline(in, text);) {
+    std::string_view line = text;
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+    while (!line.empty() && is_blank(line.front())) line.remove_prefix(1);
+    if (line.empty() || line.front() == '#') continue;
+    const bool dashed = line.front() == '-';
+    const auto separator = [dashed](char c) { return !dashed && (c == '=' || c == ':'); };
+    std::size_t end = 0;
+    while (end < line.size() && !is_blank(line[end]) && !separator(line[end])) ++end;
+    const std::string_view flag = line.substr(0, end);
+    words.push_back(dashed ? std::string(flag) : "--" + std::string(flag));
+    line.remove_prefix(end);
+    while (!line.empty() && (is_blank(line.front()) || separator(line.front())))
+      line.remove_prefix(1);
+    if (!line.empty() && line.front() == '"') {
+      std::string value;
+      for (std::size_t i = 1; i < line.size() && line[i] != '"'; ++i) {
+        if (line[i] != '\\') {
+          value += line[i];
+          continue;
+        }
+        if (++i == line.size()) break;
+        const char c = line[i];
+        value += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == 'v' ? '\v' : c;
+      }
+      words.push_back(std::move(value));
+    } else if (!line.empty()) {
+      std::size_t stop = 0;
+      while (stop < line.size() && !std::isspace(static_cast<unsigned char>(line[stop]))) ++stop;
+      words.emplace_back(line.substr(0, stop));
+    }
+  }
+  return words;
+}
+
+// The command line, or a config file's words, into groups of options.
+class command_line_reader {
+ public:
+  explicit command_line_reader(std::vector<std::string>& warnings) : warnings_(warnings) {}
+
+  std::optional<usage_error> read(int argc, char** argv, int config_depth = 0) {
+    return curl_command_line::read(
+        argc, argv, flags,
+        [&](const flag& f, bool as_long, bool negated, std::string value) {
+          return take(f, as_long, negated, std::move(value), config_depth);
+        },
+        [&](std::string_view word) -> std::optional<usage_error> {
+          groups_.back().urls.emplace_back(word);
+          return std::nullopt;
+        },
+        [&](const flag& f, std::string& value) {
+          return vars_.expand(value, "--expand-" + std::string(f.name), warnings_);
+        });
+  }
+
+  std::vector<options> groups() && { return std::move(groups_); }
+
+ private:
+  // Config files within config files end here, as in curl.
+  static constexpr int max_config_depth = 5;
+
+  std::optional<usage_error> take(const flag& f, bool as_long, bool negated, std::string value,
+                                  int config_depth) {
+    const std::string_view name = f.name;
+    if (name == "variable") return vars_.set(value, warnings_);
+    if (name == "config") return read_config(value, shown(f, as_long), config_depth);
+    if (name == "next") {
+      // A config file's --next before any URL is passed over; the command line's is an
+      // error, as in newer curl.
+      if (groups_.back().urls.empty() && config_depth > 0) return std::nullopt;
+      if (groups_.back().urls.empty())
+        return usage_error{"missing URL before --next\noption " + shown(f, as_long) +
+                           ": is badly used here"};
+      // A new group starts with the global flags of the groups before it.
+      options next;
+      copy_globals(groups_.back(), next);
+      groups_.push_back(std::move(next));
+      return std::nullopt;
+    }
+    if (!is_global(f)) return apply(groups_.back(), f, as_long, negated, std::move(value));
+    for (auto& o : groups_)
+      if (auto failed = apply(o, f, as_long, negated, value)) return failed;
+    return std::nullopt;
+  }
+
+  std::optional<usage_error> read_config(const std::string& path, const std::string& shown_flag,
+                                         int config_depth) {
+    if (config_depth >= max_config_depth)
+      return usage_error{"Max config file recursion level reached (" +
+                         std::to_string(max_config_depth) + ")\noption " + shown_flag +
+                         ": is badly used here"};
+    auto words = config_words(path);
+    if (!words)
+      return usage_error{"cannot read config from '" + path + "'\noption " + shown_flag +
+                             ": error encountered when reading a file",
+                         26};
+    std::vector<char*> argv{const_cast<char*>(path.c_str())};  // argv[0], not read
+    for (auto& w : *words) argv.push_back(w.data());
+    return read(static_cast<int>(argv.size()), argv.data(), config_depth + 1);
+  }
+
+  std::vector<std::string>& warnings_;
+  std::vector<options> groups_ = std::vector<options>(1);
+  variables vars_;
+};
+
+}  // namespace detail
+
 /// Reads argv as curl does: one group of options and URLs, and one more after each
-/// --next (-:), each group's transfers made after the last group's. The global flags
-/// (-s, -S, -v, --stderr) hold for every group; so do --variable's variables, which
-/// an --expand-FLAG value is expanded with. On a usage error, `error` says why (exit
-/// code 2); `warnings` gets what curl warns of as it reads.
+/// --next (-:), each group's transfers made after the last group's; -K files' flags in
+/// their place. The global flags (-s, -S, -v, --stderr) hold for every group; so do
+/// --variable's variables, which an --expand-FLAG value is expanded with. On a usage
+/// error, `error` says why (exit code 2); `warnings` gets what curl warns of as it reads.
 inline std::vector<options> parse_command_line(int argc, char** argv,
                                                std::optional<usage_error>& error,
                                                std::vector<std::string>& warnings) {
-  std::vector<options> groups(1);
-  variables vars;
-  error = curl_command_line::read(
-      argc, argv, detail::flags,
-      [&](const detail::flag& f, bool as_long, bool negated, std::string value)
-          -> std::optional<usage_error> {
-        if (f.name == std::string_view("variable")) return vars.set(value, warnings);
-        if (f.name == std::string_view("next")) {
-          if (groups.back().urls.empty())
-            return usage_error{"missing URL before --next\noption " + shown(f, as_long) +
-                               ": is badly used here"};
-          // A new group starts with the global flags of the groups before it.
-          options next;
-          detail::copy_globals(groups.back(), next);
-          groups.push_back(std::move(next));
-          return std::nullopt;
-        }
-        if (!detail::is_global(f))
-          return detail::apply(groups.back(), f, as_long, negated, std::move(value));
-        for (auto& o : groups)
-          if (auto failed = detail::apply(o, f, as_long, negated, value)) return failed;
-        return std::nullopt;
-      },
-      [&](std::string_view word) -> std::optional<usage_error> {
-        groups.back().urls.emplace_back(word);
-        return std::nullopt;
-      },
-      [&](const detail::flag& f, std::string& value) {
-        return vars.expand(value, "--expand-" + std::string(f.name), warnings);
-      });
-  return groups;
+  detail::command_line_reader reader(warnings);
+  error = reader.read(argc, argv);
+  return std::move(reader).groups();
 }
 
 inline constexpr std::string_view usage_text =
@@ -573,6 +673,7 @@ inline constexpr std::string_view usage_text =
  -J, --remote-header-name       With -O, name the file as Content-Disposition says
      --output-dir <dir>         Put the -o and -O files in this directory
      --create-dirs              Make the directories of -o and -O paths as needed
+ -K, --config <file>            Read flags from this curl config file ("-": stdin)
  -:, --next                     Start a new group of options and URLs
      --variable <name=text>     A variable (name@file, %name from the environment),
                                 put in the value of --expand-FLAG as {{name}}

@@ -43,7 +43,7 @@ int usage_failure(const fetch::usage_error& error) {
     rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
   }
   fmt::print(stderr, "opensock-fetch: try 'opensock-fetch --help' for more information\n");
-  return 2;  // curl's exit code for a command line it cannot use
+  return error.exit_code;
 }
 
 std::chrono::milliseconds to_ms(double seconds) {

@@ -82,9 +82,12 @@ class variables {
         bytes.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
       } else {
         std::ifstream in(path, std::ios::binary);
-        if (!in)
-          return failure("Failed to open " + path + ": No such file or directory", "--variable",
-                         "error encountered when reading a file");
+        if (!in) {
+          auto failed = failure("Failed to open " + path + ": No such file or directory",
+                                "--variable", "error encountered when reading a file");
+          failed.exit_code = 26;
+          return failed;
+        }
         bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
       }
       content = cut(bytes, first, last);

@@ -450,6 +450,23 @@ scenario("variable_unknown_function", "--variable", "v=1", "--expand-data", "{{v
 scenario("variable_unset_import", "--variable", "%OPENSOCK_UNSET_VARIABLE", "{url}",
          curl_args=("--no-such-option", "{url}"), server=serve(OK), expect_exit=2)
 
+# -K/--config: curl's config files, their flags read in place of -K.
+CONFIG = (b"# a comment\n\n  -H \"X-A: one\"\nheader: \"X-B: two\\tq\\\"\"\n"
+          b"user-agent = \"agent; with spaces\"\n--data-raw hello\nrequest=PUT\n")
+scenario("config_file", "-K", "cfg", "{url}", files={"cfg": CONFIG}, server=serve(OK),
+         expect_exit=0)
+scenario("config_stdin", "-K", "-", "{url}", stdin=CONFIG, server=serve(OK), expect_exit=0)
+scenario("config_nested_and_next", "-K", "a.cfg", "{base}/1", "--next", "-K", "b.cfg",
+         "{base}/2", files={"a.cfg": b"-H \"X-From: a\"\nconfig = b.cfg\n",
+                           "b.cfg": b"data = \"from b\"\n"}, server=serve(OK), expect_exit=0)
+scenario("config_then_command_line", "-K", "cfg", "-H", "X-Later: 1", "{url}",
+         files={"cfg": b"silent\n-o out.txt\n"}, server=serve(OK), expect_exit=0)
+scenario("config_unknown_flag", "-K", "cfg", "{url}", files={"cfg": b"--no-such-flag\n"},
+         server=serve(OK), expect_exit=0,
+         known_difference="an unknown flag in a config file is an error, as in newer curl",
+         fetch_exit=2)
+scenario("config_missing", "-K", "nothing-here", "{url}", server=serve(OK), expect_exit=26)
+
 # --name=value: newer curl reads it; curl 7.88 does not know the flag.
 scenario("flag_equals_value", "--max-time=5", "-H", "X: y", "--header=X-Two: z", "{url}",
          server=serve(OK), expect_exit=2,
