@@ -2,7 +2,7 @@
 // default reply, none at all (it reads the request and holds the connection, or closes
 // it: hang_up), and a number of requests after which it closes a connection (or resets
 // it). It records each request as "METHOD /path body=BODY auth=yes|no", and keeps each
-// request's head. Request bodies may come with Content-Length or chunked.
+// request's head. Request bodies may come with Content-Length or chunked (the last coding).
 #pragma once
 
 #include <asio/co_spawn.hpp>
@@ -83,7 +83,7 @@ class scripted_http_server {
       in.erase(0, n);
       heads.push_back(head);
       std::string body;
-      if (head.find("Transfer-Encoding: chunked") != std::string::npos) {
+      if (chunked(head)) {
         body = co_await read_chunked(peer, in, ec);
       } else {
         std::size_t length = 0;
@@ -117,6 +117,14 @@ class scripted_http_server {
       peer.set_option(asio::socket_base::linger(true, 0), ec);
       peer.close(ec);
     }
+  }
+
+  // Whether the head's Transfer-Encoding ends in chunked ("chunked", "gzip, chunked").
+  static bool chunked(const std::string& head) {
+    const auto at = head.find("\r\nTransfer-Encoding: ");
+    if (at == std::string::npos) return false;
+    const std::string value = head.substr(at + 21, head.find("\r\n", at + 2) - at - 21);
+    return value.size() >= 7 && value.compare(value.size() - 7, 7, "chunked") == 0;
   }
 
   // A chunked request body, decoded; trailers are read and dropped.
