@@ -70,6 +70,25 @@ TEST_CASE("301 and 302 turn a POST into a GET, 303 everything but HEAD, 307 and 
   CHECK(redirected_request(post, next, 302).url.path == "/next");
 }
 
+TEST_CASE("keep_post keeps a POST a POST after the redirects it names, as curl's --post301") {
+  using namespace opensock::http;
+  auto post = make_request("POST", "http://h/form");
+  post.body = "a=1";
+  const auto next = make_request("GET", "http://h/next").url;
+  const auto method_after = [&](int status, unsigned keep) {
+    return redirected_request(post, next, status, keep).method;
+  };
+  CHECK(method_after(301, keep_post_after_301) == "POST");
+  CHECK(method_after(302, keep_post_after_301) == "GET");
+  CHECK(method_after(302, keep_post_after_302) == "POST");
+  CHECK(method_after(303, keep_post_after_301 | keep_post_after_302) == "GET");
+  CHECK(method_after(303, keep_post_after_303) == "POST");
+  CHECK(redirected_request(post, next, 303, keep_post_after_303).body == "a=1");
+  // Only a POST is kept: a PUT after a 303 becomes a GET all the same.
+  CHECK(redirected_request(make_request("PUT", "http://h/"), next, 303, keep_post_after_303)
+            .method == "GET");
+}
+
 TEST_CASE("credentials stay behind when the origin changes") {
   auto req = make_request("GET", "http://h/");
   req.headers.add("Authorization", "Bearer secret");

@@ -65,15 +65,27 @@ inline url resolve_location(const url& base, std::string_view location, std::err
   return url::parse(authority + directory + std::string(location), ec);
 }
 
+/// The redirects after which a POST stays a POST, as curl's CURLOPT_POSTREDIR (--post301,
+/// --post302, --post303): any of these, or'ed together; none by default.
+inline constexpr unsigned keep_post_after_301 = 1;
+inline constexpr unsigned keep_post_after_302 = 2;
+inline constexpr unsigned keep_post_after_303 = 4;
+
 /// The request that follows `previous` to `next` after a response of `status`, as curl
 /// builds it: 301 and 302 turn a POST into a GET, 303 turns everything but HEAD into a
 /// GET (both drop the body and its framing, Content-Type and Expect fields), 307 and 308
-/// keep method and body.
+/// keep method and body; `keep_post` (keep_post_after_301, ...) keeps a POST a POST
+/// after those it names.
 /// Authorization and Cookie stay behind when scheme, host or port change.
-inline request redirected_request(const request& previous, url next, int status) {
+inline request redirected_request(const request& previous, url next, int status,
+                                  unsigned keep_post = 0) {
   request r = previous;
-  const bool to_get = ((status == 301 || status == 302) && previous.method == "POST") ||
-                      (status == 303 && previous.method != "HEAD");
+  const bool post = previous.method == "POST";
+  const bool kept = post && ((status == 301 && (keep_post & keep_post_after_301)) ||
+                             (status == 302 && (keep_post & keep_post_after_302)) ||
+                             (status == 303 && (keep_post & keep_post_after_303)));
+  const bool to_get = !kept && (((status == 301 || status == 302) && post) ||
+                                (status == 303 && previous.method != "HEAD"));
   if (to_get) {
     r.method = "GET";
     r.body.clear();

@@ -120,6 +120,9 @@ struct session_options {
   bool follow_redirects = false;
   /// Redirects followed at most (libcurl's default); one more is too_many_redirects (47).
   int max_redirects = 30;
+  /// The redirects after which a POST stays a POST (keep_post_after_301, ..._302,
+  /// ..._303 of http/redirect.hpp; curl's CURLOPT_POSTREDIR); none by default.
+  unsigned keep_post = 0;
 };
 
 /// Whether a request may be sent again after a connection failed under it (RFC 9110

@@ -612,7 +612,7 @@ bool session<Factory>::follow_redirect(const http::request& first, url* first_ur
   url next = resolve_location(from.url, *location, ec);
   if (ec) return false;
   redirected = std::make_unique<http::request>(
-      redirected_request(from, std::move(next), out.status));
+      redirected_request(from, std::move(next), out.status, options_.keep_post));
   if (!redirected->body.replayable()) {
     ec = error::send_fail_rewind;
     return false;
