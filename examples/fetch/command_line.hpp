@@ -6,8 +6,9 @@
 #include "../common/curl_command_line.hpp"
 #include "variables.hpp"
 
-#include <opensock/tls/options.hpp>
 #include <opensock/connector/resolve.hpp>
+#include <opensock/http/redirect.hpp>
+#include <opensock/tls/options.hpp>
 
 #include <cctype>
 #include <charconv>
@@ -51,6 +52,12 @@ struct options {
   // of their paths made as needed.
   std::optional<std::string> output_dir;
   bool create_dirs = false;
+  // --no-clobber: an existing output file is kept and NAME.1 (...) written instead;
+  // --remove-on-error: the output file of a failed transfer is removed; --skip-existing:
+  // no transfer is made for an output file that exists.
+  bool no_clobber = false;
+  bool remove_on_error = false;
+  bool skip_existing = false;
   // -D: where every response head goes ("-" for stdout), of every URL.
   std::optional<std::string> dump_header;
   // -T: the file each URL's body is read from, in the order of the URLs ("-" is stdin).
@@ -61,6 +68,14 @@ struct options {
   bool include = false;
   bool head = false;
   bool location = false;
+  // --follow: -L, and -X's method dropped once a redirect turns the request into a GET.
+  bool follow = false;
+  // --post301, --post302, --post303: a POST stays one after these redirects.
+  unsigned keep_post = 0;
+  // --url-query: parts added to every URL's query ("+" first: as written, else as
+  // --data-urlencode encodes them).
+  std::vector<std::string> url_queries;
+  bool no_progress_meter = false;
   bool fail = false;
   bool fail_with_body = false;  // as -f, the body written all the same
   bool verbose = false;
@@ -190,7 +205,11 @@ inline constexpr flag flags[] = {
     {'J', "remote-header-name", takes::nothing},
     {0, "output-dir", takes::value},
     {0, "create-dirs", takes::nothing},
+    {0, "no-clobber", takes::nothing},
+    {0, "remove-on-error", takes::nothing},
+    {0, "skip-existing", takes::nothing},
     {'i', "include", takes::nothing},
+    {0, "show-headers", takes::nothing},
     {'I', "head", takes::nothing},
     {'X', "request", takes::value},
     {'H', "header", takes::value},
@@ -205,6 +224,12 @@ inline constexpr flag flags[] = {
     {0, "form-string", takes::value},
     {'G', "get", takes::nothing},
     {'L', "location", takes::nothing},
+    {0, "follow", takes::nothing},
+    {0, "post301", takes::nothing},
+    {0, "post302", takes::nothing},
+    {0, "post303", takes::nothing},
+    {0, "url-query", takes::value},
+    {0, "no-progress-meter", takes::nothing},
     {0, "max-redirs", takes::value},
     {0, "retry", takes::value},
     {0, "retry-delay", takes::value},
@@ -347,7 +372,10 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "remote-header-name") o.remote_header_name = on;
   if (n == "output-dir") o.output_dir = std::move(value);
   if (n == "create-dirs") o.create_dirs = on;
-  if (n == "include") o.include = on;
+  if (n == "no-clobber") o.no_clobber = on;
+  if (n == "remove-on-error") o.remove_on_error = on;
+  if (n == "skip-existing") o.skip_existing = on;
+  if (n == "include" || n == "show-headers") o.include = on;
   if (n == "head") o.head = on;
   if (n == "request") o.method = std::move(value);
   if (n == "header") o.headers.push_back(std::move(value));
@@ -360,6 +388,15 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "form" || n == "form-string") o.forms.push_back({std::move(value), n != "form"});
   if (n == "get") o.get = on;
   if (n == "location") o.location = on;
+  if (n == "follow") o.location = o.follow = on;
+  const auto keep_post = [&](unsigned bit) {
+    o.keep_post = on ? o.keep_post | bit : o.keep_post & ~bit;
+  };
+  if (n == "post301") keep_post(opensock::http::keep_post_after_301);
+  if (n == "post302") keep_post(opensock::http::keep_post_after_302);
+  if (n == "post303") keep_post(opensock::http::keep_post_after_303);
+  if (n == "url-query") o.url_queries.push_back(std::move(value));
+  if (n == "no-progress-meter") o.no_progress_meter = on;
   if (n == "max-redirs") {
     const auto parsed = parse_long(value);
     if (!parsed || *parsed < -1) return numeric_error();  // -1: no limit, as in curl
@@ -655,8 +692,12 @@ inline constexpr std::string_view usage_text =
  -H, --header <header/@file>    Pass a custom header to the server
  -A, --user-agent <name>        Send User-Agent <name> (none when empty)
  -I, --head                     Show the response headers only (HEAD)
- -i, --include                  Include the response headers in the output
+ -i, --include, --show-headers  Include the response headers in the output
  -L, --location                 Follow redirects
+     --follow                   Follow redirects, -X's method dropped when one turns
+                                the request into a GET
+     --post301, --post302, --post303  Keep a POST a POST after such a redirect
+     --url-query <data>         Add to the URL's query (as --data-urlencode; "+": as is)
      --max-redirs <num>         Maximum number of redirects allowed (default 50)
  -m, --max-time <seconds>       Maximum time allowed for each transfer
      --retry <num>              Try a transient failure again this many times
@@ -673,12 +714,16 @@ inline constexpr std::string_view usage_text =
  -J, --remote-header-name       With -O, name the file as Content-Disposition says
      --output-dir <dir>         Put the -o and -O files in this directory
      --create-dirs              Make the directories of -o and -O paths as needed
+     --no-clobber               Keep an existing file: write NAME.1 (... NAME.99)
+     --remove-on-error          Remove the output file when the transfer fails
+     --skip-existing            Make no transfer when the output file exists
  -K, --config <file>            Read flags from this curl config file ("-": stdin)
  -:, --next                     Start a new group of options and URLs
      --variable <name=text>     A variable (name@file, %name from the environment),
                                 put in the value of --expand-FLAG as {{name}}
  -X, --request <method>         Method to use in the request line
  -s, --silent                   Silent mode: no progress meter, no error messages
+     --no-progress-meter        No progress meter, error messages still shown
      --stderr <file>            Write what goes to stderr to this file ("-": stdout)
  -q, --disable                  Read no .curlrc (opensock-fetch never reads one)
  -S, --show-error               Show error messages even when -s is given

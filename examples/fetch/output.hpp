@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -51,6 +52,17 @@ class output {
   /// Whether rename_new() named it.
   bool renamed() const noexcept { return exclusive_; }
 
+  /// --no-clobber: a file already there is left alone, and the first of "NAME.1" to
+  /// "NAME.99" not there yet is written instead, as curl writes it.
+  void never_overwrite() noexcept { no_clobber_ = true; }
+
+  /// --remove-on-error: closes the file this made, and removes it.
+  void remove() {
+    if (!file_ || file_ == stdout) return;
+    close();
+    std::remove(path_.c_str());
+  }
+
   /// Makes each directory of the file's path in turn that is not there (curl's
   /// --create-dirs: mode 0750, less the umask), before the transfer starts, as curl makes
   /// them. One that cannot be made shows when the file cannot be created.
@@ -79,14 +91,26 @@ class output {
  private:
   bool open() {
     if (file_) return true;
-    file_ = is_file_ ? std::fopen(path_.c_str(), append_ ? "ab" : exclusive_ ? "wbx" : "wb")
-                     : stdout;
+    if (!is_file_) {
+      file_ = stdout;
+      return true;
+    }
+    const bool exclusive = exclusive_ || (no_clobber_ && !append_);
+    file_ = std::fopen(path_.c_str(), append_ ? "ab" : exclusive ? "wbx" : "wb");
+    for (int n = 1; !file_ && no_clobber_ && !append_ && (errno == EEXIST || errno == EISDIR) &&
+                    n < 100;
+         ++n) {
+      const std::string numbered = path_ + "." + std::to_string(n);
+      file_ = std::fopen(numbered.c_str(), "wbx");
+      if (file_) path_ = numbered;
+    }
     return file_ != nullptr;
   }
 
   std::string path_;
   bool append_ = false;
   bool exclusive_ = false;
+  bool no_clobber_ = false;
   bool is_file_ = false;
   std::FILE* file_ = nullptr;
 };

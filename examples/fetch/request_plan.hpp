@@ -55,8 +55,9 @@ struct request_plan {
   std::shared_ptr<const fetch::form> form;
   /// -z's condition, checked against each response's Last-Modified too.
   std::optional<fetch::time_condition> time_cond;
-  /// With -G, that data instead, for the query of every URL.
+  /// With -G, that data instead, for the query of every URL; then --url-query's parts.
   std::optional<std::string> query;
+  std::optional<std::string> url_query;
   /// Warnings to show (unless -s): data files that could not be read.
   std::vector<std::string> warnings;
   /// For -T: whether opensock-fetch writes the framing field (Content-Length, or
@@ -205,6 +206,16 @@ inline request_plan make_request_plan(const options& o, std::optional<form> form
       plan.body = std::move(body);
       plan.method = "POST";
     }
+  }
+  for (const auto& part : o.url_queries) {
+    std::string piece;
+    if (!part.empty() && part.front() == '+') {
+      piece = part.substr(1);
+    } else {
+      bool ok = false;
+      piece = detail::url_encoded_part(part, ok);
+    }
+    plan.url_query = plan.url_query ? *plan.url_query + "&" + piece : piece;
   }
   if (form) plan.method = "POST";
   if (o.head) plan.method = "HEAD";

@@ -166,7 +166,7 @@ class fetcher {
         cookies_(cookies),
         auth_(o),
         session_(std::move(executor), std::move(factory), std::move(session_options)),
-        meter_(!o.silent && !o.verbose && ::isatty(2) == 1) {
+        meter_(!o.silent && !o.verbose && !o.no_progress_meter && ::isatty(2) == 1) {
     if (o.dump_header) heads_.emplace(*o.dump_header);
   }
 
@@ -300,9 +300,10 @@ class fetcher {
                                 : o_.urls[index]),
         ec);
     if (!ec && !speaks(u.scheme)) ec = opensock::error::unsupported_protocol;
-    if (!ec && plan_.query) {  // -G
+    for (const auto* query : {&plan_.query, &plan_.url_query}) {  // -G, --url-query
+      if (ec || !*query) continue;
       u.query += u.has_query ? "&" : "";
-      u.query += *plan_.query;
+      u.query += **query;
       u.has_query = true;
     }
     if (ec) co_return fail_url(ec, o_.urls[index], u);
@@ -325,7 +326,22 @@ class fetcher {
       resume = std::filesystem::file_size(*path, absent);
       if (absent) resume = 0;
     }
+    // --skip-existing: no transfer for a file that is there already.
+    if (o_.skip_existing && path && *path != "-" && std::filesystem::exists(*path)) {
+      if (o_.verbose)
+        show_lines("* ", fmt::format("skips transfer, \"{}\" exists locally\n", *path));
+      co_return 0;
+    }
     output out(path, resume > 0);
+    if (o_.no_clobber) out.never_overwrite();
+    // --remove-on-error: the file goes unless the transfer ends well (disarmed there).
+    struct removal {
+      output& out;
+      bool armed;
+      ~removal() {
+        if (armed) out.remove();
+      }
+    } removed_on_error{out, o_.remove_on_error};
     if (o_.create_dirs) out.make_directories();
     const std::uint64_t upload = plan_.body   ? plan_.body->size()
                                  : plan_.form ? plan_.form->size()
@@ -337,6 +353,7 @@ class fetcher {
       co_return code;
     int redirects = 0;
     int status = 0;  // the last response's
+    std::optional<std::string> custom_method = plan_.custom_method;  // -X
     std::optional<std::string> referer;  // -e ;auto's, once a redirect was followed
     for (;;) {
       hop_state hop;
@@ -347,7 +364,7 @@ class fetcher {
       http::request wire = req;
       // -X writes its method on every hop's request line; the body is what the
       // request has (none without data, or after a redirect turned a POST into a GET).
-      if (plan_.custom_method) wire.method = *plan_.custom_method;
+      if (custom_method) wire.method = *custom_method;
       wire.credentials = auth_.for_hop(wire.url, ec);
       if (ec) {
         report.errormsg = ".netrc parser error";
@@ -412,6 +429,7 @@ class fetcher {
                                : "The requested document is not new enough\n"
                                  "Simulate an HTTP 304 response\n");
         report.http_code = 304;
+        removed_on_error.armed = false;
         co_return 0;
       }
       if (hop.resume_refused) {
@@ -474,7 +492,10 @@ class fetcher {
             left.has_userinfo = false;
             referer = left.to_string();
           }
-          req = http::redirected_request(req, std::move(next), r.status);
+          const std::string method = req.method;
+          req = http::redirected_request(req, std::move(next), r.status, o_.keep_post);
+          // --follow: -X's method goes once the redirect makes the request a GET.
+          if (o_.follow && req.method != method) custom_method.reset();
           // A 307 or 308 sends the form again, from its start.
           if (plan_.form && !req.body.none()) req.body = plan_.form->body();
           u = req.url;
@@ -493,6 +514,7 @@ class fetcher {
       report_error(o_, 22, fmt::format("The requested URL returned error: {}", status));
       co_return 22;
     }
+    removed_on_error.armed = false;
     co_return 0;
   }
 

@@ -450,6 +450,24 @@ scenario("variable_unknown_function", "--variable", "v=1", "--expand-data", "{{v
 scenario("variable_unset_import", "--variable", "%OPENSOCK_UNSET_VARIABLE", "{url}",
          curl_args=("--no-such-option", "{url}"), server=serve(OK), expect_exit=2)
 
+# Output files: --no-clobber (NAME.1 and on beside a file there), --remove-on-error.
+scenario("no_clobber", "--no-clobber", "-o", "out.txt", "{base}/1", "-o", "out.txt", "{base}/2",
+         files={"out.txt": b"kept\n", "out.txt.1": b"kept too\n"}, server=serve(OK),
+         expect_exit=0)
+scenario("remove_on_error", "--remove-on-error", "-f", "-o", "out.txt", "{url}",
+         server=serve(reply(b"404 Not Found", body=b"gone\n")), expect_exit=22)
+scenario("remove_on_error_partial", "--remove-on-error", "-o", "out.txt", "{url}",
+         server=once(READ, send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\npart"), CLOSE),
+         expect_exit=18)
+scenario("remove_on_error_success", "--remove-on-error", "-o", "out.txt", "{url}",
+         server=serve(OK), expect_exit=0)
+scenario("no_progress_meter", "--no-progress-meter", "{url}", server=serve(OK), expect_exit=0)
+# Redirects: --post301/302/303 keep a POST a POST.
+scenario("post301", "-L", "--post301", "-d", "x=1", "{base}/a", server=hops(301), expect_exit=0)
+scenario("post302_not_301", "-L", "--post302", "-d", "x=1", "{base}/a", server=hops(301),
+         expect_exit=0)
+scenario("post303", "-L", "--post303", "-d", "x=1", "{base}/a", server=hops(303), expect_exit=0)
+
 # -K/--config: curl's config files, their flags read in place of -K.
 CONFIG = (b"# a comment\n\n  -H \"X-A: one\"\nheader: \"X-B: two\\tq\\\"\"\n"
           b"user-agent = \"agent; with spaces\"\n--data-raw hello\nrequest=PUT\n")
@@ -466,6 +484,23 @@ scenario("config_unknown_flag", "-K", "cfg", "{url}", files={"cfg": b"--no-such-
          known_difference="an unknown flag in a config file is an error, as in newer curl",
          fetch_exit=2)
 scenario("config_missing", "-K", "nothing-here", "{url}", server=serve(OK), expect_exit=26)
+
+# Newer curl's flags, compared with the command line curl 7.88 needs for the same
+# request: --show-headers is -i; --url-query adds to the query; --skip-existing makes
+# no transfer for a file that is there; --follow is -L dropping -X once a redirect
+# makes the request a GET (7.88 keeps -X: -L without -X shows the same requests).
+scenario("show_headers", "--show-headers", "{url}", curl_args=("-i", "{url}"),
+         server=serve(OK), expect_exit=0)
+scenario("url_query", "--url-query", "a=b c", "--url-query", "+raw&x", "{base}/p?q=1",
+         curl_args=("{base}/p?q=1&a=b+c&raw&x",), server=serve(OK), expect_exit=0)
+scenario("skip_existing", "--skip-existing", "-o", "there.txt", "{base}/1", "-o", "new.txt",
+         "{base}/2", files={"there.txt": b"old\n"}, curl_args=("-o", "new.txt", "{base}/2"),
+         server=serve(OK), expect_exit=0)
+scenario("follow_drops_method", "--follow", "-X", "POST", "-d", "x=1", "{base}/a",
+         curl_args=("-L", "-d", "x=1", "{base}/a"), server=hops(302), expect_exit=0)
+scenario("follow_keeps_method", "--follow", "-X", "PATCH", "-d", "x=1", "{base}/a",
+         curl_args=("-L", "-X", "PATCH", "-d", "x=1", "{base}/a"), server=hops(307),
+         expect_exit=0)
 
 # --name=value: newer curl reads it; curl 7.88 does not know the flag.
 scenario("flag_equals_value", "--max-time=5", "-H", "X: y", "--header=X-Two: z", "{url}",
