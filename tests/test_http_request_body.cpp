@@ -209,6 +209,11 @@ TEST_CASE("a body framing no server could read is refused before a byte is sent"
   CHECK(refused({{"Transfer-Encoding", "chunked, gzip"}}));
   CHECK(refused({{"Transfer-Encoding", ""}}));
   CHECK(refused({{"Transfer-Encoding", "chunked"}, {"Content-Length", "4"}}));
+  // HTTP/1.0 has no chunks: a body of unknown length cannot be sent in it.
+  auto old = make_request("POST", server.url());
+  old.version = 10;
+  old.body = request_body::producer(producer_of("data", 2));
+  CHECK(request(io, session, old).first == opensock::error::unframable_request_body);
   CHECK(server.log.empty());
   // A caller's own Content-Length frames the body as it is.
   auto sized = make_request("POST", server.url("/sized"));

@@ -29,6 +29,27 @@ TEST_CASE("a GET: origin-form target and Host without the default port") {
   CHECK(head(make_request("GET", "https://[::1]:443/"), 0) == "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
 }
 
+TEST_CASE("a target of the caller's in place of the URL's path and query, and HTTP/1.0") {
+  auto options = make_request("OPTIONS", "http://example.test/a?b=1");
+  options.target = "*";
+  CHECK(head(options, std::nullopt) == "OPTIONS * HTTP/1.1\r\nHost: example.test\r\n\r\n");
+  auto old = make_request("GET", "http://example.test/a");
+  old.version = 10;
+  CHECK(head(old, std::nullopt) == "GET /a HTTP/1.0\r\nHost: example.test\r\n\r\n");
+  // To a proxy that forwards it, the target follows the URL's scheme and authority.
+  opensock::http::forwarding via;
+  std::string forwarded;
+  REQUIRE(!serialize_head(options, std::nullopt, {}, &via, forwarded));
+  CHECK(forwarded.rfind("OPTIONS http://example.test* HTTP/1.1\r\n", 0) == 0);
+  // A target with bytes a request line cannot hold, or a version not 1.0 or 1.1: refused.
+  std::string refused;
+  options.target = "/a b";
+  CHECK(serialize_head(options, std::nullopt, refused) == opensock::error::invalid_request_field);
+  old.version = 20;
+  CHECK(serialize_head(old, std::nullopt, refused) == opensock::error::invalid_request_field);
+  CHECK(refused.empty());
+}
+
 TEST_CASE("a Host line made once is sent in place of the URL's, a Host field of the caller's in place of both") {
   auto r = make_request("POST", "http://example.test:8080/p");
   r.body = opensock::http::request_body("abc");

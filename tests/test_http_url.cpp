@@ -142,6 +142,14 @@ TEST_CASE("malformed URLs are curl's 3, unknown schemes its 1") {
   CHECK(opensock::curl_code(parse_error("ftp://h/")) == 1);
 }
 
+TEST_CASE("dot segments kept as written when asked (curl's --path-as-is)") {
+  std::error_code ec;
+  const auto kept = url::parse("http://h/a/../b/./c/..", ec, url::dot_segments::keep);
+  REQUIRE(!ec);
+  CHECK(kept.path == "/a/../b/./c/..");
+  CHECK(parse_ok("http://h/a/../b/./c/..").path == "/b/");
+}
+
 TEST_CASE("dot segments may be written with %2e or %2E; segments that only look like them stay") {
   CHECK(parse_ok("http://h/a/%2E/b").path == "/a/b");
   CHECK(parse_ok("http://h/a/.%2e/b").path == "/b");

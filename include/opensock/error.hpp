@@ -95,8 +95,9 @@ enum class error : int {
   /// CR, LF, NUL or other bytes HTTP/1.1 does not allow there; nothing was sent.
   invalid_request_field,
   /// bad_function_argument: a Transfer-Encoding field the caller set whose last coding
-  /// is not chunked, or that comes with a Content-Length: a server could not tell where
-  /// the request's body ends; nothing was sent.
+  /// is not chunked, or that comes with a Content-Length, or a body of unknown length
+  /// (or chunked) in an HTTP/1.0 request: a server could not tell where the request's
+  /// body ends; nothing was sent.
   unframable_request_body,
   /// out_of_memory: one header line over the parser's line limit (curl: "Avoided giant
   /// realloc for header", 27, past 100 KiB).

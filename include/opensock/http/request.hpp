@@ -34,6 +34,13 @@ struct request {
   /// Sent after Host, in this order. A Host field here replaces the URL's.
   http::fields headers;
   request_body body;
+  /// The request target sent in place of the URL's path and query (curl's
+  /// --request-target): "*" for a server-wide OPTIONS, or any target the URL cannot
+  /// say. Unset, the URL's.
+  std::optional<std::string> target;
+  /// The request line's version: 11, or 10 for HTTP/1.0 (curl's --http1.0). The
+  /// response decides whether the connection is kept, as always.
+  int version = 11;
   /// This request's time limits; unset, the session's apply.
   std::optional<request_timeouts> timeouts;
   /// The proxies this request passes, nearest first, used as they are (an empty list:

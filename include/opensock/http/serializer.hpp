@@ -158,15 +158,19 @@ struct added_fields {
 
 /// Checks what serialize_head() would write; error::invalid_request_field if any part
 /// holds bytes HTTP/1.1 does not allow there, error::unframable_request_body if the
-/// caller's own fields frame the body in a way no server can read (RFC 9112 §6.3).
+/// caller's own fields frame the body in a way no server can read (RFC 9112 §6.3), or
+/// chunked in an HTTP/1.0 request.
 inline std::error_code validate(const request& r) {
   if (!detail::is_token(r.method) || !detail::is_target(r.url.path) ||
-      (r.url.has_query && !detail::is_target(r.url.query) && !r.url.query.empty()))
+      (r.url.has_query && !detail::is_target(r.url.query) && !r.url.query.empty()) ||
+      (r.target && !detail::is_target(*r.target)) || (r.version != 10 && r.version != 11))
     return error::invalid_request_field;
   for (const auto& f : r.headers)
     if (!detail::is_token(f.name) || !detail::is_field_value(f.value))
       return error::invalid_request_field;
-  if (detail::framing_by_caller(r) == detail::caller_framing::unframable)
+  const auto framing = detail::framing_by_caller(r);
+  if (framing == detail::caller_framing::unframable ||
+      (framing == detail::caller_framing::chunked && r.version == 10))
     return error::unframable_request_body;
   return {};
 }
@@ -230,6 +234,7 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   char length_digits[24];
   std::string_view framing, length;
   if (!framed_by_caller && !r.body.none()) {
+    if (!body_length && r.version == 10) return error::unframable_request_body;  // no chunks
     if (!body_length) {
       framing = "Transfer-Encoding: chunked\r\n"sv;
     } else if (*body_length > 0 || r.method == "POST" || r.method == "PUT" ||
@@ -238,13 +243,15 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
       length = detail::decimal(*body_length, length_digits);
     }
   }
+  const std::size_t target_size =
+      r.target ? r.target->size() : u.path.size() + (u.has_query ? 1 + u.query.size() : 0);
   const std::size_t host_size =
       host_given  ? 0
       : host_made ? 8 + u.host.size() + (bracketed ? 2 : 0) + (port.empty() ? 0 : 1 + port.size())
                   : host_line.size();
   const std::size_t size = r.method.size() + 1 + authority_size + proxy_connection.size() +
-                           after_host.size() + after_leading.size() + u.path.size() +
-                           (u.has_query ? 1 + u.query.size() : 0) + 11 + host_size +
+                           after_host.size() + after_leading.size() + target_size + 11 +
+                           host_size +
                            fields_size + framing.size() +
                            (length.empty() ? 0 : length.size() + 2) + 2;
   const std::size_t at = out.size();
@@ -272,12 +279,16 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     put("://"sv);
     put_host_port();
   }
-  put(u.path);
-  if (u.has_query) {
+  if (r.target) {
+    put(*r.target);
+  } else {
+    put(u.path);
+  }
+  if (!r.target && u.has_query) {
     put("?"sv);
     put(u.query);
   }
-  put(" HTTP/1.1\r\n"sv);
+  put(r.version == 10 ? " HTTP/1.0\r\n"sv : " HTTP/1.1\r\n"sv);
   if (host_made) {
     put("Host: "sv);
     put_host_port();

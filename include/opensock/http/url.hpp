@@ -30,11 +30,16 @@ struct url {
   bool has_query = false;
   std::string fragment;  ///< without the '#'; never sent
 
+  /// What parse() does with the "." and ".." segments of a path: removes them (RFC
+  /// 3986 §5.2.4, as curl does), or keeps them as written (curl's --path-as-is).
+  enum class dot_segments { remove, keep };
+
   /// Parses an absolute URL. Controls, space and DEL are malformed anywhere, and '<',
   /// '>', '"', '{', '}', '|', '\\', '^', '`' in the userinfo and host; the path, query
   /// and fragment keep those as written, as curl sends them, and have bytes from 0x80
   /// up percent-encoded.
-  static url parse(std::string_view text, std::error_code& ec);
+  static url parse(std::string_view text, std::error_code& ec,
+                   dot_segments dots = dot_segments::remove);
 
   /// The request target in origin form: path and query.
   std::string target() const {

@@ -158,8 +158,8 @@ constexpr error_entry error_entry_of(error e) noexcept {
               "A request method, target or header holds bytes HTTP does not allow there"};
     case error::unframable_request_body:
       return {condition::bad_function_argument,
-              "A Transfer-Encoding set on a request must end in chunked and come without "
-              "Content-Length"};
+              "A request body must be framed by a Content-Length or, in HTTP/1.1, by a "
+              "Transfer-Encoding ending in chunked (without Content-Length)"};
     case error::header_line_too_long:
       return {condition::out_of_memory, "A response header line is longer than allowed"};
     case error::tls_not_built:

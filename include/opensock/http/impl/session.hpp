@@ -63,7 +63,8 @@ asio::awaitable<response> session<Factory>::method_request(const char* method,
                                                            fields headers, request_body body) {
   auto owned = std::make_unique<owned_call>();
   http::request& req = owned->req.emplace();
-  if (const auto ec = detail::parse_into(text, req.url)) throw std::system_error(ec);
+  if (const auto ec = detail::parse_into(text, req.url, url::dot_segments::remove))
+    throw std::system_error(ec);
   req.method = method;
   req.headers = std::move(headers);
   req.body = std::move(body);

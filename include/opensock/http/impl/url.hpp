@@ -340,7 +340,7 @@ inline bool normalize_host(std::string& host, bool may_hold_upper) {
 
 // url::parse's work, on a default-constructed `u`: each part is appended to its empty
 // string, which costs less than an assignment. `u` may be left part-filled on failure.
-inline std::error_code parse_into(std::string_view text, url& u) {
+inline std::error_code parse_into(std::string_view text, url& u, url::dot_segments dots) {
   constexpr auto malformed = error::url_malformat;
 
   // scheme "://"
@@ -439,7 +439,7 @@ inline std::error_code parse_into(std::string_view text, url& u) {
   // The path is empty or starts with '/'.
   if (u.path.empty()) {
     u.path.push_back('/');
-  } else if (may_hold_dot_segment(u.path)) {
+  } else if (dots == url::dot_segments::remove && may_hold_dot_segment(u.path)) {
     u.path = remove_dot_segments(u.path);
   }
   return {};
@@ -453,10 +453,10 @@ inline std::optional<std::uint16_t> url::default_port(std::string_view scheme) n
   return std::nullopt;
 }
 
-inline url url::parse(std::string_view text, std::error_code& ec) {
+inline url url::parse(std::string_view text, std::error_code& ec, dot_segments dots) {
   // One url, returned on every path, so that it is built in the caller's.
   url u;
-  ec = detail::parse_into(text, u);
+  ec = detail::parse_into(text, u, dots);
   if (ec) u = url{};
   return u;
 }
