@@ -84,6 +84,11 @@ struct options {
   std::optional<std::string> stderr_path;  // --stderr
 
   std::optional<std::string> method;
+  // --request-target: sent in place of the URL's path and query; --path-as-is: the
+  // URL's "." and ".." segments sent as written; -0/--http1.0: HTTP/1.0 requests.
+  std::optional<std::string> request_target;
+  bool path_as_is = false;
+  bool http_1_0 = false;
   std::vector<std::string> headers;
   std::optional<std::string> user_agent;  // -A
   // -e: the Referer of the first request, and with ";auto" the URL each redirect left.
@@ -212,6 +217,10 @@ inline constexpr flag flags[] = {
     {0, "show-headers", takes::nothing},
     {'I', "head", takes::nothing},
     {'X', "request", takes::value},
+    {0, "request-target", takes::value},
+    {0, "path-as-is", takes::nothing},
+    {'0', "http1.0", takes::nothing},
+    {0, "http1.1", takes::nothing},
     {'H', "header", takes::value},
     {'A', "user-agent", takes::value},
     {'d', "data", takes::value},
@@ -378,6 +387,10 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "include" || n == "show-headers") o.include = on;
   if (n == "head") o.head = on;
   if (n == "request") o.method = std::move(value);
+  if (n == "request-target") o.request_target = std::move(value);
+  if (n == "path-as-is") o.path_as_is = on;
+  if (n == "http1.0") o.http_1_0 = true;
+  if (n == "http1.1") o.http_1_0 = false;
   if (n == "header") o.headers.push_back(std::move(value));
   if (n == "data" || n == "data-ascii")
     o.data.push_back({data_part::kind::ascii, std::move(value)});
@@ -722,6 +735,10 @@ inline constexpr std::string_view usage_text =
      --variable <name=text>     A variable (name@file, %name from the environment),
                                 put in the value of --expand-FLAG as {{name}}
  -X, --request <method>         Method to use in the request line
+     --request-target <target>  Send this target in place of the URL's path and query
+     --path-as-is               Send the URL's "." and ".." segments as written
+ -0, --http1.0                  Make HTTP/1.0 requests
+     --http1.1                  Make HTTP/1.1 requests (the default)
  -s, --silent                   Silent mode: no progress meter, no error messages
      --no-progress-meter        No progress meter, error messages still shown
      --stderr <file>            Write what goes to stderr to this file ("-": stdout)

@@ -297,7 +297,8 @@ inline request_plan make_request_plan(const options& o, std::optional<form> form
   // Sent with the body at once, as -T's; curl asks for bodies larger than 1 MiB.
   constexpr std::uint64_t expect_from = 1024 * 1024;
   const auto ask_to_continue = [&](std::uint64_t size) {
-    if (plan.upload_expect && size > expect_from) plan.headers.add("Expect", "100-continue");
+    if (plan.upload_expect && size > expect_from && !o.http_1_0)
+      plan.headers.add("Expect", "100-continue");
   };
   if (plan.body) ask_to_continue(plan.body->size());
   if (form) {

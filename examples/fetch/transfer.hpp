@@ -298,7 +298,7 @@ class fetcher {
     http::url u = http::url::parse(
         with_scheme(upload_file ? with_upload_name(o_.urls[index], *upload_file)
                                 : o_.urls[index]),
-        ec);
+        ec, o_.path_as_is ? http::url::dot_segments::keep : http::url::dot_segments::remove);
     if (!ec && !speaks(u.scheme)) ec = opensock::error::unsupported_protocol;
     for (const auto* query : {&plan_.query, &plan_.url_query}) {  // -G, --url-query
       if (ec || !*query) continue;
@@ -365,6 +365,8 @@ class fetcher {
       // -X writes its method on every hop's request line; the body is what the
       // request has (none without data, or after a redirect turned a POST into a GET).
       if (custom_method) wire.method = *custom_method;
+      wire.target = o_.request_target;
+      if (o_.http_1_0) wire.version = 10;
       wire.credentials = auth_.for_hop(wire.url, ec);
       if (ec) {
         report.errormsg = ".netrc parser error";
@@ -572,7 +574,14 @@ class fetcher {
       }
       // Sent with the body at once, which RFC 9110 §10.1.1 allows; curl waits up to a
       // second for the 100 (Continue) first.
-      if (plan_.upload_expect && body->length != 0u) req.headers.add("Expect", "100-continue");
+      if (!body->length && o_.http_1_0) {
+        report.errormsg = "Chunky upload is not supported by HTTP 1.0";
+        report_error(o_, 25, report.errormsg);
+        return 25;
+      }
+      // HTTP/1.0 has no 100 (Continue): curl asks for none then.
+      if (plan_.upload_expect && body->length != 0u && !o_.http_1_0)
+        req.headers.add("Expect", "100-continue");
       req.body = std::move(body->body);
     }
     return 0;

@@ -450,6 +450,22 @@ scenario("variable_unknown_function", "--variable", "v=1", "--expand-data", "{{v
 scenario("variable_unset_import", "--variable", "%OPENSOCK_UNSET_VARIABLE", "{url}",
          curl_args=("--no-such-option", "{url}"), server=serve(OK), expect_exit=2)
 
+# HTTP/1.0 requests (-0), --request-target, --path-as-is.
+scenario("http1_0_get", "-0", "{base}/a", "{base}/b", server=serve(OK), expect_exit=0,
+         compare_connections=True)
+scenario("http1_0_post", "--http1.0", "-d", "x=1", "{url}", server=serve(OK), expect_exit=0)
+scenario("http1_0_upload_file", "-0", "-T", "up.txt", "{base}/u", files={"up.txt": b"up\n"},
+         server=serve(OK), expect_exit=0)
+scenario("http1_0_upload_stdin", "-0", "-T", "-", "{base}/u", stdin=b"in\n", server=serve(OK),
+         expect_exit=25)
+scenario("http1_1_after_1_0", "-0", "--http1.1", "{url}", server=serve(OK), expect_exit=0)
+scenario("request_target_star", "-X", "OPTIONS", "--request-target", "*", "{base}/x?y",
+         server=serve(OK), expect_exit=0)
+scenario("request_target_path", "--request-target", "/other?q=1", "{base}/x", server=serve(OK),
+         expect_exit=0)
+scenario("path_as_is", "--path-as-is", "{base}/a/../b/./c/", server=serve(OK), expect_exit=0)
+scenario("path_dots_removed", "{base}/a/../b/./c/", server=serve(OK), expect_exit=0)
+
 # Output files: --no-clobber (NAME.1 and on beside a file there), --remove-on-error.
 scenario("no_clobber", "--no-clobber", "-o", "out.txt", "{base}/1", "-o", "out.txt", "{base}/2",
          files={"out.txt": b"kept\n", "out.txt.1": b"kept too\n"}, server=serve(OK),
