@@ -29,6 +29,25 @@ TEST_CASE("a GET: origin-form target and Host without the default port") {
   CHECK(head(make_request("GET", "https://[::1]:443/"), 0) == "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
 }
 
+TEST_CASE("a forwarding proxy's own fields follow the request's, checked as they are") {
+  opensock::proxy via(opensock::proxy_kind::http, "127.0.0.1", 3128);
+  via.forward_headers.add("X-Proxy", "one");
+  via.forward_headers.add("X-Empty", "");
+  const opensock::http::forwarding forward(via);
+  auto r = make_request("GET", "http://example.test/a");
+  r.headers.add("X-Own", "1");
+  std::string out;
+  REQUIRE(!serialize_head(r, std::nullopt, {}, &forward, out));
+  CHECK(out == "GET http://example.test/a HTTP/1.1\r\nHost: example.test\r\n"
+               "Proxy-Connection: Keep-Alive\r\nX-Own: 1\r\nX-Proxy: one\r\nX-Empty:\r\n\r\n");
+  via.forward_headers.add("X-Bad", "a\r\nInjected: yes");
+  const opensock::http::forwarding bad(via);
+  std::string refused;
+  CHECK(serialize_head(r, std::nullopt, {}, &bad, refused) ==
+        opensock::error::invalid_request_field);
+  CHECK(refused.empty());
+}
+
 TEST_CASE("a target of the caller's in place of the URL's path and query, and HTTP/1.0") {
   auto options = make_request("OPTIONS", "http://example.test/a?b=1");
   options.target = "*";

@@ -79,6 +79,9 @@ struct proxy {
   /// Proxy-Connection among them replaces opensock's; a User-Agent first among them goes
   /// where curl writes the one of -A.
   http::fields connect_headers;
+  /// Fields added after a request's own to each request this HTTP proxy forwards rather
+  /// than tunnels (curl's --proxy-header there).
+  http::fields forward_headers;
   /// TLS to an HTTPS proxy (curl's --proxy-cacert, --proxy-capath, --proxy-insecure,
   /// --proxy-cert, --proxy-key): by default verified against the system's store, the
   /// certificate checked against `host`.

@@ -127,13 +127,16 @@ inline std::string proxy_authorization(const proxy& via) {
 /// query), the proxy's Basic credentials after Host, and Proxy-Connection: Keep-Alive
 /// after the leading fields curl writes before it (Authorization, Range, User-Agent,
 /// Accept, TE, Accept-Encoding, Referer); each of the two unless the caller's fields
-/// hold one.
+/// hold one; then the proxy's forward_headers after the caller's fields.
 struct forwarding {
   forwarding() = default;
-  explicit forwarding(const proxy& via) : authorization(proxy_authorization(via)) {}
+  explicit forwarding(const proxy& via)
+      : authorization(proxy_authorization(via)), headers(via.forward_headers) {}
 
   /// The Proxy-Authorization line, or empty.
   std::string authorization;
+  /// proxy::forward_headers.
+  http::fields headers;
 };
 
 /// Fields a session adds to one request on its way (credentials, cookies, the codings it
@@ -211,6 +214,13 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
                                 (forward && detail::iequals_lower(f.name, "proxy-authorization"));
     framed_by_caller = framed_by_caller || detail::iequals_lower(f.name, "content-length") ||
                        detail::iequals_lower(f.name, "transfer-encoding");
+    fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
+  }
+  static const fields none;
+  const fields& proxy_fields = forward ? forward->headers : none;
+  for (const auto& f : proxy_fields) {
+    if (!detail::is_token(f.name) || !detail::is_field_value(f.value))
+      return error::invalid_request_field;
     fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
   }
   const url& u = r.url;
@@ -298,22 +308,26 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   }
   put(proxy_authorization);
   put(after_host);
+  // An empty value goes as "Name:", the way curl sends "-H 'Name;'".
+  const auto put_field = [&](const fields::field& f) {
+    put(f.name);
+    put(f.value.empty() ? ":"sv : ": "sv);
+    put(f.value);
+    put("\r\n"sv);
+  };
   std::size_t written = 0;
   for (const auto& f : r.headers) {
     if (written++ == before_proxy_connection) {
       put(proxy_connection);
       put(after_leading);
     }
-    // An empty value goes as "Name:", the way curl sends "-H 'Name;'".
-    put(f.name);
-    put(f.value.empty() ? ":"sv : ": "sv);
-    put(f.value);
-    put("\r\n"sv);
+    put_field(f);
   }
   if (written <= before_proxy_connection) {
     put(proxy_connection);
     put(after_leading);
   }
+  for (const auto& f : proxy_fields) put_field(f);
   if (!framing.empty()) {
     put(framing);
     if (!length.empty()) {
