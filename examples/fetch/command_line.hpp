@@ -175,6 +175,9 @@ struct options {
   bool proxy_digest = false;
   bool proxy_anyauth = false;
   bool proxytunnel = false;
+  // --proxy-header: fields for the proxy alone (on CONNECT, and after the request's own
+  // on a request it forwards).
+  std::vector<std::string> proxy_headers;
   // --proxy1.0: -x's HTTP proxy asked for tunnels in HTTP/1.0; --noproxy: the hosts
   // reached without proxies, in place of NO_PROXY.
   bool proxy_1_0 = false;
@@ -285,6 +288,7 @@ inline constexpr flag flags[] = {
     {0, "preproxy", takes::value},
     {'U', "proxy-user", takes::value},
     {'p', "proxytunnel", takes::nothing},
+    {0, "proxy-header", takes::value},
     {0, "proxy-basic", takes::nothing},
     {0, "proxy-digest", takes::nothing},
     {0, "proxy-anyauth", takes::nothing},
@@ -503,6 +507,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "proxy-user") o.proxy_user = std::move(value);
   if (n == "user-agent") o.user_agent = std::move(value);
   if (n == "proxytunnel") o.proxytunnel = on;
+  if (n == "proxy-header") o.proxy_headers.push_back(std::move(value));
   // --proxy-basic: Basic is curl's default, used when neither of these is on.
   if (n == "proxy-digest") o.proxy_digest = on;
   if (n == "proxy-anyauth") o.proxy_anyauth = on;
@@ -796,6 +801,7 @@ inline constexpr std::string_view usage_text =
                                 or socks5h
      --proxy1.0 <host[:port]>   HTTP proxy asked for tunnels in HTTP/1.0
  -p, --proxytunnel              Tunnel http:// URLs through the HTTP proxy (CONNECT)
+     --proxy-header <header/@file>  A field for the proxy alone (CONNECT, forwarded)
      --noproxy <no-proxy-list>  Hosts to reach without a proxy (in place of NO_PROXY)
      --socks4 <host[:port]>     SOCKS4 proxy, the name resolved here
      --socks4a <host[:port]>    SOCKS4a proxy, the name resolved by the proxy

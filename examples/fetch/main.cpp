@@ -94,8 +94,9 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
 // proxies; the environment's, as curl reads it, without -x (an empty one names none and
 // keeps the environment's from use, as in curl); -U giving the proxy its credentials,
 // -x's or the environment's; --noproxy in place of NO_PROXY; the User-Agent on CONNECT,
-// as curl sends it (for -A '', curl 7.88 sends an empty one; none goes here). 0, or the
-// exit code of a proxy that cannot be used.
+// as curl sends it (for -A '', curl 7.88 sends an empty one; none goes here), unless a
+// --proxy-header names one; --proxy-header's fields on CONNECT and after a forwarded
+// request's own. 0, or the exit code of a proxy that cannot be used.
 int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
   for (const auto* text : {&o.preproxy, &o.proxy}) {
     if (!*text || (*text)->empty()) continue;
@@ -138,8 +139,17 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
   // What every proxy gets, the environment's too: the User-Agent, the schemes its
   // credentials go with and the TLS flags.
   const std::string agent = fetch::agent_of(o);
+  const auto proxy_fields = fetch::detail::header_edits(o.proxy_headers);
+  bool own_agent = true;  // a --proxy-header User-Agent replaces -A's on CONNECT
+  for (const auto& f : proxy_fields)
+    own_agent = own_agent && !opensock::http::iequals(f.name, "User-Agent");
   const auto dress = [&](opensock::proxy& p) {
-    if (!agent.empty()) p.connect_headers.add("User-Agent", agent);
+    if (!agent.empty() && own_agent) p.connect_headers.add("User-Agent", agent);
+    for (const auto& f : proxy_fields) {
+      if (!f.value) continue;
+      p.connect_headers.add(f.name, *f.value);
+      p.forward_headers.add(f.name, *f.value);
+    }
     if (o.proxy_anyauth) {
       p.auth = opensock::http::auth_schemes::any;
     } else if (o.proxy_digest) {

@@ -143,6 +143,33 @@ inline std::optional<header_edit> read_header(std::string_view text) {
   return header_edit{std::string(text.substr(0, colon)), std::string(value)};
 }
 
+// -H's (or --proxy-header's) values as edits; "@file" gives one header per line of the
+// file.
+inline std::vector<header_edit> header_edits(const std::vector<std::string>& values) {
+  std::vector<std::string> lines;
+  for (const auto& h : values) {
+    if (h.empty() || h.front() != '@') {
+      lines.push_back(h);
+      continue;
+    }
+    bool ok = false;
+    const std::string content = read_all(h.substr(1), ok);
+    std::size_t start = 0;
+    while (ok && start < content.size()) {
+      auto end = content.find('\n', start);
+      if (end == std::string::npos) end = content.size();
+      std::string line = content.substr(start, end - start);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) lines.push_back(std::move(line));
+      start = end + 1;
+    }
+  }
+  std::vector<header_edit> edits;
+  for (const auto& line : lines)
+    if (auto edit = read_header(line)) edits.push_back(std::move(*edit));
+  return edits;
+}
+
 }  // namespace detail
 
 /// The request the options describe, with -F's `form` (none without -F). `error` is set
@@ -221,28 +248,7 @@ inline request_plan make_request_plan(const options& o, std::optional<form> form
   if (o.head) plan.method = "HEAD";
   plan.custom_method = o.method;
 
-  // -H @file: one header per line of the file.
-  std::vector<std::string> lines;
-  for (const auto& h : o.headers) {
-    if (h.empty() || h.front() != '@') {
-      lines.push_back(h);
-      continue;
-    }
-    bool ok = false;
-    const std::string content = detail::read_all(h.substr(1), ok);
-    std::size_t start = 0;
-    while (ok && start < content.size()) {
-      auto end = content.find('\n', start);
-      if (end == std::string::npos) end = content.size();
-      std::string line = content.substr(start, end - start);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty()) lines.push_back(std::move(line));
-      start = end + 1;
-    }
-  }
-  std::vector<detail::header_edit> edits;
-  for (const auto& line : lines)
-    if (auto edit = detail::read_header(line)) edits.push_back(std::move(*edit));
+  std::vector<detail::header_edit> edits = detail::header_edits(o.headers);
   auto named = [&](std::string_view name) {
     for (const auto& e : edits)
       if (opensock::http::iequals(e.name, name)) return true;
