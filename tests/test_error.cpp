@@ -30,7 +30,7 @@ std::vector<std::error_code> every_error() {
 // libcurl's CURLcode numbers of the conditions.
 const std::vector<int> curl_numbers = {1,  2,  3,  4,  5,  6,  7,  8,  16, 18, 22,
                                        23, 26, 27, 28, 35, 42, 43, 45, 47, 52, 55,
-                                       56, 58, 59, 60, 61, 63, 65, 77, 97, 100};
+                                       56, 58, 59, 60, 61, 63, 65, 77, 90, 97, 100};
 
 }  // namespace
 
@@ -65,6 +65,7 @@ TEST_CASE("conditions are libcurl's CURLcode numbers") {
   CHECK(static_cast<int>(condition::filesize_exceeded) == 63);
   CHECK(static_cast<int>(condition::send_fail_rewind) == 65);
   CHECK(static_cast<int>(condition::ssl_cacert_badfile) == 77);
+  CHECK(static_cast<int>(condition::ssl_pinnedpubkeynotmatch) == 90);
   CHECK(static_cast<int>(condition::proxy) == 97);
   CHECK(static_cast<int>(condition::too_large) == 100);
 }
@@ -121,7 +122,7 @@ TEST_CASE("ECONNREFUSED is couldnt_connect, from the system and from Asio") {
 TEST_CASE("every opensock error compares equal to exactly one condition, and curl_code is its "
           "number") {
   const std::vector<std::error_code> errors = every_error();
-  CHECK(errors.size() == 95);
+  CHECK(errors.size() == 96);
   for (const std::error_code& ec : errors) {
     CAPTURE(ec.value(), ec.message());
     int matches = 0;
@@ -168,6 +169,7 @@ TEST_CASE("the errors named after a condition have its number and its message") 
   same(error::peer_failed_verification, condition::peer_failed_verification, 60);
   same(error::bad_content_encoding, condition::bad_content_encoding, 61);
   same(error::ssl_cacert_badfile, condition::ssl_cacert_badfile, 77);
+  same(error::ssl_pinnedpubkeynotmatch, condition::ssl_pinnedpubkeynotmatch, 90);
   same(error::proxy, condition::proxy, 97);
   same(error::too_large, condition::too_large, 100);
 }

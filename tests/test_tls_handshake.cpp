@@ -107,6 +107,51 @@ TEST_CASE("insecure() skips verification, as curl's -k") {
   }
 }
 
+TEST_CASE("a pinned public key: a PEM or DER file or sha256// hashes, checked with -k too") {
+  if (!have_nginx()) return;
+  // The good server's key, by the openssl tool, as a PEM file, a DER file and a hash.
+  const std::string pem = nginx_pki("good.pub.pem"), der = nginx_pki("good.pub.der");
+  const std::string hash_file = nginx_pki("good.pub.sha256");
+  const std::string make =
+      "openssl pkey -in " + nginx_pki("good.key") + " -pubout -out " + pem + " && " +
+      "openssl pkey -pubin -in " + pem + " -outform DER -out " + der + " && " +
+      "openssl dgst -sha256 -binary " + der + " | openssl base64 -A > " + hash_file;
+  REQUIRE(std::system(make.c_str()) == 0);
+  std::string hash;
+  if (std::FILE* f = std::fopen(hash_file.c_str(), "r")) {
+    char line[128] = {};
+    if (std::fgets(line, sizeof line, f)) hash = line;
+    std::fclose(f);
+  }
+  REQUIRE(hash.size() == 44);
+  asio::io_context io;
+  const auto pinned = [&](const std::string& pin, bool verify) {
+    session_options o = verify ? trusting_test_ca() : session_options{};
+    if (!verify) o.tls = opensock::tls::options::insecure();
+    o.tls.pinned_public_key = pin;
+    return fetch_exit(io, o, https_url("good"));
+  };
+  const auto curl_pinned = [&](const std::string& pin, bool verify) {
+    return curl_exit(https_url("good"), (verify ? "--cacert " + nginx_pki("ca.pem") : "-k") +
+                                           " --pinnedpubkey '" + pin + "'");
+  };
+  for (const bool verify : {true, false}) {
+    INFO("verified: " << verify);
+    const std::string other_hash = "sha256//" + std::string(43, 'A') + "=";
+    for (const std::string& pin : {pem, der, "sha256//" + hash, other_hash + ";sha256//" + hash}) {
+      INFO("pin: " << pin);
+      CHECK(pinned(pin, verify) == 0);
+      CHECK(curl_pinned(pin, verify) == 0);
+    }
+    // Another key, a hash of none, a file that is not there: 90.
+    for (const std::string& pin : {nginx_pki("ca.pem"), other_hash, nginx_pki("no-such.pem")}) {
+      INFO("pin: " << pin);
+      CHECK(pinned(pin, verify) == 90);
+      CHECK(curl_pinned(pin, verify) == 90);
+    }
+  }
+}
+
 TEST_CASE("a CA directory, and CA or client files that cannot be loaded") {
   if (!have_nginx()) return;
   asio::io_context io;

@@ -41,6 +41,7 @@ enum class error : int {
   filesize_exceeded = 63,
   send_fail_rewind = 65,
   ssl_cacert_badfile = 77,
+  ssl_pinnedpubkeynotmatch = 90,
   proxy = 97,
   too_large = 100,
 
@@ -235,6 +236,7 @@ enum class condition : int {
   filesize_exceeded = 63,
   send_fail_rewind = 65,
   ssl_cacert_badfile = 77,
+  ssl_pinnedpubkeynotmatch = 90,
   proxy = 97,
   too_large = 100,
 };

@@ -51,6 +51,8 @@ constexpr const char* condition_message(condition c) noexcept {
       return "Send failed since rewinding of the data stream failed";
     case condition::ssl_cacert_badfile:
       return "Problem with the SSL CA cert (path? access rights?)";
+    case condition::ssl_pinnedpubkeynotmatch:
+      return "SSL: public key does not match pinned public key";
     case condition::proxy: return "proxy handshake error";
     case condition::too_large: return "A value or data field grew larger than allowed";
   }
@@ -102,6 +104,7 @@ constexpr error_entry error_entry_of(error e) noexcept {
     case error::filesize_exceeded: return plain(condition::filesize_exceeded);
     case error::send_fail_rewind: return plain(condition::send_fail_rewind);
     case error::ssl_cacert_badfile: return plain(condition::ssl_cacert_badfile);
+    case error::ssl_pinnedpubkeynotmatch: return plain(condition::ssl_pinnedpubkeynotmatch);
     case error::proxy: return plain(condition::proxy);
     case error::too_large: return plain(condition::too_large);
     case error::refused_by_socket_factory:

@@ -1,11 +1,13 @@
 // TLS as a stage over whatever stream the factory produced (a fresh socket, one it
 // connected itself, a Unix socket): the handshake that turns it into an
 // asio::ssl::stream, with SNI (not for IP literals), ALPN and the host name or IP
-// address checked against the certificate. Failures carry curl's numbers: 60 for a peer
-// that is not verified, 35 for any other failed handshake.
+// address checked against the certificate, and a pinned public key. Failures carry
+// curl's numbers: 60 for a peer that is not verified, 90 for a key not pinned, 35 for
+// any other failed handshake.
 #pragma once
 
 #include <opensock/detail/async_spawn.hpp>
+#include <opensock/detail/base64.hpp>
 #include <opensock/error.hpp>
 #include <opensock/tls/options.hpp>
 
@@ -21,9 +23,13 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +58,74 @@ inline std::string alpn_wire(const std::vector<std::string>& protocols) {
     wire += p;
   }
   return wire;
+}
+
+// The DER of the SubjectPublicKeyInfo of the peer's certificate; empty without one.
+inline std::string peer_public_key(SSL* ssl) {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+  X509* certificate = SSL_get1_peer_certificate(ssl);
+#else
+  X509* certificate = SSL_get_peer_certificate(ssl);
+#endif
+  if (!certificate) return {};
+  unsigned char* der = nullptr;
+  const int size = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(certificate), &der);
+  X509_free(certificate);
+  if (size <= 0) return {};
+  std::string key(reinterpret_cast<const char*>(der), static_cast<std::size_t>(size));
+  OPENSSL_free(der);
+  return key;
+}
+
+// A pinned key file's DER: the base64 between PEM's PUBLIC KEY lines decoded, or the file
+// as it is. nullopt when it cannot be read, or its PEM cannot be decoded.
+inline std::optional<std::string> pinned_key_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr std::string_view begin = "-----BEGIN PUBLIC KEY-----";
+  constexpr std::string_view end = "-----END PUBLIC KEY-----";
+  const auto from = bytes.find(begin);
+  if (from == std::string::npos) return bytes;
+  const auto to = bytes.find(end, from);
+  if (to == std::string::npos) return std::nullopt;
+  std::string base64;
+  for (std::size_t i = from + begin.size(); i < to; ++i)
+    if (bytes[i] != '\r' && bytes[i] != '\n') base64 += bytes[i];
+  if (base64.empty() || base64.size() % 4 != 0) return std::nullopt;
+  std::string der(base64.size() / 4 * 3, '\0');
+  const int size = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(der.data()),
+                                   reinterpret_cast<const unsigned char*>(base64.data()),
+                                   static_cast<int>(base64.size()));
+  if (size < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the bytes the padding stands for.
+  const std::size_t padding = base64.ends_with("==") ? 2 : base64.ends_with("=") ? 1 : 0;
+  der.resize(static_cast<std::size_t>(size) - padding);
+  return der;
+}
+
+// Whether the peer's public key is one `pin` names (options::pinned_public_key).
+inline bool pinned_key_matches(SSL* ssl, const std::string& pin) {
+  const std::string key = peer_public_key(ssl);
+  if (key.empty()) return false;
+  constexpr std::string_view hash_prefix = "sha256//";
+  if (!pin.starts_with(hash_prefix)) {
+    const auto pinned = pinned_key_file(pin);
+    return pinned && *pinned == key;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned digest_size = 0;
+  if (EVP_Digest(key.data(), key.size(), digest, &digest_size, EVP_sha256(), nullptr) != 1)
+    return false;
+  const std::string hash = opensock::detail::base64(
+      std::string_view(reinterpret_cast<const char*>(digest), digest_size));
+  for (std::string_view rest = pin; !rest.empty();) {
+    const auto semicolon = rest.find(';');
+    const std::string_view entry = rest.substr(0, semicolon);
+    rest = semicolon == std::string_view::npos ? std::string_view() : rest.substr(semicolon + 1);
+    if (entry.starts_with(hash_prefix) && entry.substr(hash_prefix.size()) == hash) return true;
+  }
+  return false;
 }
 
 }  // namespace detail
@@ -94,6 +168,8 @@ asio::awaitable<std::error_code> handshake_on(asio::ssl::stream<Next>& stream,
     if (o.verify && SSL_get_verify_result(ssl) != X509_V_OK) co_return error::peer_failed_verification;
     co_return error::ssl_connect_error;
   }
+  if (o.pinned_public_key && !detail::pinned_key_matches(ssl, *o.pinned_public_key))
+    co_return error::ssl_pinnedpubkeynotmatch;
   const unsigned char* chosen = nullptr;
   unsigned chosen_size = 0;
   SSL_get0_alpn_selected(ssl, &chosen, &chosen_size);

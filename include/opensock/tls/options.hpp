@@ -42,6 +42,11 @@ struct options {
   std::optional<std::filesystem::path> certificate;
   std::optional<std::filesystem::path> private_key;
   version min_version = version::tls1_2;
+  /// The peer's public key pinned (curl's --pinnedpubkey): "sha256//BASE64" hashes of its
+  /// SubjectPublicKeyInfo, several separated by ';', or the path of a PEM or DER public
+  /// key file. Checked after the handshake, verified or not (-k too); a key that
+  /// matches none, or a file that cannot be read, is ssl_pinnedpubkeynotmatch (90).
+  std::optional<std::string> pinned_public_key;
   /// Protocols offered by ALPN, most wanted first; "http/1.1" by default.
   std::vector<std::string> alpn;
 
