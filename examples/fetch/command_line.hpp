@@ -163,6 +163,7 @@ struct options {
   std::optional<std::string> cert;
   std::optional<std::string> key;
   std::optional<opensock::tls::version> tls_min;
+  std::optional<std::string> pinned_public_key;  // --pinnedpubkey
 
   // Proxies: -x, or the last of curl's --socks4, --socks4a, --socks5 and
   // --socks5-hostname as the scheme it names; --preproxy, a SOCKS proxy before it; -U,
@@ -188,6 +189,7 @@ struct options {
   std::optional<std::string> proxy_capath;
   std::optional<std::string> proxy_cert;
   std::optional<std::string> proxy_key;
+  std::optional<std::string> proxy_pinned_public_key;
 };
 
 /// A command line curl would refuse: the message to print after "opensock-fetch: ".
@@ -280,6 +282,7 @@ inline constexpr flag flags[] = {
     {0, "key", takes::value},
     {0, "tlsv1.2", takes::nothing},
     {0, "tlsv1.3", takes::nothing},
+    {0, "pinnedpubkey", takes::value},
     {'x', "proxy", takes::value},
     {0, "socks4", takes::value},
     {0, "socks4a", takes::value},
@@ -299,6 +302,7 @@ inline constexpr flag flags[] = {
     {0, "proxy-capath", takes::value},
     {0, "proxy-cert", takes::value},
     {0, "proxy-key", takes::value},
+    {0, "proxy-pinnedpubkey", takes::value},
     {0, "compressed", takes::nothing},
     {0, "tr-encoding", takes::nothing},
     {'b', "cookie", takes::value},
@@ -521,6 +525,8 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "proxy-capath") o.proxy_capath = std::move(value);
   if (n == "proxy-cert") o.proxy_cert = std::move(value);
   if (n == "proxy-key") o.proxy_key = std::move(value);
+  if (n == "pinnedpubkey") o.pinned_public_key = std::move(value);
+  if (n == "proxy-pinnedpubkey") o.proxy_pinned_public_key = std::move(value);
   if (n == "compressed") o.compressed = on;
   if (n == "tr-encoding") o.tr_encoding = on;
   if (n == "cookie") o.cookies.push_back(std::move(value));
@@ -793,6 +799,8 @@ inline constexpr std::string_view usage_text =
      --key <file>               Its private key (PEM; default: the certificate's file)
      --tlsv1.2                  TLS 1.2 or later (the default)
      --tlsv1.3                  TLS 1.3 only
+     --pinnedpubkey <hashes|file>  The server's public key: sha256//BASE64[;...], or
+                                a PEM or DER key file
 
  Proxies (without one, the environment's as curl reads it: http_proxy, HTTPS_PROXY,
  ALL_PROXY, NO_PROXY):
@@ -817,6 +825,7 @@ inline constexpr std::string_view usage_text =
      --proxy-capath <dir>       Trust the CAs in this hashed directory for it
      --proxy-cert <file>        Client certificate (PEM) for an HTTPS proxy
      --proxy-key <file>         Its private key (PEM)
+     --proxy-pinnedpubkey <hashes|file>  The HTTPS proxy's public key, pinned
 )";
 
 }  // namespace fetch

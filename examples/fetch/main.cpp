@@ -87,6 +87,7 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
   if (o.cert) so.tls.certificate = *o.cert;
   if (o.key) so.tls.private_key = *o.key;
   if (o.tls_min) so.tls.min_version = *o.tls_min;
+  so.tls.pinned_public_key = o.pinned_public_key;
   return so;
 }
 
@@ -161,6 +162,7 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
     if (o.proxy_capath) p.tls.ca_path = *o.proxy_capath;
     if (o.proxy_cert) p.tls.certificate = *o.proxy_cert;
     if (o.proxy_key) p.tls.private_key = *o.proxy_key;
+    p.tls.pinned_public_key = o.proxy_pinned_public_key;
   };
   for (auto& p : so.proxies) dress(p);
   if (so.environment_proxies) so.environment_proxies->for_each_proxy(dress);

@@ -7,6 +7,7 @@ certificates tests/peers/tls-certificates makes.
 """
 import argparse
 import os
+import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # importing side_by_side leaves no __pycache__ in the tree
@@ -52,6 +53,14 @@ def scenarios(d):
         "--connect-to", f"localhost:{port['good']}:127.0.0.1:{port['wrong-host']}", url("good")]
     yield "--resolve an unknown name", ca + [
         "--resolve", f"{name}:{port['good']}:127.0.0.1", url("good", name)]
+    # --pinnedpubkey: the good server's public key, written here by the openssl tool.
+    key = os.path.join(pki, "versus-curl-good.pub.pem")
+    subprocess.run(["openssl", "pkey", "-in", f"{pki}/good.key", "-pubout", "-out", key],
+                   check=True)
+    yield "--pinnedpubkey its key", ca + ["--pinnedpubkey", key, url("good")]
+    yield "--pinnedpubkey another key, -k", ["-k", "--pinnedpubkey", f"{pki}/ca.pem", url("good")]
+    yield "--pinnedpubkey a hash of none", ca + ["--pinnedpubkey", "sha256//" + "A" * 43 + "=",
+                                                url("good")]
 
 
 
