@@ -31,7 +31,8 @@ struct request {
 
   std::string method = "GET";
   http::url url;
-  /// Sent after Host, in this order. A Host field here replaces the URL's.
+  /// Sent after Host, in this order. A Host field here replaces the URL's, in its place
+  /// (first, as curl writes a -H Host).
   http::fields headers;
   request_body body;
   /// The request target sent in place of the URL's path and query (curl's

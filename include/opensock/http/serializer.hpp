@@ -182,9 +182,9 @@ inline std::error_code validate(const request& r) {
 /// Content-Length is written for a non-empty body, and for an empty one on methods
 /// that carry a body), nullopt for a body streamed with chunked coding; a request with
 /// no body at all (`r.body.none()`) gets neither. Fields the caller set take
-/// precedence: a Host, Content-Length or Transfer-Encoding in `r.headers` is sent
-/// instead of opensock's (the exchange then sends the body as chunks under a caller's
-/// chunked). Nothing is appended on error.
+/// precedence: a Host (written first, where Host goes), Content-Length or
+/// Transfer-Encoding in `r.headers` is sent instead of opensock's (the exchange then
+/// sends the body as chunks under a caller's chunked). Nothing is appended on error.
 /// `host_line`: the Host field's whole line (`Host: …\r\n`), made once by a caller that
 /// sends many requests to the same host and port; empty, it is made from `r.url`.
 /// `forward`: set for a request to a proxy that forwards it. `added`: fields a session
@@ -196,7 +196,7 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   if (auto ec = validate(r)) return ec;
   // Sized first, then written into room made in one step, rather than appended piece
   // by piece: this runs for every request.
-  bool host_given = false, framed_by_caller = false, proxy_connection_given = false,
+  bool framed_by_caller = false, proxy_connection_given = false,
        proxy_authorization_given = false;
   std::size_t fields_size = 0;
   // How many of the caller's fields go before Proxy-Connection and the added fields.
@@ -204,16 +204,25 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   const std::string_view after_host = added ? std::string_view(added->after_host) : "";
   const std::string_view after_leading = added ? std::string_view(added->after_leading) : "";
   bool leading = forward || !after_leading.empty();
+  // The caller's Host field goes where Host goes, first, as curl writes it.
+  std::optional<fields::field> host_field;
   for (const auto& f : r.headers) {
+    if (detail::iequals_lower(f.name, "host")) {
+      if (!host_field) host_field = f;
+      continue;
+    }
     leading = leading && detail::before_proxy_connection(f.name);
     before_proxy_connection += leading ? 1 : 0;
-    host_given = host_given || detail::iequals_lower(f.name, "host");
     proxy_connection_given =
         proxy_connection_given || (forward && detail::iequals_lower(f.name, "proxy-connection"));
     proxy_authorization_given = proxy_authorization_given ||
                                 (forward && detail::iequals_lower(f.name, "proxy-authorization"));
     framed_by_caller = framed_by_caller || detail::iequals_lower(f.name, "content-length") ||
                        detail::iequals_lower(f.name, "transfer-encoding");
+    fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
+  }
+  if (host_field) {
+    const auto& f = *host_field;
     fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
   }
   static const fields none;
@@ -224,7 +233,7 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
   }
   const url& u = r.url;
-  const bool host_made = !host_given && host_line.empty();
+  const bool host_made = !host_field && host_line.empty();
   const bool bracketed = (host_made || forward) && u.host.find(':') != std::string::npos;
   char port_digits[8];
   std::string_view port;
@@ -256,7 +265,7 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   const std::size_t target_size =
       r.target ? r.target->size() : u.path.size() + (u.has_query ? 1 + u.query.size() : 0);
   const std::size_t host_size =
-      host_given  ? 0
+      host_field  ? 0
       : host_made ? 8 + u.host.size() + (bracketed ? 2 : 0) + (port.empty() ? 0 : 1 + port.size())
                   : host_line.size();
   const std::size_t size = r.method.size() + 1 + authority_size + proxy_connection.size() +
@@ -299,15 +308,6 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     put(u.query);
   }
   put(r.version == 10 ? " HTTP/1.0\r\n"sv : " HTTP/1.1\r\n"sv);
-  if (host_made) {
-    put("Host: "sv);
-    put_host_port();
-    put("\r\n"sv);
-  } else if (!host_given) {
-    put(host_line);
-  }
-  put(proxy_authorization);
-  put(after_host);
   // An empty value goes as "Name:", the way curl sends "-H 'Name;'".
   const auto put_field = [&](const fields::field& f) {
     put(f.name);
@@ -315,8 +315,20 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     put(f.value);
     put("\r\n"sv);
   };
+  if (host_made) {
+    put("Host: "sv);
+    put_host_port();
+    put("\r\n"sv);
+  } else if (host_field) {
+    put_field(*host_field);
+  } else {
+    put(host_line);
+  }
+  put(proxy_authorization);
+  put(after_host);
   std::size_t written = 0;
   for (const auto& f : r.headers) {
+    if (detail::iequals_lower(f.name, "host")) continue;
     if (written++ == before_proxy_connection) {
       put(proxy_connection);
       put(after_leading);
