@@ -31,8 +31,9 @@ class cookie_engine {
     bool engine = o.cookie_jar.has_value();
     for (const auto& arg : o.cookies) {
       if (arg.find('=') != std::string::npos) {
-        // curl joins several -b strings with a bare ';'.
-        if (strings_) *strings_ += ';';
+        // Several -b strings are joined with "; ", as newer curl joins them (curl 7.88:
+        // a bare ';').
+        if (strings_) *strings_ += "; ";
         strings_ = strings_.value_or("") + arg;
       } else {
         engine = true;

@@ -61,10 +61,20 @@ struct request_plan {
   /// Warnings to show (unless -s): data files that could not be read.
   std::vector<std::string> warnings;
   /// For -T: whether opensock-fetch writes the framing field (Content-Length, or
-  /// Transfer-Encoding for stdin) and "Expect: 100-continue" itself, after the -H fields;
-  /// a -H field of the name replaces or removes it.
+  /// Transfer-Encoding for stdin) itself, after the -H fields; a -H field of the name
+  /// replaces or removes it.
   bool upload_framing = true;
-  bool upload_expect = true;
+  /// Whether opensock-fetch may add "Expect: 100-continue": no -H Expect field, and not
+  /// HTTP/1.0, which has no 100 (Continue).
+  bool may_expect = true;
+
+  /// Whether a body of `size` (nullopt: unknown, sent chunked) goes with "Expect:
+  /// 100-continue", as newer curl asks for it: over 1 MiB, or of unknown length (curl
+  /// 7.88 asked for every -T file). The body is sent at once all the same, which RFC
+  /// 9110 §10.1.1 allows; curl waits up to a second for the 100 first.
+  bool asks_to_continue(std::optional<std::uint64_t> size) const {
+    return may_expect && (!size || *size > 1024 * 1024);
+  }
 };
 
 namespace detail {
@@ -116,7 +126,8 @@ inline std::string url_encoded_part(const std::string& value, bool& read) {
 
 // A -H value as curl reads it: "Name: value" sends it, "Name:" (nothing but blanks
 // after the colon) removes opensock-fetch's own field of that name and sends nothing,
-// "Name;" sends "Name:" with an empty value, anything else is ignored.
+// "Name;" (nothing after the semicolon) sends "Name:" with an empty value, anything
+// else is ignored.
 struct header_edit {
   std::string name;
   std::optional<std::string> value;  // nullopt: remove
@@ -129,8 +140,7 @@ inline std::optional<header_edit> read_header(std::string_view text) {
   const auto colon = text.find(':');
   if (colon == std::string_view::npos) {
     const auto semicolon = text.find(';');
-    if (semicolon == std::string_view::npos || semicolon == 0 ||
-        !is_blank(text.substr(semicolon + 1)))
+    if (semicolon == std::string_view::npos || semicolon == 0 || semicolon + 1 != text.size())
       return std::nullopt;
     return header_edit{std::string(text.substr(0, semicolon)), std::string()};
   }
@@ -294,24 +304,19 @@ inline request_plan make_request_plan(const options& o, std::optional<form> form
   }
   plan.added_at = plan.headers.size();
   plan.upload_framing = own_length;
-  plan.upload_expect = !named("Expect");
+  plan.may_expect = !named("Expect") && !o.http_1_0;
   if (plan.body) {
     // Written here rather than by the serializer, to come where curl puts it.
     if (own_length) plan.headers.add("Content-Length", std::to_string(plan.body->size()));
     if (own_type) plan.headers.add("Content-Type", "application/x-www-form-urlencoded");
   }
-  // Sent with the body at once, as -T's; curl asks for bodies larger than 1 MiB.
-  constexpr std::uint64_t expect_from = 1024 * 1024;
-  const auto ask_to_continue = [&](std::uint64_t size) {
-    if (plan.upload_expect && size > expect_from && !o.http_1_0)
-      plan.headers.add("Expect", "100-continue");
-  };
-  if (plan.body) ask_to_continue(plan.body->size());
+  if (plan.body && plan.asks_to_continue(plan.body->size()))
+    plan.headers.add("Expect", "100-continue");
   if (form) {
     form->frame(form_type);
     if (own_length) plan.headers.add("Content-Length", std::to_string(form->size()));
     plan.headers.add("Content-Type", form_type + "; boundary=" + form->boundary());
-    ask_to_continue(form->size());
+    if (plan.asks_to_continue(form->size())) plan.headers.add("Expect", "100-continue");
     plan.form = std::make_shared<const fetch::form>(std::move(*form));
   }
   return plan;

@@ -572,16 +572,12 @@ class fetcher {
           req.headers.add("Transfer-Encoding", "chunked");
         }
       }
-      // Sent with the body at once, which RFC 9110 §10.1.1 allows; curl waits up to a
-      // second for the 100 (Continue) first.
       if (!body->length && o_.http_1_0) {
         report.errormsg = "Chunky upload is not supported by HTTP 1.0";
         report_error(o_, 25, report.errormsg);
         return 25;
       }
-      // HTTP/1.0 has no 100 (Continue): curl asks for none then.
-      if (plan_.upload_expect && body->length != 0u && !o_.http_1_0)
-        req.headers.add("Expect", "100-continue");
+      if (plan_.asks_to_continue(body->length)) req.headers.add("Expect", "100-continue");
       req.body = std::move(body->body);
     }
     return 0;

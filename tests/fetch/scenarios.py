@@ -782,7 +782,7 @@ scenario("data_large", "--data-binary", "@big.bin", "{base}/f", server=serve(OK)
 
 # A Transfer-Encoding the caller sets has the body sent as chunks, from a file or -d.
 scenario("upload_chunked_by_header", "-H", "Transfer-Encoding: chunked", "-T", "up.txt",
-         "{base}/t", server=serve(OK), files={"up.txt": UPLOAD}, expect_exit=0)
+         "{base}/t", server=serve(OK), files={"up.txt": BIG * 2}, expect_exit=0)
 scenario("data_chunked_by_header", "-H", "Transfer-Encoding: chunked", "-d", "x=1", "{base}/t",
          server=serve(OK), expect_exit=0)
 scenario("data_transfer_coded_by_header", "-H", "Transfer-Encoding: gzip", "-d", "x=1",
@@ -913,7 +913,11 @@ SETS_COOKIES = reply(b"200 OK", b"Set-Cookie: session=s1; Path=/",
                      b"Set-Cookie: fromfile=changed", body=b"set\n")
 COOKIES = Server(routes={"/set": SETS_COOKIES, "/again": OK, "/sub/x": OK})
 
-scenario("cookie_strings", "-b", "a=1", "-b", "b=2; c=3", "{url}", server=serve(OK), expect_exit=0)
+scenario("header_semicolon_then_blanks", "-H", "X-Sent;", "-H", "X-Not-Sent;  ", "{url}",
+         server=serve(OK), expect_exit=0)
+# Several -b strings are joined with "; " by newer curl (curl 7.88: ';'), as one -b.
+scenario("cookie_strings", "-b", "a=1", "-b", "b=2; c=3", "{url}",
+         curl_args=("-b", "a=1; b=2; c=3", "{url}"), server=serve(OK), expect_exit=0)
 scenario("cookie_string_with_header", "-b", "a=1", "-H", "X-Other: x", "-H", "Cookie: h=2", "{url}",
          server=serve(OK), expect_exit=0)
 scenario("cookie_file_with_header", "-b", "jar.txt", "-b", "a=1", "-H", "Cookie: h=2", "{url}",
@@ -926,6 +930,7 @@ scenario("cookie_string_on_redirect_elsewhere", "-L", "-b", "a=1", "{base}/a", e
 scenario("cookie_file", "-b", "jar.txt", "{base}/only/x", files={"jar.txt": COOKIE_FILE},
          server=serve(OK), expect_exit=0)
 scenario("cookie_file_and_strings", "-b", "jar.txt", "-b", "x=y", "-b", "z=w", "{url}",
+         curl_args=("-b", "jar.txt", "-b", "x=y; z=w", "{url}"),
          files={"jar.txt": COOKIE_FILE}, server=serve(OK), expect_exit=0)
 scenario("cookie_file_missing", "-b", "nothere.txt", "{base}/set", "{base}/again", server=COOKIES,
          expect_exit=0)
