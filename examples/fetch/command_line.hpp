@@ -45,6 +45,7 @@ struct form_spec {
 
 struct options {
   std::vector<std::string> urls;
+  bool globoff = false;  // -g: URLs are not globs
   std::vector<output_spec> outputs;
   // -J: with -O, the file is named by the response's Content-Disposition when it names one.
   bool remote_header_name = false;
@@ -490,8 +491,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "help") o.help = true;
   if (n == "version") o.version = true;
   if (n == "url") o.urls.push_back(std::move(value));
-  // -g: opensock-fetch reads no globs in URLs ("{a,b}", "[1-3]"): each is sent as
-  // written, which is what -g asks of curl.
+  if (n == "globoff") o.globoff = on;
   if (n == "insecure") o.insecure = on;
   if (n == "cacert") o.cacert = std::move(value);
   if (n == "capath") o.capath = std::move(value);
@@ -729,7 +729,7 @@ inline constexpr std::string_view usage_text =
      --retry-max-time <seconds> Try again only this long after the first try
      --retry-all-errors         Try again after any error
      --retry-connrefused        Try again after a refused connection too
- -g, --globoff                  Read no {} or [] globs in URLs (never done here)
+ -g, --globoff                  Read no {} or [] globs in URLs
      --connect-timeout <secs>   Maximum time allowed for each connect
  -o, --output <file>            Write to file instead of stdout (one per URL)
  -D, --dump-header <file>       Write the response heads to this file ("-": stdout)

@@ -11,6 +11,7 @@
 #include "form.hpp"
 #include "request_plan.hpp"
 #include "transfer.hpp"
+#include "url_glob.hpp"
 #include "version.hpp"
 
 #include <opensock/connector/name_overrides.hpp>
@@ -196,6 +197,17 @@ int run(const fetch::options& o, const fetch::request_plan& plan, Factory factor
 
 // One group of the command line: its plan, session and factory, and its transfers.
 int run_group(fetch::options& o) {
+  // The URLs' globs, unless -g: a malformed one is curl's 3, shown with its place.
+  if (!o.globoff) {
+    if (const auto failed = fetch::expand_globs(o)) {
+      const auto& [url, why] = *failed;
+      fetch::report_error(o, 3,
+                          why.position ? fmt::format("{} in position {}:\n{}\n{:>{}}", why.message,
+                                                     why.position, url, "^", why.position)
+                                       : why.message);
+      return 3;
+    }
+  }
   fetch::ask_password(o);
   // -F's body: its parts read (a file that cannot be read is curl's 26), its warnings
   // shown with the plan's.

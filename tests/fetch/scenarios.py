@@ -523,6 +523,25 @@ scenario("flag_equals_value", "--max-time=5", "-H", "X: y", "--header=X-Two: z",
          server=serve(OK), expect_exit=2,
          known_difference="--name=value is read, as newer curl reads it", fetch_exit=0)
 scenario("globoff", "-g", "{base}/a[1-2]{x,y}", server=serve(OK), expect_exit=0)
+# URL globs: sets, ranges (padded, letters, steps), several in one URL, #N in -o.
+scenario("glob_set", "{base}/{one,two,three}", server=serve(OK), expect_exit=0,
+         compare_connections=True)
+scenario("glob_range_into_files", "{base}/[1-3]", "-o", "out_#1.txt", server=serve(OK),
+         expect_exit=0)
+scenario("glob_padded_and_letters", "{base}/[08-10]/[a-e:2]", "-o", "f_#2_#1_#3", server=serve(OK),
+         expect_exit=0)
+scenario("glob_numbers_step", "{base}/[1-10:4]", server=serve(OK), expect_exit=0)
+scenario("glob_with_plain_url", "{base}/{a,b}", "{base}/c", "-o", "first_#1", server=serve(OK),
+         expect_exit=0)
+scenario("glob_escaped", "{base}/\\{x\\}\\[1\\]", server=serve(OK), expect_exit=0)
+scenario("glob_empty_brackets", "{base}/a[]b", server=serve(OK), expect_exit=0)
+scenario("glob_bad_range", "{base}/[2-1]", server=serve(OK), expect_exit=3)
+scenario("glob_unmatched", "{base}/{a,b", server=serve(OK), expect_exit=3)
+scenario("glob_nested", "{base}/{a,{b,c}}", server=serve(OK), expect_exit=3)
+scenario("glob_close_alone", "{base}/a}b", server=serve(OK), expect_exit=3)
+scenario("glob_empty_set", "{base}/{}", server=serve(OK), expect_exit=3)
+scenario("glob_ipv6_host", "http://[::1]:{port}/{a,b}", server=serve(OK), family="inet6",
+         expect_exit=0)
 
 # --------------------------------------------------------------------------------------
 # Name overrides, address families, Unix sockets.
