@@ -31,6 +31,9 @@ TEST_CASE("a Location resolves against the URL that was fetched") {
   CHECK(resolved(base, "d") == "http://h:8080/a/b/d");
   CHECK(resolved(base, "../d") == "http://h:8080/a/d");
   CHECK(resolved(base, "?only") == "http://h:8080/a/b/c?only");
+  // "://" after the first segment is no scheme.
+  CHECK(resolved(base, "data.cgi?moo=http://&/x") == "http://h:8080/a/b/data.cgi?moo=http://&/x");
+  CHECK(resolved(base, "Https://Other.test/") == "https://other.test/");
   CHECK(resolved("https://[::1]/x", "/y") == "https://[::1]/y");
   CHECK(resolved(base, "ftp://h/file") == "error 1");
   CHECK(resolved(base, "http://bad host/") == "error 3");

@@ -373,6 +373,20 @@ TEST_CASE("past the redirect limit: too_many_redirects, curl's 47") {
   CHECK(server.log.size() == 4);  // the request and three redirects
 }
 
+TEST_CASE("an empty Location leads nowhere: the response is the answer, as curl takes it") {
+  asio::io_context io;
+  scripted_http_server server(io);
+  server.routes["/empty"] = "HTTP/1.1 302 Found\r\nLocation: \r\nContent-Length: 4\r\n\r\nstay";
+  opensock::http::session_options options;
+  options.follow_redirects = true;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  auto [ec, r] = request(io, session, make_request("GET", server.base() + "/empty"));
+  REQUIRE(!ec);
+  CHECK(r.status == 302);
+  CHECK(r.body == "stay");
+  CHECK(server.log.size() == 1);
+}
+
 TEST_CASE("a redirect followed on a connection that closes after it: its body is not awaited") {
   // Neither a length nor chunked, and Connection: close: the body would run to a close
   // the server never sends, as it holds each connection open after its reply.

@@ -7,6 +7,7 @@
 #include <opensock/http/request.hpp>
 #include <opensock/http/url.hpp>
 
+#include <cctype>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,16 @@ namespace opensock::http {
 /// Whether `status` asks the client to go elsewhere with a Location.
 inline bool is_redirect(int status) noexcept {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/// Where a response of `status` with `headers` sends the client: its Location, when the
+/// status is a redirect and the Location is not empty (an empty one leads nowhere, as
+/// curl reads it); nullopt otherwise.
+inline std::optional<std::string_view> redirect_location(int status, const fields& headers) {
+  if (!is_redirect(status)) return std::nullopt;
+  auto location = headers.get("location");
+  if (location && location->empty()) location.reset();
+  return location;
 }
 
 namespace detail {
@@ -39,16 +50,22 @@ inline std::optional<std::string> with_spaces_encoded(std::string_view location)
 }  // namespace detail
 
 /// Resolves a Location value against `base` (RFC 3986 §5.2): an absolute URL, a
-/// scheme-relative "//host/path", an absolute path, a relative path, or a query alone.
+/// scheme-relative "//host/path", an absolute path, a relative path (which may hold
+/// "://" after its first segment, as in "a.cgi?u=http://x"), or a query alone.
 /// Spaces in it are encoded, as curl encodes them. error::url_malformat or
 /// unsupported_protocol for what cannot be followed.
 inline url resolve_location(const url& base, std::string_view location, std::error_code& ec) {
   const auto encoded = detail::with_spaces_encoded(location);
   if (encoded) location = *encoded;
+  // A scheme: a letter, then letters, digits, '+', '-' or '.', up to the first ':'.
   const auto colon = location.find(':');
-  const auto slash = location.find('/');
-  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash))
-    return url::parse(location, ec);  // has a scheme
+  bool has_scheme = colon != std::string_view::npos && colon > 0 &&
+                    std::isalpha(static_cast<unsigned char>(location[0]));
+  for (std::size_t i = 1; has_scheme && i < colon; ++i) {
+    const char c = location[i];
+    has_scheme = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  }
+  if (has_scheme) return url::parse(location, ec);
   std::string authority = base.scheme + "://";
   if (base.has_userinfo) authority += base.userinfo + "@";
   authority += base.host.find(':') != std::string::npos ? "[" + base.host + "]" : base.host;

@@ -550,7 +550,7 @@ class session {
   // the response the caller gets.
   struct redirect_check final : response_head_check {
     bool drop_body(int status, const fields& headers) override {
-      return is_redirect(status) && headers.contains("location");
+      return redirect_location(status, headers).has_value();
     }
   };
 

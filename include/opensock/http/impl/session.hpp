@@ -593,8 +593,8 @@ bool session<Factory>::follow_redirect(const http::request& first, url* first_ur
                                        std::unique_ptr<http::request>& redirected,
                                        response& out, std::error_code& ec) {
   const http::request& from = redirected ? *redirected : first;
-  const bool redirect = !ec && options_.follow_redirects && is_redirect(out.status);
-  const auto location = redirect ? out.headers.get("location") : std::nullopt;
+  const bool follow = !ec && options_.follow_redirects;
+  const auto location = follow ? redirect_location(out.status, out.headers) : std::nullopt;
   if (!location) {
     if (redirected) {
       out.effective_url = std::move(redirected->url);
