@@ -119,7 +119,10 @@ struct head_reader {
           ++lines;
           const auto colon = bare.find(':');
           const std::string_view name = bare.substr(0, colon);
-          if (http::iequals(name, "location")) has_location = true;
+          // An empty Location leads nowhere.
+          if (http::iequals(name, "location") && colon != std::string_view::npos &&
+              bare.find_first_not_of(" \t", colon + 1) != std::string_view::npos)
+            has_location = true;
           if (http::iequals(name, "last-modified") && colon != std::string_view::npos)
             last_modified = parse_date(bare.substr(colon + 1)).value_or(-1);
           if (http::iequals(name, "content-length") && colon != std::string_view::npos) {
@@ -474,7 +477,8 @@ class fetcher {
         co_return code;
       }
       const auto location = r.headers.get("location");
-      if (location && r.status >= 300 && r.status < 400) {
+      // An empty Location leads nowhere: curl follows none.
+      if (location && !location->empty() && r.status >= 300 && r.status < 400) {
         std::error_code location_error;
         http::url next = http::resolve_location(req.url, *location, location_error);
         if (!o_.location) {

@@ -523,6 +523,12 @@ scenario("flag_equals_value", "--max-time=5", "-H", "X: y", "--header=X-Two: z",
          server=serve(OK), expect_exit=2,
          known_difference="--name=value is read, as newer curl reads it", fetch_exit=0)
 scenario("globoff", "-g", "{base}/a[1-2]{x,y}", server=serve(OK), expect_exit=0)
+# Redirects: an empty Location leads nowhere; "://" in a relative one's query.
+scenario("location_empty", "-L", "-i", "{url}",
+         server=serve(reply(b"302 Found", b"Location: ", body=b"stay\n")), expect_exit=0)
+scenario("location_relative_with_colon_slash_slash", "-L", "{base}/dir/a",
+         server=Server(routes={"/dir/a": redirect(301, b"b.cgi?u=http://&/x"),
+                               "*": reply(body=b"followed\n")}), expect_exit=0)
 # URL globs: sets, ranges (padded, letters, steps), several in one URL, #N in -o.
 scenario("glob_set", "{base}/{one,two,three}", server=serve(OK), expect_exit=0,
          compare_connections=True)
