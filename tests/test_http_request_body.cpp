@@ -82,6 +82,24 @@ TEST_CASE("a body from a file goes with its size as Content-Length") {
         std::string::npos);
 }
 
+TEST_CASE("a body file from an offset: the rest of it, with its length") {
+  asio::io_context io;
+  scripted_http_server server(io, ok_reply);
+  opensock::http::session session(io.get_executor());
+  const std::string content = pattern(100 * 1024 + 9);
+  temp_file file(content);
+  auto req = make_request("PUT", server.url("/rest"));
+  req.body = request_body::file(file.path, 70 * 1024);
+  REQUIRE(!request(io, session, req).first);
+  CHECK(server.log[0] == "PUT /rest body=" + content.substr(70 * 1024) + " auth=no");
+  CHECK(server.heads[0].find("Content-Length: " + std::to_string(content.size() - 70 * 1024)) !=
+        std::string::npos);
+  auto past = make_request("PUT", server.url("/past"));
+  past.body = request_body::file(file.path, content.size() + 1);
+  CHECK(request(io, session, past).first == opensock::error::read_error);
+  CHECK(server.log.size() == 1);
+}
+
 TEST_CASE("a body file that cannot be read fails with read_error, curl's 26") {
   asio::io_context io;
   scripted_http_server server(io, ok_reply);

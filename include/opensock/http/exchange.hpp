@@ -182,8 +182,12 @@ asio::awaitable<std::error_code> send_body(AsyncStream& stream, const request& r
   if (const auto* path = body.file_path()) {
     file.reset(std::fopen(path->c_str(), "rb"));
     std::error_code size_error;
-    length = std::filesystem::file_size(*path, size_error);
-    if (!file || size_error) co_return error::read_error;
+    const auto size = std::filesystem::file_size(*path, size_error);
+    const std::uint64_t offset = body.file_offset();
+    if (!file || size_error || offset > size) co_return error::read_error;
+    if (offset > 0 && ::fseeko(file.get(), static_cast<off_t>(offset), SEEK_SET) != 0)
+      co_return error::read_error;
+    length = size - offset;
   } else if (!produce) {
     length = body.memory().size();
   }

@@ -33,11 +33,12 @@ class request_body {
   request_body(std::string_view bytes) : source_(std::string(bytes)) {}
   request_body(const char* bytes) : source_(std::string(bytes)) {}
 
-  /// The file's bytes, read as they are sent; its size when sent is the Content-Length.
-  /// A file that cannot be opened, or ends early, fails the request with read_error (26).
-  static request_body file(std::filesystem::path path) {
+  /// The file's bytes from `offset` on (a resumed upload), read as they are sent; their
+  /// number when sent is the Content-Length. A file that cannot be opened, is shorter
+  /// than `offset`, or ends early fails the request with read_error (26).
+  static request_body file(std::filesystem::path path, std::uint64_t offset = 0) {
     request_body body;
-    body.source_ = file_source{std::move(path)};
+    body.source_ = file_source{std::move(path), offset};
     return body;
   }
 
@@ -67,6 +68,11 @@ class request_body {
     const auto* f = std::get_if<file_source>(&source_);
     return f ? &f->path : nullptr;
   }
+  /// Where a file's bytes start; 0 for any other body.
+  std::uint64_t file_offset() const noexcept {
+    const auto* f = std::get_if<file_source>(&source_);
+    return f ? f->offset : 0;
+  }
   const body_producer* producer() const noexcept {
     const auto* p = std::get_if<producer_source>(&source_);
     return p ? &p->produce : nullptr;
@@ -93,6 +99,7 @@ class request_body {
  private:
   struct file_source {
     std::filesystem::path path;
+    std::uint64_t offset = 0;
   };
   struct producer_source {
     body_producer produce;
