@@ -361,7 +361,7 @@ class fetcher {
     for (;;) {
       hop_state hop;
       if (etags) hop.etags = &*etags;
-      hop.resume = resume;
+      hop.resume = upload_file ? 0 : resume;  // an upload resumed is no download resumed
       hop.name_from_header = o_.remote_header_name && index < o_.outputs.size() &&
                              o_.outputs[index].remote_name;
       http::request wire = req;
@@ -531,7 +531,7 @@ class fetcher {
                        std::optional<output>& etags, transfer_report& report) const {
     if (plan_.body) req.body = *plan_.body;
     if (plan_.form) req.body = plan_.form->body();
-    if (resume > 0 && plan_.own_range) {
+    if (resume > 0 && plan_.own_range && !upload_file) {
       const std::string range = fmt::format("bytes={}-", resume);
       if (req.headers.contains("range")) {
         req.headers.set("Range", range);
@@ -561,7 +561,9 @@ class fetcher {
       return 23;
     }
     if (upload_file) {
-      auto body = open_upload(*upload_file);
+      // -C: the file from that byte, and Content-Range saying which part it is.
+      const std::uint64_t offset = uploads_stdin(*upload_file) ? 0 : resume;
+      auto body = open_upload(*upload_file, offset);
       if (!body) {
         report.errormsg = fmt::format("Can't open '{}'!", *upload_file);
         report_error(o_, 26, report.errormsg);
@@ -569,19 +571,26 @@ class fetcher {
       }
       req.method = "PUT";
       if (!plan_.custom_method) report.method = "PUT";
+      // The bytes sent: the file's from the offset on (none past its end: the library
+      // then fails the transfer with 26, as curl does), or stdin's, of no known length.
+      std::optional<std::uint64_t> sent = body->length;
+      if (sent) sent = *sent - std::min(offset, *sent);
+      if (offset > 0 && sent > 0u && plan_.own_range)
+        insert_field(req.headers, 0, "Content-Range",
+                     fmt::format("bytes {}-{}/{}", offset, *body->length - 1, *body->length));
       if (plan_.upload_framing) {
-        if (body->length) {
-          req.headers.add("Content-Length", std::to_string(*body->length));
+        if (sent) {
+          req.headers.add("Content-Length", std::to_string(*sent));
         } else {
           req.headers.add("Transfer-Encoding", "chunked");
         }
       }
-      if (!body->length && o_.http_1_0) {
+      if (!sent && o_.http_1_0) {
         report.errormsg = "Chunky upload is not supported by HTTP 1.0";
         report_error(o_, 25, report.errormsg);
         return 25;
       }
-      if (plan_.asks_to_continue(body->length)) req.headers.add("Expect", "100-continue");
+      if (plan_.asks_to_continue(sent)) req.headers.add("Expect", "100-continue");
       req.body = std::move(body->body);
     }
     return 0;

@@ -49,13 +49,14 @@ inline std::string with_upload_name(std::string text, std::string_view file) {
 
 struct upload {
   opensock::http::request_body body;
-  /// The file's size; nullopt for stdin, sent chunked.
+  /// The file's size (all of it, whatever the offset); nullopt for stdin, sent chunked.
   std::optional<std::uint64_t> length;
 };
 
-/// The body of -T `file`: the file read as it is sent, or stdin read as it comes.
-/// nullopt when the file cannot be read (curl's "Can't open": 26).
-inline std::optional<upload> open_upload(const std::string& file) {
+/// The body of -T `file`: the file read as it is sent (from `offset` on, for -C), or
+/// stdin read as it comes. nullopt when the file cannot be read (curl's "Can't open":
+/// 26).
+inline std::optional<upload> open_upload(const std::string& file, std::uint64_t offset = 0) {
   if (uploads_stdin(file)) {
     // curl reads stdin with blocking reads too; the transfer waits for it.
     auto read_stdin = [](asio::mutable_buffer room) -> asio::awaitable<std::size_t> {
@@ -71,7 +72,7 @@ inline std::optional<upload> open_upload(const std::string& file) {
   const std::filesystem::path path(file);
   const auto size = std::filesystem::file_size(path, ec);
   if (ec || ::access(file.c_str(), R_OK) != 0) return std::nullopt;
-  return upload{opensock::http::request_body::file(path), size};
+  return upload{opensock::http::request_body::file(path, offset), size};
 }
 
 }  // namespace fetch

@@ -52,7 +52,7 @@ TICK = 0.05
 # Headers compared in every request; headers a scenario sets with -H are added to these.
 COMPARED_HEADERS = ("host", "content-length", "transfer-encoding", "content-type",
                     "authorization", "cookie", "accept", "accept-encoding", "te", "connection",
-                    "expect", "referer", "range", "if-none-match")
+                    "expect", "referer", "range", "content-range", "if-none-match")
 
 
 # --------------------------------------------------------------------------------------

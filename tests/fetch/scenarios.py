@@ -813,6 +813,8 @@ scenario("data_chunked_by_header", "-H", "Transfer-Encoding: chunked", "-d", "x=
 scenario("data_transfer_coded_by_header", "-H", "Transfer-Encoding: gzip", "-d", "x=1",
          "{base}/t", server=serve(OK), expect_exit=0,
          known_difference="a request body no server can frame is refused", fetch_exit=43)
+scenario("upload_resumed", "-T", "up.txt", "-C", "7", "{base}/r", server=serve(OK),
+         files={"up.txt": UPLOAD}, expect_exit=0)
 scenario("upload_two_urls", "-T", "a.txt", "-T", "b.txt", "{base}/one", "{base}/two",
          server=serve(OK), files={"a.txt": b"first\n", "b.txt": b"second\n"}, expect_exit=0)
 scenario("upload_then_get", "-T", "a.txt", "{base}/one", "{base}/two", server=serve(OK),
