@@ -552,6 +552,10 @@ TEST_CASE("a response tells how it was obtained: its connection, attempts and ti
   REQUIRE(made.attempts.size() == 1);
   CHECK(made.attempts[0].outcome == opensock::attempt_outcome::connected);
   CHECK(made.attempts[0].endpoint == first.remote);
+  // This end of the connection: loopback, and the same for the request that reused it.
+  CHECK(first.local.address().is_loopback());
+  CHECK(first.local.port() != 0);
+  CHECK(second.local == first.local);
   CHECK(made.connect.name_lookup <= made.connect.connect);
   CHECK(made.connect.connect <= made.first_byte);
   CHECK(made.first_byte <= made.total);

@@ -77,9 +77,10 @@ struct response {
   http::url effective_url;
   /// Redirects followed to get here (curl's %{num_redirects}).
   int redirects = 0;
-  /// The peer it came from (curl's %{remote_ip} and %{remote_port}); unspecified for a
-  /// stream that is not TCP.
+  /// The peer it came from (curl's %{remote_ip} and %{remote_port}), and this end of the
+  /// connection (%{local_ip}, %{local_port}); unspecified for a stream that is not TCP.
   asio::ip::tcp::endpoint remote;
+  asio::ip::tcp::endpoint local;
   /// How it was obtained.
   transfer_info info;
 };

@@ -148,6 +148,17 @@ bool interrupt_stream(Factory& factory, Stream& stream) {
   }
 }
 
+// The local end of a TCP stream; unspecified for any other.
+template <class Stream>
+asio::ip::tcp::endpoint local_tcp_endpoint(const Stream& stream) {
+  std::error_code ignored;
+  if constexpr (requires { asio::ip::tcp::endpoint(stream.local_endpoint(ignored)); }) {
+    return stream.local_endpoint(ignored);
+  } else {
+    return {};
+  }
+}
+
 }  // namespace detail
 
 /// A connection a session gave up to its caller (handed_over()): its stream, with the
@@ -318,6 +329,7 @@ class session {
     std::optional<transport_type> stream;
     connection_state state;
     asio::ip::tcp::endpoint remote;
+    asio::ip::tcp::endpoint local;
     std::string alpn;
     std::uint64_t id = 0;
     clock::time_point idle_since{};

@@ -186,6 +186,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       if (info.route != conn->route) info.route = conn->route;  // a reused response has it
       info.alpn = conn->alpn;
       out.remote = conn->remote;
+      out.local = conn->local;
       prepare_hop(*conn, *req, auth.get(), proxy_auth);
       run.watch_connection(conn.get());
       co_await async_exchange(*conn->stream, *req, out, conn->state, hooks,
@@ -312,6 +313,7 @@ std::error_code session<Factory>::connected(connection& c, request_run& run, tra
   made.stream.reset();
   c.closed = false;
   c.remote = made.endpoint;
+  c.local = detail::local_tcp_endpoint(c.stream->lowest_layer());
   c.alpn = std::move(made.alpn);
   if (run.hooks->on_connection)
     run.hooks->on_connection(connection_info{false, c.remote, &info.attempts, c.alpn,
