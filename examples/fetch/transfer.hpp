@@ -416,6 +416,10 @@ class fetcher {
       end.http_code = r.status;
       if (const auto after = r.headers.get("retry-after"))
         end.retry_after = retry_after_seconds(*after);
+      if (r.local.port() != 0) {
+        report.local_ip = r.local.address().to_string();
+        report.local_port = r.local.port();
+      }
       report.http_code = status = r.status;
       if (r.info.tunnel_answer.status) report.http_connect = r.info.tunnel_answer.status;
       report.http_version = r.status ? r.version : 0;

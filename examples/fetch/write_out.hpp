@@ -36,6 +36,8 @@ struct transfer_report {
   std::size_t num_headers = 0;
   std::string remote_ip;  // empty while nothing was connected, as curl's
   unsigned remote_port = 0;
+  std::string local_ip;  // this end of the last connection used
+  unsigned local_port = 0;
   double time_total = 0;
   int exitcode = 0;
   std::string errormsg;
@@ -102,6 +104,10 @@ inline bool write_variable(std::string_view name, const transfer_report& r, std:
     text(r.remote_ip);
   } else if (name == "remote_port") {
     fmt::print(stream, "{}", r.remote_port);
+  } else if (name == "local_ip") {
+    text(r.local_ip);
+  } else if (name == "local_port") {
+    fmt::print(stream, "{}", r.local_port);
   } else if (name == "time_total") {
     fmt::print(stream, "{:.6f}", r.time_total);
   } else if (name == "exitcode") {

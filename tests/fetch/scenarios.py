@@ -529,6 +529,9 @@ scenario("location_empty", "-L", "-i", "{url}",
 scenario("location_relative_with_colon_slash_slash", "-L", "{base}/dir/a",
          server=Server(routes={"/dir/a": redirect(301, b"b.cgi?u=http://&/x"),
                                "*": reply(body=b"followed\n")}), expect_exit=0)
+# The local port differs from run to run: its address alone is compared.
+scenario("write_out_local_end", "-w", "%{local_ip}\n", "{base}/a", "{base}/b",
+         server=serve(OK), expect_exit=0)
 # URL globs: sets, ranges (padded, letters, steps), several in one URL, #N in -o.
 scenario("glob_set", "{base}/{one,two,three}", server=serve(OK), expect_exit=0,
          compare_connections=True)
