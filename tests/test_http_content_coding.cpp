@@ -904,7 +904,7 @@ TEST_CASE("a transfer coding is asked for with TE and decoded under chunked") {
   REQUIRE(!ec);
   CHECK(r.body == text);
   REQUIRE(server.heads.size() == 1);
-  CHECK(server.heads[0].find("\r\nConnection: TE\r\nTE: gzip\r\n") != std::string::npos);
+  CHECK(server.heads[0].find("\r\nTE: gzip\r\nConnection: TE\r\n") != std::string::npos);
   CHECK(server.heads[0].find("Accept-Encoding") == std::string::npos);
   // Without it, the response fails rather than hand the coded bytes over as the body.
   opensock::http::session plain(io.get_executor());
