@@ -27,6 +27,9 @@ TEST_CASE("a GET: origin-form target and Host without the default port") {
   CHECK(head(make_request("GET", "http://example.test:8080/"), 0) ==
         "GET / HTTP/1.1\r\nHost: example.test:8080\r\n\r\n");
   CHECK(head(make_request("GET", "https://[::1]:443/"), 0) == "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
+  // An IPv6 zone stays out of Host, as curl leaves it out.
+  CHECK(head(make_request("GET", "http://[fe80::1%25eth0]:8080/"), 0) ==
+        "GET / HTTP/1.1\r\nHost: [fe80::1]:8080\r\n\r\n");
 }
 
 TEST_CASE("a forwarding proxy's own fields follow the request's, checked as they are") {

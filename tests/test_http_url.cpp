@@ -105,6 +105,7 @@ TEST_CASE("IPv6 literals keep their brackets out of the host and in the Host hea
   const auto u = parse_ok("http://[::1]:8080/");
   CHECK(u.host == "::1");
   CHECK(u.host_header() == "[::1]:8080");
+  CHECK(parse_ok("http://[fe80::1%25eth0]/").host_header() == "[fe80::1]");
   CHECK(parse_ok("http://[fe80::1%25lo]/").host == "fe80::1%25lo");
   CHECK(parse_ok("http://[2001:DB8::1]").host == "2001:db8::1");
 }

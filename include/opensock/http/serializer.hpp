@@ -235,6 +235,10 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   const url& u = r.url;
   const bool host_made = !host_field && host_line.empty();
   const bool bracketed = (host_made || forward) && u.host.find(':') != std::string::npos;
+  // The Host field names an IPv6 literal without its zone ("%25eth0"), as curl writes it:
+  // a zone means something on this machine alone.
+  const std::string_view zoneless_host =
+      bracketed ? std::string_view(u.host).substr(0, u.host.find("%25")) : std::string_view(u.host);
   char port_digits[8];
   std::string_view port;
   if ((host_made || forward) && u.port != url::default_port(u.scheme))
@@ -266,7 +270,8 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
       r.target ? r.target->size() : u.path.size() + (u.has_query ? 1 + u.query.size() : 0);
   const std::size_t host_size =
       host_field  ? 0
-      : host_made ? 8 + u.host.size() + (bracketed ? 2 : 0) + (port.empty() ? 0 : 1 + port.size())
+      : host_made ? 8 + zoneless_host.size() + (bracketed ? 2 : 0) +
+                        (port.empty() ? 0 : 1 + port.size())
                   : host_line.size();
   const std::size_t size = r.method.size() + 1 + authority_size + proxy_connection.size() +
                            after_host.size() + after_leading.size() + target_size + 11 +
@@ -282,9 +287,9 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     std::memcpy(p, piece.data(), piece.size());
     p += piece.size();
   };
-  const auto put_host_port = [&] {
+  const auto put_host_port = [&](std::string_view host) {
     if (bracketed) put("["sv);
-    put(u.host);
+    put(host);
     if (bracketed) put("]"sv);
     if (!port.empty()) {
       put(":"sv);
@@ -296,7 +301,7 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   if (forward) {
     put(u.scheme);
     put("://"sv);
-    put_host_port();
+    put_host_port(u.host);
   }
   if (r.target) {
     put(*r.target);
@@ -317,7 +322,7 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   };
   if (host_made) {
     put("Host: "sv);
-    put_host_port();
+    put_host_port(zoneless_host);
     put("\r\n"sv);
   } else if (host_field) {
     put_field(*host_field);

@@ -50,8 +50,8 @@ struct url {
   /// target() appended to `out`, without a string of its own.
   void append_target(std::string& out) const;
 
-  /// The Host header's value: the host (bracketed if IPv6), with the port when it is not
-  /// the scheme's default.
+  /// The Host header's value: the host (bracketed if IPv6, its zone left out), with the
+  /// port when it is not the scheme's default.
   std::string host_header() const;
   /// host_header() appended to `out`, without a string of its own.
   void append_host_header(std::string& out) const;

@@ -464,7 +464,7 @@ inline url url::parse(std::string_view text, std::error_code& ec, dot_segments d
 inline void url::append_host_header(std::string& out) const {
   const bool ipv6 = host.find(':') != std::string::npos;
   if (ipv6) out += '[';
-  out += host;
+  out += ipv6 ? std::string_view(host).substr(0, host.find("%25")) : std::string_view(host);
   if (ipv6) out += ']';
   if (port != default_port(scheme)) {
     char digits[8];
