@@ -216,7 +216,7 @@ TEST_CASE("refined errors fall under their condition, with a sharper message") {
   for (int e = static_cast<int>(error::proxy_closed);
        e <= static_cast<int>(error::proxy_unknown_fail); ++e)
     refines(static_cast<error>(e), condition::proxy, 97);
-  refines(error::tunnel_failed, condition::recv_error, 56);
+  refines(error::tunnel_failed, condition::couldnt_connect, 7);
   refines(error::tunnel_aborted, condition::recv_error, 56);
   // WebSocket.
   refines(error::websocket_refused, condition::http_returned_error, 22);

@@ -268,7 +268,7 @@ TEST_CASE("through tinyproxy: a tunnel to a loopback server, credentials, a refu
   const auto nothing_there =
       tunnel(io, open->port(), local_proxy, "127.0.0.1", opensock::test::proxy_peer::free_port());
   CHECK(nothing_there.error == opensock::error::tunnel_failed);
-  CHECK(opensock::curl_code(nothing_there.error) == 56);
+  CHECK(opensock::curl_code(nothing_there.error) == 7);
 }
 
 TEST_CASE("a 407 with a Digest challenge is answered on the same connection") {

@@ -476,7 +476,10 @@ class fetcher {
       }
       if (ec) {
         const int code = opensock::curl_code(ec);
-        report.errormsg = describe(ec, req.url, hop, started);
+        report.errormsg =
+            ec == opensock::error::tunnel_failed
+                ? fmt::format("CONNECT tunnel failed, response {}", r.info.tunnel_answer.status)
+                : describe(ec, req.url, hop, started);
         report_error(o_, code, report.errormsg);
         co_return code;
       }

@@ -280,7 +280,10 @@ class client {
       target.port = proxies.front().port;
     }
     const http::response& r = connection_.response;
-    if (ec == opensock::error::websocket_refused) {
+    if (ec == opensock::error::tunnel_failed) {
+      report_error(code, fmt::format("CONNECT tunnel failed, response {}",
+                                     r.info.tunnel_answer.status));
+    } else if (ec == opensock::error::websocket_refused) {
       report_error(code, fmt::format("Refused WebSockets upgrade: {}", status_line(r)));
     } else if (code == 1 && !parse_error) {
       report_error(code, fmt::format("Protocol \"{}\" not supported: ws or wss only", u.scheme));

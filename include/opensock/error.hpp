@@ -159,7 +159,8 @@ enum class error : int {
   proxy_identd_differ,
   /// proxy: a SOCKS4 reply code that does not exist (CURLPX_UNKNOWN_FAIL).
   proxy_unknown_fail,
-  /// recv_error: an HTTP proxy answered CONNECT with a status other than 2xx.
+  /// couldnt_connect: an HTTP proxy answered CONNECT with a status other than 2xx (newer
+  /// curl's 7; curl 7.88 said 56).
   tunnel_failed,
   /// recv_error: an HTTP proxy closed the connection before its answer to CONNECT ended.
   tunnel_aborted,

@@ -38,10 +38,11 @@ def run(tool, args, variables=None, normalise=None):
     return p.returncode, normalise(p.stdout) if normalise else p.stdout
 
 
-def compare(curl, fetch, scenarios, normalise=None):
+def compare(curl, fetch, scenarios, normalise=None, newer_codes=None):
     """Runs each (name, args) or (name, args, environment variables) of `scenarios` with
     both tools; prints a line each and a summary, and returns the exit status: 1 when any
-    differs."""
+    differs. `newer_codes` maps an exit code of the curl on the machine (7.88) to the one
+    newer curl gives in its place, which opensock-fetch follows."""
     failed = 0
     total = 0
     for name, args, *variables in scenarios:
@@ -49,6 +50,8 @@ def compare(curl, fetch, scenarios, normalise=None):
         variables = variables[0] if variables else None
         theirs = run(curl, args, variables, normalise)
         ours = run(fetch, args, variables, normalise)
+        if newer_codes and (newer_codes.get(theirs[0]), theirs[1]) == ours:
+            theirs = ours
         if theirs == ours:
             print(f"ok {name}")
         else:

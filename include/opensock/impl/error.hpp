@@ -222,7 +222,8 @@ constexpr error_entry error_entry_of(error e) noexcept {
     case error::proxy_unknown_fail:
       return {condition::proxy, "Can't complete SOCKS4 connection: unknown reply code"};
     case error::tunnel_failed:
-      return {condition::recv_error, "CONNECT tunnel failed: the proxy answered with an error"};
+      return {condition::couldnt_connect,
+              "CONNECT tunnel failed: the proxy answered with an error"};
     case error::tunnel_aborted: return {condition::recv_error, "Proxy CONNECT aborted"};
     case error::websocket_refused:
       return {condition::http_returned_error, "Refused WebSockets upgrade"};
