@@ -166,6 +166,10 @@ TEST_CASE("challenges are read as RFC 9110 section 11 writes them") {
   CHECK(c[1].is("basic"));
   CHECK(c[1].param("realm") == "simple");
   CHECK_FALSE(c[1].param("charset"));
+  // A param repeated: the last one counts, as curl takes it.
+  const auto repeated = opensock::http::parse_challenges("Digest nonce=1, nonce=2");
+  REQUIRE(repeated.size() == 1);
+  CHECK(repeated[0].param("nonce") == "2");
   CHECK(c[1].token68.empty());
 }
 

@@ -43,6 +43,14 @@ TEST_CASE("a forwarding proxy's own fields follow the request's, checked as they
   REQUIRE(!serialize_head(r, std::nullopt, {}, &forward, out));
   CHECK(out == "GET http://example.test/a HTTP/1.1\r\nHost: example.test\r\n"
                "Proxy-Connection: Keep-Alive\r\nX-Own: 1\r\nX-Proxy: one\r\nX-Empty:\r\n\r\n");
+  // The proxy's own Proxy-Connection replaces opensock's.
+  opensock::proxy keeping = via;
+  keeping.forward_headers.add("Proxy-Connection", "close");
+  std::string replaced;
+  const opensock::http::forwarding keep(keeping);
+  REQUIRE(!serialize_head(r, std::nullopt, {}, &keep, replaced));
+  CHECK(replaced.find("Keep-Alive") == std::string::npos);
+  CHECK(replaced.find("Proxy-Connection: close\r\n") != std::string::npos);
   via.forward_headers.add("X-Bad", "a\r\nInjected: yes");
   const opensock::http::forwarding bad(via);
   std::string refused;

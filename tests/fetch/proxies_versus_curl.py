@@ -290,6 +290,8 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, htt
     yield "what a proxy is asked: --proxy-header, forwarded", [
         "-A", "t", "-H", "X-Origin: 1", "--proxy-header", "X-Proxy: 2", "-x", echo,
         "http://a.test/"]
+    yield "what a proxy is asked: its own Proxy-Connection, forwarded", [
+        "-A", "t", "--proxy-header", "Proxy-Connection: close", "-x", echo, "http://a.test/"]
     yield "what a proxy is asked: --proxy-header, CONNECT", [
         "-A", "t", "-H", "X-Origin: 1", "--proxy-header", "X-Proxy: 2", "--proxy-header",
         "User-Agent: proxied", "-p", "-x", echo, "http://a.test/"]

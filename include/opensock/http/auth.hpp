@@ -81,10 +81,11 @@ struct auth_challenge {
 
   /// Whether the scheme is `name`, without regard to case.
   bool is(std::string_view name) const noexcept { return iequals(scheme, name); }
-  /// The value of the first param named `name` (without regard to case).
+  /// The value of the param named `name` (without regard to case); of the last one when
+  /// a challenge repeats it, as curl takes it.
   std::optional<std::string_view> param(std::string_view name) const noexcept {
-    for (const auto& p : params)
-      if (iequals(p.name, name)) return std::string_view(p.value);
+    for (auto p = params.rbegin(); p != params.rend(); ++p)
+      if (iequals(p->name, name)) return std::string_view(p->value);
     return std::nullopt;
   }
 };

@@ -230,6 +230,11 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   for (const auto& f : proxy_fields) {
     if (!detail::is_token(f.name) || !detail::is_field_value(f.value))
       return error::invalid_request_field;
+    // The proxy's own Proxy-Connection or Proxy-Authorization replaces opensock's too.
+    proxy_connection_given =
+        proxy_connection_given || detail::iequals_lower(f.name, "proxy-connection");
+    proxy_authorization_given =
+        proxy_authorization_given || detail::iequals_lower(f.name, "proxy-authorization");
     fields_size += f.name.size() + (f.value.empty() ? 3 : 4 + f.value.size());
   }
   const url& u = r.url;
