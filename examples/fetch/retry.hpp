@@ -19,6 +19,7 @@ namespace fetch {
 
 /// How a transfer ended, as far as --retry looks at it.
 struct attempt_end {
+  bool started = false;    // a request was made: it failed no earlier than that
   int code = 0;            // the exit code
   std::error_code error;   // what failed, when something did
   int http_code = 0;       // the last response's status
@@ -39,9 +40,10 @@ class retry_budget {
   /// Why `end` is tried again, in curl's words after "Problem", or nullptr: a timeout
   /// or a name not resolved always, a refused connection with --retry-connrefused, an
   /// HTTP 408, 429, 500, 502, 503 or 504 (under -f too), anything with
-  /// --retry-all-errors. Nothing once the retries or --retry-max-time are spent.
+  /// --retry-all-errors. Nothing once the retries or --retry-max-time are spent, nor
+  /// for what failed before a request was made (a file that cannot be read), as curl.
   const char* reason(const attempt_end& end) const {
-    if (left_ <= 0) return nullptr;
+    if (left_ <= 0 || !end.started) return nullptr;
     if (o_.retry_max_time && *o_.retry_max_time > 0 &&
         clock::now() - started_ >= seconds(*o_.retry_max_time))
       return nullptr;

@@ -409,6 +409,7 @@ class fetcher {
       // A named variable, not a temporary inside the co_await: see the README's note on
       // g++ 12 and aggregate temporaries (transfer_hooks is an aggregate).
       http::transfer_hooks hooks = hooks_for(hop, out, u, report);
+      end.started = true;
       http::response r = co_await session_.async_request(
           std::move(wire), std::move(hooks), asio::redirect_error(asio::use_awaitable, ec));
 

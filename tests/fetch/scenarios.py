@@ -387,6 +387,8 @@ scenario("retry_refused_not_retried", "--retry", "2", "http://127.0.0.1:{closed_
 scenario("retry_write_out", "-s", "--retry", "1", "-w", "%{http_code} %{num_connects}\n",
          "{url}", server=Server(routes={"*": OK}, connections=((READ, send(BUSY)),)),
          expect_exit=0)
+scenario("retry_missing_upload", "--retry", "3", "--retry-all-errors", "-T", "nothing-here",
+         "{url}", server=serve(OK), expect_exit=26)
 scenario("retry_bad_count", "--retry", "x", "{url}", server=serve(OK), expect_exit=2)
 # -z/--time-cond: If-Modified-Since (or '-': If-Unmodified-Since, '=': Last-Modified)
 # from a date in any of curl's forms; a response whose Last-Modified fails the condition
