@@ -80,6 +80,11 @@ struct options {
   bool fail = false;
   bool fail_with_body = false;  // as -f, the body written all the same
   bool verbose = false;
+  // --trace and --trace-ascii: where the trace goes ("-": stdout, "%": stderr);
+  // --trace-time: each entry after the time of day.
+  std::optional<std::string> trace;
+  bool trace_ascii = false;
+  bool trace_time = false;
   bool help = false;
   bool version = false;
   std::optional<std::string> stderr_path;  // --stderr
@@ -273,6 +278,9 @@ inline constexpr flag flags[] = {
     {0, "max-filesize", takes::value},
     {'w', "write-out", takes::value},
     {'v', "verbose", takes::nothing},
+    {0, "trace", takes::value},
+    {0, "trace-ascii", takes::value},
+    {0, "trace-time", takes::nothing},
     {'h', "help", takes::nothing},
     {'V', "version", takes::nothing},
     {0, "url", takes::value},
@@ -332,7 +340,7 @@ inline constexpr flag flags[] = {
 inline bool is_global(const flag& f) {
   const std::string_view n = f.name;
   return n == "silent" || n == "show-error" || n == "verbose" || n == "stderr" || n == "help" ||
-         n == "version";
+         n == "version" || n == "trace" || n == "trace-ascii" || n == "trace-time";
 }
 
 // What the global flags set, from one group into the next.
@@ -341,6 +349,9 @@ inline void copy_globals(const options& from, options& to) {
   to.show_error = from.show_error;
   to.verbose = from.verbose;
   to.stderr_path = from.stderr_path;
+  to.trace = from.trace;
+  to.trace_ascii = from.trace_ascii;
+  to.trace_time = from.trace_time;
   to.help = from.help;
   to.version = from.version;
 }
@@ -488,6 +499,11 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   }
   if (n == "write-out") o.write_out = std::move(value);
   if (n == "verbose") o.verbose = on;
+  if (n == "trace" || n == "trace-ascii") {
+    o.trace = std::move(value);
+    o.trace_ascii = n == "trace-ascii";
+  }
+  if (n == "trace-time") o.trace_time = on;
   if (n == "help") o.help = true;
   if (n == "version") o.version = true;
   if (n == "url") o.urls.push_back(std::move(value));
@@ -756,6 +772,9 @@ inline constexpr std::string_view usage_text =
  -q, --disable                  Read no .curlrc (opensock-fetch never reads one)
  -S, --show-error               Show error messages even when -s is given
  -v, --verbose                  Show the connection, the request and the response head
+     --trace <file>             Write a trace of each transfer, bytes in hex ("-": stdout)
+     --trace-ascii <file>       The same, bytes as text
+     --trace-time               Each trace entry after the time of day
  -w, --write-out <format>       Write out a format after each transfer (@file, @-)
      --compressed               Ask for a compressed response and decode it
      --tr-encoding              Ask for a compressed transfer coding and decode it

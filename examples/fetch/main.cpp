@@ -10,6 +10,7 @@
 #include "factory.hpp"
 #include "form.hpp"
 #include "request_plan.hpp"
+#include "trace.hpp"
 #include "transfer.hpp"
 #include "url_glob.hpp"
 #include "version.hpp"
@@ -172,11 +173,11 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
 
 template <class Factory>
 int run(const fetch::options& o, const fetch::request_plan& plan, Factory factory,
-        opensock::http::session_options so) {
+        opensock::http::session_options so, fetch::trace_writer* trace) {
   asio::io_context io;
   fetch::cookie_engine cookies(o);
   fetch::fetcher<Factory> fetcher(io.get_executor(), std::move(factory), o, plan, std::move(so),
-                                  cookies);
+                                  cookies, trace);
   int code = 0;
   asio::co_spawn(io, fetcher.run(), [&](std::exception_ptr failure, int result) {
     // The session's timeout timer may still be set for a deadline that no longer
@@ -196,7 +197,7 @@ int run(const fetch::options& o, const fetch::request_plan& plan, Factory factor
 }
 
 // One group of the command line: its plan, session and factory, and its transfers.
-int run_group(fetch::options& o) {
+int run_group(fetch::options& o, fetch::trace_writer* trace) {
   // The URLs' globs, unless -g: a malformed one is curl's 3, shown with its place.
   if (!o.globoff) {
     if (const auto failed = fetch::expand_globs(o)) {
@@ -238,7 +239,7 @@ int run_group(fetch::options& o) {
   auto so = session_options_for(o);
   if (!so) return 49;
   if (const int code = add_proxies(o, *so)) return code;
-  if (o.unix_socket) return run(o, plan, fetch::make_unix_factory(o), std::move(*so));
+  if (o.unix_socket) return run(o, plan, fetch::make_unix_factory(o), std::move(*so), trace);
   fetch::factory_error factory_error;
   auto local = fetch::local_binding_for(o, factory_error);
   if (local) so->local = std::move(*local);
@@ -248,7 +249,7 @@ int run_group(fetch::options& o) {
     fetch::report_error(o, factory_error.code, factory_error.message);
     return factory_error.code;
   }
-  return run(o, plan, std::move(*factory), std::move(*so));
+  return run(o, plan, std::move(*factory), std::move(*so), trace);
 }
 
 }  // namespace
@@ -288,6 +289,9 @@ int main(int argc, char** argv) {
   }
   // The exit code is the last transfer's, as in curl.
   int code = 0;
-  for (auto& o : groups) code = run_group(o);
+  // --trace: one file for every group, as curl writes one.
+  std::optional<fetch::trace_writer> trace;
+  if (global.trace) trace.emplace(*global.trace, global.trace_ascii, global.trace_time);
+  for (auto& o : groups) code = run_group(o, trace ? &*trace : nullptr);
   return code;
 }

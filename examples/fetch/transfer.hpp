@@ -16,6 +16,7 @@
 #include "request_plan.hpp"
 #include "retry.hpp"
 #include "time_condition.hpp"
+#include "trace.hpp"
 #include "upload.hpp"
 #include "verbose.hpp"
 #include "write_out.hpp"
@@ -163,10 +164,11 @@ class fetcher {
 
   fetcher(asio::any_io_executor executor, Factory factory, const options& o,
           const request_plan& plan, http::session_options session_options,
-          cookie_engine& cookies)
+          cookie_engine& cookies, trace_writer* trace = nullptr)
       : o_(o),
         plan_(plan),
         cookies_(cookies),
+        trace_(trace),
         auth_(o),
         session_(std::move(executor), std::move(factory), std::move(session_options)),
         meter_(!o.silent && !o.verbose && !o.no_progress_meter && ::isatty(2) == 1) {
@@ -721,6 +723,13 @@ class fetcher {
       if (info.tunnel_answer && heads_ && !heads_->write(info.tunnel_answer->head))
         hop.write_failed = true;
       if (o_.trace_attempts) show_attempts(info);
+      if (trace_) {
+        trace_->info(info.reused ? fmt::format("Re-using existing connection #{} with host {}",
+                                               connection_ids_[key], host)
+                                 : fmt::format("Connected to {} ({}) port {} (#{})", host,
+                                               info.remote.address(), info.remote.port(),
+                                               connection_ids_[key]));
+      }
     };
     hooks.on_connect_error = [this, &report](const auto& attempts, std::error_code) {
       report.num_connects += connections_made(&attempts);
@@ -728,12 +737,18 @@ class fetcher {
       if (o_.trace_attempts) show_attempt_list(attempts);
     };
     if (o_.verbose) hooks.on_request_head = [](std::string_view head) { show_request_head(head); };
+    if (trace_)
+      hooks.on_request_head = [this](std::string_view head) {
+        if (o_.verbose) show_request_head(head);
+        trace_->data("=> Send header", head);
+      };
     hooks.on_header_line = [this, &hop, &out, include, &u](std::string_view line) {
       if (hop.too_large) return;  // curl stops at the Content-Length it refuses
       const bool was_done = hop.head.final_head_done();
       const bool trailers_end = hop.head.read(line);
       if (!was_done) cookies_.header_line(u, line);  // the heads' fields, not trailers
       if (o_.verbose) show_response_line(line);
+      if (trace_) trace_->data("<= Recv header", line);
       // curl writes the whole head with -i, even of a response -f then fails.
       if (include && !trailers_end && !out.write(line)) hop.write_failed = true;
       if (heads_ && !trailers_end && !heads_->write(line)) hop.write_failed = true;
@@ -769,6 +784,7 @@ class fetcher {
       if (hop.too_large) return false;
       hop.body_bytes += piece.size();
       meter_.received(piece.size());
+      if (trace_) trace_->data("<= Recv data", piece);
       if (!out.write(piece)) hop.write_failed = true;
       return !hop.write_failed;
     };
@@ -805,6 +821,7 @@ class fetcher {
   const options& o_;
   const request_plan& plan_;
   cookie_engine& cookies_;
+  trace_writer* trace_;  // --trace, or null
   authentication auth_;
   http::session<Factory> session_;
   progress_meter meter_;

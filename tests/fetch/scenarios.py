@@ -520,6 +520,13 @@ scenario("follow_keeps_method", "--follow", "-X", "PATCH", "-d", "x=1", "{base}/
          curl_args=("-L", "-X", "PATCH", "-d", "x=1", "{base}/a"), server=hops(307),
          expect_exit=0)
 
+# --trace, --trace-ascii: curl's form, but of what opensock-fetch sees (its own connection
+# lines, bodies as decoded): the files are not compared.
+scenario("trace_ascii", "--trace-ascii", "trace.txt", "--trace-time", "{url}", server=serve(OK),
+         expect_exit=0, known_difference="the trace's lines are opensock-fetch's", fetch_exit=0)
+scenario("trace_hex_stdout", "-s", "--trace", "-", "{url}", server=serve(OK), expect_exit=0,
+         known_difference="the trace's lines are opensock-fetch's", fetch_exit=0)
+
 # --name=value: newer curl reads it; curl 7.88 does not know the flag.
 scenario("flag_equals_value", "--max-time=5", "-H", "X: y", "--header=X-Two: z", "{url}",
          server=serve(OK), expect_exit=2,
