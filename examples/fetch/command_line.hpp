@@ -23,10 +23,12 @@
 namespace fetch {
 
 /// Where one URL's body goes: a file named on the command line (-o), the last segment
-/// of the URL's path (-O), or stdout when there are fewer of these than URLs.
+/// of the URL's path (-O), nowhere (--out-null), or stdout when there are fewer of these
+/// than URLs.
 struct output_spec {
   bool remote_name = false;
   std::string path;
+  bool discard = false;
 };
 
 /// One -d, --data-binary, --data-raw, --data-urlencode or --json value, as written.
@@ -59,6 +61,12 @@ struct options {
   bool no_clobber = false;
   bool remove_on_error = false;
   bool skip_existing = false;
+  // --remote-name-all: -O for every URL that has no -o or -O of its own.
+  bool remote_name_all = false;
+  // --suppress-connect-headers: a proxy's answer to CONNECT is not written by -i or -D.
+  bool suppress_connect_headers = false;
+  // --disallow-username-in-url: a URL with a user name is refused (67).
+  bool disallow_username = false;
   // -D: where every response head goes ("-" for stdout), of every URL.
   std::optional<std::string> dump_header;
   // -T: the file each URL's body is read from, in the order of the URLs ("-" is stdin).
@@ -222,6 +230,12 @@ inline constexpr flag flags[] = {
     {0, "output-dir", takes::value},
     {0, "create-dirs", takes::nothing},
     {0, "no-clobber", takes::nothing},
+    {0, "clobber", takes::nothing},
+    {0, "out-null", takes::nothing},
+    {0, "remote-name-all", takes::nothing},
+    {0, "suppress-connect-headers", takes::nothing},
+    {0, "disallow-username-in-url", takes::nothing},
+    {0, "no-http0.9", takes::nothing},
     {0, "remove-on-error", takes::nothing},
     {0, "skip-existing", takes::nothing},
     {'i', "include", takes::nothing},
@@ -402,6 +416,12 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "output-dir") o.output_dir = std::move(value);
   if (n == "create-dirs") o.create_dirs = on;
   if (n == "no-clobber") o.no_clobber = on;
+  if (n == "clobber") o.no_clobber = !on;
+  if (n == "out-null") o.outputs.push_back({false, {}, true});
+  if (n == "remote-name-all") o.remote_name_all = on;
+  if (n == "suppress-connect-headers") o.suppress_connect_headers = on;
+  if (n == "disallow-username-in-url") o.disallow_username = on;
+  // --no-http0.9: opensock never takes an HTTP/0.9 answer (1), as curl by default.
   if (n == "remove-on-error") o.remove_on_error = on;
   if (n == "skip-existing") o.skip_existing = on;
   if (n == "include" || n == "show-headers") o.include = on;
@@ -755,6 +775,9 @@ inline constexpr std::string_view usage_text =
      --output-dir <dir>         Put the -o and -O files in this directory
      --create-dirs              Make the directories of -o and -O paths as needed
      --no-clobber               Keep an existing file: write NAME.1 (... NAME.99)
+     --clobber                  Overwrite an existing file (the default)
+     --out-null                 Write the body nowhere (one per URL, as -o)
+     --remote-name-all          -O for every URL without an -o or -O of its own
      --remove-on-error          Remove the output file when the transfer fails
      --skip-existing            Make no transfer when the output file exists
  -K, --config <file>            Read flags from this curl config file ("-": stdin)
@@ -765,6 +788,8 @@ inline constexpr std::string_view usage_text =
      --request-target <target>  Send this target in place of the URL's path and query
      --path-as-is               Send the URL's "." and ".." segments as written
  -0, --http1.0                  Make HTTP/1.0 requests
+     --no-http0.9               Refuse HTTP/0.9 answers (always so here)
+     --disallow-username-in-url Refuse a URL with a user name in it (67)
      --http1.1                  Make HTTP/1.1 requests (the default)
  -s, --silent                   Silent mode: no progress meter, no error messages
      --no-progress-meter        No progress meter, error messages still shown
@@ -828,6 +853,7 @@ inline constexpr std::string_view usage_text =
                                 or socks5h
      --proxy1.0 <host[:port]>   HTTP proxy asked for tunnels in HTTP/1.0
  -p, --proxytunnel              Tunnel http:// URLs through the HTTP proxy (CONNECT)
+     --suppress-connect-headers Write no head of a proxy's answer to CONNECT (-i, -D)
      --proxy-header <header/@file>  A field for the proxy alone (CONNECT, forwarded)
      --noproxy <no-proxy-list>  Hosts to reach without a proxy (in place of NO_PROXY)
      --socks4 <host[:port]>     SOCKS4 proxy, the name resolved here

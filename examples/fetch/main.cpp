@@ -198,6 +198,9 @@ int run(const fetch::options& o, const fetch::request_plan& plan, Factory factor
 
 // One group of the command line: its plan, session and factory, and its transfers.
 int run_group(fetch::options& o, fetch::trace_writer* trace) {
+  // --remote-name-all: -O for the URLs no -o or -O was given for.
+  if (o.remote_name_all)
+    while (o.outputs.size() < o.urls.size()) o.outputs.push_back({true, {}, false});
   // The URLs' globs, unless -g: a malformed one is curl's 3, shown with its place.
   if (!o.globoff) {
     if (const auto failed = fetch::expand_globs(o)) {

@@ -212,6 +212,7 @@ class fetcher {
   std::optional<std::string> output_path(std::size_t i, const http::url& u) const {
     if (i >= o_.outputs.size()) return std::nullopt;
     const auto& spec = o_.outputs[i];
+    if (spec.discard) return "/dev/null";
     std::string path = spec.remote_name
                            ? u.path.substr(u.path.rfind('/') + 1)  // empty after a '/': 23
                            : spec.path;
@@ -312,6 +313,11 @@ class fetcher {
       u.has_query = true;
     }
     if (ec) co_return fail_url(ec, o_.urls[index], u);
+    if (o_.disallow_username && u.has_userinfo) {
+      report.errormsg = "Option DISALLOW_USERNAME_IN_URL is set and URL contains username.";
+      report_error(o_, 67, report.errormsg);
+      co_return 67;
+    }
     report.url_effective = u.to_string();
     if (const auto bad_userinfo = auth_.start(u))
       co_return fail_url(bad_userinfo, o_.urls[index], u);
@@ -467,8 +473,9 @@ class fetcher {
       if (ec == opensock::error::tunnel_failed) {
         const auto& answer = r.info.tunnel_answer;
         if (o_.verbose) show_tunnel(answer);
-        if (((o_.include || o_.head) && !out.write(answer.head)) ||
-            (heads_ && !heads_->write(answer.head))) {
+        const bool shown = !o_.suppress_connect_headers;
+        if ((shown && (o_.include || o_.head) && !out.write(answer.head)) ||
+            (shown && heads_ && !heads_->write(answer.head))) {
           report_error(o_, 23, "Failure writing output to destination");
           co_return 23;
         }
@@ -718,9 +725,10 @@ class fetcher {
         if (info.tunnel_answer) show_tunnel(*info.tunnel_answer);
       }
       // curl writes the head of a tunnel's answer with -i and -D, before the response's.
-      if (info.tunnel_answer && (o_.include || o_.head) && !out.write(info.tunnel_answer->head))
+      const bool tunnel_head = info.tunnel_answer && !o_.suppress_connect_headers;
+      if (tunnel_head && (o_.include || o_.head) && !out.write(info.tunnel_answer->head))
         hop.write_failed = true;
-      if (info.tunnel_answer && heads_ && !heads_->write(info.tunnel_answer->head))
+      if (tunnel_head && heads_ && !heads_->write(info.tunnel_answer->head))
         hop.write_failed = true;
       if (o_.trace_attempts) show_attempts(info);
       if (trace_) {

@@ -286,6 +286,8 @@ def scenarios(d, open_port, auth_port, http_port, http_auth_port, echo_port, htt
                                                          "http://a.test/"]
     yield "-i through a tunnel", ["-i", "-A", "t", "-p", "-x", echo, "http://a.test/"]
     yield "-D - through a tunnel", ["-D", "-", "-A", "t", "-p", "-x", echo, "http://a.test/"]
+    yield "-i through a tunnel, --suppress-connect-headers", [
+        "-i", "--suppress-connect-headers", "-A", "t", "-p", "-x", echo, "http://a.test/"]
     yield "what a proxy is asked: -U", ["-A", "t", "-U", "who:pw", "-x", echo, "http://a.test/"]
     yield "what a proxy is asked: --proxy-header, forwarded", [
         "-A", "t", "-H", "X-Origin: 1", "--proxy-header", "X-Proxy: 2", "-x", echo,

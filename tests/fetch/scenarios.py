@@ -480,6 +480,18 @@ scenario("remove_on_error_partial", "--remove-on-error", "-o", "out.txt", "{url}
 scenario("remove_on_error_success", "--remove-on-error", "-o", "out.txt", "{url}",
          server=serve(OK), expect_exit=0)
 scenario("no_progress_meter", "--no-progress-meter", "{url}", server=serve(OK), expect_exit=0)
+scenario("clobber_after_no_clobber", "--no-clobber", "--clobber", "-o", "out.txt", "{url}",
+         files={"out.txt": b"old\n"}, server=serve(OK), expect_exit=0)
+scenario("remote_name_all", "--remote-name-all", "{base}/one.txt", "-o", "x.txt",
+         "{base}/two.txt", "{base}/three.txt", server=serve(OK), expect_exit=0)
+scenario("disallow_username", "--disallow-username-in-url", "http://user:pw@127.0.0.1:{port}/",
+         server=serve(OK), expect_exit=67)
+scenario("disallow_username_none_given", "--disallow-username-in-url", "{url}",
+         server=serve(OK), expect_exit=0)
+scenario("no_http09", "--no-http0.9", "{url}", server=serve(OK), expect_exit=0)
+scenario("out_null", "--out-null", "{base}/a", "-o", "b.txt", "{base}/b",
+         curl_args=("-o", "/dev/null", "{base}/a", "-o", "b.txt", "{base}/b"), server=serve(OK),
+         expect_exit=0)
 # Redirects: --post301/302/303 keep a POST a POST.
 scenario("post301", "-L", "--post301", "-d", "x=1", "{base}/a", server=hops(301), expect_exit=0)
 scenario("post302_not_301", "-L", "--post302", "-d", "x=1", "{base}/a", server=hops(301),
