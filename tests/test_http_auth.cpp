@@ -1112,6 +1112,7 @@ struct counted_request {
   std::error_code ec;
   response r;
   int heads = 0;  // requests written
+  std::string first_head;
   std::string last_head;
   std::string streamed;  // what a function sink was given
 };
@@ -1121,7 +1122,7 @@ counted_request run_request(asio::io_context& io, session<>& s, request req,
   counted_request out;
   transfer_hooks hooks;
   hooks.on_request_head = [&out](std::string_view head) {
-    ++out.heads;
+    if (++out.heads == 1) out.first_head = std::string(head);
     out.last_head = std::string(head);
   };
   if (to_sink)
@@ -1178,13 +1179,50 @@ TEST_CASE("a session answers a 401 with the scheme its credentials allow") {
     CHECK(got.r.status == 200);
     CHECK(got.heads == 3);
   }
-  SECTION("a body is sent again with the answer") {
+  SECTION("Digest alone: a body goes first as a probe without it, then with the answer") {
     auto req = with_credentials(base + "/md5/", digest);
     req.method = "POST";
     req.body = std::string("a body");
+    req.headers.add("Content-Length", "6");
+    req.headers.add("Expect", "100-continue");
     auto got = run_request(io, s, std::move(req));
     CHECK(got.r.status == 200);
     CHECK(got.heads == 2);
+    CHECK(got.first_head.find("Content-Length: 0\r\n") != std::string::npos);
+    CHECK(got.first_head.find("Expect") == std::string::npos);
+    CHECK(got.first_head.find("Authorization") == std::string::npos);
+    CHECK(got.last_head.find("Content-Length: 6\r\nExpect: 100-continue\r\n") !=
+          std::string::npos);
+    // A body with Basic allowed too goes whole at once.
+    req = with_credentials(base + "/anyauth/",
+                           credentials("opensock", "Circle of Life", auth_schemes::any));
+    req.method = "POST";
+    req.body = std::string("a body");
+    got = run_request(io, s, std::move(req));
+    CHECK(got.r.status == 200);
+    CHECK(got.first_head.find("Content-Length: 6\r\n") != std::string::npos);
+  }
+  SECTION("a probe the server answers with success goes again whole without credentials") {
+    for (const bool to_sink : {false, true}) {
+      auto req = with_credentials(base + "/open/", digest);
+      req.method = "PUT";
+      // A producer cannot be rewound: a probe leaves it unread.
+      req.body = request_body::producer(
+          [sent = false](asio::mutable_buffer into) mutable -> asio::awaitable<std::size_t> {
+            if (std::exchange(sent, true)) co_return 0;
+            co_return asio::buffer_copy(into, asio::buffer("streamed", 8));
+          },
+          8);
+      auto got = run_request(io, s, std::move(req), to_sink);
+      REQUIRE(!got.ec);
+      CHECK(got.r.status == 200);
+      CHECK(got.heads == 2);
+      CHECK(got.first_head.find("Content-Length: 0\r\n") != std::string::npos);
+      CHECK(got.last_head.find("Content-Length: 8\r\n") != std::string::npos);
+      CHECK(got.last_head.find("Authorization") == std::string::npos);
+      // The probe's answer is dropped: the body is the second request's.
+      CHECK(starts_with(to_sink ? got.streamed : got.r.body, "open body=8 request="));
+    }
   }
   SECTION("anyauth picks Digest over Basic") {
     auto got = run_request(io, s,

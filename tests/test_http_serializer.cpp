@@ -157,6 +157,13 @@ TEST_CASE("to a proxy that forwards it: the absolute form, curl's proxy fields")
   CHECK(out ==
         "POST http://[::1]:8080/x HTTP/1.1\r\nHost: [::1]:8080\r\nUser-Agent: t\r\n"
         "Accept: */*\r\nProxy-Connection: Keep-Alive\r\nX-A: 1\r\nContent-Length: 3\r\n\r\n");
+  // A resumed upload's Content-Range goes where curl writes Range.
+  r = make_request("PUT", "http://example.test/");
+  r.headers.add("Content-Range", "bytes 2-4/5");
+  r.headers.add("User-Agent", "t");
+  CHECK(forwarded(r, anonymous) ==
+        "PUT http://example.test/ HTTP/1.1\r\nHost: example.test\r\n"
+        "Content-Range: bytes 2-4/5\r\nUser-Agent: t\r\nProxy-Connection: Keep-Alive\r\n\r\n");
   // A Proxy-Connection of the caller's replaces curl's, and their Proxy-Authorization
   // the proxy's Basic one; a Host of theirs replaces ours but not the host the target
   // names.

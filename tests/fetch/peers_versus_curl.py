@@ -71,6 +71,12 @@ def scenarios(nginx, digest):
     yield "--digest wrong password -i", ["--digest", "-i", "-u", "opensock:wrong", f"{d}/md5/x"]
     yield "--digest wrong password -f", ["--digest", "-f", "-u", "opensock:wrong", f"{d}/md5/x"]
     yield "--digest POST", ["--digest", "-u", PASSWORD, "-d", "a=b", f"{d}/md5/x"]
+    # Digest alone sends a body first as a probe without it; a server that wants no
+    # credentials gets it again whole (its request count shows the probe).
+    yield "--digest POST, no credentials wanted -i", [
+        "--digest", "-i", "-u", PASSWORD, "-d", "a=b", f"{d}/open/x"]
+    yield "--digest -X PUT -i", ["--digest", "-i", "-u", PASSWORD, "-X", "PUT", "-d", "a=b",
+                                 f"{d}/md5/x"]
     yield "--digest two URLs", ["--digest", "-u", PASSWORD, f"{d}/md5/a", f"{d}/sha256/b"]
     yield "--anyauth picks Digest", ["--anyauth", "-u", PASSWORD, f"{d}/anyauth/x"]
     yield "--anyauth, Basic alone", ["--anyauth", "-u", PASSWORD, f"{d}/basic/x"]

@@ -165,6 +165,13 @@ class authenticator {
   std::optional<std::string> next_authorization(std::string_view method,
                                                 std::string_view request_target);
 
+  /// Whether a request with a body goes first without it (Content-Length: 0), as curl's
+  /// "authneg": the one scheme allowed needs the server's challenge (Digest) and none was
+  /// answered yet, so the body would only be sent to be refused.
+  bool probes_first(const credentials& creds) const noexcept {
+    return creds.schemes == auth_scheme::digest && picked_ == auth_scheme::none && !refused_;
+  }
+
   /// The scheme picked so far (none before an Authorization value was made).
   auth_scheme picked() const noexcept { return picked_; }
   /// Whether it gave up: refused twice, or a challenge it could not answer.

@@ -71,7 +71,8 @@ std::string_view decimal(Unsigned value, char (&digits)[N]) noexcept {
 // Whether curl writes a field of this name before Proxy-Connection.
 inline bool before_proxy_connection(std::string_view name) noexcept {
   for (std::string_view lower :
-       {"authorization", "range", "user-agent", "accept", "te", "accept-encoding", "referer"})
+       {"authorization", "range", "content-range", "user-agent", "accept", "te",
+        "accept-encoding", "referer"})
     if (iequals_lower(name, lower)) return true;
   return false;
 }
@@ -125,9 +126,9 @@ inline std::string proxy_authorization(const proxy& via) {
 /// How requests are written to an HTTP proxy that forwards them, as curl writes them:
 /// the target in absolute form (scheme, host, a port that is not the default, path and
 /// query), the proxy's Basic credentials after Host, and Proxy-Connection: Keep-Alive
-/// after the leading fields curl writes before it (Authorization, Range, User-Agent,
-/// Accept, TE, Accept-Encoding, Referer); each of the two unless the caller's fields
-/// hold one; then the proxy's forward_headers after the caller's fields.
+/// after the leading fields curl writes before it (Authorization, Range or Content-Range,
+/// User-Agent, Accept, TE, Accept-Encoding, Referer); each of the two unless the caller's
+/// fields hold one; then the proxy's forward_headers after the caller's fields.
 struct forwarding {
   forwarding() = default;
   explicit forwarding(const proxy& via)
@@ -147,9 +148,9 @@ struct added_fields {
 
   /// Right after Host (and a proxy's credentials): Authorization.
   std::string after_host;
-  /// After the caller's leading fields (those curl writes first: Authorization, Range,
-  /// User-Agent, Accept, TE, Accept-Encoding, Referer) and Proxy-Connection, before the
-  /// rest: Accept-Encoding, TE, Cookie.
+  /// After the caller's leading fields (those curl writes first: Authorization, Range or
+  /// Content-Range, User-Agent, Accept, TE, Accept-Encoding, Referer) and
+  /// Proxy-Connection, before the rest: Accept-Encoding, TE, Cookie.
   std::string after_leading;
 
   bool empty() const noexcept { return after_host.empty() && after_leading.empty(); }

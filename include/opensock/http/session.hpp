@@ -578,9 +578,11 @@ class session {
           answerer(hop) {}
 
     // The value for the hop `req` is about to make: the answer to the last refusal, the
-    // value sent unasked, or the next of the scheme picked. The hop is armed to answer a
-    // refusal when its body can be sent again; its head check is then put before
-    // `head_check`.
+    // value sent unasked, or the next of the scheme picked. The hop is a probe, sent
+    // without its body, when the one scheme allowed waits for a challenge (curl's
+    // "authneg": a body would only be sent to be refused). The hop is armed to answer a
+    // refusal when it is a probe or its body can be sent again; its head check is then
+    // put before `head_check`.
     std::optional<std::string> for_hop(const http::request& req,
                                        response_head_check*& head_check) {
       method = req.method;
@@ -594,7 +596,8 @@ class session {
       } else {
         value = answerer.next_authorization(req.method, target);
       }
-      armed = req.body.replayable() && !answerer.refused();
+      probing = !value && !probe_passed && !req.body.none() && answerer.probes_first(creds);
+      armed = (probing || req.body.replayable()) && !answerer.refused();
       if (armed) {
         otherwise = head_check;
         head_check = this;
@@ -602,17 +605,22 @@ class session {
       return value;
     }
 
-    // Whether `r` is a refusal of the hop in flight that these credentials answer: the
-    // same request then goes again, with answer.
+    // Whether `r` is a refusal of the hop in flight that these credentials answer, or a
+    // success of a probe (the server wants no credentials): the same request then goes
+    // again, with the answer, or whole and without credentials, as curl sends it.
     bool answers(const response& r) {
-      if (!armed || r.status != refusal) return false;
+      if (!armed) return false;
+      if (probing && r.status < 300) return probe_passed = true;
+      if (r.status != refusal) return false;
       if (!answered) answer = answerer.answer(r.headers, method, target, creds);
       return answer.has_value();
     }
 
     // A refusal of the hop in flight is answered from its head, so that its body is
-    // dropped when the request is sent again; any other response is `otherwise`'s.
+    // dropped when the request is sent again, as is the body of a probe's success; any
+    // other response is `otherwise`'s.
     bool drop_body(int status, const fields& headers) override {
+      if (armed && probing && status < 300) return true;
       if (!armed || status != refusal || answered)
         return otherwise && otherwise->drop_body(status, headers);
       answered = true;
@@ -632,9 +640,16 @@ class session {
     std::string target;
     bool armed = false;
     bool answered = false;
+    bool probing = false;
+    // A probe succeeded: the request goes whole from now on.
+    bool probe_passed = false;
     // The value for the next hop, answering a refusal.
     std::optional<std::string> answer;
   };
+
+  // The request a probe sends for `r`: no body, Content-Length: 0 in place of the caller's
+  // framing (or after the caller's fields), no Expect, as curl sends it.
+  static std::unique_ptr<http::request> probe_of(const http::request& r);
 
   // Before a request goes on `c`: the fields the session adds to it (credentials for the
   // origin and for a proxy that forwards it, cookies, the codings it asks for), and how

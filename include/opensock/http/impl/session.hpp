@@ -125,6 +125,7 @@ asio::awaitable<std::error_code> session<Factory>::perform(
     if (!ec) auth = std::make_unique<request_auth>(std::move(given), first.url.origin());
   }
   std::unique_ptr<request_auth> proxy_auth;  // made by the first hop a proxy forwards
+  std::unique_ptr<http::request> probe;       // a hop sent without its body
   for (int redirects = 0, hops = 0;; ++hops) {
     if (ec) [[unlikely]] {  // the URL's userinfo does not decode
       out = response();
@@ -188,8 +189,11 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       out.remote = conn->remote;
       out.local = conn->local;
       prepare_hop(*conn, *req, auth.get(), proxy_auth);
+      const bool probing = (auth && auth->probing) || (proxy_auth && proxy_auth->probing);
+      if (probing) [[unlikely]]
+        probe = probe_of(*req);
       run.watch_connection(conn.get());
-      co_await async_exchange(*conn->stream, *req, out, conn->state, hooks,
+      co_await async_exchange(*conn->stream, probing ? *probe : *req, out, conn->state, hooks,
                               asio::redirect_error(asio::use_awaitable, ec));
       run.watch_connection(nullptr);
       if (conn->state.first_byte_at) info.first_byte = *conn->state.first_byte_at - run.started;
@@ -588,6 +592,21 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req, requ
     }
   }
   state.added = added.empty() ? nullptr : &added;
+}
+
+template <class Factory>
+std::unique_ptr<http::request> session<Factory>::probe_of(const http::request& r) {
+  // Member by member: the body, perhaps large, is not copied.
+  auto probe = std::make_unique<http::request>(r.method, r.url, r.headers);
+  probe->target = r.target;
+  probe->version = r.version;
+  probe->timeouts = r.timeouts;
+  probe->proxies = r.proxies;
+  probe->credentials = r.credentials;
+  probe->headers.erase("transfer-encoding");
+  probe->headers.erase("expect");
+  probe->headers.set("Content-Length", "0");
+  return probe;
 }
 
 template <class Factory>
