@@ -411,7 +411,8 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "stderr") o.stderr_path = std::move(value);
   if (n == "dump-header") o.dump_header = std::move(value);
   if (n == "upload-file") o.upload_files.push_back(std::move(value));
-  if (n == "remote-name") o.outputs.push_back({true, {}});
+  // --no-remote-name: this URL's body goes to stdout, --remote-name-all or not.
+  if (n == "remote-name") o.outputs.push_back(on ? output_spec{true, {}} : output_spec{false, "-"});
   if (n == "remote-header-name") o.remote_header_name = on;
   if (n == "output-dir") o.output_dir = std::move(value);
   if (n == "create-dirs") o.create_dirs = on;
@@ -652,7 +653,7 @@ class command_line_reader {
         },
         [&](std::string_view word) -> std::optional<usage_error> {
           groups_.back().urls.emplace_back(word);
-          return std::nullopt;
+          return one_url_for_etags("--url");
         },
         [&](const flag& f, std::string& value) {
           return vars_.expand(value, "--expand-" + std::string(f.name), warnings_);
@@ -683,10 +684,25 @@ class command_line_reader {
       groups_.push_back(std::move(next));
       return std::nullopt;
     }
-    if (!is_global(f)) return apply(groups_.back(), f, as_long, negated, std::move(value));
+    if (!is_global(f)) {
+      if (auto failed = apply(groups_.back(), f, as_long, negated, std::move(value)))
+        return failed;
+      if (name == "url" || name == "etag-save" || name == "etag-compare")
+        return one_url_for_etags(shown(f, as_long));
+      return std::nullopt;
+    }
     for (auto& o : groups_)
       if (auto failed = apply(o, f, as_long, negated, value)) return failed;
     return std::nullopt;
+  }
+
+  // The etag options speak of one file for one URL: a group with them takes one URL
+  // alone, as curl's.
+  std::optional<usage_error> one_url_for_etags(const std::string& shown_flag) const {
+    const options& o = groups_.back();
+    if (o.urls.size() <= 1 || (!o.etag_save && !o.etag_compare)) return std::nullopt;
+    return usage_error{"The etag options only work on a single URL\noption " + shown_flag +
+                       ": is badly used here"};
   }
 
   std::optional<usage_error> read_config(const std::string& path, const std::string& shown_flag,

@@ -38,8 +38,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -213,10 +215,23 @@ class fetcher {
     if (i >= o_.outputs.size()) return std::nullopt;
     const auto& spec = o_.outputs[i];
     if (spec.discard) return "/dev/null";
-    std::string path = spec.remote_name
-                           ? u.path.substr(u.path.rfind('/') + 1)  // empty after a '/': 23
-                           : spec.path;
+    std::string path = spec.remote_name ? remote_file_name(u.path) : spec.path;
     return path == "-" ? path : in_output_dir(std::move(path));
+  }
+
+  // -O's name for a URL path: its last segment, trailing slashes (or backslashes) left
+  // out; "curl_response" for a path of none, as newer curl names it (curl 7.88 fails
+  // such a transfer with 23).
+  std::string remote_file_name(std::string_view path) const {
+    while (!path.empty()) {
+      const auto cut = path.find_last_of("/\\");
+      if (cut == std::string_view::npos) break;
+      if (cut + 1 < path.size()) return std::string(path.substr(cut + 1));
+      path.remove_suffix(1);
+    }
+    if (!path.empty()) return std::string(path);
+    report_warning(o_, "No remote filename, uses \"curl_response\"");
+    return "curl_response";
   }
 
   // `name` in --output-dir, when it names one.
@@ -528,8 +543,9 @@ class fetcher {
       }
       break;
     }
-    // curl leaves an empty file after a transfer that succeeded without a byte.
-    if (!out.create() || !out.close()) {
+    // curl leaves an empty file after a transfer that succeeded without a byte, but for a
+    // 304: the file it has is the one the condition asked about.
+    if ((status != 304 && !out.create()) || !out.close()) {
       report_error(o_, 23, "Failure writing output to destination");
       co_return 23;
     }
@@ -556,26 +572,31 @@ class fetcher {
         insert_field(req.headers, 0, "Range", range);
       }
     }
-    // --etag-compare's file, read as curl 7.88 reads it: its lines joined, without line
-    // ends.
+    // --etag-compare's file, read as curl reads it: its lines joined, without line ends.
+    // One that cannot be read counts as empty, as newer curl takes it (curl 7.88: 26).
     if (o_.etag_compare) {
       std::ifstream in(*o_.etag_compare, std::ios::binary);
-      if (!in) {
-        report.errormsg = fmt::format("Failed to open {}", *o_.etag_compare);
-        report_error(o_, 26, report.errormsg);
-        return 26;
-      }
+      if (!in)
+        report_warning(o_, fmt::format("Failed to open {}: {}", *o_.etag_compare,
+                                       std::strerror(errno)));
       std::string etag;
-      for (char c; in.get(c);)
+      for (char c; in && in.get(c);)
         if (c != '\r' && c != '\n') etag += c;
       if (etag.empty()) etag = "\"\"";  // as curl sends an empty file
       insert_field(req.headers, plan_.added_at, "If-None-Match", etag);
     }
-    // --etag-save's file, made before anything is connected.
-    if (o_.etag_save && !etags.emplace(*o_.etag_save).create()) {
-      report.errormsg = fmt::format("Failed to open {}", *o_.etag_save);
-      report_error(o_, 23, report.errormsg);
-      return 23;
+    // --etag-save's file, made before anything is connected (its directories too with
+    // --create-dirs, as newer curl makes them); one that cannot be made skips the
+    // transfer: 26.
+    if (o_.etag_save) {
+      output& file = etags.emplace(*o_.etag_save);
+      if (o_.create_dirs) file.make_directories();
+      if (!file.create()) {
+        report.errormsg = fmt::format(
+            "Failed creating file for saving etags: \"{}\". Skip this transfer", *o_.etag_save);
+        report_warning(o_, report.errormsg);
+        return 26;
+      }
     }
     if (upload_file) {
       // -C: the file from that byte, and Content-Range saying which part it is.
