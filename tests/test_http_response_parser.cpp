@@ -247,7 +247,8 @@ TEST_CASE("malformed replies end in curl's error numbers") {
       {"HTTP/1.1 200 OK\r\nContent-Length:\r\n 3\r\n\r\nabc", error::folded_framing_field, 8},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, other\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
        error::chunked_not_last, 61},
-      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", error::chunked_not_last, 61},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked, other\r\n\r\n",
+       error::chunked_not_last, 61},
       {"", error::got_nothing, 52},
   };
   for (const auto& c : bad) {
@@ -430,6 +431,22 @@ TEST_CASE("the fields that frame a body are found in any case, with their folded
                    "3\r\nabc\r\n0\r\n\r\n",
                    false)
             .body == "abc");
+  // As curl reads them: chunked repeated is chunked once, and "identity" names no coding,
+  // which leaves Content-Length to frame the body (the connection is not kept).
+  for (const std::string_view codings :
+       {"chunked, chunked", "identity, chunked", "chunked\r\nTransfer-Encoding: chunked"}) {
+    CAPTURE(codings);
+    const auto twice = feed_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: " + std::string(codings) +
+                                  "\r\n\r\n3\r\nabc\r\n0\r\n\r\n", false);
+    CHECK(twice.done);
+    CHECK(twice.body == "abc");
+  }
+  const auto identity = feed_whole(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity, identity\r\nContent-Length: 3\r\n\r\nabc",
+      false);
+  CHECK(identity.done);
+  CHECK(identity.body == "abc");
+  CHECK(!identity.keep_alive);
   // An interim response's fields frame nothing of the final one.
   const auto after_interim = feed_whole(
       "HTTP/1.1 100 Continue\r\nContent-Length: 5\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"

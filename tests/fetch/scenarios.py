@@ -165,6 +165,16 @@ scenario("large_body_chunked", "-s", "{url}",
 scenario("chunked_beats_content_length", "{url}",
          server=serve(reply(b"200 OK", b"Content-Length: 3", b"Transfer-Encoding: chunked", length=False,
                             body=b"6\r\nhello\n\r\n0\r\n\r\n")), expect_exit=0)
+# "identity" names no coding: what is left frames the body.
+scenario("identity_then_chunked", "-i", "{url}",
+         server=serve(reply(b"200 OK", b"Transfer-Encoding: identity, chunked", length=False,
+                            body=b"6\r\nhello\n\r\n0\r\n\r\n")), expect_exit=0)
+scenario("identity_beside_content_length", "{url}",
+         server=serve(reply(b"200 OK", b"Transfer-Encoding: identity", body=b"hello\n")),
+         expect_exit=0)
+scenario("chunked_twice", "{url}",
+         server=serve(reply(b"200 OK", b"Transfer-Encoding: chunked, chunked", length=False,
+                            body=b"6\r\nhello\n\r\n0\r\n\r\n")), expect_exit=0)
 scenario("duplicate_equal_content_length", "{url}",
          server=serve(reply(b"200 OK", b"Content-Length: 6", b"Content-Length: 6", length=False,
                             body=b"hello\n")), expect_exit=0)

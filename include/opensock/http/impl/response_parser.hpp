@@ -312,12 +312,13 @@ inline bool response_parser::end_of_header() {
     state_ = state::done;
     return true;
   }
+  // The final coding decides: chunked is read as such, anything else until close.
+  // chunked anywhere else is refused, as curl refuses it: a peer that sends it means a
+  // framing that no reading of the body can be sure of. As curl reads them, "identity"
+  // names no coding, and chunked repeated right after itself is chunked once.
+  bool chunked = false;
+  bool coded = false;  // a coding other than chunked named
   if (found.transfer_encoding != framing_fields::none) {
-    // The final coding decides: chunked is read as such, anything else until close.
-    // chunked anywhere else is refused, as curl refuses it: a peer that sends it means
-    // a framing that no reading of the body can be sure of.
-    bool chunked = false;
-    bool coded = false;  // a coding other than chunked named
     for (const auto& f : headers_) {
       if (f.name.size() != detail::transfer_encoding_name.size ||
           !detail::transfer_encoding_name.matches(f.name.data()))
@@ -326,15 +327,22 @@ inline bool response_parser::end_of_header() {
         const auto comma = list.find(',');
         const std::string_view coding = detail::trim_ows(list.substr(0, comma));
         list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-        if (coding.empty()) continue;
+        if (coding.empty() || detail::iequals_lower(coding, "identity")) continue;
+        const bool is_chunked = detail::iequals_lower(coding, "chunked");
+        if (chunked && is_chunked) continue;
         if (chunked) {
           fail(opensock::error::chunked_not_last);
           return false;
         }
-        chunked = detail::iequals_lower(coding, "chunked");
+        chunked = is_chunked;
         coded = coded || !chunked;
       }
     }
+    // Content-Length beside Transfer-Encoding leaves the connection unused after this
+    // response: the two framings disagreeing is how responses get smuggled.
+    if (has_content_length) keep_alive_ = false;
+  }
+  if (chunked || coded) {
     transfer_coded_ = coded;
     if (chunked) {
       framing_ = body_framing::chunked;
@@ -344,9 +352,6 @@ inline bool response_parser::end_of_header() {
       state_ = state::body_until_close;
       keep_alive_ = false;
     }
-    // Content-Length beside Transfer-Encoding is ignored, and the connection is not
-    // reused: the two framings disagreeing is how responses get smuggled.
-    if (has_content_length) keep_alive_ = false;
     return true;
   }
   if (!has_content_length) {
