@@ -684,6 +684,7 @@ class command_line_reader {
       groups_.push_back(std::move(next));
       return std::nullopt;
     }
+    if (name == "range") value = range_with_dash(std::move(value));
     if (!is_global(f)) {
       if (auto failed = apply(groups_.back(), f, as_long, negated, std::move(value)))
         return failed;
@@ -694,6 +695,17 @@ class command_line_reader {
     for (auto& o : groups_)
       if (auto failed = apply(o, f, as_long, negated, value)) return failed;
     return std::nullopt;
+  }
+
+  // -r: a number not followed by a dash is the range from there on, as curl reads it.
+  std::string range_with_dash(std::string value) {
+    std::size_t digits = 0;
+    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 18 || (digits < value.size() && value[digits] == '-'))
+      return value;
+    warnings_.push_back("A specified range MUST include at least one dash (-). Appending one "
+                        "for you");
+    return value.substr(0, digits) + "-";
   }
 
   // The etag options speak of one file for one URL: a group with them takes one URL

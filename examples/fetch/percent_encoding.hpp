@@ -9,15 +9,11 @@ namespace fetch {
 
 /// How a space is written: %20, or '+' (--data-urlencode's form encoding).
 enum class space_as { percent, plus };
-/// The case of the hex digits: curl writes upper case, but lower case in the file name
-/// -T appends to a URL (curl 7.88).
-enum class hex_case { upper, lower };
 
-/// Appends `text`, percent-encoded, to `out`.
+/// Appends `text`, percent-encoded with upper-case hex digits, to `out`.
 inline void append_percent_encoded(std::string& out, std::string_view text,
-                                   space_as space = space_as::percent,
-                                   hex_case digits = hex_case::upper) {
-  const char* hex = digits == hex_case::upper ? "0123456789ABCDEF" : "0123456789abcdef";
+                                   space_as space = space_as::percent) {
+  const char* hex = "0123456789ABCDEF";
   for (const char c : text) {
     const auto b = static_cast<unsigned char>(c);
     if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||

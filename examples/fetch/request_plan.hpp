@@ -89,22 +89,13 @@ inline std::string read_all(const std::string& path, bool& ok) {
   return ok ? std::string(std::istreambuf_iterator<char>(in), {}) : std::string();
 }
 
-// curl's -d @file: the file is read in fgets() pieces of at most 255 bytes, and each
-// piece is cut at its first CR, then at its first LF (and, being a C string, at a NUL).
-// So line endings vanish, and so does whatever follows a lone CR on its line.
+// curl's -d @file: the file's CR, LF and NUL bytes left out, wherever they are, as newer
+// curl reads it (curl 7.88 cut each line at its first CR, and at a NUL).
 inline std::string strip_like_curl(std::string_view content) {
   std::string out;
-  while (!content.empty()) {
-    std::size_t n = std::min<std::size_t>(content.size(), 255);
-    const auto newline = content.substr(0, n).find('\n');
-    if (newline != std::string_view::npos) n = newline + 1;
-    std::string_view piece = content.substr(0, n);
-    content.remove_prefix(n);
-    piece = piece.substr(0, piece.find('\0'));
-    piece = piece.substr(0, piece.find('\r'));
-    piece = piece.substr(0, piece.find('\n'));
-    out.append(piece);
-  }
+  out.reserve(content.size());
+  for (const char c : content)
+    if (c != '\r' && c != '\n' && c != '\0') out += c;
   return out;
 }
 

@@ -29,9 +29,8 @@ inline bool uploads_stdin(std::string_view file) { return file == "-" || file ==
 /// `text` (a URL as given, before any scheme is assumed) with the upload's file name
 /// appended when it has no file name part, as curl's add_file_name_to_url() does: the
 /// part after the last '/' past "://" is empty, or there is no '/' at all; the name is
-/// what follows the file's last '/' or '\', percent-encoded (in lower-case hex, as curl
-/// 7.88 writes it) but for RFC 3986's unreserved characters. Nothing is appended for
-/// stdin.
+/// what follows the file's last '/' or '\', percent-encoded but for RFC 3986's unreserved
+/// characters. Nothing is appended for stdin.
 inline std::string with_upload_name(std::string text, std::string_view file) {
   if (uploads_stdin(file)) return text;
   const auto scheme_end = text.find("://");
@@ -43,7 +42,7 @@ inline std::string with_upload_name(std::string text, std::string_view file) {
   if (const auto cut = name.find_last_of("/\\"); cut != std::string_view::npos)
     name.remove_prefix(cut + 1);
   if (!has_slash) text += '/';
-  append_percent_encoded(text, name, space_as::percent, hex_case::lower);
+  append_percent_encoded(text, name);
   return text;
 }
 
