@@ -81,6 +81,12 @@ class authentication {
     return {};
   }
 
+  /// Whether a hop to `to` may carry what was given for the first URL: it goes to the
+  /// same origin, or --location-trusted says any will do.
+  bool trusted_for(const opensock::http::url& to) const {
+    return o_.location_trusted || to.origin() == first_;
+  }
+
   /// The credentials of a hop to `to` (whose own userinfo, from the command line or a
   /// Location, is taken out: the session would read it otherwise), or none.
   /// error::read_error (26) for a .netrc that does not parse.
@@ -88,7 +94,7 @@ class authentication {
                                                      std::error_code& ec) {
     namespace http = opensock::http;
     ec = {};
-    const bool trusted = o_.location_trusted || to.origin() == first_;
+    const bool trusted = trusted_for(to);
     std::optional<url_credentials> url_creds;
     if (to.has_userinfo && to.origin() != first_) {
       // A Location naming its own user and password.

@@ -576,7 +576,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "digest") o.auth_scheme = on ? options::auth::digest : options::auth::basic;
   if (n == "anyauth") o.auth_scheme = on ? options::auth::any : options::auth::basic;
   if (n == "oauth2-bearer") o.bearer = std::move(value);
-  if (n == "location-trusted") o.location_trusted = on;
+  if (n == "location-trusted") o.location = o.location_trusted = on;  // -L too, as in curl
   if (n == "netrc") o.netrc = on;
   if (n == "netrc-optional") o.netrc_optional = on;
   if (n == "netrc-file") o.netrc_file = std::move(value);

@@ -57,12 +57,14 @@ class cookie_engine {
   bool engine() const noexcept { return jar_ != nullptr; }
 
   /// The Cookie field's value for a request to `to`, empty for none. A -H Cookie field
-  /// (`own_field`) replaces the strings, as in curl, but not the jar's cookies.
-  std::string field_for(const opensock::http::url& to, std::string_view method,
-                        bool own_field) const {
+  /// (`own_field`) replaces the strings, as in curl, but not the jar's cookies; the
+  /// strings go only where credentials would (`trusted`: the first origin, or any with
+  /// --location-trusted), as newer curl sends them.
+  std::string field_for(const opensock::http::url& to, std::string_view method, bool own_field,
+                        bool trusted) const {
     std::string value;
     if (jar_) value = jar_->header_for(to, opensock::http::request_context(method));
-    if (strings_ && !own_field) {
+    if (strings_ && !own_field && trusted) {
       if (!value.empty()) value += "; ";
       value += *strings_;
     }

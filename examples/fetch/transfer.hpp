@@ -667,8 +667,9 @@ class fetcher {
 
   // The Cookie field of a hop where curl writes it: after the plan's leading fields.
   void add_cookie_field(http::request& wire) const {
-    const std::string value =
-        cookies_.field_for(wire.url, wire.method, plan_.headers.contains("cookie"));
+    const std::string value = cookies_.field_for(wire.url, wire.method,
+                                                 plan_.headers.contains("cookie"),
+                                                 auth_.trusted_for(wire.url));
     if (!value.empty()) insert_field(wire.headers, plan_.cookie_at, "Cookie", value);
   }
 

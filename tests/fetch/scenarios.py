@@ -1018,8 +1018,14 @@ scenario("cookie_file_with_header", "-b", "jar.txt", "-b", "a=1", "-H", "Cookie:
 # A string alone starts no engine: the cookie set is not sent on the next request.
 scenario("cookie_string_no_engine", "{base}/set", "-b", "a=1", "{base}/again", server=COOKIES,
          expect_exit=0)
+# Newer curl sends -b's strings to the first origin alone, but with --location-trusted
+# (curl 7.88 sends them everywhere, as it does not send a -H Cookie).
 scenario("cookie_string_on_redirect_elsewhere", "-L", "-b", "a=1", "{base}/a", expect_exit=0,
-         server=Server(routes={"/a": redirect(302, b"{base2}/b")}), server2=serve(OK))
+         server=Server(routes={"/a": redirect(302, b"{base2}/b")}), server2=serve(OK),
+         curl_args=("-L", "-H", "Cookie: a=1", "{base}/a"))
+scenario("cookie_string_on_trusted_redirect", "--location-trusted", "-b", "a=1", "{base}/a",
+         expect_exit=0, server=Server(routes={"/a": redirect(302, b"{base2}/b")}),
+         server2=serve(OK))
 scenario("cookie_file", "-b", "jar.txt", "{base}/only/x", files={"jar.txt": COOKIE_FILE},
          server=serve(OK), expect_exit=0)
 scenario("cookie_file_and_strings", "-b", "jar.txt", "-b", "x=y", "-b", "z=w", "{url}",
