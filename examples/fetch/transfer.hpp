@@ -773,9 +773,19 @@ class fetcher {
         trace_->data("=> Send header", head);
       };
     hooks.on_header_line = [this, &hop, &out, include, &u](std::string_view line) {
-      if (hop.too_large) return;  // curl stops at the Content-Length it refuses
+      if (hop.too_large) return;
       const bool was_done = hop.head.final_head_done();
       const bool trailers_end = hop.head.read(line);
+      if (!was_done && hop.head.final_head_done()) {
+        decide(hop);
+        // Judged once the fields are in, before the head's last line is written, as newer
+        // curl judges it: the body of a redirect -L follows is not the file.
+        const auto& length = hop.head.content_length;
+        if (o_.max_filesize != 0 && !hop.follow && length && *length > o_.max_filesize) {
+          hop.too_large = true;
+          return;
+        }
+      }
       if (!was_done) cookies_.header_line(u, line);  // the heads' fields, not trailers
       if (o_.verbose) show_response_line(line);
       if (trace_) trace_->data("<= Recv header", line);
@@ -790,9 +800,6 @@ class fetcher {
             hop.write_failed = true;
         }
       }
-      if (!was_done && hop.head.final_head_done()) decide(hop);
-      const auto& length = hop.head.content_length;
-      if (o_.max_filesize != 0 && length && *length > o_.max_filesize) hop.too_large = true;
     };
     // A redirect -L follows, and a body -C does not want: read, so the connection can be
     // reused, but not written; not even read when the connection closes after it.
@@ -807,16 +814,18 @@ class fetcher {
         hop.resume_refused = true;
         return false;
       }
-      // A body of no stated length that grows too large is stopped there, as newer curl
-      // stops it (curl 7.88 checks Content-Length only).
-      if (o_.max_filesize != 0 && hop.body_bytes + piece.size() > o_.max_filesize)
+      if (hop.too_large) return false;  // refused by its Content-Length
+      // A body of no stated length that grows too large is stopped there, what fits
+      // written, as newer curl stops it (curl 7.88 checks Content-Length only).
+      if (o_.max_filesize != 0 && hop.body_bytes + piece.size() > o_.max_filesize) {
         hop.too_large = true;
-      if (hop.too_large) return false;
+        piece = piece.substr(0, static_cast<std::size_t>(o_.max_filesize - hop.body_bytes));
+      }
       hop.body_bytes += piece.size();
       meter_.received(piece.size());
       if (trace_) trace_->data("<= Recv data", piece);
       if (!out.write(piece)) hop.write_failed = true;
-      return !hop.write_failed;
+      return !hop.write_failed && !hop.too_large;
     };
     return hooks;
   }
