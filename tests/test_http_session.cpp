@@ -412,6 +412,43 @@ TEST_CASE("a redirect followed on a connection that closes after it: its body is
   CHECK(session.idle_connections() == 1);
 }
 
+TEST_CASE("a server that answered in HTTP/1.0 is spoken to in HTTP/1.0 on that connection and in that run") {
+  asio::io_context io;
+  scripted_http_server server(io);
+  server.routes["/old"] =
+      "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nold";
+  server.routes["/new"] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nnew";
+  server.routes["/moved"] =
+      "HTTP/1.0 302 Found\r\nLocation: /new\r\nConnection: keep-alive\r\n"
+      "Content-Length: 0\r\n\r\n";
+  opensock::http::session_options options;
+  options.follow_redirects = true;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  const auto request_line = [&](std::size_t i) {
+    REQUIRE(i < server.heads.size());
+    return server.heads[i].substr(0, server.heads[i].find("\r\n"));
+  };
+  // The connection's last answer decides the next request on it: 1.0, then 1.1 again.
+  for (const char* path : {"/old", "/new", "/new"})
+    REQUIRE(!request(io, session, make_request("GET", server.base() + path)).first);
+  CHECK(server.connections == 1);
+  CHECK(request_line(0) == "GET /old HTTP/1.1");
+  CHECK(request_line(1) == "GET /new HTTP/1.0");
+  CHECK(request_line(2) == "GET /new HTTP/1.1");
+  // A redirect answered in 1.0 makes the rest of its run 1.0, a body and all.
+  auto req = make_request("POST", server.base() + "/moved");
+  req.body = std::string("data");
+  auto [ec, r] = request(io, session, req);
+  REQUIRE(!ec);
+  CHECK(r.status == 200);
+  CHECK(request_line(3) == "POST /moved HTTP/1.1");
+  CHECK(request_line(4) == "GET /new HTTP/1.0");
+  // A new connection starts in 1.1.
+  opensock::http::session fresh(io.get_executor(), opensock::default_socket_factory{}, options);
+  REQUIRE(!request(io, fresh, make_request("GET", server.base() + "/new")).first);
+  CHECK(request_line(5) == "GET /new HTTP/1.1");
+}
+
 TEST_CASE("Authorization does not follow a redirect to another origin") {
   asio::io_context io;
   scripted_http_server first(io), second(io);

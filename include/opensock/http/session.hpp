@@ -334,6 +334,8 @@ class session {
     std::uint64_t id = 0;
     clock::time_point idle_since{};
     bool closed = true;
+    // The last response on it was HTTP/1.0: the next request goes in HTTP/1.0 too.
+    bool answered_http10 = false;
     // While idle: whether a read wait is pending on its socket (the peer's close ends
     // it), and the count of waits started, which tells a wait's outcome from an older
     // one's. `dead`: a wait saw the peer close it, or send what no request asked for.
@@ -647,9 +649,11 @@ class session {
     std::optional<std::string> answer;
   };
 
-  // The request a probe sends for `r`: no body, Content-Length: 0 in place of the caller's
-  // framing (or after the caller's fields), no Expect, as curl sends it.
-  static std::unique_ptr<http::request> probe_of(const http::request& r);
+  // The request a hop sends in place of `r`: as a probe, no body, Content-Length: 0 in
+  // place of the caller's framing (or after the caller's fields) and no Expect; in
+  // HTTP/1.0 to a server that answered in it. As curl sends them.
+  static std::unique_ptr<http::request> adjusted(const http::request& r, bool probe,
+                                                 bool http10);
 
   // Before a request goes on `c`: the fields the session adds to it (credentials for the
   // origin and for a proxy that forwards it, cookies, the codings it asks for), and how

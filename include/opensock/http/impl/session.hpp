@@ -125,7 +125,8 @@ asio::awaitable<std::error_code> session<Factory>::perform(
     if (!ec) auth = std::make_unique<request_auth>(std::move(given), first.url.origin());
   }
   std::unique_ptr<request_auth> proxy_auth;  // made by the first hop a proxy forwards
-  std::unique_ptr<http::request> probe;       // a hop sent without its body
+  std::unique_ptr<http::request> adjusted_hop;  // a hop not sent as the request is
+  bool answered_http10 = false;                 // by a response of this run
   for (int redirects = 0, hops = 0;; ++hops) {
     if (ec) [[unlikely]] {  // the URL's userinfo does not decode
       out = response();
@@ -190,14 +191,20 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       out.local = conn->local;
       prepare_hop(*conn, *req, auth.get(), proxy_auth);
       const bool probing = (auth && auth->probing) || (proxy_auth && proxy_auth->probing);
-      if (probing) [[unlikely]]
-        probe = probe_of(*req);
+      // A server that answered in HTTP/1.0, on this connection or before in this run, is
+      // spoken to in HTTP/1.0 (curl's rule): it may not know chunked coding, or more.
+      const bool in_http10 = req->version != 10 && (answered_http10 || conn->answered_http10);
+      if (probing || in_http10) [[unlikely]]
+        adjusted_hop = adjusted(*req, probing, in_http10);
       run.watch_connection(conn.get());
-      co_await async_exchange(*conn->stream, probing ? *probe : *req, out, conn->state, hooks,
-                              asio::redirect_error(asio::use_awaitable, ec));
+      co_await async_exchange(*conn->stream, adjusted_hop ? *adjusted_hop : *req, out,
+                              conn->state, hooks, asio::redirect_error(asio::use_awaitable, ec));
+      adjusted_hop.reset();
       run.watch_connection(nullptr);
       if (conn->state.first_byte_at) info.first_byte = *conn->state.first_byte_at - run.started;
       if (!ec) [[likely]] {
+        conn->answered_http10 = out.version == 10;
+        answered_http10 = answered_http10 || conn->answered_http10;
         if (taken && out.status == 101) {
           auto& state = conn->state;
           taken->emplace(std::move(*conn->stream),
@@ -417,6 +424,7 @@ typename session<Factory>::connection_ptr session<Factory>::spare_connection() {
   c->alpn.clear();
   c->idle_since = {};
   c->dead = false;
+  c->answered_http10 = false;
   c->watched = false;
   return c;
 }
@@ -595,18 +603,23 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req, requ
 }
 
 template <class Factory>
-std::unique_ptr<http::request> session<Factory>::probe_of(const http::request& r) {
-  // Member by member: the body, perhaps large, is not copied.
-  auto probe = std::make_unique<http::request>(r.method, r.url, r.headers);
-  probe->target = r.target;
-  probe->version = r.version;
-  probe->timeouts = r.timeouts;
-  probe->proxies = r.proxies;
-  probe->credentials = r.credentials;
-  probe->headers.erase("transfer-encoding");
-  probe->headers.erase("expect");
-  probe->headers.set("Content-Length", "0");
-  return probe;
+std::unique_ptr<http::request> session<Factory>::adjusted(const http::request& r, bool probe,
+                                                          bool http10) {
+  // Member by member: a probe does not copy the body, perhaps large.
+  auto hop = std::make_unique<http::request>(r.method, r.url, r.headers);
+  hop->target = r.target;
+  hop->version = http10 ? 10 : r.version;
+  hop->timeouts = r.timeouts;
+  hop->proxies = r.proxies;
+  hop->credentials = r.credentials;
+  if (probe) {
+    hop->headers.erase("transfer-encoding");
+    hop->headers.erase("expect");
+    hop->headers.set("Content-Length", "0");
+  } else {
+    hop->body = r.body;
+  }
+  return hop;
 }
 
 template <class Factory>
