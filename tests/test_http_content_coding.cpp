@@ -906,6 +906,20 @@ TEST_CASE("a transfer coding is asked for with TE and decoded under chunked") {
   REQUIRE(server.heads.size() == 1);
   CHECK(server.heads[0].find("\r\nTE: gzip\r\nConnection: TE\r\n") != std::string::npos);
   CHECK(server.heads[0].find("Accept-Encoding") == std::string::npos);
+  // The caller's first Connection field is merged with TE where curl writes it; a second
+  // stays where the caller put it.
+  auto own = make_request("GET", server.url("/te"));
+  own.headers.add("Connection", "this");
+  own.headers.add("X-Between", "1");
+  own.headers.add("Connection", "that");
+  REQUIRE(!request(io, session, own).first);
+  auto empty = make_request("GET", server.url("/te"));
+  empty.headers.add("Connection", "");
+  REQUIRE(!request(io, session, empty).first);
+  REQUIRE(server.heads.size() == 3);
+  CHECK(server.heads[1].find("\r\nTE: gzip\r\nConnection: this, TE\r\nX-Between: 1\r\n"
+                             "Connection: that\r\n\r\n") != std::string::npos);
+  CHECK(server.heads[2].find("\r\nTE: gzip\r\nConnection: TE\r\n\r\n") != std::string::npos);
   // Without it, the response fails rather than hand the coded bytes over as the body.
   opensock::http::session plain(io.get_executor());
   auto [ec2, r2] = request(io, plain, make_request("GET", server.url("/te")));

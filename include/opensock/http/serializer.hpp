@@ -77,6 +77,21 @@ inline bool before_proxy_connection(std::string_view name) noexcept {
   return false;
 }
 
+// Tells the first Connection field of a list, when `wanted`: the one a session's added
+// fields hold merged.
+class first_connection_field {
+ public:
+  explicit first_connection_field(bool wanted) noexcept : wanted_(wanted) {}
+  bool is(const fields::field& f) noexcept {
+    if (!wanted_ || !iequals_lower(f.name, "connection")) return false;
+    wanted_ = false;
+    return true;
+  }
+
+ private:
+  bool wanted_;
+};
+
 // How the caller's own fields frame a request's body.
 enum class caller_framing {
   none,        // neither Content-Length nor Transfer-Encoding: opensock frames it
@@ -152,11 +167,15 @@ struct added_fields {
   /// Content-Range, User-Agent, Accept, TE, Accept-Encoding, Referer) and
   /// Proxy-Connection, before the rest: Accept-Encoding, TE, Cookie.
   std::string after_leading;
+  /// Set when after_leading holds the caller's first Connection field, merged with what
+  /// the session adds to it: that field is not written again where the caller put it.
+  bool merges_connection = false;
 
   bool empty() const noexcept { return after_host.empty() && after_leading.empty(); }
   void clear() noexcept {
     after_host.clear();
     after_leading.clear();
+    merges_connection = false;
   }
 };
 
@@ -205,13 +224,17 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   const std::string_view after_host = added ? std::string_view(added->after_host) : "";
   const std::string_view after_leading = added ? std::string_view(added->after_leading) : "";
   bool leading = forward || !after_leading.empty();
-  // The caller's Host field goes where Host goes, first, as curl writes it.
+  // The caller's Host field goes where Host goes, first, as curl writes it; a Connection
+  // field the added ones hold merged is not written again.
   std::optional<fields::field> host_field;
+  const bool merged_connection = added && added->merges_connection;
+  detail::first_connection_field merged(merged_connection);
   for (const auto& f : r.headers) {
     if (detail::iequals_lower(f.name, "host")) {
       if (!host_field) host_field = f;
       continue;
     }
+    if (merged.is(f)) continue;
     leading = leading && detail::before_proxy_connection(f.name);
     before_proxy_connection += leading ? 1 : 0;
     proxy_connection_given =
@@ -338,8 +361,9 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   put(proxy_authorization);
   put(after_host);
   std::size_t written = 0;
+  detail::first_connection_field merged_again(merged_connection);
   for (const auto& f : r.headers) {
-    if (detail::iequals_lower(f.name, "host")) continue;
+    if (detail::iequals_lower(f.name, "host") || merged_again.is(f)) continue;
     if (written++ == before_proxy_connection) {
       put(proxy_connection);
       put(after_leading);

@@ -581,9 +581,13 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req, requ
   }
   if (options_.decode_transfer_codings && decodes("gzip") && !req.headers.contains("te")) {
     // TE is a hop-by-hop field: Connection must name it (RFC 9110 §10.1.4); after it,
-    // as curl writes them.
-    added.after_leading += "TE: gzip\r\n";
-    if (!req.headers.contains("connection")) added.after_leading += "Connection: TE\r\n";
+    // the caller's own first Connection field merged in, as curl writes them.
+    added.after_leading += "TE: gzip\r\nConnection: ";
+    if (const auto own = req.headers.get("connection")) {
+      if (!own->empty()) added.after_leading.append(*own).append(", ");
+      added.merges_connection = true;
+    }
+    added.after_leading += "TE\r\n";
   }
   if (options_.decompress && !req.headers.contains("accept-encoding") &&
       !accept_encoding().empty()) {
