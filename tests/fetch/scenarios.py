@@ -997,9 +997,10 @@ scenario("compressed_own_accept_encoding", "--compressed", "-H", "Accept-Encodin
 scenario("tr_encoding", "--tr-encoding", "-i", "{url}", expect_exit=0,
          server=serve(reply(b"200 OK", b"Transfer-Encoding: gzip, chunked",
                             body=b"%x\r\n%s\r\n0\r\n\r\n" % (len(GZIPPED), GZIPPED), length=False)))
-# The first -H Connection is merged with the TE it must name.
-scenario("tr_encoding_own_connection", "--tr-encoding", "-H", "Connection: close", "-H",
-         "Connection: that", "{url}", server=serve(OK), expect_exit=0)
+# The first -H Connection is merged with the TE it must name (a second one is kept as
+# newer curl keeps it; curl 7.88 drops it).
+scenario("tr_encoding_own_connection", "--tr-encoding", "-H", "Connection: close", "{url}",
+         server=serve(OK), expect_exit=0)
 scenario("tr_encoding_empty_connection", "--tr-encoding", "-H", "Connection;", "{url}",
          server=serve(OK), expect_exit=0)
 
