@@ -306,9 +306,15 @@ TEST_CASE("a host is decoded, and an IPv4 address in any form written as a dotte
   }
 }
 
-TEST_CASE("the authority: userinfo up to the last '@', the host lowered, the port checked") {
-  auto u = parse_ok("http://a@b@h:81/");
-  CHECK(u.userinfo == "a@b");
+TEST_CASE("the authority: userinfo up to its one '@', the host lowered, the port checked") {
+  // Two '@': curl takes the host after the first, a browser after the last.
+  for (const char* two : {"http://a@b@h:81/", "http://user@example.com:80@localhost",
+                          "http://user@[::1]@localhost"}) {
+    CAPTURE(two);
+    CHECK(parse_error(two) == opensock::error::url_malformat);
+  }
+  auto u = parse_ok("http://a%40b@h:81/");
+  CHECK(u.userinfo == "a%40b");
   CHECK(u.host == "h");
   CHECK(u.port == 81);
   u = parse_ok("http://h:80@evil/");  // what looks like a port is userinfo

@@ -1087,6 +1087,9 @@ scenario("user_and_password_empty", "-u", ":", "{url}", server=serve(OK), expect
 scenario("userinfo_user_and_password_empty", "http://:@127.0.0.1:{port}/", server=serve(OK),
          expect_exit=0)
 scenario("userinfo_empty", "http://@127.0.0.1:{port}/", server=serve(OK), expect_exit=0)
+# A second '@' leaves a host no URL may have: 3.
+scenario("userinfo_two_at", "http://user@127.0.0.1:{port}@127.0.0.1:{port}/", server=serve(OK),
+         expect_exit=3)
 scenario("user_wrong_password", "-i", "-u", "joe:wrong", "{url}", server=serve(UNAUTHORIZED),
          expect_exit=0)
 scenario("user_wrong_password_fail", "-f", "-u", "joe:wrong", "{url}", server=serve(UNAUTHORIZED),

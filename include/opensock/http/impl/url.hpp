@@ -115,12 +115,18 @@ inline bool valid_scheme(std::string_view scheme) noexcept {
 }
 
 // The size of the authority at the start of `rest`, up to the first '/', '?' or '#', and
-// where its last '@' is (npos without one): both in one pass.
-inline std::size_t authority_size(std::string_view rest, std::size_t& last_at) noexcept {
-  last_at = std::string_view::npos;
+// where its '@' is (npos without one; `several` when it has more than one): in one pass.
+inline std::size_t authority_size(std::string_view rest, std::size_t& at,
+                                  bool& several) noexcept {
+  at = std::string_view::npos;
+  several = false;
   for (std::size_t i = 0; i < rest.size(); ++i) {
-    if (rest[i] == '@') last_at = i;
-    else if (in_url_class(rest[i], authority_end)) return i;
+    if (rest[i] == '@') {
+      several = several || at != std::string_view::npos;
+      at = i;
+    } else if (in_url_class(rest[i], authority_end)) {
+      return i;
+    }
   }
   return rest.size();
 }
@@ -357,7 +363,9 @@ inline std::error_code parse_into(std::string_view text, url& u, url::dot_segmen
   std::string_view rest = text.substr(scheme->name.size() + 3);
 
   // The authority, up to the first '/', '?' or '#': [userinfo "@"] host [":" port], the
-  // userinfo up to the last '@', the host a reg-name or an IPv6 literal in brackets.
+  // host a reg-name or an IPv6 literal in brackets. A second '@' is malformed: curl reads
+  // the userinfo to the first, a browser to the last, and a URL two readers take to two
+  // hosts is refused.
   // Most authorities are a reg-name and a port, read here straight from `rest`; the
   // authority is delimited first only when that form does not fill it.
   std::string_view host;
@@ -372,7 +380,9 @@ inline std::error_code parse_into(std::string_view text, url& u, url::dot_segmen
     rest = rest.substr(direct.size);
   } else {
     std::size_t at = 0;
-    const auto size = authority_size(rest, at);
+    bool several_at = false;
+    const auto size = authority_size(rest, at, several_at);
+    if (several_at) return malformed;
     std::string_view authority = rest.substr(0, size);
     rest = rest.substr(size);
     if (at != std::string_view::npos) {
