@@ -54,8 +54,8 @@ std::chrono::milliseconds to_ms(double seconds) {
 }
 
 // -4/-6, --resolve, --connect-to and --connect-timeout as the session's options. An
-// unreadable --resolve entry is curl's 49; an unreadable --connect-to entry is skipped,
-// as curl 7.88 skips it.
+// unreadable --resolve or --connect-to entry is curl's 49 (curl fails a --connect-to
+// entry only when it matches the URL, and skips it otherwise).
 std::optional<opensock::http::session_options> session_options_for(const fetch::options& o) {
   opensock::http::session_options so;
   so.names.version = o.ip;
@@ -68,9 +68,14 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
     }
     so.names.overrides.push_back(std::move(*entry));
   }
-  for (const auto& text : o.connect_to)
-    if (auto rule = opensock::connect_to_rule::parse(text))
-      so.names.connect_to.push_back(std::move(*rule));
+  for (const auto& text : o.connect_to) {
+    auto rule = opensock::connect_to_rule::parse(text);
+    if (!rule) {
+      fetch::report_error(o, 49, fmt::format("Couldn't parse --connect-to entry '{}'", text));
+      return std::nullopt;
+    }
+    so.names.connect_to.push_back(std::move(*rule));
+  }
   if (o.connect_timeout && *o.connect_timeout > 0) {
     so.connect.connect_timeout = to_ms(*o.connect_timeout);
     so.timeouts.connect = to_ms(*o.connect_timeout);

@@ -606,6 +606,8 @@ scenario("connect_to", "--connect-to", "{long_host}:80:127.0.0.1:{port}", "http:
          server=serve(OK), expect_exit=0)
 scenario("connect_to_any", "--connect-to", "::127.0.0.1:{port}", "http://{long_host}:8080/x",
          server=serve(OK), expect_exit=0)
+scenario("connect_to_bad_port", "--connect-to", "::127.0.0.1:x", "{url}", server=serve(OK),
+         expect_exit=49)
 scenario("connect_to_other_port", "--connect-to", "{long_host}:81:127.0.0.1:{port}", "http://{long_host}/",
          server=serve(OK), expect_exit=6)
 scenario("ipv4", "-4", "{url}", server=serve(OK), expect_exit=0)
