@@ -122,7 +122,7 @@ TEST_CASE("ECONNREFUSED is couldnt_connect, from the system and from Asio") {
 TEST_CASE("every opensock error compares equal to exactly one condition, and curl_code is its "
           "number") {
   const std::vector<std::error_code> errors = every_error();
-  CHECK(errors.size() == 96);
+  CHECK(errors.size() == 98);
   for (const std::error_code& ec : errors) {
     CAPTURE(ec.value(), ec.message());
     int matches = 0;
@@ -206,11 +206,11 @@ TEST_CASE("refined errors fall under their condition, with a sharper message") {
   refines(error::transfer_coding_not_decoded, condition::bad_content_encoding, 61);
   refines(error::bad_content_length, condition::weird_server_reply, 8);
   refines(error::malformed_chunk, condition::recv_error, 56);
-  refines(error::response_headers_too_large, condition::recv_error, 56);
+  refines(error::response_headers_too_large, condition::too_large, 100);
   refines(error::body_too_large, condition::filesize_exceeded, 63);
   refines(error::invalid_request_field, condition::bad_function_argument, 43);
   refines(error::unframable_request_body, condition::bad_function_argument, 43);
-  refines(error::header_line_too_long, condition::out_of_memory, 27);
+  refines(error::header_line_too_long, condition::too_large, 100);
   refines(error::tls_not_built, condition::unsupported_protocol, 1);
   // A proxy's handshake, each of curl's CURLINFO_PROXY_ERROR meanings.
   for (int e = static_cast<int>(error::proxy_closed);
@@ -233,6 +233,8 @@ TEST_CASE("refined errors fall under their condition, with a sharper message") {
   refines(error::corrupt_content_coding, condition::bad_content_encoding, 61);
   refines(error::content_coding_ratio_exceeded, condition::bad_content_encoding, 61);
   refines(error::decoded_body_too_large, condition::filesize_exceeded, 63);
+  refines(error::repeated_location, condition::weird_server_reply, 8);
+  refines(error::not_http_after_interim, condition::weird_server_reply, 8);
 }
 
 TEST_CASE("curl_code maps system and Asio errors to curl's meaning") {

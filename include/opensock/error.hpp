@@ -87,8 +87,8 @@ enum class error : int {
   transfer_coding_not_decoded,
   /// recv_error: a chunk size or chunk delimiter that is not valid chunked coding.
   malformed_chunk,
-  /// recv_error: the header section over the parser's limits on its size or its number
-  /// of fields (curl fails over 300 KiB of headers with this code).
+  /// too_large: the header section over the parser's limits on its size or its number
+  /// of fields (curl fails over 300 KiB of headers with this code; curl 7.88 said 56).
   response_headers_too_large,
   /// filesize_exceeded: a body over the caller's size limit.
   body_too_large,
@@ -100,8 +100,8 @@ enum class error : int {
   /// (or chunked) in an HTTP/1.0 request: a server could not tell where the request's
   /// body ends; nothing was sent.
   unframable_request_body,
-  /// out_of_memory: one header line over the parser's line limit (curl: "Avoided giant
-  /// realloc for header", 27, past 100 KiB).
+  /// too_large: one header line over the parser's line limit (curl past 100 KiB; curl
+  /// 7.88 said 27, "Avoided giant realloc for header").
   header_line_too_long,
   /// unsupported_protocol: an https URL where opensock was built without OpenSSL.
   tls_not_built,
@@ -201,6 +201,12 @@ enum class error : int {
   content_coding_ratio_exceeded,
   /// filesize_exceeded: a body that decodes to more than its limit on decoded bytes.
   decoded_body_too_large,
+  /// weird_server_reply: a response with more than one Location field (curl: "Multiple
+  /// Location headers"): a client and a proxy could each follow another.
+  repeated_location,
+  /// weird_server_reply: bytes that are not an HTTP status line after an interim (1xx)
+  /// response, where the final response's must come.
+  not_http_after_interim,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode

@@ -213,6 +213,8 @@ class response_parser {
     std::size_t content_length = none;     // the first Content-Length field
     bool more_content_lengths = false;     // another after it
     std::size_t last_length_or_coding = none;  // the last of either (a fold may not extend it)
+    bool location = false;        // a Location field
+    bool more_locations = false;  // and another
   };
   framing_fields framing_fields_;
   // The size of the last headers taken, reserved for the next ones: storage a fresh

@@ -153,7 +153,7 @@ constexpr error_entry error_entry_of(error e) noexcept {
       return {condition::recv_error,
               "Illegal or missing hexadecimal sequence in chunked-encoding"};
     case error::response_headers_too_large:
-      return {condition::recv_error, "Too large response headers"};
+      return {condition::too_large, "Too large response headers"};
     case error::body_too_large:
       return {condition::filesize_exceeded, "Maximum file size exceeded"};
     case error::invalid_request_field:
@@ -164,7 +164,7 @@ constexpr error_entry error_entry_of(error e) noexcept {
               "A request body must be framed by a Content-Length or, in HTTP/1.1, by a "
               "Transfer-Encoding ending in chunked (without Content-Length)"};
     case error::header_line_too_long:
-      return {condition::out_of_memory, "A response header line is longer than allowed"};
+      return {condition::too_large, "A response header line is longer than allowed"};
     case error::tls_not_built:
       return {condition::unsupported_protocol,
               "Protocol \"https\" not supported: opensock was built without TLS (OpenSSL)"};
@@ -258,6 +258,11 @@ constexpr error_entry error_entry_of(error e) noexcept {
     case error::decoded_body_too_large:
       return {condition::filesize_exceeded,
               "The response body decodes to more than its limit on size"};
+    case error::repeated_location:
+      return {condition::weird_server_reply, "Multiple Location headers"};
+    case error::not_http_after_interim:
+      return {condition::weird_server_reply,
+              "Weird server reply: no HTTP status line after an interim response"};
   }
   // A value opensock never makes came from someone else's code, as any unknown code.
   return {condition::aborted_by_callback, nullptr};

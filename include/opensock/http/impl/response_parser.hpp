@@ -82,6 +82,7 @@ struct known_name {
 inline constexpr known_name connection_name("connection");
 inline constexpr known_name content_length_name("content-length");
 inline constexpr known_name transfer_encoding_name("transfer-encoding");
+inline constexpr known_name location_name("location");
 
 inline std::optional<std::uint64_t> parse_chunk_size(std::string_view line) noexcept {
   // chunk-size [ chunk-ext ]; extensions and whitespace before them are ignored.
@@ -151,7 +152,9 @@ inline std::optional<std::string_view> response_parser::take_line(std::string_vi
 inline bool response_parser::parse_status_line(std::string_view line) {
   // HTTP-version SP status-code [ SP reason-phrase ], as curl reads it.
   if (!detail::begins_with(line, "HTTP/")) {
-    fail(opensock::error::http09_not_allowed);
+    // After an interim response, HTTP/0.9 is no longer a reading of it.
+    fail(interim_.empty() ? opensock::error::http09_not_allowed
+                          : opensock::error::not_http_after_interim);
     return false;
   }
   std::string_view rest = line;
@@ -251,6 +254,12 @@ inline void response_parser::note_framing_field(std::string_view name) noexcept 
         found.last_length_or_coding = just_added();
       }
       break;
+    case detail::location_name.size:
+      if (detail::location_name.matches(name.data())) {
+        found.more_locations = found.location;
+        found.location = true;
+      }
+      break;
     default:
       break;
   }
@@ -294,6 +303,10 @@ inline bool response_parser::end_of_header() {
   // The fields the framing depends on were noted as they were added; their values are
   // read now that any folded lines have joined them.
   const auto& found = framing_fields_;
+  if (found.more_locations) [[unlikely]] {
+    fail(opensock::error::repeated_location);
+    return false;
+  }
   const auto value_of = [this](std::size_t index) {
     return headers_.begin()[static_cast<std::ptrdiff_t>(index)].value;
   };
@@ -517,12 +530,12 @@ inline void response_parser::finish_at_eof() {
       state_ = state::done;
       return;
     case state::status_line:
+      // No final response's status line came whole (after nothing, after interim
+      // responses alone, or cut short): curl's "Empty reply from server".
+      fail(opensock::error::got_nothing);
+      return;
     case state::header_line:
-      if (!received_any_) {
-        fail(opensock::error::got_nothing);
-      } else {
-        fail(opensock::error::incomplete_header);
-      }
+      fail(opensock::error::incomplete_header);
       return;
     default:
       fail(opensock::error::partial_file);
