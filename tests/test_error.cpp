@@ -122,7 +122,7 @@ TEST_CASE("ECONNREFUSED is couldnt_connect, from the system and from Asio") {
 TEST_CASE("every opensock error compares equal to exactly one condition, and curl_code is its "
           "number") {
   const std::vector<std::error_code> errors = every_error();
-  CHECK(errors.size() == 98);
+  CHECK(errors.size() == 99);
   for (const std::error_code& ec : errors) {
     CAPTURE(ec.value(), ec.message());
     int matches = 0;
@@ -235,6 +235,7 @@ TEST_CASE("refined errors fall under their condition, with a sharper message") {
   refines(error::decoded_body_too_large, condition::filesize_exceeded, 63);
   refines(error::repeated_location, condition::weird_server_reply, 8);
   refines(error::not_http_after_interim, condition::weird_server_reply, 8);
+  refines(error::http09_without_body, condition::weird_server_reply, 8);
 }
 
 TEST_CASE("curl_code maps system and Asio errors to curl's meaning") {

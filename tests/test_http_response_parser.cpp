@@ -269,6 +269,48 @@ TEST_CASE("malformed replies end in curl's error numbers") {
   }
 }
 
+TEST_CASE("HTTP/0.9 when allowed: a response not beginning with HTTP/ is all body") {
+  const auto http09 = [](std::string_view wire, std::vector<std::size_t> cuts, bool head) {
+    response_parser parser;
+    parser.allow_http09(true);
+    parser.start(head);
+    std::string body, buffer;
+    cuts.push_back(wire.size());
+    std::size_t from = 0;
+    for (const std::size_t cut : cuts) {
+      buffer.append(wire.substr(from, cut - from));
+      from = cut;
+      buffer.erase(0, parser.parse(buffer, [&](std::string_view b) { body.append(b); }));
+      if (parser.error()) break;
+    }
+    if (!parser.error()) parser.finish_at_eof();
+    return std::tuple(parser.error(), parser.status(), parser.version(), body);
+  };
+  using namespace std::string_view_literals;
+  for (const std::string_view wire : {"no headers\n"sv, "HTTX/1.1 200 OK\r\n\r\n"sv,
+                                      "\0\0\0 zeroes"sv, "x"sv}) {
+    CAPTURE(wire);
+    for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+      CAPTURE(cut);
+      const auto [ec, status, version, body] = http09(wire, {cut}, false);
+      CHECK(!ec);
+      CHECK(status == 200);
+      CHECK(version == 9);
+      CHECK(body == wire);
+      // A HEAD's answer has no body to be.
+      CHECK(std::get<0>(http09(wire, {cut}, true)) == error::http09_without_body);
+    }
+  }
+  // HTTP/1.x is read as it is, a prefix of "HTTP/" waited on.
+  const auto [ec, status, version, body] = http09("HTTP/1.1 201 Made\r\n\r\nrest", {2, 4}, false);
+  CHECK(!ec);
+  CHECK(status == 201);
+  CHECK(version == 11);
+  CHECK(body == "rest");
+  // Not by default.
+  CHECK(feed_whole("no headers\n").error == error::http09_not_allowed);
+}
+
 TEST_CASE("a NUL byte or a lone CR in the status line or a header line is refused") {
   using namespace std::string_view_literals;
   for (const std::string_view wire : {

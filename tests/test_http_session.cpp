@@ -449,6 +449,23 @@ TEST_CASE("a server that answered in HTTP/1.0 is spoken to in HTTP/1.0 on that c
   CHECK(request_line(5) == "GET /new HTTP/1.1");
 }
 
+TEST_CASE("HTTP/0.9 is read only when the session allows it") {
+  asio::io_context io;
+  scripted_http_server server(io, "no status line, no headers\n", 1);
+  opensock::http::session refusing(io.get_executor());
+  auto [refused, none] = request(io, refusing, make_request("GET", server.url("/")));
+  CHECK(refused == opensock::error::http09_not_allowed);
+  opensock::http::session_options options;
+  options.allow_http09 = true;
+  opensock::http::session allowing(io.get_executor(), opensock::default_socket_factory{}, options);
+  auto [ec, r] = request(io, allowing, make_request("GET", server.url("/")));
+  REQUIRE(!ec);
+  CHECK(r.status == 200);
+  CHECK(r.version == 9);
+  CHECK(r.body == "no status line, no headers\n");
+  CHECK(allowing.idle_connections() == 0);
+}
+
 TEST_CASE("Authorization does not follow a redirect to another origin") {
   asio::io_context io;
   scripted_http_server first(io), second(io);

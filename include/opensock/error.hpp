@@ -207,6 +207,9 @@ enum class error : int {
   /// weird_server_reply: bytes that are not an HTTP status line after an interim (1xx)
   /// response, where the final response's must come.
   not_http_after_interim,
+  /// weird_server_reply: an HTTP/0.9 response (allowed) to a HEAD or CONNECT request,
+  /// whose answer has no body to be.
+  http09_without_body,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode

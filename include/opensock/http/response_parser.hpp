@@ -49,6 +49,11 @@ class response_parser {
   /// The limits of the responses parsed from now on.
   void set_limits(const parser_limits& limits) noexcept { limits_ = limits; }
 
+  /// Whether a response that does not begin with "HTTP/" is read as HTTP/0.9 (its bytes,
+  /// all of them, the body until the close; status 200, version 9), as curl's
+  /// --http0.9, rather than refused with http09_not_allowed. Off by default.
+  void allow_http09(bool allowed) noexcept { allow_http09_ = allowed; }
+
   /// Prepares for the next response on the connection, keeping allocated capacity.
   /// `head_request`: the response to a HEAD request has no body.
   void start(bool head_request = false);
@@ -179,6 +184,7 @@ class response_parser {
   // Notes the field just added to headers_ if it is one of those framing_fields_ holds.
   void note_framing_field(std::string_view name) noexcept;
   bool end_of_header();
+  bool start_http09();
   bool merge_content_lengths();
   // Copies the field lines parsed from this input into their fields' storage.
   void close_block();
@@ -188,6 +194,7 @@ class response_parser {
   state state_ = state::status_line;
   bool head_request_ = false;
   bool connect_request_ = false;
+  bool allow_http09_ = false;
   bool header_done_ = false;
   bool received_any_ = false;
   bool keep_alive_ = false;

@@ -87,6 +87,10 @@ struct session_options {
   std::optional<no_proxy_list> no_proxy;
   /// The response parser's limits (header sizes, body size).
   parser_limits limits;
+  /// Read a response that does not begin with "HTTP/" as HTTP/0.9 (curl's --http0.9):
+  /// its bytes the body, until the close. Off by default, as in curl: such bytes are
+  /// more often an error page of another protocol than an HTTP/0.9 server.
+  bool allow_http09 = false;
   /// Idle connections kept per route, and in all.
   std::size_t max_idle_per_origin = 4;
   std::size_t max_idle = 32;

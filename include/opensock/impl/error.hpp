@@ -263,6 +263,9 @@ constexpr error_entry error_entry_of(error e) noexcept {
     case error::not_http_after_interim:
       return {condition::weird_server_reply,
               "Weird server reply: no HTTP status line after an interim response"};
+    case error::http09_without_body:
+      return {condition::weird_server_reply,
+              "Weird server reply: HTTP/0.9 to a request whose answer has no body"};
   }
   // A value opensock never makes came from someone else's code, as any unknown code.
   return {condition::aborted_by_callback, nullptr};

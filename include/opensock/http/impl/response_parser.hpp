@@ -291,6 +291,21 @@ inline void response_parser::close_block() {
   block_fields_ = nullptr;
 }
 
+// An HTTP/0.9 response: no head, its bytes the body until the close.
+inline bool response_parser::start_http09() {
+  if (head_request_ || connect_request_) {
+    fail(opensock::error::http09_without_body);
+    return false;
+  }
+  status_ = 200;
+  version_ = 9;
+  header_done_ = true;
+  keep_alive_ = false;
+  framing_ = body_framing::until_close;
+  state_ = state::body_until_close;
+  return true;
+}
+
 inline bool response_parser::end_of_header() {
   if (status_ >= 100 && status_ < 200 && status_ != 101) {
     interim_.push_back({status_, headers_});
@@ -427,6 +442,13 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
   while (pos < input.size() || state_ == state::done) {
     switch (state_) {
       case state::status_line:
+        // HTTP/0.9 is told by the first bytes of a response, which cannot begin "HTTP/".
+        if (allow_http09_ && header_bytes_ == 0 && interim_.empty() &&
+            !std::string_view("HTTP/").starts_with(input.substr(pos, 5))) [[unlikely]] {
+          if (!start_http09()) return 0;
+          break;
+        }
+        [[fallthrough]];
       case state::header_line:
       case state::trailer_line: {
         // Line after line while the head lasts, without going round the switch. The

@@ -417,6 +417,7 @@ typename session<Factory>::connection_ptr session<Factory>::spare_connection() {
   if (!c) c = std::make_shared<connection>(options_.limits);
   auto& state = c->state;
   state.parser.set_limits(options_.limits);
+  state.parser.allow_http09(options_.allow_http09);
   state.read_used = 0;
   state.reusable = false;
   state.bytes_received = 0;
