@@ -1,3 +1,4 @@
+#include <opensock/detail/base64.hpp>
 #include <opensock/http/auth.hpp>
 #include <opensock/netrc.hpp>
 
@@ -92,6 +93,20 @@ TEST_CASE("Basic encodes user and password as RFC 7617 shows") {
   CHECK(basic_authorization("test", "123\xC2\xA3") == "Basic dGVzdDoxMjPCow==");
   CHECK(basic_authorization("", "") == "Basic Og==");
   CHECK(basic_authorization("a:b", "c") == "Basic YTpiOmM=");
+}
+
+TEST_CASE("base64 reads back what it writes and nothing that is not strict RFC 4648") {
+  using opensock::detail::base64;
+  using opensock::detail::base64_decoded;
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  for (std::size_t n = 1; n <= all.size(); n += 37)
+    CHECK(base64_decoded(base64(all.substr(0, n))) == all.substr(0, n));
+  CHECK(base64_decoded("QWxhZGRpbjpvcGVuIHNlc2FtZQ==") == "Aladdin:open sesame");
+  for (const char* bad : {"", "QQ", "QQ=", "Q===", "QQ==QQ==", "QQ=A", "Q!==", "QWxh\nZA=="}) {
+    CAPTURE(bad);
+    CHECK(!base64_decoded(bad));
+  }
 }
 
 TEST_CASE("from_userinfo decodes percent escapes and splits at the first colon") {

@@ -10,13 +10,13 @@
 
 #include "command_line.hpp"
 
+#include <opensock/http/fields.hpp>
 #include <opensock/http/request_body.hpp>
 
 #include <asio/awaitable.hpp>
 #include <asio/buffer.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -185,10 +185,7 @@ inline bool form_parameters(std::string_view text, std::size_t& at, char end_cha
     while (at < text.size() && is_blank(text[at])) ++at;
     const std::string_view rest = text.substr(at);
     const auto starts = [&](std::string_view prefix) {
-      return rest.size() >= prefix.size() &&
-             std::equal(prefix.begin(), prefix.end(), rest.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == b;
-             });
+      return opensock::http::iequals(rest.substr(0, prefix.size()), prefix);
     };
     if (!type_from && !part.type && starts("type=")) {
       at += 5;
@@ -286,11 +283,8 @@ inline std::optional<std::string_view> type_of_name(std::string_view name) {
       {".htm", "text/html"},    {".html", "text/html"},     {".pdf", "application/pdf"},
       {".xml", "application/xml"}};
   for (const auto& [extension, type] : types) {
-    if (name.size() < extension.size()) continue;
-    const std::string_view end = name.substr(name.size() - extension.size());
-    if (std::equal(end.begin(), end.end(), extension.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        }))
+    if (name.size() >= extension.size() &&
+        opensock::http::iequals(name.substr(name.size() - extension.size()), extension))
       return type;
   }
   return std::nullopt;
@@ -318,11 +312,8 @@ inline std::string disposition_escaped(std::string_view text) {
 inline std::optional<std::string> field_in(const std::vector<std::string>& headers,
                                            std::string_view name) {
   for (const auto& h : headers) {
-    if (h.size() <= name.size() || h[name.size()] != ':') continue;
-    if (!std::equal(name.begin(), name.end(), h.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        }))
+    if (h.size() <= name.size() || h[name.size()] != ':' ||
+        !opensock::http::iequals(std::string_view(h).substr(0, name.size()), name))
       continue;
     std::size_t from = name.size() + 1;
     while (from < h.size() && is_blank(h[from])) ++from;
@@ -333,11 +324,7 @@ inline std::optional<std::string> field_in(const std::vector<std::string>& heade
 
 // Whether a Content-Type value is of `type` (its parameters apart), as curl compares.
 inline bool type_is(std::string_view value, std::string_view type) {
-  if (value.size() < type.size()) return false;
-  if (!std::equal(type.begin(), type.end(), value.begin(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(b)) == a;
-      }))
-    return false;
+  if (!opensock::http::iequals(value.substr(0, type.size()), type)) return false;
   return value.size() == type.size() || value[type.size()] == ';' ||
          is_blank(value[type.size()]);
 }

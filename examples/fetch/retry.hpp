@@ -3,6 +3,7 @@
 #pragma once
 
 #include "command_line.hpp"
+#include "time_condition.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -12,8 +13,6 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-
-#include <time.h>
 
 namespace fetch {
 
@@ -100,8 +99,8 @@ class retry_budget {
   clock::time_point started_;
 };
 
-/// A Retry-After value in seconds from now: delay-seconds, or an HTTP-date (IMF-fixdate);
-/// 0 for a date past or a value not understood, as curl takes it.
+/// A Retry-After value in seconds from now: delay-seconds, or a date as curl_getdate()
+/// reads one; 0 for a date past or a value not understood, as curl takes it.
 inline std::int64_t retry_after_seconds(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   std::int64_t seconds = 0;
@@ -111,13 +110,9 @@ inline std::int64_t retry_after_seconds(std::string_view value) {
     seconds = seconds * 10 + (value[digits] - '0');
   }
   if (digits > 0) return seconds;
-  std::tm date{};
-  const std::string text(value);
-  const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &date);
-  if (!end) return 0;
-  const std::int64_t at = ::timegm(&date);
+  const auto at = parse_date(value);
   const std::int64_t now = std::time(nullptr);
-  return at > now ? at - now : 0;
+  return at && *at > now ? *at - now : 0;
 }
 
 }  // namespace fetch

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include <opensock/http/fields.hpp>
+
 #include <fmt/core.h>
 
 namespace fetch {
@@ -31,15 +33,6 @@ constexpr std::array<std::string_view, 7> day_names = {"Mon", "Tue", "Wed", "Thu
                                                        "Fri", "Sat", "Sun"};
 constexpr std::array<std::string_view, 7> full_day_names = {
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
-
-inline bool same_letters(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 // The time zones curl's date reader knows: their offsets west of GMT, in minutes (the
 // daylight ones an hour less).
@@ -59,7 +52,7 @@ inline std::optional<int> zone_minutes_west(std::string_view name) {
       {"CCT", -480},  {"JST", -540},  {"EAST", -600}, {"EADT", -660},  {"GST", -600},
       {"NZT", -720},  {"NZST", -720}, {"NZDT", -780}, {"IDLE", -720}};
   for (const auto& z : zones)
-    if (same_letters(name, z.name)) return z.west;
+    if (opensock::http::iequals(name, z.name)) return z.west;
   // Military zones: one letter, A to M east (J unused), N to Y west, Z for GMT.
   if (name.size() == 1) {
     const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
@@ -103,11 +96,11 @@ inline std::optional<std::int64_t> parse_date(std::string_view text) {
       if (weekday < 0) {
         const auto& names = word.size() > 3 ? detail::full_day_names : detail::day_names;
         for (std::size_t i = 0; i < names.size() && !known; ++i)
-          if (detail::same_letters(word, names[i])) weekday = static_cast<int>(i), known = true;
+          if (opensock::http::iequals(word, names[i])) weekday = static_cast<int>(i), known = true;
       }
       if (!known && month < 0 && word.size() == 3) {
         for (std::size_t i = 0; i < 12 && !known; ++i)
-          if (detail::same_letters(word, detail::month_names[i]))
+          if (opensock::http::iequals(word, detail::month_names[i]))
             month = static_cast<int>(i), known = true;
       }
       if (!known && !zone_west_seconds && word.size() <= 4) {

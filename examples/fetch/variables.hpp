@@ -195,7 +195,7 @@ class variables {
       } else if (f == "b64") {
         value = opensock::detail::base64(value);
       } else if (f == "64dec") {
-        value = base64_decoded(value).value_or("[64dec-fail]");
+        value = opensock::detail::base64_decoded(value).value_or("[64dec-fail]");
       } else {
         return false;
       }
@@ -224,36 +224,6 @@ class variables {
             out += c;
           }
       }
-    }
-    return out;
-  }
-
-  static constexpr std::string_view base64_alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-  // Strict: a length that is a multiple of 4, padding only at the end.
-  static std::optional<std::string> base64_decoded(std::string_view text) {
-    if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-      unsigned n = 0;
-      int padding = 0;
-      for (std::size_t j = 0; j < 4; ++j) {
-        const char c = text[i + j];
-        if (c == '=') {
-          if (i + 4 != text.size() || j < 2) return std::nullopt;
-          ++padding;
-          n <<= 6;
-          continue;
-        }
-        if (padding) return std::nullopt;
-        const auto at = base64_alphabet.find(c);
-        if (at == std::string_view::npos) return std::nullopt;
-        n = n << 6 | static_cast<unsigned>(at);
-      }
-      out += static_cast<char>(n >> 16 & 0xff);
-      if (padding < 2) out += static_cast<char>(n >> 8 & 0xff);
-      if (padding < 1) out += static_cast<char>(n & 0xff);
     }
     return out;
   }

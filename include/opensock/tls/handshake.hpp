@@ -92,16 +92,7 @@ inline std::optional<std::string> pinned_key_file(const std::string& path) {
   std::string base64;
   for (std::size_t i = from + begin.size(); i < to; ++i)
     if (bytes[i] != '\r' && bytes[i] != '\n') base64 += bytes[i];
-  if (base64.empty() || base64.size() % 4 != 0) return std::nullopt;
-  std::string der(base64.size() / 4 * 3, '\0');
-  const int size = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(der.data()),
-                                   reinterpret_cast<const unsigned char*>(base64.data()),
-                                   static_cast<int>(base64.size()));
-  if (size < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the bytes the padding stands for.
-  const std::size_t padding = base64.ends_with("==") ? 2 : base64.ends_with("=") ? 1 : 0;
-  der.resize(static_cast<std::size_t>(size) - padding);
-  return der;
+  return opensock::detail::base64_decoded(base64);
 }
 
 // Whether the peer's public key is one `pin` names (options::pinned_public_key).
