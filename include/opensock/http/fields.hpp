@@ -84,6 +84,13 @@ inline bool iequals_lower(std::string_view a, std::string_view lower) noexcept {
   return true;
 }
 
+// `s` without the blanks (OWS: spaces and tabs) at either end.
+inline std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace detail
 
 /// Header fields in the order they came or were added, duplicates kept, names compared

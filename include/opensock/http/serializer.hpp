@@ -110,12 +110,9 @@ inline caller_framing framing_by_caller(const request& r) noexcept {
       // The last coding of the field's list that is not empty.
       for (std::string_view list = f.value; !list.empty();) {
         const auto comma = list.rfind(',');
-        std::string_view coding = list.substr(comma == std::string_view::npos ? 0 : comma + 1);
+        const std::string_view coding =
+            trim_ows(list.substr(comma == std::string_view::npos ? 0 : comma + 1));
         list = list.substr(0, comma == std::string_view::npos ? 0 : comma);
-        while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
-          coding.remove_prefix(1);
-        while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
-          coding.remove_suffix(1);
         if (coding.empty()) continue;
         chunked = iequals_lower(coding, "chunked");
         break;

@@ -11,12 +11,6 @@ namespace detail {
 
 inline bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
-inline std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Whether `s` begins with the literal `prefix`: a compare of a few bytes in place, where
 // string_view::starts_with is often left a call.
 template <std::size_t N>
