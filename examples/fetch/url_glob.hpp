@@ -7,12 +7,15 @@
 
 #include "command_line.hpp"
 
+#include <opensock/http/url.hpp>
+
 #include <cctype>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -100,21 +103,12 @@ class url_glob {
     return true;
   }
 
-  // Whether `text` (from a '[' to its ']') holds an IPv6 literal: two colons or more, hex
-  // digits, dots (an IPv4 tail) and a zone after '%', nothing else.
+  // Whether `text` (from a '[' to its ']') is an IPv6 literal: what the URL parser
+  // takes for a host in brackets, as curl asks its own.
   static bool is_ipv6_literal(std::string_view text) {
-    if (text.size() < 4) return false;
-    std::size_t colons = 0;
-    for (std::size_t i = 1; i + 1 < text.size(); ++i) {
-      const char c = text[i];
-      if (c == '%') return colons >= 2;
-      if (c == ':') {
-        ++colons;
-      } else if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '.') {
-        return false;
-      }
-    }
-    return colons >= 2;
+    std::error_code ec;
+    (void)opensock::http::url::parse("http://" + std::string(text) + "/", ec);
+    return !ec;
   }
 
   std::vector<part> parts_;
