@@ -206,15 +206,16 @@ int run_group(fetch::options& o, fetch::trace_writer* trace) {
   // --remote-name-all: -O for the URLs no -o or -O was given for.
   if (o.remote_name_all)
     while (o.outputs.size() < o.urls.size()) o.outputs.push_back({true, {}, false});
-  // The URLs' globs, unless -g: a malformed one is curl's 3, shown with its place.
+  // The URLs' globs, unless -g: a malformed one is curl's 3 (an -o name with a glob
+  // name no glob has, 43), shown with its place.
   if (!o.globoff) {
     if (const auto failed = fetch::expand_globs(o)) {
-      const auto& [url, why] = *failed;
-      fetch::report_error(o, 3,
+      const auto& [text, why] = *failed;
+      fetch::report_error(o, why.code,
                           why.position ? fmt::format("{} in position {}:\n{}\n{:>{}}", why.message,
-                                                     why.position, url, "^", why.position)
+                                                     why.position, text, "^", why.position)
                                        : why.message);
-      return 3;
+      return why.code;
     }
   }
   fetch::ask_password(o);

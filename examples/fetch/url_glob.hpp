@@ -2,13 +2,16 @@
 // "[1-10]", "[001-100]" (zero-padded), "[a-z]" and "[1-10:2]" (a step) each value of the
 // range, and a URL with several of them every combination, the last varying fastest.
 // "\{", "\}", "\[" and "\]" are the characters themselves; an IPv6 literal in brackets
-// and "[]" are left alone. "#N" in an -o name is the value of the N-th glob.
+// and "[]" are left alone. "#N" in an -o name is the value of the N-th glob; a glob
+// named after its opening character ("{<name>a,b}", "[<name>1-9]", as newer curl names
+// them) is "#<name>" there too.
 #pragma once
 
 #include "command_line.hpp"
 
 #include <opensock/http/url.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <limits>
@@ -21,10 +24,12 @@
 
 namespace fetch {
 
-/// Why a URL is not a glob curl accepts, and where (1-based; 0: no position).
+/// Why a URL is not a glob curl accepts, or an -o name refers to no glob, and where
+/// (1-based; 0: no position); `code`: curl's exit code for it.
 struct glob_error {
   std::string message;
   std::size_t position = 0;
+  int code = 3;
 };
 
 class url_glob {
@@ -52,10 +57,27 @@ class url_glob {
   }
 
   /// `name` with each "#N" (N from 1 to the number of globs) replaced by that glob's
-  /// value in `values`.
-  static std::string with_values(std::string_view name, const std::vector<std::string>& values) {
+  /// value in `values`, and each "#<name>" by the value of the glob of that name; nullopt
+  /// with `error` set for a name no glob has (curl's 43).
+  std::optional<std::string> with_values(std::string_view name,
+                                         const std::vector<std::string>& values,
+                                         glob_error& error) const {
     std::string out;
     for (std::size_t i = 0; i < name.size(); ++i) {
+      if (name.substr(i, 2) == "#<") {
+        const auto close = name.find('>', i + 2);
+        if (close != std::string_view::npos && is_glob_name(name.substr(i + 2, close - i - 2))) {
+          const auto named =
+              std::find(names_.begin(), names_.end(), name.substr(i + 2, close - i - 2));
+          if (named == names_.end()) {
+            error = {"no glob exists with this name", close + 1, 43};
+            return std::nullopt;
+          }
+          out += values[static_cast<std::size_t>(named - names_.begin())];
+          i = close;
+          continue;
+        }
+      }
       std::size_t end = i + 1;
       std::size_t n = 0;
       while (end < name.size() && std::isdigit(static_cast<unsigned char>(name[end])) &&
@@ -94,6 +116,14 @@ class url_glob {
     }
   };
 
+  // A glob's name: letters and digits, as curl takes them.
+  static bool is_glob_name(std::string_view text) {
+    if (text.empty()) return false;
+    for (const char c : text)
+      if (!std::isalnum(static_cast<unsigned char>(c))) return false;
+    return true;
+  }
+
   static constexpr std::size_t max_parts = 255;
   static constexpr std::size_t max_words = 100000;
 
@@ -112,6 +142,7 @@ class url_glob {
   }
 
   std::vector<part> parts_;
+  std::vector<std::string> names_;  // each glob's, empty for one without
   int globs_ = 0;
   std::uint64_t size_ = 1;
 };
@@ -165,6 +196,16 @@ inline std::optional<url_glob> url_glob::parse(std::string_view pattern, glob_er
     part p;
     p.index = g.globs_++;
     ++i;
+    std::string& name = g.names_.emplace_back();
+    if (i < pattern.size() && pattern[i] == '<') {
+      const auto close = pattern.find('>', i);
+      if (close != std::string_view::npos && is_glob_name(pattern.substr(i + 1, close - i - 1))) {
+        name = pattern.substr(i + 1, close - i - 1);
+        if (std::count(g.names_.begin(), g.names_.end(), name) > 1)
+          return fail("Duplicate glob name", close + 1);
+        i = close + 1;
+      }
+    }
     if (c == '{') {
       p.how = part::kind::set;
       std::string word;
@@ -249,8 +290,9 @@ inline std::optional<url_glob> url_glob::parse(std::string_view pattern, glob_er
 }
 
 /// Every URL of `o` replaced by the URLs its globs name, each with the -o name (its #N
-/// filled in) and the -T file of the URL it came from. On a malformed glob, nothing
-/// changes and the URL and why are returned.
+/// filled in) and the -T file of the URL it came from. On a malformed glob, or an -o
+/// name with a glob name no glob has, nothing changes and the URL (or name) and why are
+/// returned.
 inline std::optional<std::pair<std::string, glob_error>> expand_globs(options& o) {
   std::vector<std::string> urls;
   std::vector<output_spec> outputs;
@@ -264,7 +306,11 @@ inline std::optional<std::pair<std::string, glob_error>> expand_globs(options& o
       urls.push_back(glob->url(n, values));
       if (i < o.outputs.size()) {
         output_spec spec = o.outputs[i];
-        if (!spec.remote_name) spec.path = url_glob::with_values(spec.path, values);
+        if (!spec.remote_name) {
+          auto path = glob->with_values(spec.path, values, error);
+          if (!path) return std::make_pair(spec.path, std::move(error));
+          spec.path = std::move(*path);
+        }
         outputs.push_back(std::move(spec));
       }
       if (i < o.upload_files.size()) uploads.push_back(o.upload_files[i]);

@@ -611,6 +611,15 @@ scenario("glob_unmatched", "{base}/{a,b", server=serve(OK), expect_exit=3)
 scenario("glob_nested", "{base}/{a,{b,c}}", server=serve(OK), expect_exit=3)
 scenario("glob_close_alone", "{base}/a}b", server=serve(OK), expect_exit=3)
 scenario("glob_empty_set", "{base}/{}", server=serve(OK), expect_exit=3)
+# Named globs (newer curl): "{<name>...}" and "[<name>...]", "#<name>" in -o; curl 7.88
+# runs the same with the globs unnamed and #N.
+scenario("glob_named", "{base}/{<word>a,b}/[<n>1-2]", "-o", "f_#<n>_#<word>_#1",
+         server=serve(OK), expect_exit=0, curl_args=("{base}/{a,b}/[1-2]", "-o", "f_#2_#1_#1"))
+scenario("glob_named_twice", "{base}/{<x>a,b}{<x>c,d}", server=serve(OK), expect_exit=0,
+         known_difference="a glob name given twice is 3", fetch_exit=3)
+scenario("glob_name_not_set", "{base}/{<x>a,b}", "-o", "f_#<y>", server=serve(OK),
+         expect_exit=0, known_difference="an -o name with a glob name no glob has is 43",
+         fetch_exit=43)
 scenario("glob_ipv6_host", "http://[::1]:{port}/{a,b}", server=serve(OK), family="inet6",
          expect_exit=0)
 
