@@ -290,9 +290,10 @@ inline std::optional<url_glob> url_glob::parse(std::string_view pattern, glob_er
 }
 
 /// Every URL of `o` replaced by the URLs its globs name, each with the -o name (its #N
-/// filled in) and the -T file of the URL it came from. On a malformed glob, or an -o
-/// name with a glob name no glob has, nothing changes and the URL (or name) and why are
-/// returned.
+/// filled in) and the -T file of the URL it came from; a -T file name is a glob too,
+/// each of its files sent to each of the URL's, file after file, as curl sends them. On
+/// a malformed glob, or an -o name with a glob name no glob has, nothing changes and the
+/// URL (or name) and why are returned.
 inline std::optional<std::pair<std::string, glob_error>> expand_globs(options& o) {
   std::vector<std::string> urls;
   std::vector<output_spec> outputs;
@@ -302,18 +303,28 @@ inline std::optional<std::pair<std::string, glob_error>> expand_globs(options& o
     glob_error error;
     const auto glob = url_glob::parse(o.urls[i], error);
     if (!glob) return std::make_pair(o.urls[i], std::move(error));
-    for (std::uint64_t n = 0; n < glob->size(); ++n) {
-      urls.push_back(glob->url(n, values));
-      if (i < o.outputs.size()) {
-        output_spec spec = o.outputs[i];
-        if (!spec.remote_name) {
-          auto path = glob->with_values(spec.path, values, error);
-          if (!path) return std::make_pair(spec.path, std::move(error));
-          spec.path = std::move(*path);
+    std::vector<std::string> files(1);  // one pass without a -T file
+    if (i < o.upload_files.size()) {
+      const auto file_glob = url_glob::parse(o.upload_files[i], error);
+      if (!file_glob) return std::make_pair(o.upload_files[i], std::move(error));
+      files.clear();
+      for (std::uint64_t n = 0; n < file_glob->size(); ++n)
+        files.push_back(file_glob->url(n, values));
+    }
+    for (const auto& file : files) {
+      for (std::uint64_t n = 0; n < glob->size(); ++n) {
+        urls.push_back(glob->url(n, values));
+        if (i < o.outputs.size()) {
+          output_spec spec = o.outputs[i];
+          if (!spec.remote_name) {
+            auto path = glob->with_values(spec.path, values, error);
+            if (!path) return std::make_pair(spec.path, std::move(error));
+            spec.path = std::move(*path);
+          }
+          outputs.push_back(std::move(spec));
         }
-        outputs.push_back(std::move(spec));
+        if (i < o.upload_files.size()) uploads.push_back(file);
       }
-      if (i < o.upload_files.size()) uploads.push_back(o.upload_files[i]);
     }
   }
   o.urls = std::move(urls);

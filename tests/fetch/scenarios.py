@@ -920,6 +920,11 @@ scenario("upload_resumed", "-T", "up.txt", "-C", "7", "{base}/r", server=serve(O
          files={"up.txt": UPLOAD}, expect_exit=0)
 scenario("upload_two_urls", "-T", "a.txt", "-T", "b.txt", "{base}/one", "{base}/two",
          server=serve(OK), files={"a.txt": b"first\n", "b.txt": b"second\n"}, expect_exit=0)
+# -T's name is a glob too: each file to each URL, file after file; a missing one is 26.
+scenario("upload_glob", "-T", "{a.txt,b.txt}", "{base}/{one,two}/", server=serve(OK),
+         files={"a.txt": b"first\n", "b.txt": b"second\n"}, expect_exit=0)
+scenario("upload_glob_missing", "-T", "{a.txt,none.txt}", "{base}/x", server=serve(OK),
+         files={"a.txt": b"first\n"}, expect_exit=26)
 scenario("upload_then_get", "-T", "a.txt", "{base}/one", "{base}/two", server=serve(OK),
          files={"a.txt": b"first\n"}, expect_exit=0)
 scenario("upload_interim_continue", "-i", "-T", "up.txt", "{base}/c",
