@@ -47,6 +47,8 @@ struct form_spec {
 
 struct options {
   std::vector<std::string> urls;
+  // The URLs as written, before their globs are expanded in `urls` (-w's %{urlnum}).
+  std::vector<std::string> urls_as_written;
   bool globoff = false;  // -g: URLs are not globs
   std::vector<output_spec> outputs;
   // -J: with -O, the file is named by the response's Content-Disposition when it names one.
@@ -145,6 +147,8 @@ struct options {
   // Content codings: --compressed, --tr-encoding.
   bool compressed = false;
   bool tr_encoding = false;
+  // --http0.9: an answer without a status line is taken as HTTP/0.9 (1 without it).
+  bool http09 = false;
 
   // Cookies: -b's strings (name=value pairs) and files, -c's file, -j.
   std::vector<std::string> cookies;
@@ -235,7 +239,7 @@ inline constexpr flag flags[] = {
     {0, "remote-name-all", takes::nothing},
     {0, "suppress-connect-headers", takes::nothing},
     {0, "disallow-username-in-url", takes::nothing},
-    {0, "no-http0.9", takes::nothing},
+    {0, "http0.9", takes::nothing},
     {0, "remove-on-error", takes::nothing},
     {0, "skip-existing", takes::nothing},
     {'i', "include", takes::nothing},
@@ -422,7 +426,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "remote-name-all") o.remote_name_all = on;
   if (n == "suppress-connect-headers") o.suppress_connect_headers = on;
   if (n == "disallow-username-in-url") o.disallow_username = on;
-  // --no-http0.9: opensock never takes an HTTP/0.9 answer (1), as curl by default.
+  if (n == "http0.9") o.http09 = on;
   if (n == "remove-on-error") o.remove_on_error = on;
   if (n == "skip-existing") o.skip_existing = on;
   if (n == "include" || n == "show-headers") o.include = on;
@@ -527,7 +531,10 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "trace-time") o.trace_time = on;
   if (n == "help") o.help = true;
   if (n == "version") o.version = true;
-  if (n == "url") o.urls.push_back(std::move(value));
+  if (n == "url") {
+    o.urls_as_written.push_back(value);
+    o.urls.push_back(std::move(value));
+  }
   if (n == "globoff") o.globoff = on;
   if (n == "insecure") o.insecure = on;
   if (n == "cacert") o.cacert = std::move(value);
@@ -653,6 +660,7 @@ class command_line_reader {
         },
         [&](std::string_view word) -> std::optional<usage_error> {
           groups_.back().urls.emplace_back(word);
+          groups_.back().urls_as_written.emplace_back(word);
           return one_url_for_etags("--url");
         },
         [&](const flag& f, std::string& value) {
@@ -816,7 +824,7 @@ inline constexpr std::string_view usage_text =
      --request-target <target>  Send this target in place of the URL's path and query
      --path-as-is               Send the URL's "." and ".." segments as written
  -0, --http1.0                  Make HTTP/1.0 requests
-     --no-http0.9               Refuse HTTP/0.9 answers (always so here)
+     --http0.9                  Take an answer without a status line as HTTP/0.9
      --disallow-username-in-url Refuse a URL with a user name in it (67)
      --http1.1                  Make HTTP/1.1 requests (the default)
  -s, --silent                   Silent mode: no progress meter, no error messages

@@ -84,6 +84,7 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
   // --compressed and --tr-encoding; curl sets no limit on how much a body expands.
   so.decompress = o.compressed;
   so.decode_transfer_codings = o.tr_encoding;
+  so.allow_http09 = o.http09;
   so.decoding.max_ratio = 0;
   // The fetcher decides which hop gets credentials (auth.hpp); said here too for the
   // session's own use.

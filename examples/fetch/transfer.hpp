@@ -18,6 +18,7 @@
 #include "time_condition.hpp"
 #include "trace.hpp"
 #include "upload.hpp"
+#include "url_glob.hpp"
 #include "verbose.hpp"
 #include "write_out.hpp"
 
@@ -206,6 +207,12 @@ class fetcher {
     bool condition_unmet = false;
     bool not_modified = false;
     std::uint64_t body_bytes = 0;
+    // For -w: the length of the request's body (none: counted as it is sent), when its
+    // head last went out, and whether a final response head came (a next one answers
+    // the request sent again with credentials).
+    std::optional<std::uint64_t> body_length;
+    std::optional<clock::time_point> head_sent;
+    bool answered = false;
   };
 
   // Where the i-th URL's output goes: -o FILE, -O (the URL's last path segment), or
@@ -281,6 +288,11 @@ class fetcher {
       const auto started = clock::now();
       transfer_report report;
       report.method = plan_.custom_method.value_or(plan_.method);
+      report.url = given_url(index);
+      report.url_effective = report.url;  // until it is read: curl shows it as given
+      report.urlnum = url_number(index);
+      report.xfer_id = next_transfer_id();
+      if (o_.referer && !o_.referer->empty()) report.referer = *o_.referer;
       attempt_end end;
       end.code = co_await run_hops(index, started, report, end);
       meter_.finish();
@@ -304,10 +316,47 @@ class fetcher {
 
   int finish_transfer(int code, clock::time_point started, transfer_report& report) {
     report.exitcode = code;
-    report.time_total = std::chrono::duration<double>(clock::now() - started).count();
+    report.time_total = clock::now() - started;
     if (o_.write_out) write_out(write_out_format(*o_.write_out), report);
     cookies_.save(o_.verbose);
     return code;
+  }
+
+  // -w's %{url}: the URL as the command line gave it (a glob's as expanded), with what
+  // curl adds before the transfer: -T's file name, and -G's and --url-query's query
+  // before any fragment.
+  std::string given_url(std::size_t index) const {
+    std::string text = o_.urls[index];
+    if (index < o_.upload_files.size())
+      text = with_upload_name(std::move(text), o_.upload_files[index]);
+    for (const auto* query : {&plan_.query, &plan_.url_query}) {
+      if (!*query) continue;
+      const auto hash = std::min(text.find('#'), text.size());
+      const bool has_query = text.find('?') < hash;
+      text.insert(hash, (has_query ? "&" : "?") + **query);
+    }
+    return text;
+  }
+
+  // -w's %{urlnum}: the place on the command line of the URL `index` comes from; the
+  // URLs of one glob share it.
+  std::size_t url_number(std::size_t index) const {
+    if (o_.globoff) return index;
+    std::uint64_t first = 0;  // of the URLs of the written one
+    for (std::size_t i = 0; i < o_.urls_as_written.size(); ++i) {
+      glob_error error;
+      const auto glob = url_glob::parse(o_.urls_as_written[i], error);
+      first += glob ? glob->size() : 1;
+      if (index < first) return i;
+    }
+    return index;
+  }
+
+  // -w's %{xfer_id}: the transfers of the whole run are numbered, every attempt of
+  // --retry too, as curl numbers those that share its connection cache.
+  static std::int64_t next_transfer_id() {
+    static std::int64_t next = 0;
+    return next++;
   }
 
   // The URL's requests, hop after hop as -L follows; `end` says how the last ended.
@@ -327,15 +376,15 @@ class fetcher {
       u.query += **query;
       u.has_query = true;
     }
-    if (ec) co_return fail_url(ec, o_.urls[index], u);
+    if (ec) co_return fail_url(ec, o_.urls[index], u, report);
     if (o_.disallow_username && u.has_userinfo) {
       report.errormsg = "Option DISALLOW_USERNAME_IN_URL is set and URL contains username.";
       report_error(o_, 67, report.errormsg);
       co_return 67;
     }
-    report.url_effective = u.to_string();
+    report.url_effective = effective_url(u);
     if (const auto bad_userinfo = auth_.start(u))
-      co_return fail_url(bad_userinfo, o_.urls[index], u);
+      co_return fail_url(bad_userinfo, o_.urls[index], u, report);
 
     // -D's file, made (emptied by the first URL) before anything is connected, as curl
     // makes it; every head of every URL goes there.
@@ -368,6 +417,15 @@ class fetcher {
         if (armed) out.remove();
       }
     } removed_on_error{out, o_.remove_on_error};
+    // -w's %{filename_effective}: the file's name as the transfer leaves it (-J and
+    // --no-clobber may change it); none for stdout.
+    struct file_name {
+      const output& out;
+      transfer_report& report;
+      ~file_name() {
+        if (!out.to_stdout()) report.filename_effective = out.path();
+      }
+    } named_file{out, report};
     if (o_.create_dirs) out.make_directories();
     const std::uint64_t upload = plan_.body   ? plan_.body->size()
                                  : plan_.form ? plan_.form->size()
@@ -391,6 +449,7 @@ class fetcher {
       // -X writes its method on every hop's request line; the body is what the
       // request has (none without data, or after a redirect turned a POST into a GET).
       if (custom_method) wire.method = *custom_method;
+      report.method = wire.method;
       wire.target = o_.request_target;
       if (o_.http_1_0) wire.version = 10;
       wire.credentials = auth_.for_hop(wire.url, ec);
@@ -404,18 +463,15 @@ class fetcher {
       // opensock refuses CR, LF and NUL in a field before it connects; say so here,
       // where the user can tell which header it was.
       if (const auto invalid = http::validate(wire)) {
-        if (invalid == opensock::error::unframable_request_body) {
-          report_error(o_, 43,
-                       "a Transfer-Encoding set with -H must end in chunked and come without a "
-                       "Content-Length: opensock refuses to send a body no server could tell "
-                       "the end of (curl sends it)");
-        } else {
-          report_error(o_, 43,
+        if (invalid == opensock::error::unframable_request_body)
+          co_return fail(report, 43,
+                         "a Transfer-Encoding set with -H must end in chunked and come without "
+                         "a Content-Length: opensock refuses to send a body no server could "
+                         "tell the end of (curl sends it)");
+        co_return fail(report, 43,
                        fmt::format("{} holds CR, LF or another byte HTTP does not allow there: "
                                    "opensock refuses to send it (curl 7.88 sends it as it is)",
                                    what_is_invalid(wire)));
-        }
-        co_return 43;
       }
       if (o_.max_time && *o_.max_time > 0) {
         const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -429,12 +485,27 @@ class fetcher {
               std::chrono::duration<double>(*o_.connect_timeout));
         wire.timeouts = timeouts;
       }
+      // -w's sizes: a body of no stated length is counted as it goes.
+      hop.body_length = body_length(wire.body);
+      const auto counted = std::make_shared<body_count>();
+      if (!hop.body_length && wire.body.producer())
+        wire.body = http::request_body::producer(
+            [produce = *wire.body.producer(), counted](asio::mutable_buffer room) {
+              return count_body(produce, counted, room);
+            });
+      report.size_delivered = 0;
       // A named variable, not a temporary inside the co_await: see the README's note on
       // g++ 12 and aggregate temporaries (transfer_hooks is an aggregate).
       http::transfer_hooks hooks = hooks_for(hop, out, u, report);
       end.started = true;
+      const auto hop_started = clock::now();
       http::response r = co_await session_.async_request(
           std::move(wire), std::move(hooks), asio::redirect_error(asio::use_awaitable, ec));
+      add_times(report, r.info, hop, hop_started);
+      // The body's bytes as sent, its chunked framing included, as newer curl counts them.
+      report.size_upload =
+          hop.head_sent ? hop.body_length.value_or(counted->bytes + counted->framing) : 0;
+      report.size_request += counted->bytes + counted->framing;
 
       end.error = ec;
       end.http_code = r.status;
@@ -444,15 +515,22 @@ class fetcher {
         report.local_ip = r.local.address().to_string();
         report.local_port = r.local.port();
       }
-      report.http_code = status = r.status;
+      status = r.status;
+      // A request that got no response (a redirect to a refused port) leaves the last
+      // response's code, version and type, as curl leaves them.
+      if (r.status) {
+        report.http_code = r.status;
+        report.http_version = r.version;
+        report.content_type.reset();
+        if (const auto type = r.headers.get("content-type"))
+          report.content_type = std::string(*type);
+      }
       if (r.info.tunnel_answer.status) report.http_connect = r.info.tunnel_answer.status;
-      report.http_version = r.status ? r.version : 0;
       report.num_redirects = redirects;
-      report.url_effective = req.url.to_string();
+      report.url_effective = effective_url(req.url);
       report.size_download = hop.body_bytes;
       report.size_header += hop.head.bytes;
       report.num_headers = hop.head.lines;
-      report.content_type = std::string(r.headers.get("content-type").value_or(""));
 
       if (hop.not_modified) {
         if (o_.verbose)
@@ -475,14 +553,9 @@ class fetcher {
         report_error(o_, 63, report.errormsg);
         co_return 63;
       }
-      if (hop.failing && (!ec || ec == opensock::error::write_error)) {
-        report_error(o_, 22, fmt::format("The requested URL returned error: {}", r.status));
-        co_return 22;
-      }
-      if (hop.write_failed) {
-        report_error(o_, 23, "Failure writing output to destination");
-        co_return 23;
-      }
+      if (hop.failing && (!ec || ec == opensock::error::write_error))
+        co_return fail(report, 22, fmt::format("The requested URL returned error: {}", r.status));
+      if (hop.write_failed) co_return fail(report, 23, "Failure writing output to destination");
       // A refused tunnel: its answer's head with -i, and -f fails it as it fails a
       // response, as curl does.
       if (ec == opensock::error::tunnel_failed) {
@@ -490,14 +563,11 @@ class fetcher {
         if (o_.verbose) show_tunnel(answer);
         const bool shown = !o_.suppress_connect_headers;
         if ((shown && (o_.include || o_.head) && !out.write(answer.head)) ||
-            (shown && heads_ && !heads_->write(answer.head))) {
-          report_error(o_, 23, "Failure writing output to destination");
-          co_return 23;
-        }
-        if (o_.fail && answer.status >= 400) {
-          report_error(o_, 22, fmt::format("The requested URL returned error: {}", answer.status));
-          co_return 22;
-        }
+            (shown && heads_ && !heads_->write(answer.head)))
+          co_return fail(report, 23, "Failure writing output to destination");
+        if (o_.fail && answer.status >= 400)
+          co_return fail(report, 22,
+                         fmt::format("The requested URL returned error: {}", answer.status));
       }
       if (ec) {
         const int code = opensock::curl_code(ec);
@@ -513,23 +583,31 @@ class fetcher {
       if (location && !location->empty() && r.status >= 300 && r.status < 400) {
         std::error_code location_error;
         http::url next = http::resolve_location(req.url, *location, location_error);
-        if (!o_.location) {
-          if (!location_error) report.redirect_url = next.to_string();
-        } else {
-          if (o_.max_redirs != -1 && redirects >= o_.max_redirs) {
-            report.errormsg = fmt::format("Maximum ({}) redirects followed", o_.max_redirs);
-            report_error(o_, 47, report.errormsg);
-            co_return 47;
+        // Where a redirect not followed would have gone, as curl shows it, also for a
+        // scheme opensock does not speak.
+        const bool too_many = o_.max_redirs != -1 && redirects >= o_.max_redirs;
+        if (!o_.location || too_many)
+          report.redirect_url = location_error ? absolute_url(*location) : effective_url(next);
+        if (o_.location) {
+          // curl counts the next request once it decides to follow, also when it then
+          // cannot make it.
+          ++report.request;
+          if (too_many) {
+            co_return fail(report, 47,
+                           fmt::format("Maximum ({}) redirects followed", o_.max_redirs));
           }
           if (!location_error && !speaks(next.scheme))
             location_error = opensock::error::unsupported_protocol;
-          if (location_error) co_return fail_url(location_error, std::string(*location), next);
+          if (location_error)
+            co_return fail_url(location_error, std::string(*location), next, report);
           if (o_.auto_referer) {
             http::url left = req.url;
             left.userinfo.clear();
             left.has_userinfo = false;
             referer = left.to_string();
+            report.referer = referer;
           }
+          report.time_redirect = clock::now() - started;
           const std::string method = req.method;
           req = http::redirected_request(req, std::move(next), r.status, o_.keep_post);
           // --follow: -X's method goes once the redirect makes the request a GET.
@@ -545,14 +623,10 @@ class fetcher {
     }
     // curl leaves an empty file after a transfer that succeeded without a byte, but for a
     // 304: the file it has is the one the condition asked about.
-    if ((status != 304 && !out.create()) || !out.close()) {
-      report_error(o_, 23, "Failure writing output to destination");
-      co_return 23;
-    }
-    if (o_.fail_with_body && status >= 400) {
-      report_error(o_, 22, fmt::format("The requested URL returned error: {}", status));
-      co_return 22;
-    }
+    if ((status != 304 && !out.create()) || !out.close())
+      co_return fail(report, 23, "Failure writing output to destination");
+    if (o_.fail_with_body && status >= 400)
+      co_return fail(report, 22, fmt::format("The requested URL returned error: {}", status));
     removed_on_error.armed = false;
     co_return 0;
   }
@@ -652,17 +726,87 @@ class fetcher {
     return scheme == "http" || (scheme == "https" && opensock::tls::built);
   }
 
-  int fail_url(std::error_code ec, const std::string& text, const http::url& u) const {
+  int fail_url(std::error_code ec, const std::string& text, const http::url& u,
+               transfer_report& report) const {
     const int code = opensock::curl_code(ec);
     if (code == 1) {
       const auto colon = text.find("://");
       const std::string scheme = colon == std::string::npos ? u.scheme : text.substr(0, colon);
-      report_error(o_, 1,
-                   fmt::format("Protocol \"{}\" not supported or disabled in libopensock", scheme));
+      report.errormsg =
+          fmt::format("Protocol \"{}\" not supported or disabled in libopensock", scheme);
     } else {
-      report_error(o_, code, ec.message());
+      report.errormsg = ec.message();
     }
+    report_error(o_, code, report.errormsg);
     return code;
+  }
+
+  // Ends the transfer with `code`, saying why (-w's %{errormsg} too).
+  int fail(transfer_report& report, int code, std::string message) const {
+    report.errormsg = std::move(message);
+    report_error(o_, code, report.errormsg);
+    return code;
+  }
+
+  // -w's %{url_effective}: the URL as curl writes it back, its fragment kept.
+  static std::string effective_url(const http::url& u) {
+    return u.fragment.empty() ? u.to_string() : u.to_string() + "#" + u.fragment;
+  }
+
+  // The bytes a request's body has (-w's %{size_upload}); none for one of no stated
+  // length, counted as it is sent instead.
+  static std::optional<std::uint64_t> body_length(const http::request_body& body) {
+    if (const auto* path = body.file_path()) {
+      std::error_code absent;
+      const auto size = std::filesystem::file_size(*path, absent);
+      return absent ? 0 : size - std::min<std::uint64_t>(size, body.file_offset());
+    }
+    if (body.producer()) return body.producer_length();
+    return body.memory().size();
+  }
+
+  // Such a body's bytes, and those of the chunked framing it is sent in.
+  struct body_count {
+    std::uint64_t bytes = 0;
+    std::uint64_t framing = 0;
+  };
+
+  // `produce`, counted into `count`: a coroutine of its own, whose frame keeps what it
+  // was given, rather than a capturing lambda's.
+  static asio::awaitable<std::size_t> count_body(http::body_producer produce,
+                                                 std::shared_ptr<body_count> count,
+                                                 asio::mutable_buffer room) {
+    const std::size_t n = co_await produce(room);
+    count->bytes += n;
+    // Each chunk's size line and line end, and the last chunk: "0\r\n\r\n".
+    count->framing += n != 0 ? fmt::format("{:x}", n).size() + 4 : 5;
+    co_return n;
+  }
+
+  // -w's times of one request, each phase counted from the request's start and added to
+  // the transfer's, as curl adds them over its requests; a phase that happened took a
+  // microsecond at least, as in curl. A reused connection adds no lookup or connect.
+  static void add_times(transfer_report& report, const http::transfer_info& info,
+                        const hop_state& hop, clock::time_point hop_started) {
+    const auto took = [](clock::duration d) {
+      return std::max<clock::duration>(d, std::chrono::microseconds(1));
+    };
+    const clock::duration none{};
+    const bool made = !info.reused && (hop.connected || !info.attempts.empty());
+    if (made) report.time_namelookup += took(info.connect.name_lookup);
+    if (made && hop.connected) {
+      report.time_connect += took(info.connect.connect);
+      if (info.connect.tls_handshake != none)
+        report.time_appconnect += took(info.connect.tls_handshake);
+    }
+    if (hop.head_sent) {
+      const auto sent = took(*hop.head_sent - hop_started);
+      report.time_pretransfer += sent;
+      // When the last byte of a body went is not known: by the response's first byte.
+      const bool body = hop.body_length != 0u;
+      report.time_posttransfer += body && info.first_byte != none ? took(info.first_byte) : sent;
+    }
+    if (info.first_byte != none) report.time_starttransfer += took(info.first_byte);
   }
 
   // The Cookie field of a hop where curl writes it: after the plan's leading fields.
@@ -727,10 +871,12 @@ class fetcher {
     http::transfer_hooks hooks;
     const std::string& host = u.host;
     const bool include = o_.include || o_.head;
-    hooks.on_connection = [this, &hop, &out, host,
+    hooks.on_connection = [this, &hop, &out, host, scheme = u.scheme,
                            &report](const http::connection_info& info) {
       hop.connected = true;
       if (!info.reused) report.num_connects += std::max(connections_made(info.attempts), 1);
+      report.scheme = scheme;
+      report.proxy_used = info.route && !info.route->proxies.empty();
       if (o_.unix_socket) {
         // curl reports the socket's path (cut to 45 bytes) and the URL's port.
         report.remote_ip = o_.abstract_unix_socket ? std::string() : o_.unix_socket->substr(0, 45);
@@ -741,6 +887,7 @@ class fetcher {
       }
       const std::string key = fmt::format("{}:{}", host, info.remote);
       if (!info.reused) connection_ids_[key] = next_connection_id_++;
+      report.conn_id = connection_ids_[key];
       if (o_.verbose) {
         show_connection(info, host, connection_ids_[key]);
         if (!info.reused && info.route) show_socks_hops(*info.route);
@@ -763,19 +910,23 @@ class fetcher {
     };
     hooks.on_connect_error = [this, &report](const auto& attempts, std::error_code) {
       report.num_connects += connections_made(&attempts);
+      // curl numbers a connection before it is made: one that fails takes a number too.
+      report.conn_id = next_connection_id_++;
       if (o_.verbose) show_failed_attempts(attempts);
       if (o_.trace_attempts) show_attempt_list(attempts);
     };
-    if (o_.verbose) hooks.on_request_head = [](std::string_view head) { show_request_head(head); };
-    if (trace_)
-      hooks.on_request_head = [this](std::string_view head) {
-        if (o_.verbose) show_request_head(head);
-        trace_->data("=> Send header", head);
-      };
-    hooks.on_header_line = [this, &hop, &out, include, &u](std::string_view line) {
+    hooks.on_request_head = [this, &hop, &report](std::string_view head) {
+      hop.head_sent = clock::now();
+      report.size_request += head.size() + hop.body_length.value_or(0);
+      if (o_.verbose) show_request_head(head);
+      if (trace_) trace_->data("=> Send header", head);
+    };
+    hooks.on_header_line = [this, &hop, &out, include, &u, &report](std::string_view line) {
       if (hop.too_large) return;
       const bool was_done = hop.head.final_head_done();
+      const auto before = hop.head.at;
       const bool trailers_end = hop.head.read(line);
+      note_head_line(report, hop, before, line);
       if (!was_done && hop.head.final_head_done()) {
         decide(hop);
         // Judged once the fields are in, before the head's last line is written, as newer
@@ -804,7 +955,7 @@ class fetcher {
     // A redirect -L follows, and a body -C does not want: read, so the connection can be
     // reused, but not written; not even read when the connection closes after it.
     hooks.drop_body = [&hop](int, const http::fields&) { return hop.follow || hop.ignore_body; };
-    hooks.on_body = [this, &hop, &out](std::string_view piece) {
+    hooks.on_body = [this, &hop, &out, &report](std::string_view piece) {
       if (hop.failing || hop.write_failed) return false;  // curl stops reading: 22 (or 23)
       if (hop.condition_unmet) {
         hop.not_modified = true;
@@ -824,17 +975,38 @@ class fetcher {
       hop.body_bytes += piece.size();
       meter_.received(piece.size());
       if (trace_) trace_->data("<= Recv data", piece);
-      if (!out.write(piece)) hop.write_failed = true;
+      if (out.write(piece)) {
+        report.size_delivered += piece.size();
+      } else {
+        hop.write_failed = true;
+      }
       return !hop.write_failed && !hop.too_large;
     };
     return hooks;
+  }
+
+  // -w's record of a response head's line: the fields of a final head (not a 1xx one's,
+  // nor trailers), and a request counted again when a final head follows another, as it
+  // answers the request sent again with credentials.
+  static void note_head_line(transfer_report& report, hop_state& hop, head_reader::where before,
+                             std::string_view line) {
+    using where = head_reader::where;
+    const bool interim = hop.head.status >= 100 && hop.head.status < 200;
+    if (hop.head.at == where::head && before != where::head) {  // a status line
+      if (hop.answered) ++report.request;
+      hop.answered = !interim;
+    } else if (hop.head.at == where::head && !interim) {
+      record_field(report, line);
+    }
   }
 
   // Once the final head is in: whether -L will follow it, whether -f fails it.
   void decide(hop_state& hop) {
     const int status = hop.head.status;
     hop.follow = o_.location && hop.head.has_location && status >= 300 && status < 400;
-    hop.failing = o_.fail && status >= 400;
+    // -f: a 416 to -C on a GET is the file already whole, no failure, as curl takes it.
+    hop.failing = o_.fail && status >= 400 &&
+                  !(status == 416 && hop.resume != 0 && plan_.method == "GET");
     // -C on a GET, as curl checks the answer: a 416 is no error and its body is not
     // written; a Content-Range from '*' takes the whole body; one from elsewhere, or none,
     // is refused unless the body is as long as the part already there.

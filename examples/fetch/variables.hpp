@@ -7,13 +7,13 @@
 #pragma once
 
 #include "../common/curl_command_line.hpp"
+#include "json_string.hpp"
 #include "percent_encoding.hpp"
 
 #include <opensock/detail/base64.hpp>
 
 #include <cctype>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -202,30 +202,6 @@ class variables {
       if (colon == std::string_view::npos) return true;
       list.remove_prefix(colon + 1);
     }
-  }
-
-  static std::string json_escaped(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-            out += escaped;
-          } else {
-            out += c;
-          }
-      }
-    }
-    return out;
   }
 
   std::map<std::string, std::string> values_;

@@ -362,6 +362,10 @@ scenario("chunked_then_unknown_coding", "{url}", expect_exit=61,
          server=once(READ, send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, other\r\n\r\n"
                                 b"3\r\nhi\n\r\n0\r\n\r\n"), hold(3)))
 scenario("http09_reply", "{url}", server=once(READ, send(b"hello\n"), CLOSE), expect_exit=1)
+scenario("http09_allowed", "--http0.9", "-i", "{url}", server=once(READ, send(b"hello\n"), CLOSE),
+         expect_exit=0)
+scenario("http09_allowed_head", "--http0.9", "-I", "{url}",
+         server=once(READ, send(b"hello\n"), CLOSE), expect_exit=8)
 scenario("status_http_2", "{url}", server=serve(b"HTTP/2 200\r\nContent-Length: 3\r\n\r\nhi\n"),
          expect_exit=0)
 scenario("location_with_space", "-L", "{base}/a", expect_exit=0,
@@ -658,6 +662,180 @@ scenario("write_out_404", "-s", "-o", "{out}", "-w", "%{http_code}", "{url}",
          server=serve(reply(b"404 Not Found", body=b"missing\n")), expect_exit=0)
 scenario("write_out_size_chunked", "-s", "-o", "{out}", "-w", "%{size_download} %{http_code}\\n", "{url}",
          server=serve(chunked(b"hello", b" world\n")), expect_exit=0)
+
+# -w's other variables. Where curl 7.88 lacks one, curl_args has it print the same text:
+# through a variable it has that holds the same value, or as the text newer curl prints
+# (its own tests'), written out.
+EMPTY = serve(reply(body=b""))
+# %{url} as given (a glob's URL expanded, one without a scheme as it is), %{urlnum} the
+# place on the command line (shared by a glob's URLs), %{url_effective} with its fragment.
+scenario("write_out_url_and_urlnum", "-s", "-w", "%{urlnum} %{url} %{url_effective}\\n",
+         "{base}/{a,b}", "127.0.0.1:{port}/c/../d#frag", "{base}/e[1-2]", server=EMPTY,
+         expect_exit=0)
+# -G's query is in %{url} too, before the fragment; the -o file is %{filename_effective}
+# (none for stdout; a file not made as the connection was refused still named).
+scenario("write_out_url_with_query", "-s", "-G", "-d", "x=1", "-o", "{out}", "-w",
+         "%{url} %{url_effective} [%{filename_effective}]\\n", "{base}/a?b=2#frag", "{base}/c",
+         server=EMPTY, expect_exit=0)
+scenario("write_out_filename_refused", "-s", "-o", "{out}", "-w",
+         "[%{filename_effective}] [%{scheme}] [%{method}] %{exitcode}\\n",
+         "http://127.0.0.1:{closed_port}/x", expect_exit=7)
+scenario("write_out_filename_remote_name", "-s", "-O", "-w", "%{filename_effective}\\n",
+         "{base}/dir/name.txt", server=serve(OK), expect_exit=0)
+# %{method} is the last request's: a POST a 302 turned into a GET is a GET (curl's test
+# 1197), -X's stays; %{size_upload} is the last request's body, %{size_request} every
+# request's bytes; %{referer} -e's, then -e ;auto's (curl's test 2081: no credentials, no
+# fragment).
+scenario("write_out_method_after_redirect", "-s", "-A", "ua", "-L", "-d", "twinkle", "-w",
+         "%{method} %{size_upload} %{size_request} %{num_redirects}\\n", "{base}/a",
+         server=hops(302), expect_exit=0)
+scenario("write_out_custom_method_after_redirect", "-s", "-A", "ua", "-L", "-X", "PATCH", "-d",
+         "twinkle", "-w", "%{method} %{size_upload} %{size_request}\\n", "{base}/a",
+         server=hops(307), expect_exit=0)
+scenario("write_out_head_method", "-s", "-A", "ua", "-I", "-w", "%{method} %{size_request}\\n",
+         "{url}", server=serve(OK), expect_exit=0)
+scenario("write_out_referer", "-s", "-e", "first;auto", "-w", "[%{referer}]\\n", "-L",
+         "http://user:pass@127.0.0.1:{port}/a#anchor", "{base}/b", server=hops(301),
+         expect_exit=0)
+scenario("write_out_referer_none", "-s", "-w", "[%{referer}]\\n", "-H", "Referer: set", "{url}",
+         server=serve(OK), expect_exit=0)
+# %{redirect_url} without -L, also for a scheme opensock does not speak (curl's test 1159)
+# and written back as curl writes it, and when --max-redirs stops -L (test 1261, 47).
+scenario("write_out_redirect_url_fragment", "-s", "-w", "%{redirect_url}\\n", "{base}/a#y",
+         server=serve(redirect(301, b"b/../c?d#x")), expect_exit=0)
+scenario("write_out_redirect_url_other_scheme", "-s", "-w", "%{redirect_url}\\n", "{base}/a",
+         server=serve(redirect(302, b"ht3p://localhost/")), expect_exit=0)
+scenario("write_out_redirect_url_written_back", "-s", "-w", "%{redirect_url}\\n", "{base}/a",
+         server=serve(redirect(302, b"HT3P://u:p@LocalHost:99/x/../y?q#f")), expect_exit=0)
+scenario("write_out_redirect_url_max_redirs", "-s", "-L", "--max-redirs", "0", "-w",
+         "%{redirect_url} %{url_effective} %{num_redirects}\\n", "{base}/a", server=hops(301),
+         expect_exit=47)
+# A redirect to a refused port leaves the last response's code and type; its fields are
+# gone (curl counts the request it could not make).
+scenario("write_out_redirect_refused", "-s", "-L", "-w",
+         "%{http_code} %{content_type} %{http_version} [%header{x-a}] %{header_json}\\n",
+         "{base}/a", "-H", "X-Port: {closed_port}",
+         server=serve(reply(b"301 Moved", b"Location: http://127.0.0.1:{closed_port}/b",
+                            b"Content-Type: text/x", b"X-A: 1")), expect_exit=7)
+# %header{} (curl's test 1670): case-insensitive, the first of repeated fields, blanks
+# around the value left out; %{header_json} (test 1671): names in lower case, a repeated
+# field's values together (here next to each other: curl 7.88 drops the fields between
+# two that are not), JSON escapes; neither has trailers or 1xx fields. After -L, the
+# last response's.
+HEADERS = reply(b"200 OK", b"Date: Tue, 09 Nov 2010 14:49:00 GMT", b'ETag: "21025-dc7"',
+                b"Set-Cookie: a=1; path=/", b"set-cookie: b=2", b"X-Blanks:  \t yes \t ",
+                b"X-Escapes: tab\there \\ back", b"Funny-Head: yesyes", body=b"-foo-\n")
+scenario("write_out_header", "-s", "-o", "{out}", "-w",
+         "%header{etag} %header{nope} %header{DATE}|%header{set-cookie}|%header{x-blanks}|\\n",
+         "{url}", server=serve(HEADERS), expect_exit=0)
+scenario("write_out_header_json", "-s", "-o", "{out}", "-w", "%{header_json}\\n", "{url}",
+         server=serve(HEADERS), expect_exit=0)
+scenario("write_out_header_json_none", "-s", "-w", "%{header_json}|%header{date}\\n",
+         "http://127.0.0.1:{closed_port}/", expect_exit=7)
+scenario("write_out_header_json_trailers_and_interim", "-s", "-o", "{out}", "-w",
+         "%{header_json} [%header{x-t}] [%header{x-c}]\\n", "{url}",
+         server=once(READ, send(b"HTTP/1.1 100 Continue\r\nX-C: c\r\n\r\n" +
+                                chunked(b"hi", trailers=(b"X-T: 1",), headers=(b"X-H: h",)))),
+         expect_exit=0)
+scenario("write_out_header_after_redirect", "-s", "-L", "-w", "%{header_json} %header{location}\\n",
+         "{base}/a", server=Server(routes={"/a": reply(b"301 Moved", b"Location: /b", b"X-A: 1"),
+                                           "/b": reply(b"200 OK", b"X-B: 2")}), expect_exit=0)
+# The fields of the response to the request sent again with credentials.
+scenario("write_out_header_after_auth", "-s", "--anyauth", "-u", "u:p", "-w",
+         "%{header_json} %header{x-a} %{http_code}\\n", "{url}",
+         server=once(READ, send(reply(b"401 Unauthorized", b'WWW-Authenticate: Basic realm="x"',
+                                      b"X-A: first", body=b"no\n")),
+                     READ, send(reply(b"200 OK", b"X-A: second", body=b"yes\n"))),
+         expect_exit=0)
+# Newer curl's %header{name:all:separator} (curl's tests 764 and 765): every value over the
+# redirects; curl 7.88 prints that text as it is.
+ALL = Server(routes={"/a": reply(b"301 Moved", b"This: one", b"This: two", b"Location: /b",
+                                 body=b"-foo-\n"),
+                     "/b": reply(b"200 OK", b"This: three", b"This: four", body=b"-foo-\n")})
+scenario("write_out_header_all", "-s", "-L", "-o", "{out}", "-w",
+         "%header{this:all:***}\\n%header{THIS:all:-{\\}-}\\n%header{this}\\n", "{base}/a",
+         server=ALL, expect_exit=0,
+         curl_args=("-s", "-L", "-o", "{out}", "-w",
+                    "one***two***three***four\\none-{}-two-{}-three-{}-four\\nthree\\n", "{base}/a"))
+# Newer curl's %output{file} (curl's tests 990 and 991): the rest into a file, made or
+# appended to; curl 7.88 writes the same file as the body.
+scenario("write_out_output_file", "-s", "-o", "/dev/null", "-w",
+         "%output{{out}}%{http_code}\\n%output{>>{out}}+%{size_download}%{stdout}on stdout\\n",
+         "{url}", server=serve(reply(body=b"200\n+6")), expect_exit=0,
+         curl_args=("-s", "-o", "{out}", "-w", "on stdout\\n", "{url}"))
+scenario("write_out_output_unwritable", "-s", "-o", "/dev/null", "-w",
+         "%output{no/such/dir/x}%{http_code}\\n", "{url}", server=serve(OK), expect_exit=0,
+         curl_args=("-s", "-o", "/dev/null", "-w", "%{http_code}\\n", "{url}"))
+# Newer curl's %{url.*} and %{urle.*} (curl's tests 423 and 424): the parts of the URL as
+# given and as fetched last (here through a proxy, after a redirect), the scheme's port
+# when none is written, nothing for a URL curl refuses; curl 7.88 prints them as written.
+URL_PARTS = ("%{url.host}+%{url.path}+%{url.scheme}+%{url.user}+%{url.password}+%{url.port}"
+             "+%{url.query}+%{url.fragment}\\n")
+scenario("write_out_url_parts", "-s", "-w", URL_PARTS, "http://uuuu:pppp@127.0.0.1:{port}/423?qqqq#ffff",
+         "h55p://hello2000:1/423?qqqq#ffff", "local host", "127.0.0.1:{port}/a/./b/../c",
+         server=EMPTY, expect_exit=0,
+         curl_args=("-s", "-w", "127.0.0.1+/423+http+uuuu+pppp+{port}+qqqq+ffff\\n",
+                    "http://uuuu:pppp@127.0.0.1:{port}/423?qqqq#ffff", "--next", "-s", "-w",
+                    "hello2000+/423+h55p+++1+qqqq+ffff\\n", "h55p://hello2000:1/423?qqqq#ffff",
+                    "--next", "-s", "-w", "+++++++\\n", "local host", "--next", "-s", "-w",
+                    "127.0.0.1+/a/c+http+++{port}++\\n", "127.0.0.1:{port}/a/./b/../c"))
+URLE_PARTS = URL_PARTS.replace("url.", "urle.")
+scenario("write_out_urle_parts", "-s", "-x", "{url}", "-L", "-w", URLE_PARTS,
+         "http://uuuu:pppp@127.0.0.1:{port}/424?qqqq#ffff", "h55p://hello2000:1/424?qqqq#ffff",
+         server=Server(routes={"http://anotherhost.example:2023/4240002?moo.html": reply(body=b""),
+                               "*": reply(b"301 Moved", b"Location: "
+                                          b"http://anotherhost.example:2023/4240002?moo.html")}),
+         expect_exit=1,
+         curl_args=("-s", "-x", "{url}", "-L", "-w",
+                    "anotherhost.example+/4240002+http+++2023+moo.html+\\n",
+                    "http://uuuu:pppp@127.0.0.1:{port}/424?qqqq#ffff", "--next", "-s", "-x",
+                    "{url}", "-L", "-w", "hello2000+/424+h55p+++1+qqqq+ffff\\n",
+                    "h55p://hello2000:1/424?qqqq#ffff"))
+# HTTP/1.0 is "1"; newer curl's %{scheme} is in lower case (curl 7.88: "HTTP"), none
+# before a connection; without TLS, no certificates and nothing verified.
+scenario("write_out_http_1_0", "-s", "-w", "%{http_version} %{response_code} %{http_connect}\\n",
+         "{url}", server=serve(reply(version=b"HTTP/1.0", body=b"old\n")), expect_exit=0)
+scenario("write_out_scheme", "-s", "-o", "{out}", "-w", "[%{scheme}]\\n", "{url}",
+         "http://127.0.0.1:{closed_port}/", server=serve(OK), expect_exit=7,
+         curl_args=("-s", "-o", "{out}", "-w", "[http]\\n", "{url}", "--next", "-s", "-w",
+                    "[%{scheme}]\\n", "http://127.0.0.1:{closed_port}/"))
+scenario("write_out_without_tls", "-s", "-w",
+         "[%{certs}] %{num_certs} %{ssl_verify_result} %{proxy_ssl_verify_result} "
+         "[%{ftp_entry_path}]\\n", "{url}", server=serve(OK), expect_exit=0)
+# %{errormsg} and %{exitcode} after %{onerror} (curl's test 1188, on stdout here).
+scenario("write_out_onerror_errormsg", "-s", "-f", "-w",
+         "%{onerror}%{urlnum} says %{exitcode} %{errormsg}\\n", "{base}/a", "{base}/b",
+         server=serve(reply(b"404 Not Found")), expect_exit=22)
+# Newer curl's %{size_delivered}: the body bytes written, here as many as downloaded.
+scenario("write_out_size_delivered", "-s", "-w", "%{size_delivered} %{size_download}\\n", "-L",
+         "{base}/a", server=hops(302), expect_exit=0,
+         curl_args=("-s", "-w", "%{size_download} %{size_download}\\n", "-L", "{base}/a"))
+# Newer curl's numbers of connections and transfers (a refused connection takes one too,
+# one reused keeps its own), %{proxy_used}, %{num_retries}, %{tls_earlydata}.
+scenario("write_out_ids", "-s", "-o", "/dev/null", "-w",
+         "%{conn_id} %{xfer_id} %{proxy_used} %{num_retries} %{tls_earlydata}\\n", "{base}/a",
+         "{base}/b", "http://127.0.0.1:{closed_port}/", "{base}/c", server=serve(reply(body=b"")),
+         expect_exit=0,
+         curl_args=("-s", "-o", "/dev/null", "-w", "0 0 0 0 0\\n", "{base}/a", "--next", "-s",
+                    "-w", "0 1 0 0 0\\n", "{base}/b", "--next", "-s", "-w", "1 2 0 0 0\\n",
+                    "http://127.0.0.1:{closed_port}/", "--next", "-s", "-w", "0 3 0 0 0\\n",
+                    "{base}/c"))
+scenario("write_out_proxy_used", "-s", "-x", "{url}", "-w", "%{proxy_used} %{http_code}\\n",
+         "http://{long_host}/", server=serve(reply(body=b"")), expect_exit=0,
+         curl_args=("-s", "-x", "{url}", "-w", "1 %{http_code}\\n", "http://{long_host}/"))
+# Newer curl's %time{}: %z and %Z are UTC's, "%%" a percent sign; curl 7.88 prints the text.
+scenario("write_out_time_zone", "-s", "-o", "{out}", "-w", "%time{%z %Z %%}|%time{}|%time{x\\n",
+         "{url}", server=serve(OK), expect_exit=0,
+         curl_args=("-s", "-o", "{out}", "-w", "+0000 UTC %||%time{x\\n", "{url}"))
+# What differs from run to run (times, speeds, the time of day, %{json}'s) is written to
+# stderr, not compared: the rest of the output still is.
+scenario("write_out_times", "-s", "-L", "-w",
+         "%{stderr}%{time_namelookup} %{time_connect} %{time_appconnect} %{time_pretransfer} "
+         "%{time_posttransfer} %{time_starttransfer} %{time_redirect} %{time_queue} "
+         "%{time_total} %{speed_download} %{speed_upload} %time{%F %T.%f %s} %{json}"
+         "%{stdout}%{http_code}\\n", "{base}/a", server=hops(301), expect_exit=0,
+         curl_args=("-s", "-L", "-w", "%{stderr}%{time_total}%{stdout}%{http_code}\\n",
+                    "{base}/a"))
 scenario("include", "-i", "{url}",
          server=serve(reply(b"200 OK", b"X-One: 1", b"x-lower: two", body=b"hello\n")), expect_exit=0)
 scenario("silent", "-s", "{url}", server=serve(OK), expect_exit=0)
@@ -771,6 +949,12 @@ scenario("continue_at_own_range", "-C", "3", "-H", "Range: bytes=1-", "-o", "{ou
          server=serve(PARTIAL), files={"out": b"hel"}, expect_exit=0)
 scenario("continue_at_over_range", "-C", "3", "-r", "0-1", "-o", "{out}", "{url}",
          server=serve(PARTIAL), files={"out": b"hel"}, expect_exit=0)
+# -f: a 416 to -C is the file already whole, no failure, as newer curl takes it (curl
+# 7.88: 22).
+scenario("continue_at_416_fail", "-C", "6", "-f", "-o", "{out}", "{url}", files={"out": b"hello\n"},
+         server=serve(reply(b"416 Range Not Satisfiable", b"Content-Range: bytes */6",
+                            body=b"<html>416</html>\n")), expect_exit=22,
+         known_difference="-f takes a 416 to -C for a whole file", fetch_exit=0)
 scenario("continue_at_not_a_number", "-C", "x", "{url}", server=serve(OK), expect_exit=2)
 
 # --etag-save: each ETag value on a line of its own, the file made before anything is
