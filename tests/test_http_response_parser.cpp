@@ -256,6 +256,8 @@ TEST_CASE("malformed replies end in curl's error numbers") {
       {"HTTP/1.1 100 Continue\r\n\r\nData\r\nData\r\n", error::not_http_after_interim, 8},
       {"HTTP/1.1 302 Found\r\nLocation: /a\r\nX: y\r\nlocation: /b\r\nContent-Length: 0\r\n\r\n",
        error::repeated_location, 8},
+      {"HTTP/1.1 302 Found\r\nLocation: /a\r\nLocation: /a\r\nLocation: /c\r\n\r\n",
+       error::repeated_location, 8},
   };
   for (const auto& c : bad) {
     const std::string_view wire = c.wire;
@@ -359,11 +361,17 @@ TEST_CASE("every limit is explicit and enforced") {
   std::string many = "HTTP/1.1 200 OK\r\n";
   for (int i = 0; i < 20; ++i) many += "X-Field: 0123456789\r\n";
   CHECK(feed(many + "\r\n", {}, true, false, total).error == error::response_headers_too_large);
-  CHECK(opensock::curl_code(error::response_headers_too_large) == 100);
+  CHECK(opensock::curl_code(error::response_headers_too_large) == 56);
 
   parser_limits count;
   count.max_header_count = 5;
-  CHECK(feed(many + "\r\n", {}, true, false, count).error == error::response_headers_too_large);
+  CHECK(feed(many + "\r\n", {}, true, false, count).error == error::too_many_response_headers);
+  CHECK(opensock::curl_code(error::too_many_response_headers) == 100);
+  // By default curl's count: 5000 fields are taken, the 5001st refused.
+  std::string fields = "HTTP/1.1 200 OK\r\n";
+  for (int i = 0; i < 5000; ++i) fields += "A:\r\n";
+  CHECK(feed(fields + "\r\n", {}, true).error == std::error_code());
+  CHECK(feed(fields + "A:\r\n\r\n", {}, true).error == error::too_many_response_headers);
 
   parser_limits body;
   body.max_body = 4;
@@ -495,6 +503,9 @@ TEST_CASE("the fields that frame a body are found in any case, with their folded
   CHECK(identity.done);
   CHECK(identity.body == "abc");
   CHECK(!identity.keep_alive);
+  // Location fields that agree are no conflict.
+  CHECK(feed_whole("HTTP/1.1 302 Found\r\nLocation: /a\r\nlocation: /a\r\nContent-Length: 0\r\n\r\n")
+            .done);
   // An interim response's fields frame nothing of the final one.
   const auto after_interim = feed_whole(
       "HTTP/1.1 100 Continue\r\nContent-Length: 5\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"

@@ -84,8 +84,10 @@ const scenario scenarios[] = {
     {"a chunked body cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nshort"},
     {"a chunked body without its last chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n"},
     {"nothing at all", std::string(scripted_http_server::hang_up)},
+    // curl 7.88 runs out of its line buffer (27); newer curl names the limit (100).
     {"a header line over 100 KiB",
-     "HTTP/1.1 200 OK\r\nX-Huge: " + repeat('h', 110 * 1024) + "\r\nContent-Length: 2\r\n\r\nok"},
+     "HTTP/1.1 200 OK\r\nX-Huge: " + repeat('h', 110 * 1024) + "\r\nContent-Length: 2\r\n\r\nok",
+     100},
     {"headers over 300 KiB",
      [] {
        std::string r = "HTTP/1.1 200 OK\r\n";

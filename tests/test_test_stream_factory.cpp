@@ -220,8 +220,8 @@ TEST_CASE("a reply cut or reset at each byte ends in curl's error") {
         const int code = opensock::curl_code(results[0].first);
         if (reset) {
           CHECK(code == 56);
-        } else if (cut == 0) {
-          CHECK(code == 52);  // nothing at all
+        } else if (cut < reply.find("\r\n") + 2) {
+          CHECK(code == 52);  // no status line came whole: curl's empty reply
         } else {
           // A head cut short is 8 (a known difference: curl takes what came as the head),
           // a body cut short 18.

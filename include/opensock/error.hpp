@@ -87,8 +87,8 @@ enum class error : int {
   transfer_coding_not_decoded,
   /// recv_error: a chunk size or chunk delimiter that is not valid chunked coding.
   malformed_chunk,
-  /// too_large: the header section over the parser's limits on its size or its number
-  /// of fields (curl fails over 300 KiB of headers with this code; curl 7.88 said 56).
+  /// recv_error: the header section over the parser's limit on its size (curl fails over
+  /// 300 KiB of headers with this code).
   response_headers_too_large,
   /// filesize_exceeded: a body over the caller's size limit.
   body_too_large,
@@ -210,6 +210,9 @@ enum class error : int {
   /// weird_server_reply: an HTTP/0.9 response (allowed) to a HEAD or CONNECT request,
   /// whose answer has no body to be.
   http09_without_body,
+  /// too_large: more header fields in a response than the parser's limit on their number
+  /// (newer curl's 100; curl 7.88 counts none).
+  too_many_response_headers,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode

@@ -23,8 +23,8 @@ struct parser_limits {
   std::size_t max_line = 100 * 1024;
   /// The status line and headers together, interim responses included (curl: 300 KiB).
   std::size_t max_header_bytes = 300 * 1024;
-  /// Header fields in one response.
-  std::size_t max_header_count = 1000;
+  /// Header fields in one response (curl: 5000).
+  std::size_t max_header_count = 5000;
   /// Body bytes; none by default (curl's --max-filesize).
   std::optional<std::uint64_t> max_body;
 };
@@ -185,6 +185,7 @@ class response_parser {
   void note_framing_field(std::string_view name) noexcept;
   bool end_of_header();
   bool start_http09();
+  bool same_locations() const noexcept;
   bool merge_content_lengths();
   // Copies the field lines parsed from this input into their fields' storage.
   void close_block();

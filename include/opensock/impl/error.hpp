@@ -153,7 +153,7 @@ constexpr error_entry error_entry_of(error e) noexcept {
       return {condition::recv_error,
               "Illegal or missing hexadecimal sequence in chunked-encoding"};
     case error::response_headers_too_large:
-      return {condition::too_large, "Too large response headers"};
+      return {condition::recv_error, "Too large response headers"};
     case error::body_too_large:
       return {condition::filesize_exceeded, "Maximum file size exceeded"};
     case error::invalid_request_field:
@@ -263,6 +263,8 @@ constexpr error_entry error_entry_of(error e) noexcept {
     case error::not_http_after_interim:
       return {condition::weird_server_reply,
               "Weird server reply: no HTTP status line after an interim response"};
+    case error::too_many_response_headers:
+      return {condition::too_large, "Too many response headers"};
     case error::http09_without_body:
       return {condition::weird_server_reply,
               "Weird server reply: HTTP/0.9 to a request whose answer has no body"};

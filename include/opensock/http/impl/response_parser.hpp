@@ -196,7 +196,7 @@ inline bool response_parser::parse_field_line(std::string_view line, fields& int
     return false;
   }
   if (into.size() >= limits_.max_header_count) {
-    fail(opensock::error::response_headers_too_large);
+    fail(opensock::error::too_many_response_headers);
     return false;
   }
   // The name without the blanks before the colon (it does not start with one), the
@@ -285,6 +285,17 @@ inline void response_parser::close_block() {
   block_fields_ = nullptr;
 }
 
+// Whether the Location fields of the head all say the same, as curl lets them.
+inline bool response_parser::same_locations() const noexcept {
+  std::optional<std::string_view> first;
+  for (const auto& f : headers_) {
+    if (!detail::iequals_lower(f.name, "location")) continue;
+    if (!first) first = f.value;
+    if (f.value != *first) return false;
+  }
+  return true;
+}
+
 // An HTTP/0.9 response: no head, its bytes the body until the close.
 inline bool response_parser::start_http09() {
   if (head_request_ || connect_request_) {
@@ -312,7 +323,7 @@ inline bool response_parser::end_of_header() {
   // The fields the framing depends on were noted as they were added; their values are
   // read now that any folded lines have joined them.
   const auto& found = framing_fields_;
-  if (found.more_locations) [[unlikely]] {
+  if (found.more_locations && !same_locations()) [[unlikely]] {
     fail(opensock::error::repeated_location);
     return false;
   }
