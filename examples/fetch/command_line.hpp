@@ -50,6 +50,7 @@ struct options {
   // The URLs as written, before their globs are expanded in `urls` (-w's %{urlnum}).
   std::vector<std::string> urls_as_written;
   bool globoff = false;  // -g: URLs are not globs
+  std::vector<std::size_t> literal_urls;  // nor these (--url @file's), by their index
   std::vector<output_spec> outputs;
   // -J: with -O, the file is named by the response's Content-Disposition when it names one.
   bool remote_header_name = false;
@@ -398,6 +399,25 @@ inline std::optional<std::uint64_t> parse_size(std::string_view text) {
   return value << shift;
 }
 
+// --url @file's URLs: one a line, without the line's end; lines of blanks alone and
+// those whose first non-blank is '#' left out. nullopt when the file cannot be read
+// ("-": stdin).
+inline std::optional<std::vector<std::string>> url_file_lines(const std::string& path) {
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return std::nullopt;
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  std::vector<std::string> urls;
+  for (std::string line; std::getline(in, line);) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+    const auto first = line.find_first_not_of(" \t");
+    if (first != std::string::npos && line[first] != '#') urls.push_back(std::move(line));
+  }
+  return urls;
+}
+
 // Applies one flag and its value (empty for a flag without one) to `o`. `negated` is
 // the --no- form of a boolean flag.
 inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long, bool negated,
@@ -531,7 +551,21 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "trace-time") o.trace_time = on;
   if (n == "help") o.help = true;
   if (n == "version") o.version = true;
-  if (n == "url") {
+  // --url @file (@-: stdin), as newer curl reads it: the file's URLs, none a glob, each
+  // saved as -O saves it.
+  if (n == "url" && value.starts_with('@')) {
+    const auto lines = url_file_lines(value.substr(1));
+    if (!lines)
+      return usage_error{"option " + shown(f, as_long) + ": error encountered when reading a file",
+                         26};
+    for (const auto& line : *lines) {
+      while (o.outputs.size() < o.urls.size()) o.outputs.push_back({false, "-"});
+      o.literal_urls.push_back(o.urls.size());
+      o.urls_as_written.push_back(line);
+      o.urls.push_back(line);
+      o.outputs.push_back({true, {}});
+    }
+  } else if (n == "url") {
     o.urls_as_written.push_back(value);
     o.urls.push_back(std::move(value));
   }

@@ -37,6 +37,16 @@ class url_glob {
   /// The glob `pattern` is; nullopt with `error` set when it is malformed (curl's 3).
   static std::optional<url_glob> parse(std::string_view pattern, glob_error& error);
 
+  /// `text` with its glob characters escaped: the one URL it names is `text`.
+  static std::string escaped(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+      if (c == '{' || c == '}' || c == '[' || c == ']') out += '\\';
+      out += c;
+    }
+    return out;
+  }
+
   /// How many URLs it names.
   std::uint64_t size() const noexcept { return size_; }
 
@@ -301,7 +311,9 @@ inline std::optional<std::pair<std::string, glob_error>> expand_globs(options& o
   std::vector<std::string> values;
   for (std::size_t i = 0; i < o.urls.size(); ++i) {
     glob_error error;
-    const auto glob = url_glob::parse(o.urls[i], error);
+    const bool literal =
+        std::find(o.literal_urls.begin(), o.literal_urls.end(), i) != o.literal_urls.end();
+    const auto glob = url_glob::parse(literal ? url_glob::escaped(o.urls[i]) : o.urls[i], error);
     if (!glob) return std::make_pair(o.urls[i], std::move(error));
     std::vector<std::string> files(1);  // one pass without a -T file
     if (i < o.upload_files.size()) {
@@ -328,6 +340,7 @@ inline std::optional<std::pair<std::string, glob_error>> expand_globs(options& o
     }
   }
   o.urls = std::move(urls);
+  o.literal_urls.clear();
   if (!o.outputs.empty()) o.outputs = std::move(outputs);
   if (!o.upload_files.empty()) o.upload_files = std::move(uploads);
   return std::nullopt;

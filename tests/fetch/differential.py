@@ -562,6 +562,11 @@ def fill(arg, values):
     return re.sub(r"(?<!%)\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), arg)
 
 
+def fill_bytes(content, values):
+    """fill() for a file's or stdin's bytes, which may be any."""
+    return fill(content.decode("latin-1"), values).encode("latin-1")
+
+
 class Stage:
     """Everything one run of a scenario needs: a temporary directory (an empty working
     directory for the tool, another for Unix sockets), the scenario's servers and
@@ -612,7 +617,7 @@ class Stage:
             path = os.path.join(self.cwd, name)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
-                f.write(content)
+                f.write(fill_bytes(content, values))
         for server in self.servers.values():
             server.start(values)
 
@@ -646,8 +651,8 @@ def run_tool(tool, scenario, args=None):
         command = stage.command(tool, args)
         outcome.command = shown(command)
         try:
-            given = {"input": scenario.stdin} if scenario.stdin is not None else {
-                "stdin": subprocess.DEVNULL}
+            given = ({"input": fill_bytes(scenario.stdin, stage.values)}
+                     if scenario.stdin is not None else {"stdin": subprocess.DEVNULL})
             done = subprocess.run(command, cwd=stage.cwd, env=tool_environment(stage.cwd),
                                   capture_output=True, timeout=RUN_TIMEOUT, **given)
             outcome.exit_code = done.returncode

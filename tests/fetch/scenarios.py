@@ -7,8 +7,8 @@ nothing listening, {silent_port} a port where connect() hangs, {sock} the main s
 Unix socket (family="unix"), {out}/{out2} files in the run's working directory (`files`
 creates more there first, `stdin` is what the tool reads; `curl_args`, when given, is what
 curl runs instead: the command line without options curl 7.88 lacks), and
-{long_host} a host name no resolver answers for (see LONG_HOST). Replies may contain the
-same placeholders.
+{long_host} a host name no resolver answers for (see LONG_HOST). Replies, files and stdin
+may contain the same placeholders.
 
 A server is described by a Server: `routes` maps a request path (or "*" for any other) to
 the raw reply bytes sent for it; after a reply that is a complete HTTP/1.1 message the
@@ -341,7 +341,9 @@ scenario("not_http_after_interim_response", "{url}",
          fetch_exit=8)
 scenario("two_locations", "{url}",
          server=serve(reply(b"200 OK", b"Location: this", b"Location: that")), expect_exit=0,
-         known_difference="two Location fields are 8", fetch_exit=8)
+         known_difference="two Location fields that differ are 8", fetch_exit=8)
+scenario("two_same_locations", "-i", "{url}",
+         server=serve(reply(b"200 OK", b"Location: this", b"Location: this")), expect_exit=0)
 scenario("reset_before_anything", "{url}", server=once(READ, RESET), expect_exit=56)
 scenario("reset_after_headers", "{url}",
          server=once(READ, send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart\n"), pause(0.3), RESET),
@@ -1104,6 +1106,16 @@ scenario("upload_resumed", "-T", "up.txt", "-C", "7", "{base}/r", server=serve(O
          files={"up.txt": UPLOAD}, expect_exit=0)
 scenario("upload_two_urls", "-T", "a.txt", "-T", "b.txt", "{base}/one", "{base}/two",
          server=serve(OK), files={"a.txt": b"first\n", "b.txt": b"second\n"}, expect_exit=0)
+# --url @file (newer curl): a URL a line ('#' lines left out), each saved as -O saves it,
+# none a glob; curl 7.88 runs the same URLs with -O. "@-" is stdin.
+scenario("url_file", "--url", "@urls.txt", "--output-dir", "d", server=serve(OK),
+         files={"urls.txt": b"{base}/a\n  # not this\n \t\n{base}/b{c}\n", "d/keep": b""},
+         curl_args=("-g", "--output-dir", "d", "-O", "{base}/a", "-O", "{base}/b{c}"),
+         expect_exit=0)
+scenario("url_file_stdin", "{base}/first", "--url", "@-", server=serve(OK),
+         stdin=b"{base}/x\r\n", curl_args=("-o", "-", "{base}/first", "-O", "{base}/x"),
+         expect_exit=0)
+
 # -T's name is a glob too: each file to each URL, file after file; a missing one is 26.
 scenario("upload_glob", "-T", "{a.txt,b.txt}", "{base}/{one,two}/", server=serve(OK),
          files={"a.txt": b"first\n", "b.txt": b"second\n"}, expect_exit=0)
