@@ -526,3 +526,57 @@ TEST_CASE("a proxy that never answers: the connect timeout ends the tunnel with 
     CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds(5));
   }
 }
+
+TEST_CASE("nginx behind the PROXY protocol hears the socket's ends, a given client, and the "
+          "line inside a tunnel") {
+  const auto port = opensock::test::peer_port("proxy-protocol.port");
+  auto http_proxy = opensock::test::start_tinyproxy();
+  if (!port || !http_proxy) {
+    WARN("the suite's nginx or tinyproxy is not running (run through ctest)");
+    return;
+  }
+  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/proxy-protocol";
+  // nginx's report: the line's source address and port, destination address and port.
+  const auto ends = [](const opensock::http::response& r, const std::string& client,
+                       std::uint16_t to) {
+    return client + ' ' + std::to_string(r.local.port()) + ' ' + client + ' ' +
+           std::to_string(to) + '\n';
+  };
+  asio::io_context io;
+  opensock::http::session_options options;
+  // Without the line nginx closes the connection: it does read the line.
+  opensock::http::session plain(io.get_executor(), opensock::default_socket_factory{}, options);
+  std::error_code refused;
+  opensock::http::request get("GET", opensock::http::url::parse(url, refused));
+  REQUIRE(!refused);
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await plain.async_request(std::move(get),
+                                 asio::redirect_error(asio::use_awaitable, refused));
+  }());
+  CHECK(opensock::curl_code(refused) == 52);
+
+  options.proxy_header.emplace();
+  opensock::http::session direct(io.get_executor(), opensock::default_socket_factory{}, options);
+  const auto own = run(io, direct.get(url));
+  CHECK(own.body == ends(own, "127.0.0.1", *port));
+  // Once per connection: a kept-alive one carries requests without a second line.
+  const auto again = run(io, direct.get(url));
+  CHECK(again.info.reused);
+  CHECK(again.body == own.body);
+
+  options.proxy_header.emplace(asio::ip::make_address("2001:db8::7"));
+  opensock::http::session spoofed(io.get_executor(), opensock::default_socket_factory{},
+                                  options);
+  const auto given = run(io, spoofed.get(url));
+  CHECK(given.body == ends(given, "2001:db8::7", *port));
+
+  // Through a tunnel the line goes inside it, from the ends of the socket to the proxy.
+  options.proxy_header.emplace();
+  options.proxies.push_back(proxy(proxy_kind::http, "127.0.0.1", http_proxy->port()));
+  options.proxy_tunnel = true;
+  opensock::http::session tunnelled(io.get_executor(), opensock::default_socket_factory{},
+                                    options);
+  const auto inside = run(io, tunnelled.get(url));
+  CHECK(inside.info.tunnel_answer.status == 200);
+  CHECK(inside.body == ends(inside, "127.0.0.1", http_proxy->port()));
+}

@@ -4,11 +4,17 @@
 
 #include <opensock/no_proxy.hpp>
 #include <opensock/proxy_environment.hpp>
+#include <opensock/proxy_protocol.hpp>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/local/stream_protocol.hpp>
 
 #include <map>
 #include <optional>
 #include <string>
 
+using asio::ip::tcp;
 using opensock::proxy;
 using opensock::proxy_kind;
 
@@ -180,4 +186,24 @@ TEST_CASE("the environment's proxies, read as curl reads them") {
   std::error_code ec;
   CHECK(read().proxies_for("http", ec).empty());
   CHECK(ec == opensock::error::couldnt_connect);
+}
+
+TEST_CASE("the PROXY protocol line names the socket's ends or the given client") {
+  const tcp::endpoint local(asio::ip::make_address("127.0.0.1"), 40000);
+  const tcp::endpoint remote(asio::ip::make_address("127.0.0.2"), 8080);
+  CHECK(opensock::proxy_protocol_header().line(local, remote) ==
+        "PROXY TCP4 127.0.0.1 127.0.0.2 40000 8080\r\n");
+  // A given client is both ends, and says the family; the ports stay the socket's.
+  const opensock::proxy_protocol_header v6(asio::ip::make_address("2001:db8::7"));
+  CHECK(v6.line(local, remote) == "PROXY TCP6 2001:db8::7 2001:db8::7 40000 8080\r\n");
+  // An IPv6 zone names an interface of this host alone: it is left out.
+  const tcp::endpoint scoped(asio::ip::make_address("fe80::1%1"), 443);
+  CHECK(opensock::proxy_protocol_header().line(scoped, scoped) ==
+        "PROXY TCP6 fe80::1 fe80::1 443 443\r\n");
+  // A socket without IP ends, or without a peer yet, is UNKNOWN.
+  asio::io_context io;
+  asio::local::stream_protocol::socket unix_socket(io);
+  CHECK(opensock::proxy_protocol_header().line(unix_socket) == "PROXY UNKNOWN\r\n");
+  tcp::socket unconnected(io);
+  CHECK(v6.line(unconnected) == "PROXY UNKNOWN\r\n");
 }

@@ -10,6 +10,8 @@
 #include <opensock/http/redirect.hpp>
 #include <opensock/tls/options.hpp>
 
+#include <asio/ip/address.hpp>
+
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -195,6 +197,10 @@ struct options {
   bool proxy_digest = false;
   bool proxy_anyauth = false;
   bool proxytunnel = false;
+  // --haproxy-protocol: the PROXY protocol line first on each connection to the server,
+  // with --haproxy-clientip's address (which implies it) in place of the socket's ends.
+  bool haproxy_protocol = false;
+  std::optional<std::string> haproxy_clientip;
   // --proxy-header: fields for the proxy alone (on CONNECT, and after the request's own
   // on a request it forwards).
   std::vector<std::string> proxy_headers;
@@ -319,6 +325,8 @@ inline constexpr flag flags[] = {
     {0, "preproxy", takes::value},
     {'U', "proxy-user", takes::value},
     {'p', "proxytunnel", takes::nothing},
+    {0, "haproxy-protocol", takes::nothing},
+    {0, "haproxy-clientip", takes::value},
     {0, "proxy-header", takes::value},
     {0, "proxy-basic", takes::nothing},
     {0, "proxy-digest", takes::nothing},
@@ -589,6 +597,13 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "proxy-user") o.proxy_user = std::move(value);
   if (n == "user-agent") o.user_agent = std::move(value);
   if (n == "proxytunnel") o.proxytunnel = on;
+  if (n == "haproxy-protocol") o.haproxy_protocol = on;
+  if (n == "haproxy-clientip") {
+    std::error_code ec;
+    asio::ip::make_address(value, ec);
+    if (ec) return usage_error{"option " + shown(f, as_long) + ": is badly used here"};
+    o.haproxy_clientip = std::move(value);
+  }
   if (n == "proxy-header") o.proxy_headers.push_back(std::move(value));
   // --proxy-basic: Basic is curl's default, used when neither of these is on.
   if (n == "proxy-digest") o.proxy_digest = on;
@@ -892,6 +907,8 @@ inline constexpr std::string_view usage_text =
      --abstract-unix-socket <name>  The same, in the abstract namespace
      --interface <name|address> Use this network interface or source address
      --local-port <num[-num]>   Use a local port (from this range)
+     --haproxy-protocol         Open each connection with a PROXY protocol line
+     --haproxy-clientip <ip>    The same, with this address as the client's
  -4, --ipv4                     Resolve names to IPv4 addresses only
  -6, --ipv6                     Resolve names to IPv6 addresses only
  -h, --help                     This help text

@@ -85,6 +85,11 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
   so.decompress = o.compressed;
   so.decode_transfer_codings = o.tr_encoding;
   so.allow_http09 = o.http09;
+  if (o.haproxy_clientip) {
+    so.proxy_header.emplace(asio::ip::make_address(*o.haproxy_clientip));
+  } else if (o.haproxy_protocol) {
+    so.proxy_header.emplace();
+  }
   so.decoding.max_ratio = 0;
   // The fetcher decides which hop gets credentials (auth.hpp); said here too for the
   // session's own use.

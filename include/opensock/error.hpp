@@ -213,6 +213,8 @@ enum class error : int {
   /// too_large: more header fields in a response than the parser's limit on their number
   /// (newer curl's 100; curl 7.88 counts none).
   too_many_response_headers,
+  /// send_error: the PROXY protocol line a route opens with could not be sent.
+  proxy_protocol_send_failed,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode

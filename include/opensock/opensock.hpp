@@ -55,6 +55,7 @@
 #include <opensock/origin.hpp>
 #include <opensock/proxy.hpp>
 #include <opensock/proxy_environment.hpp>
+#include <opensock/proxy_protocol.hpp>
 #include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
 #include <opensock/tls/context_cache.hpp>

@@ -9,6 +9,7 @@
 #include <opensock/local_binding.hpp>
 #include <opensock/origin.hpp>
 #include <opensock/proxy.hpp>
+#include <opensock/proxy_protocol.hpp>
 #include <opensock/tls/options.hpp>
 
 #include <asio/ip/address.hpp>
@@ -75,6 +76,9 @@ struct route {
   /// The local end of each socket the factory opens (curl's --interface, --local-port),
   /// bound before it is connected; a socket the factory connected itself is left as it is.
   local_binding local;
+  /// The PROXY protocol line each connection opens with, after any tunnel and before TLS
+  /// (curl's --haproxy-protocol); unset, none.
+  std::optional<proxy_protocol_header> proxy_header;
 
   /// The host and port the last proxy is asked to reach, or without proxies the sockets
   /// go to.
@@ -136,7 +140,8 @@ struct route {
            (!a.secure || a.tls_settings() == b.tls_settings()) &&
            a.proxies == b.proxies && a.forward == b.forward && a.connect_host == b.connect_host &&
            a.connect_port == b.connect_port &&
-           a.addresses == b.addresses && a.version == b.version && a.local == b.local;
+           a.addresses == b.addresses && a.version == b.version && a.local == b.local &&
+           a.proxy_header == b.proxy_header;
   }
 };
 

@@ -227,6 +227,14 @@ class Peer:
     def read_request(self):
         """Reads and records the next request; None if the client sent none."""
         deadline = time.monotonic() + READ_TIMEOUT
+        if not self.requests and not self.buffer and self._receive(deadline) and \
+                self.buffer.startswith(b"PROXY "):
+            # A PROXY protocol line (--haproxy-protocol) opens the connection: recorded as
+            # it is, but for its source port, which is the client's own.
+            while b"\r\n" not in self.buffer and self._receive(deadline):
+                pass
+            line, _, self.buffer = self.buffer.partition(b"\r\n")
+            self.requests.append(re.sub(rb"^(PROXY \S+ \S+ \S+) \d+", rb"\1 {source_port}", line))
         while (end := request_end(self.buffer)) is None:
             if not self._receive(deadline):
                 self.partial = self.buffer
@@ -525,6 +533,8 @@ def normalise_request(raw, compared, normalise):
     headers (sorted by name; repeated ones keep their order) and its decoded body."""
     if raw.startswith(b"<partial>"):
         return "partial request " + repr(normalise(raw[len(b"<partial>"):]))
+    if raw.startswith(b"PROXY "):
+        return normalise(raw).decode("latin-1")
     # A multipart body's boundary is random (and longer in newer curl): it is compared as
     # {boundary}, and the Content-Length that depends on it is left out.
     boundary = re.search(rb"(?im)^content-type:[^\r\n]*boundary=([^\s;]+)", raw)

@@ -1419,3 +1419,12 @@ scenario("conflicting_content_length", "{url}",
          server=serve(reply(b"200 OK", b"Content-Length: 9", b"Content-Length: 6", length=False,
                             body=b"hello\n")),
          expect_exit=0, known_difference="conflicting Content-Length values are an error", fetch_exit=8)
+
+# --haproxy-protocol: a PROXY protocol line opens each connection, from the socket's ends;
+# a forwarding proxy gets it too (curl 7.88 has no --haproxy-clientip).
+scenario("haproxy_protocol", "--haproxy-protocol", "{url}", "{base}/again", server=serve(OK),
+         expect_exit=0)
+scenario("haproxy_protocol_ipv6", "--haproxy-protocol", "{url}", family="inet6",
+         server=serve(OK), expect_exit=0)
+scenario("haproxy_protocol_proxy", "--haproxy-protocol", "-x", "{url}", "http://{long_host}/",
+         server=serve(OK), expect_exit=0)

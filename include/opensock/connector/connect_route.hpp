@@ -28,14 +28,18 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/buffer.hpp>
 #include <asio/cancellation_state.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/error.hpp>
 #include <asio/ip/address_v4.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
 #include <cassert>
 #include <chrono>
@@ -256,6 +260,20 @@ asio::awaitable<void> connect_within(
     close_stream(factory, made.stream->lowest_layer());
     made.stream.reset();
     made.error = {};
+  }
+
+  // The PROXY protocol line, first on the way to the server: inside any tunnel, under TLS.
+  if (!made.error && r.proxy_header) {
+    const std::string line = r.proxy_header->line(made.stream->lowest_layer());
+    std::error_code ec;
+    co_await asio::async_write(
+        *made.stream, asio::buffer(line),
+        asio::bind_cancellation_slot(stop.slot(), asio::redirect_error(asio::use_awaitable, ec)));
+    if (ec == asio::error::operation_aborted) {
+      made.error = ec;
+    } else if (ec) {
+      made.error = error::proxy_protocol_send_failed;
+    }
   }
 
 #if OPENSOCK_HAS_TLS

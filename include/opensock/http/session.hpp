@@ -26,6 +26,7 @@
 #include <opensock/local_binding.hpp>
 #include <opensock/no_proxy.hpp>
 #include <opensock/proxy.hpp>
+#include <opensock/proxy_protocol.hpp>
 #include <opensock/proxy_environment.hpp>
 #include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
@@ -73,6 +74,9 @@ struct session_options {
   resolve_options names;
   /// The local end of their sockets (curl's --interface, --local-port).
   local_binding local;
+  /// The PROXY protocol line they open with (curl's --haproxy-protocol and
+  /// --haproxy-clientip), for a server behind a load balancer; unset, none.
+  std::optional<proxy_protocol_header> proxy_header;
   /// The proxies they pass, nearest first (curl's --preproxy, then --proxy); a request's
   /// own replace them.
   std::vector<proxy> proxies;

@@ -279,6 +279,7 @@ const opensock::route& session<Factory>::aim(connection& c, const url& to,
   }
   target.apply_names(options_.names);
   target.local = options_.local;
+  target.proxy_header = options_.proxy_header;
   target.proxies.assign(via.begin(), via.end());
   target.forward = forward;
   auto& made = c.made;
