@@ -126,6 +126,7 @@ struct options {
   std::uint64_t max_filesize = 0;
   std::vector<data_part> data;
   std::vector<form_spec> forms;  // -F, --form-string: a multipart/form-data POST
+  bool form_escape = false;      // --form-escape: \ and " escaped by a backslash in names
   bool get = false;  // -G: the data goes in the URL's query of a GET
   long max_redirs = 50;  // the curl tool's default (libcurl's own is 30)
   // --retry: how many times a transient failure is tried again (retry.hpp says which
@@ -267,6 +268,7 @@ inline constexpr flag flags[] = {
     {0, "json", takes::value},
     {'F', "form", takes::value},
     {0, "form-string", takes::value},
+    {0, "form-escape", takes::nothing},
     {'G', "get", takes::nothing},
     {'L', "location", takes::nothing},
     {0, "follow", takes::nothing},
@@ -472,6 +474,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "data-urlencode") o.data.push_back({data_part::kind::urlencode, std::move(value)});
   if (n == "json") o.data.push_back({data_part::kind::json, std::move(value)});
   if (n == "form" || n == "form-string") o.forms.push_back({std::move(value), n != "form"});
+  if (n == "form-escape") o.form_escape = on;
   if (n == "get") o.get = on;
   if (n == "location") o.location = on;
   if (n == "follow") o.location = o.follow = on;
@@ -823,6 +826,7 @@ inline constexpr std::string_view usage_text =
  -F, --form <name=content>      A multipart/form-data POST part (@file, <file, ;type=,
                                 ;filename=, ;headers=)
      --form-string <name=text>  The same, the text as it is
+     --form-escape              Escape \\ and " in -F names and file names by a backslash
  -G, --get                      Put the data in the URL's query of a GET
  -f, --fail                     Fail with exit code 22 on HTTP errors, no body output
      --fail-with-body           The same, the body written all the same

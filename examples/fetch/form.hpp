@@ -2,9 +2,11 @@
 // Each -F is a part: "name=text", "name=@file" (the file itself, named by its last path
 // segment), "name=<file" (the file's bytes as the value), "@-" and "<-" for stdin; after
 // the value, ";type=", ";filename=" and ";headers=" (a field, or @file of them), and a
-// value in double quotes may hold ';' and ',' (with \" and \\ inside). The parts' heads
-// are written as curl writes them: Content-Disposition with the name and file name (",
-// CR and LF as %22, %0D, %0A), a Content-Type given or guessed from the file name's
+// value in double quotes may hold ';' and ',' (with \" and \\ inside). Several files in
+// one part ("name=@a,b;type=t,c") are a multipart/mixed part of their own, each file an
+// attachment in it. The parts' heads are written as curl writes them: Content-Disposition
+// with the name and file name (", CR and LF as %22, %0D, %0A; with --form-escape, \ and
+// " escaped by a backslash), a Content-Type given or guessed from the file name's
 // extension, then the part's own fields. Files are read as the body is sent.
 #pragma once
 
@@ -40,7 +42,8 @@ class form {
   /// The parts of `specs`, in order. `warnings` gets what curl warns of (an unknown
   /// parameter, a headers file that cannot be read); `error` what makes curl refuse the
   /// command line ("option -F: is badly used here"), or a file that cannot be read (26).
-  static std::optional<form> make(const std::vector<form_spec>& specs,
+  /// `backslash_escapes`: names and file names escaped as --form-escape says.
+  static std::optional<form> make(const std::vector<form_spec>& specs, bool backslash_escapes,
                                   std::vector<std::string>& warnings, std::string& error,
                                   int& error_code);
 
@@ -84,9 +87,11 @@ class form {
   }
 
   struct part;
+  void add_part(const part& p, bool form_data);
 
   std::vector<part> parts_;
   std::string boundary_;
+  bool backslash_escapes_ = false;
   std::vector<piece> pieces_;
   std::uint64_t size_ = 0;
 };
@@ -161,10 +166,11 @@ inline bool read_field_headers(const std::string& path, std::vector<std::string>
 struct form_part {
   std::optional<std::string> name;
   std::string data;  // the text, or the file's path
-  enum class kind { text, file, file_data, stdin_file, stdin_data } how = kind::text;
+  enum class kind { text, file, file_data, stdin_file, stdin_data, files } how = kind::text;
   std::optional<std::string> filename;
   std::optional<std::string> type;
   std::vector<std::string> headers;
+  std::vector<form_part> files;  // kind::files: "name=@a,b", each file with its parameters
 };
 
 // The value's parameters after `data`, from `at` (on ';' or the end), as curl's
@@ -248,15 +254,22 @@ inline bool read_form_part(const form_spec& spec, std::vector<form_part>& parts,
     return false;
   }
   if (first == '@') {
-    ++at;
-    part.data = form_value(text, at, ',', warnings);
-    part.how = part.data == "-" ? form_part::kind::stdin_file : form_part::kind::file;
-    if (!form_parameters(text, at, ',', part, warnings, error)) return false;
-    if (at < text.size() && text[at] == ',') {
-      error = "several files in one -F part (name=@a,b) are not built in to opensock-fetch";
-      return false;
+    // Files up to ',' each, with their own parameters.
+    do {
+      ++at;
+      form_part file;
+      file.data = form_value(text, at, ',', warnings);
+      file.how = file.data == "-" ? form_part::kind::stdin_file : form_part::kind::file;
+      if (!form_parameters(text, at, ',', file, warnings, error)) return false;
+      part.files.push_back(std::move(file));
+    } while (at < text.size() && text[at] == ',');
+    if (part.files.size() == 1) {
+      part.files.front().name = std::move(part.name);
+      parts.push_back(std::move(part.files.front()));
+    } else {
+      part.how = form_part::kind::files;
+      parts.push_back(std::move(part));
     }
-    parts.push_back(std::move(part));
     return true;
   }
   if (first == '<') {
@@ -291,11 +304,15 @@ inline std::optional<std::string_view> type_of_name(std::string_view name) {
 }
 
 // A name or file name in Content-Disposition: ", CR and LF as %22, %0D and %0A (the
-// HTML standard's escaping, curl's default).
-inline std::string disposition_escaped(std::string_view text) {
+// HTML standard's escaping, curl's default), or with `backslash_escapes` \ and " after
+// a backslash (--form-escape).
+inline std::string disposition_escaped(std::string_view text, bool backslash_escapes) {
   std::string out;
   for (const char c : text) {
-    if (c == '"') {
+    if (backslash_escapes) {
+      if (c == '\\' || c == '"') out += '\\';
+      out += c;
+    } else if (c == '"') {
       out += "%22";
     } else if (c == '\r') {
       out += "%0D";
@@ -332,7 +349,7 @@ inline bool type_is(std::string_view value, std::string_view type) {
 // A part's head as curl's Curl_mime_prepare_headers() writes it; `form_data`: the
 // request's type is multipart/form-data.
 inline std::string part_head(const form_part& part, const std::optional<std::string>& filename,
-                             bool form_data) {
+                             bool form_data, bool backslash_escapes) {
   const bool from_file =
       part.how == form_part::kind::file || part.how == form_part::kind::file_data;
   std::optional<std::string> type = part.type ? part.type : field_in(part.headers, "Content-Type");
@@ -347,8 +364,9 @@ inline std::string part_head(const form_part& part, const std::optional<std::str
   std::string head;
   if (!field_in(part.headers, "Content-Disposition") && (form_data || part.name || filename)) {
     head += form_data ? "Content-Disposition: form-data" : "Content-Disposition: attachment";
-    if (part.name) head += "; name=\"" + disposition_escaped(*part.name) + "\"";
-    if (filename) head += "; filename=\"" + disposition_escaped(*filename) + "\"";
+    if (part.name) head += "; name=\"" + disposition_escaped(*part.name, backslash_escapes) + "\"";
+    if (filename)
+      head += "; filename=\"" + disposition_escaped(*filename, backslash_escapes) + "\"";
     head += "\r\n";
   }
   if (type) head += "Content-Type: " + *type + "\r\n";
@@ -368,16 +386,18 @@ inline std::string random_boundary() {
 
 }  // namespace detail
 
-// A part as it is sent: its head's words, and its content (the text, stdin's bytes,
-// or a file and its size).
+// A part as it is sent: its head's words, and its content (the text, stdin's bytes, a
+// file and its size, or for several files the parts of a multipart/mixed body).
 struct form::part {
   detail::form_part spec;
   std::optional<std::string> filename;
   std::string bytes;
   std::uint64_t file_size = 0;
+  std::vector<part> inner;
+  std::string inner_boundary;
 };
 
-inline std::optional<form> form::make(const std::vector<form_spec>& specs,
+inline std::optional<form> form::make(const std::vector<form_spec>& specs, bool backslash_escapes,
                                       std::vector<std::string>& warnings, std::string& error,
                                       int& error_code) {
   std::vector<detail::form_part> read;
@@ -386,9 +406,9 @@ inline std::optional<form> form::make(const std::vector<form_spec>& specs,
     if (!detail::read_form_part(spec, read, warnings, error)) return std::nullopt;
   form f;
   f.boundary_ = detail::random_boundary();
+  f.backslash_escapes_ = backslash_escapes;
   bool stdin_read = false;  // stdin ends after the first part that reads it
-  for (auto& spec : read) {
-    part p;
+  const auto load = [&](detail::form_part& spec, part& p) {
     p.filename = spec.filename;
     switch (spec.how) {
       case detail::form_part::kind::text:
@@ -403,7 +423,7 @@ inline std::optional<form> form::make(const std::vector<form_spec>& specs,
         if (ec || !std::ifstream(spec.data, std::ios::binary)) {
           error = "Failed to open/read local data from file/application";
           error_code = 26;
-          return std::nullopt;
+          return false;
         }
         break;
       }
@@ -415,6 +435,23 @@ inline std::optional<form> form::make(const std::vector<form_spec>& specs,
                          std::istreambuf_iterator<char>());
         stdin_read = true;
         break;
+      case detail::form_part::kind::files:
+        break;
+    }
+    return true;
+  };
+  for (auto& spec : read) {
+    part p;
+    if (!load(spec, p)) return std::nullopt;
+    if (spec.how == detail::form_part::kind::files) {
+      p.inner_boundary = detail::random_boundary();
+      spec.type = "multipart/mixed; boundary=" + p.inner_boundary;
+      for (auto& file : spec.files) {
+        part& in = p.inner.emplace_back();
+        if (!load(file, in)) return std::nullopt;
+        in.spec = std::move(file);
+      }
+      spec.files.clear();
     }
     p.spec = std::move(spec);
     f.parts_.push_back(std::move(p));
@@ -422,19 +459,31 @@ inline std::optional<form> form::make(const std::vector<form_spec>& specs,
   return f;
 }
 
+// A part's head and content, after its delimiter line; several files as a multipart
+// body of their own, each an attachment.
+inline void form::add_part(const part& p, bool form_data) {
+  add_bytes(detail::part_head(p.spec, p.filename, form_data, backslash_escapes_) + "\r\n");
+  const auto how = p.spec.how;
+  if (how == detail::form_part::kind::file || how == detail::form_part::kind::file_data) {
+    add_file(p.spec.data, p.file_size);
+  } else if (how == detail::form_part::kind::files) {
+    for (const auto& in : p.inner) {
+      add_bytes((&in == &p.inner.front() ? "--" : "\r\n--") + p.inner_boundary + "\r\n");
+      add_part(in, false);
+    }
+    add_bytes("\r\n--" + p.inner_boundary + "--\r\n");
+  } else {
+    add_bytes(p.bytes);
+  }
+}
+
 inline void form::frame(std::string_view type) {
   pieces_.clear();
   size_ = 0;
   const bool form_data = detail::type_is(type, "multipart/form-data");
   for (const auto& p : parts_) {
-    add_bytes((&p == &parts_.front() ? "--" : "\r\n--") + boundary_ + "\r\n" +
-              detail::part_head(p.spec, p.filename, form_data) + "\r\n");
-    const auto how = p.spec.how;
-    if (how == detail::form_part::kind::file || how == detail::form_part::kind::file_data) {
-      add_file(p.spec.data, p.file_size);
-    } else {
-      add_bytes(p.bytes);
-    }
+    add_bytes((&p == &parts_.front() ? "--" : "\r\n--") + boundary_ + "\r\n");
+    add_part(p, form_data);
   }
   add_bytes((parts_.empty() ? "--" : "\r\n--") + boundary_ + "--\r\n");
 }

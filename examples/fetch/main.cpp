@@ -232,7 +232,7 @@ int run_group(fetch::options& o, fetch::trace_writer* trace) {
   if (!o.forms.empty()) {
     std::string why;
     int code = 0;
-    auto made = fetch::form::make(o.forms, form_warnings, why, code);
+    auto made = fetch::form::make(o.forms, o.form_escape, form_warnings, why, code);
     if (!made) {
       if (!o.silent)
         for (const auto& warning : form_warnings) fmt::print(stderr, "Warning: {}\n", warning);

@@ -536,10 +536,13 @@ def normalise_request(raw, compared, normalise):
     if raw.startswith(b"PROXY "):
         return normalise(raw).decode("latin-1")
     # A multipart body's boundary is random (and longer in newer curl): it is compared as
-    # {boundary}, and the Content-Length that depends on it is left out.
+    # {boundary} (a part of several files has one of its own, {boundary2}), and the
+    # Content-Length that depends on it is left out.
     boundary = re.search(rb"(?im)^content-type:[^\r\n]*boundary=([^\s;]+)", raw)
     if boundary:
-        raw = raw.replace(boundary.group(1), b"{boundary}")
+        found = dict.fromkeys(re.findall(rb"(?i)boundary=([^\s;]+)", raw))
+        for number, value in enumerate(found, start=1):
+            raw = raw.replace(value, b"{boundary%s}" % (str(number).encode() if number > 1 else b""))
     lines, body_start = split_head(raw)
     # curl 7.88 asks for 100-continue on every -T file; newer curl, which opensock-fetch
     # follows, only for bodies over 1 MiB or of unknown length: Expect is compared there.

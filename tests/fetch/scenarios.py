@@ -1073,6 +1073,14 @@ scenario("form_string", "--form-string", "a=@not-a-file;type=x", "{base}/f", ser
          expect_exit=0)
 scenario("form_escaped_names", "-F", "we\"ird=1", "-F", "f=@up.txt;filename=a\"b", "{base}/f",
          server=serve(OK), files={"up.txt": b"x"}, expect_exit=0)
+# Several files in one part: a multipart/mixed part, each file an attachment with its own
+# parameters; --form-escape escapes \ and " in names by a backslash.
+scenario("form_several_files", "-F", "a=1", "-F", "f=@one.txt,two.bin;type=x/y,\"th,ree.txt\"",
+         "{base}/f", server=serve(OK),
+         files={"one.txt": b"1\n", "two.bin": b"2", "th,ree.txt": b"3\n"}, expect_exit=0)
+scenario("form_escape", "--form-escape", "-F", "we\"i\\rd=1", "-F",
+         "f=@up.txt;filename=a\\\"b\\c", "{base}/f", server=serve(OK), files={"up.txt": b"x"},
+         expect_exit=0)
 scenario("form_content_type_header", "-H", "Content-Type: multipart/mixed", "-F", "a=1",
          "{base}/f", server=serve(OK), expect_exit=0)
 scenario("form_with_headers", "-H", "X-Extra: 1", "-A", "agent", "-F", "a=1", "{base}/f",
