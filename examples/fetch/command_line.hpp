@@ -4,6 +4,7 @@
 #pragma once
 
 #include "../common/curl_command_line.hpp"
+#include "schemes.hpp"
 #include "variables.hpp"
 
 #include <opensock/connector/resolve.hpp>
@@ -68,6 +69,7 @@ struct options {
   bool skip_existing = false;
   // --remote-name-all: -O for every URL that has no -o or -O of its own.
   bool remote_name_all = false;
+  bool remote_time = false;  // -R: a file gets the time its response's Last-Modified says
   // --suppress-connect-headers: a proxy's answer to CONNECT is not written by -i or -D.
   bool suppress_connect_headers = false;
   // --disallow-username-in-url: a URL with a user name is refused (67).
@@ -108,6 +110,11 @@ struct options {
   std::optional<std::string> request_target;
   bool path_as_is = false;
   bool http_1_0 = false;
+  // --proto and --proto-redir: the protocols a URL, and a redirect, may use; --proto-default:
+  // the scheme of a URL written without one, in place of curl's guess.
+  protocol_set protocols;
+  protocol_set redirect_protocols;
+  std::optional<std::string> proto_default;
   std::vector<std::string> headers;
   std::optional<std::string> user_agent;  // -A
   // -e: the Referer of the first request, and with ";auto" the URL each redirect left.
@@ -180,6 +187,7 @@ struct options {
 
   // TLS (https:// URLs).
   bool insecure = false;
+  std::optional<std::string> engine;  // --engine: none is built in ("list" shows so)
   std::optional<std::string> cacert;
   std::optional<std::string> capath;
   std::optional<std::string> cert;
@@ -245,6 +253,7 @@ inline constexpr flag flags[] = {
     {0, "clobber", takes::nothing},
     {0, "out-null", takes::nothing},
     {0, "remote-name-all", takes::nothing},
+    {'R', "remote-time", takes::nothing},
     {0, "suppress-connect-headers", takes::nothing},
     {0, "disallow-username-in-url", takes::nothing},
     {0, "http0.9", takes::nothing},
@@ -256,6 +265,9 @@ inline constexpr flag flags[] = {
     {'X', "request", takes::value},
     {0, "request-target", takes::value},
     {0, "path-as-is", takes::nothing},
+    {0, "proto", takes::value},
+    {0, "proto-redir", takes::value},
+    {0, "proto-default", takes::value},
     {'0', "http1.0", takes::nothing},
     {0, "http1.1", takes::nothing},
     {'H', "header", takes::value},
@@ -313,6 +325,9 @@ inline constexpr flag flags[] = {
     {0, "url", takes::value},
     {'k', "insecure", takes::nothing},
     {0, "cacert", takes::value},
+    {0, "ca-native", takes::nothing},
+    {0, "proxy-ca-native", takes::nothing},
+    {0, "engine", takes::value},
     {0, "capath", takes::value},
     {'E', "cert", takes::value},
     {0, "key", takes::value},
@@ -454,6 +469,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "clobber") o.no_clobber = !on;
   if (n == "out-null") o.outputs.push_back({false, {}, true});
   if (n == "remote-name-all") o.remote_name_all = on;
+  if (n == "remote-time") o.remote_time = on;
   if (n == "suppress-connect-headers") o.suppress_connect_headers = on;
   if (n == "disallow-username-in-url") o.disallow_username = on;
   if (n == "http0.9") o.http09 = on;
@@ -583,6 +599,16 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "globoff") o.globoff = on;
   if (n == "insecure") o.insecure = on;
   if (n == "cacert") o.cacert = std::move(value);
+  // --ca-native asks for the operating system's own CA store where it is not OpenSSL's
+  // (curl: Windows); on this system they are the same, the one used by default.
+  if (n == "engine") o.engine = std::move(value);
+  if (n == "proto-default") {
+    if (!speaks(value))
+      return usage_error{"option " + shown(f, as_long) +
+                             ": a specified protocol is unsupported by opensock-fetch",
+                         1};
+    o.proto_default = std::move(value);
+  }
   if (n == "capath") o.capath = std::move(value);
   if (n == "cert") o.cert = std::move(value);
   if (n == "key") o.key = std::move(value);
@@ -745,6 +771,14 @@ class command_line_reader {
       return std::nullopt;
     }
     if (name == "range") value = range_with_dash(std::move(value));
+    // Each --proto or --proto-redir starts from every protocol again, as curl's.
+    if (name == "proto" || name == "proto-redir") {
+      options& o = groups_.back();
+      auto& set = name == "proto" ? o.protocols : o.redirect_protocols;
+      set = protocol_set();
+      set.apply(value, warnings_);
+      return std::nullopt;
+    }
     if (!is_global(f)) {
       if (auto failed = apply(groups_.back(), f, as_long, negated, std::move(value)))
         return failed;
@@ -860,6 +894,7 @@ inline constexpr std::string_view usage_text =
  -D, --dump-header <file>       Write the response heads to this file ("-": stdout)
  -T, --upload-file <file>       PUT this file ("-": stdin) to the URL (one per URL)
  -O, --remote-name              Write to a file named like the remote file
+ -R, --remote-time              Give the file the time of the response's Last-Modified
  -J, --remote-header-name       With -O, name the file as Content-Disposition says
      --output-dir <dir>         Put the -o and -O files in this directory
      --create-dirs              Make the directories of -o and -O paths as needed
@@ -876,6 +911,9 @@ inline constexpr std::string_view usage_text =
  -X, --request <method>         Method to use in the request line
      --request-target <target>  Send this target in place of the URL's path and query
      --path-as-is               Send the URL's "." and ".." segments as written
+     --proto <protocols>        Use only these protocols ([=+-]name,..., all)
+     --proto-redir <protocols>  Follow redirects only to these protocols
+     --proto-default <protocol> The scheme of a URL written without one
  -0, --http1.0                  Make HTTP/1.0 requests
      --http0.9                  Take an answer without a status line as HTTP/0.9
      --disallow-username-in-url Refuse a URL with a user name in it (67)
@@ -929,6 +967,8 @@ inline constexpr std::string_view usage_text =
  TLS (https://, verified against the system's CA store unless told otherwise):
  -k, --insecure                 Do not verify the server's certificate or name
      --cacert <file>            Trust the CAs in this PEM file
+     --ca-native                The system's CA store (the default here)
+     --engine <name>            A crypto engine (none is built in; "list" lists them)
      --capath <dir>             Trust the CAs in this hashed directory
  -E, --cert <file>              Client certificate (PEM)
      --key <file>               Its private key (PEM; default: the certificate's file)

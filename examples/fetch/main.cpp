@@ -209,6 +209,11 @@ int run(const fetch::options& o, const fetch::request_plan& plan, Factory factor
 
 // One group of the command line: its plan, session and factory, and its transfers.
 int run_group(fetch::options& o, fetch::trace_writer* trace) {
+  // No crypto engine is built in, so none can be found (curl's 53).
+  if (o.engine) {
+    fetch::report_error(o, 53, fmt::format("SSL Engine '{}' not found", *o.engine));
+    return 53;
+  }
   // --remote-name-all: -O for the URLs no -o or -O was given for.
   if (o.remote_name_all)
     while (o.outputs.size() < o.urls.size()) o.outputs.push_back({true, {}, false});
@@ -285,6 +290,12 @@ int main(int argc, char** argv) {
   if (global.version) {
     fmt::print("{}", fetch::version_text());
     return 0;
+  }
+  for (const auto& o : groups) {
+    if (o.engine == "list") {
+      fmt::print("Build-time engines:\n  <none>\n");
+      return 0;
+    }
   }
   for (const auto& o : groups)
     if (o.urls.empty()) return usage_failure({"no URL specified!"});

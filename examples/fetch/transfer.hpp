@@ -36,6 +36,8 @@
 
 #include <fmt/core.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +45,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -67,10 +70,23 @@ inline void report_warning(const options& o, std::string_view message) {
   if (!o.silent) fmt::print(stderr, "Warning: {}\n", message);
 }
 
-/// A URL as curl takes it: without "scheme://", http is assumed.
-inline std::string with_scheme(std::string_view text) {
+/// A URL as curl takes it: without "scheme://", the scheme --proto-default names, or the
+/// one curl guesses from the host name (http, but ftp for "ftp.…" and so on).
+inline std::string with_scheme(std::string_view text,
+                               const std::optional<std::string>& fallback) {
   if (text.find("://") != std::string_view::npos) return std::string(text);
-  return "http://" + std::string(text);
+  if (fallback) return *fallback + "://" + std::string(text);
+  std::string_view host = text.substr(0, text.find_first_of("/?#"));
+  if (const auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+  return std::string(guessed_scheme(host)) + "://" + std::string(text);
+}
+
+/// Gives the file at `path` the modification (and access) time `seconds` since the epoch,
+/// as curl's -R does; a file whose time cannot be set keeps its own, as in curl.
+inline void set_file_time(const std::string& path, std::int64_t seconds) {
+  const timespec times[2] = {{static_cast<std::time_t>(seconds), 0},
+                             {static_cast<std::time_t>(seconds), 0}};
+  ::utimensat(AT_FDCWD, path.c_str(), times, 0);
 }
 
 /// What one hop's response head said so far, read from the raw lines the session hands
@@ -367,9 +383,10 @@ class fetcher {
         index < o_.upload_files.size() ? &o_.upload_files[index] : nullptr;
     http::url u = http::url::parse(
         with_scheme(upload_file ? with_upload_name(o_.urls[index], *upload_file)
-                                : o_.urls[index]),
+                                : o_.urls[index],
+                    o_.proto_default),
         ec, o_.path_as_is ? http::url::dot_segments::keep : http::url::dot_segments::remove);
-    if (!ec && !speaks(u.scheme)) ec = opensock::error::unsupported_protocol;
+    if (!ec && !o_.protocols.allows(u.scheme)) ec = opensock::error::unsupported_protocol;
     for (const auto* query : {&plan_.query, &plan_.url_query}) {  // -G, --url-query
       if (ec || !*query) continue;
       u.query += u.has_query ? "&" : "";
@@ -436,7 +453,8 @@ class fetcher {
     if (const int code = complete_request(req, upload_file, resume, etags, report))
       co_return code;
     int redirects = 0;
-    int status = 0;  // the last response's
+    int status = 0;  // the last response's, and its Last-Modified as a date (-R)
+    std::optional<std::int64_t> last_modified;
     std::optional<std::string> custom_method = plan_.custom_method;  // -X
     std::optional<std::string> referer;  // -e ;auto's, once a redirect was followed
     for (;;) {
@@ -516,6 +534,7 @@ class fetcher {
         report.local_port = r.local.port();
       }
       status = r.status;
+      last_modified = hop.head.last_modified;
       // A request that got no response (a redirect to a refused port) leaves the last
       // response's code, version and type, as curl leaves them.
       if (r.status) {
@@ -596,7 +615,8 @@ class fetcher {
             co_return fail(report, 47,
                            fmt::format("Maximum ({}) redirects followed", o_.max_redirs));
           }
-          if (!location_error && !speaks(next.scheme))
+          if (!location_error && (!o_.protocols.allows(next.scheme) ||
+                                  !o_.redirect_protocols.allows(next.scheme)))
             location_error = opensock::error::unsupported_protocol;
           if (location_error)
             co_return fail_url(location_error, std::string(*location), next, report);
@@ -625,6 +645,9 @@ class fetcher {
     // 304: the file it has is the one the condition asked about.
     if ((status != 304 && !out.create()) || !out.close())
       co_return fail(report, 23, "Failure writing output to destination");
+    // -R: the file takes the time of the document, when the response said it.
+    if (o_.remote_time && last_modified && *last_modified != -1 && !out.to_stdout())
+      set_file_time(out.path(), *last_modified);
     if (o_.fail_with_body && status >= 400)
       co_return fail(report, 22, fmt::format("The requested URL returned error: {}", status));
     removed_on_error.armed = false;
@@ -719,11 +742,6 @@ class fetcher {
       if (bad(f.name) || bad(f.value)) return fmt::format("the header '{}'", f.name);
     if (bad(r.method)) return "the method (-X)";
     return "the request";
-  }
-
-  // http, and https when the library was built with TLS.
-  static bool speaks(std::string_view scheme) {
-    return scheme == "http" || (scheme == "https" && opensock::tls::built);
   }
 
   int fail_url(std::error_code ec, const std::string& text, const http::url& u,

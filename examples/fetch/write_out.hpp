@@ -9,6 +9,7 @@
 #pragma once
 
 #include "json_string.hpp"
+#include "schemes.hpp"
 #include "version.hpp"
 
 #include <opensock/http/fields.hpp>
@@ -170,21 +171,6 @@ inline int hex_value(char c) {
 }
 inline bool starts_with_nocase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && opensock::http::iequals(s.substr(0, prefix.size()), prefix);
-}
-
-// The default port of each scheme curl knows.
-inline std::optional<unsigned> default_port(std::string_view scheme) {
-  static constexpr std::pair<std::string_view, unsigned> ports[] = {
-      {"dict", 2628},    {"file", 0},      {"ftp", 21},       {"ftps", 990},   {"gopher", 70},
-      {"gophers", 70},   {"http", 80},     {"https", 443},    {"imap", 143},   {"imaps", 993},
-      {"ldap", 389},     {"ldaps", 636},   {"mqtt", 1883},    {"mqtts", 8883}, {"pop3", 110},
-      {"pop3s", 995},    {"rtsp", 554},    {"scp", 22},       {"sftp", 22},    {"smb", 445},
-      {"smbs", 445},     {"smtp", 25},     {"smtps", 465},    {"socks", 1080}, {"socks4", 1080},
-      {"socks4a", 1080}, {"socks5", 1080}, {"socks5h", 1080}, {"telnet", 23},  {"tftp", 69},
-      {"ws", 80},        {"wss", 443}};
-  for (const auto& [name, port] : ports)
-    if (name == scheme) return port;
-  return std::nullopt;
 }
 
 // The schemes whose user part may carry ";options".
@@ -479,9 +465,7 @@ inline std::optional<url_parts> split_url(std::string_view url) {
     rest = from.substr(host_end);
     if (!has_scheme) {
       u.guessed_scheme = true;
-      u.scheme = "http";
-      for (std::string_view guess : {"ftp", "dict", "ldap", "imap", "smtp", "pop3"})
-        if (starts_with_nocase(*u.host, std::string(guess) + ".")) u.scheme = guess;
+      u.scheme = guessed_scheme(*u.host);
     }
   }
   if (const auto hash = rest.find('#'); hash != std::string_view::npos) {

@@ -678,7 +678,8 @@ def run_tool(tool, scenario, args=None):
 
         normalise = normaliser(stage.values)
         outcome.stdout = without_author(normalise(outcome.stdout))
-        # Every file and directory the run left, by its path in the working directory.
+        # Every file and directory the run left, by its path in the working directory; a
+        # file dated more than a day back (-R) with its date.
         for directory, subdirectories, files in os.walk(stage.cwd):
             for name in subdirectories:
                 path = os.path.join(directory, name)
@@ -686,8 +687,11 @@ def run_tool(tool, scenario, args=None):
             for name in files:
                 path = os.path.join(directory, name)
                 with open(path, "rb") as f:
-                    outcome.files[os.path.relpath(path, stage.cwd)] = without_author(
-                        normalise(f.read()))
+                    content = without_author(normalise(f.read()))
+                modified = int(os.stat(path).st_mtime)
+                if modified < time.time() - 86400:
+                    content += b" (modified at %d)" % modified
+                outcome.files[os.path.relpath(path, stage.cwd)] = content
         compared = (set(COMPARED_HEADERS) | header_names_set_by(scenario.args) |
                     header_names_set_by(scenario.curl_args or ()))
         for name, server in stage.servers.items():

@@ -456,6 +456,9 @@ scenario("time_cond_not_new_enough", "-z", "Mon, 07 Nov 1994 00:00:00 GMT", "-o"
          "-w", "%{http_code}\n", "{url}", server=serve(OLD_DOC), expect_exit=0)
 scenario("time_cond_new_enough", "-z", "Sat, 05 Nov 1994 00:00:00 GMT", "-w",
          "%{http_code}\n", "{url}", server=serve(OLD_DOC), expect_exit=0)
+# -R: the file takes the document's time; without a Last-Modified it keeps its own.
+scenario("remote_time", "-R", "-o", "doc", "{url}", server=serve(OLD_DOC), expect_exit=0)
+scenario("remote_time_none", "-R", "-O", "{base}/none", server=serve(OK), expect_exit=0)
 scenario("time_cond_not_old_enough", "-z", "-Sat, 05 Nov 1994 00:00:00 GMT", "-i", "{url}",
          server=serve(OLD_DOC), expect_exit=0)
 scenario("time_cond_range_unchecked", "-z", "Mon, 07 Nov 1994 00:00:00 GMT", "-r", "0-1",
@@ -1436,3 +1439,20 @@ scenario("haproxy_protocol_ipv6", "--haproxy-protocol", "{url}", family="inet6",
          server=serve(OK), expect_exit=0)
 scenario("haproxy_protocol_proxy", "--haproxy-protocol", "-x", "{url}", "http://{long_host}/",
          server=serve(OK), expect_exit=0)
+
+# --proto, --proto-redir and --proto-default: the protocols a URL and a redirect may use,
+# in curl's syntax, and the scheme of a URL written without one.
+scenario("proto_denied", "--proto", "-http", "{url}", server=serve(OK), expect_exit=1)
+scenario("proto_only", "--proto", "=https,+http", "{url}", server=serve(OK), expect_exit=0)
+scenario("proto_all_but", "--proto", "-all,http", "{url}", server=serve(OK), expect_exit=0)
+scenario("proto_redir_denied", "-L", "--proto-redir", "-http", "{base}/a", server=hops(302),
+         expect_exit=1)
+scenario("proto_redir_allowed", "-L", "--proto-redir", "=http", "{base}/a", server=hops(302),
+         expect_exit=0)
+scenario("proto_default", "--proto-default", "http", "--resolve",
+         "ftp.example.test:{port}:127.0.0.1", "ftp.example.test:{port}/x", server=serve(OK),
+         expect_exit=0)
+scenario("proto_default_unknown", "--proto-default", "bogus", "{url}", server=serve(OK),
+         expect_exit=1)
+# --engine: no crypto engine is built in.
+scenario("engine_unknown", "--engine", "nothing-here", "{url}", server=serve(OK), expect_exit=53)
