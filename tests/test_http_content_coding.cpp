@@ -927,3 +927,43 @@ TEST_CASE("a transfer coding is asked for with TE and decoded under chunked") {
   CHECK(opensock::curl_code(ec2) == 61);
 }
 #endif  // OPENSOCK_HAS_ZLIB
+
+TEST_CASE("transfer codings kept: nginx's chunked gzip body as it came, both codings in it") {
+  using namespace session_decoding;
+  if (!opensock::test::nginx_port_or_warn()) return;
+  asio::io_context io;
+  // Asked for gzip by hand, as curl's --raw --compressed asks: nothing decodes it.
+  auto get = make_request("GET", nginx_url("/gzip/1MiB.txt"));
+  get.headers.add("Accept-Encoding", "gzip");
+  opensock::http::session plain(io.get_executor());
+  auto [ec, decoded] = request(io, plain, get);
+  REQUIRE(!ec);
+  REQUIRE(decoded.headers.get("transfer-encoding") == "chunked");
+
+  opensock::http::session_options options;
+  options.keep_transfer_codings = true;
+  opensock::http::session raw(io.get_executor(), opensock::default_socket_factory(), options);
+  auto [ec2, kept] = request(io, raw, get);
+  REQUIRE(!ec2);
+  // The chunks read back by hand are the gzip body the other session took out of them.
+  std::string dechunked;
+  std::string_view rest = kept.body;
+  for (;;) {
+    const auto line_end = rest.find("\r\n");
+    REQUIRE(line_end != std::string_view::npos);
+    const auto size = std::stoul(std::string(rest.substr(0, line_end)), nullptr, 16);
+    rest.remove_prefix(line_end + 2);
+    if (size == 0) break;
+    dechunked += rest.substr(0, size);
+    REQUIRE(rest.substr(size, 2) == "\r\n");
+    rest.remove_prefix(size + 2);
+  }
+  CHECK(rest == "\r\n");  // no trailers: the empty line that ends the body
+  CHECK(dechunked == decoded.body);
+  CHECK(decoded.body.size() < nginx_file("files/1MiB.txt").size());
+  // The connection carries the next request: the end was found all the same.
+  auto [ec3, again] = request(io, raw, get);
+  REQUIRE(!ec3);
+  CHECK(again.info.reused);
+  CHECK(again.body.ends_with("\r\n0\r\n\r\n"));
+}

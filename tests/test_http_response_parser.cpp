@@ -271,6 +271,56 @@ TEST_CASE("malformed replies end in curl's error numbers") {
   }
 }
 
+TEST_CASE("transfer codings kept: the body as it came, its end still found") {
+  const auto raw = [](std::string_view wire, std::size_t cut, bool eof,
+                      parser_limits limits = {}) {
+    response_parser parser(limits);
+    parser.keep_transfer_codings(true);
+    parser.start();
+    std::string body, buffer;
+    std::size_t from = 0;
+    for (const std::size_t to : {cut, wire.size()}) {
+      buffer.append(wire.substr(from, to - from));
+      from = to;
+      buffer.erase(0, parser.parse(buffer, [&](std::string_view b) { body.append(b); }));
+      if (parser.error() || parser.done()) break;
+    }
+    buffer.append(wire.substr(from));  // what a read brought past the response
+    if (eof && !parser.error() && !parser.done()) parser.finish_at_eof();
+    return std::tuple(parser.error(), parser.done(), parser.keep_alive(), body, buffer);
+  };
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string chunks = "5;ext=1\r\nhello\r\n6\n world\n0\r\nX-Trailer: t\r\n\r\n";
+  for (std::size_t cut = 0; cut <= head.size() + chunks.size(); ++cut) {
+    CAPTURE(cut);
+    // What follows the body stays unread: it belongs to the next response.
+    const auto [ec, done, keep_alive, body, rest] = raw(head + chunks + "HTTP/1.1", cut, false);
+    CHECK(!ec);
+    CHECK(done);
+    CHECK(keep_alive);
+    CHECK(body == chunks);
+    CHECK(rest == "HTTP/1.1");
+  }
+  // Another coding last: by Content-Length when there is one, as curl takes it, else to
+  // the close.
+  const std::string coded = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n";
+  const auto [ec1, done1, keep1, body1, rest1] =
+      raw(coded + "Content-Length: 4\r\n\r\nabcdef", 0, false);
+  CHECK(!ec1);
+  CHECK(done1);
+  CHECK(!keep1);
+  CHECK(body1 == "abcd");
+  const auto [ec2, done2, keep2, body2, rest2] = raw(coded + "\r\nabcdef", 0, true);
+  CHECK(!ec2);
+  CHECK(body2 == "abcdef");
+  // The framing counts against the body limit: it is body now.
+  parser_limits small;
+  small.max_body = 12;
+  CHECK(std::get<0>(raw(head + chunks, 0, false, small)) == error::body_too_large);
+  small.max_body = chunks.size();
+  CHECK(!std::get<0>(raw(head + chunks, 0, false, small)));
+}
+
 TEST_CASE("HTTP/0.9 when allowed: a response not beginning with HTTP/ is all body") {
   const auto http09 = [](std::string_view wire, std::vector<std::size_t> cuts, bool head) {
     response_parser parser;

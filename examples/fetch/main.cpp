@@ -82,8 +82,10 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
   }
   so.follow_redirects = false;  // the fetcher follows them itself (see transfer.hpp)
   // --compressed and --tr-encoding; curl sets no limit on how much a body expands.
-  so.decompress = o.compressed;
+  so.decompress = o.compressed && !o.raw;
   so.decode_transfer_codings = o.tr_encoding;
+  // --raw: bodies as they came, transfer codings and content codings undecoded.
+  so.keep_transfer_codings = o.raw;
   so.allow_http09 = o.http09;
   if (o.haproxy_clientip) {
     so.proxy_header.emplace(asio::ip::make_address(*o.haproxy_clientip));

@@ -9,6 +9,7 @@
 #include "percent_encoding.hpp"
 #include "time_condition.hpp"
 
+#include <opensock/http/content_coding.hpp>
 #include <opensock/http/fields.hpp>
 
 #include <cstdint>
@@ -271,6 +272,11 @@ inline request_plan make_request_plan(const options& o, std::optional<form> form
   if (o.range && plan.own_range) plan.headers.add("Range", "bytes=" + *o.range);
   if (!named("User-Agent") && !agent.empty()) plan.headers.add("User-Agent", agent);
   if (!named("Accept")) plan.headers.add("Accept", "*/*");
+  // --compressed under --raw asks for the codings without decoding them: the session,
+  // which decodes what it asks for, is not asked.
+  if (o.raw && o.compressed && !named("Accept-Encoding") &&
+      !opensock::http::accept_encoding().empty())
+    plan.headers.add("Accept-Encoding", std::string(opensock::http::accept_encoding()));
   plan.referer_at = plan.headers.size();
   if (o.referer && !o.referer->empty() && !named("Referer"))
     plan.headers.add("Referer", *o.referer);

@@ -1456,3 +1456,14 @@ scenario("proto_default_unknown", "--proto-default", "bogus", "{url}", server=se
          expect_exit=1)
 # --engine: no crypto engine is built in.
 scenario("engine_unknown", "--engine", "nothing-here", "{url}", server=serve(OK), expect_exit=53)
+
+# --raw: bodies as they came, chunked framing and trailers, codings undecoded, even with
+# --compressed (which still asks for them).
+scenario("raw_chunked", "--raw", "{url}",
+         server=serve(chunked(b"hello", b" world\n", extension=b";x=1", trailers=(b"X-T: 1",))),
+         expect_exit=0)
+scenario("raw_coded", "--raw", "--compressed", "{url}",
+         server=serve(reply(b"200 OK", b"Content-Encoding: gzip", body=gzip.compress(b"hi\n"))),
+         expect_exit=0)
+scenario("raw_chunked_then_again", "--raw", "{base}/a", "{base}/b",
+         server=serve(chunked(b"hello\n")), expect_exit=0)

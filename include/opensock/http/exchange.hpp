@@ -334,8 +334,10 @@ class response_reader {
     // A body dropped on a connection that closes after it is not waited for: it may
     // run to a close the server never sends.
     if (dropping_ && !parser.keep_alive()) return finish({});
-    // A transfer coding not decoded would hand the body over as it was coded.
-    if (parser.transfer_coded() && !dropping_ && !state_.decode_transfer_codings) [[unlikely]]
+    // A transfer coding not decoded would hand the body over as it was coded, unless
+    // that was asked for.
+    if (parser.transfer_coded() && !dropping_ && !decodes_transfer_codings() &&
+        !parser.keeps_transfer_codings()) [[unlikely]]
       return finish(error::transfer_coding_not_decoded);
     if (parser.done()) return finish({});
     if (state_.interrupted) return finish(asio::error::operation_aborted);
@@ -394,6 +396,11 @@ class response_reader {
   std::error_code result() const noexcept { return result_; }
 
  private:
+  // Transfer codings are decoded when asked for, unless the parser keeps them.
+  bool decodes_transfer_codings() const noexcept {
+    return state_.decode_transfer_codings && !state_.parser.keeps_transfer_codings();
+  }
+
   // Whether this response's body is to be dropped or decoded, and the decoder set up for
   // it if so: decided once, when its head is in.
   void decide_body() {
@@ -412,7 +419,7 @@ class response_reader {
       if (detail::iequals_lower(f.name, "content-encoding")) {
         if (!names.empty()) names += ", ";
         names += f.value;
-      } else if (state_.decode_transfer_codings &&
+      } else if (decodes_transfer_codings() &&
                  detail::iequals_lower(f.name, "transfer-encoding")) {
         // Applied after the content codings; chunked is the parser's.
         for (std::string_view list = f.value; !list.empty();) {

@@ -54,6 +54,13 @@ class response_parser {
   /// --http0.9, rather than refused with http09_not_allowed. Off by default.
   void allow_http09(bool allowed) noexcept { allow_http09_ = allowed; }
 
+  /// Whether bodies are handed over as they came, transfer codings kept (curl's --raw):
+  /// a chunked body with its chunk-size lines, line ends and trailer section, a body of
+  /// another coding as it was sent. The parser still finds where each body ends. Off by
+  /// default.
+  void keep_transfer_codings(bool keep) noexcept { keep_transfer_codings_ = keep; }
+  bool keeps_transfer_codings() const noexcept { return keep_transfer_codings_; }
+
   /// Prepares for the next response on the connection, keeping allocated capacity.
   /// `head_request`: the response to a HEAD request has no body.
   void start(bool head_request = false);
@@ -196,6 +203,7 @@ class response_parser {
   bool head_request_ = false;
   bool connect_request_ = false;
   bool allow_http09_ = false;
+  bool keep_transfer_codings_ = false;
   bool header_done_ = false;
   bool received_any_ = false;
   bool keep_alive_ = false;

@@ -114,6 +114,9 @@ struct session_options {
   /// Ask for a gzip transfer coding too ("TE: gzip", curl's --tr-encoding) and decode
   /// the transfer codings of responses within `decoding`.
   bool decode_transfer_codings = false;
+  /// Hand bodies over as they came, transfer codings kept (curl's --raw, with
+  /// `decompress` off): chunked framing, trailers and codings not decoded, in the body.
+  bool keep_transfer_codings = false;
   /// Bounds on what decoding makes of a body (decompression bombs): by default an
   /// expansion of 1000 times past the first MiB, and no size limit.
   decoding_limits decoding;

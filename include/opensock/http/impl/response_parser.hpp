@@ -375,16 +375,18 @@ inline bool response_parser::end_of_header() {
     // response: the two framings disagreeing is how responses get smuggled.
     if (has_content_length) keep_alive_ = false;
   }
-  if (chunked || coded) {
-    transfer_coded_ = coded;
-    if (chunked) {
-      framing_ = body_framing::chunked;
-      state_ = state::chunk_size;
-    } else {
-      framing_ = body_framing::until_close;
-      state_ = state::body_until_close;
-      keep_alive_ = false;
-    }
+  transfer_coded_ = coded;
+  if (chunked) {
+    framing_ = body_framing::chunked;
+    state_ = state::chunk_size;
+    return true;
+  }
+  // Another coding last runs to the close, but for a body kept as it came, which curl
+  // takes by its Content-Length when there is one.
+  if (coded && !(keep_transfer_codings_ && has_content_length)) {
+    framing_ = body_framing::until_close;
+    state_ = state::body_until_close;
+    keep_alive_ = false;
     return true;
   }
   if (!has_content_length) {
@@ -456,6 +458,16 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
         [[fallthrough]];
       case state::header_line:
       case state::trailer_line: {
+        if (state_ == state::trailer_line && keep_transfer_codings_) [[unlikely]] {
+          // The trailer section, its last empty line too, is more of the body as it came.
+          const std::size_t line_start = pos;
+          const auto line = take_line(input, pos);
+          if (!line) return state_ == state::failed ? 0 : line_start;
+          if (!count_body(pos - line_start)) return 0;
+          on_body(std::string_view(input.data() + line_start, pos - line_start));
+          if (line->empty()) state_ = state::done;
+          break;
+        }
         // Line after line while the head lasts, without going round the switch. The
         // fields they go to stay the same: headers from a status line on, or trailers.
         fields& into = state_ == state::trailer_line ? trailers_ : headers_;
@@ -509,6 +521,7 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
       }
       case state::chunk_data_end: {
         // The CR LF (or bare LF) after a chunk's data.
+        const std::size_t end_start = pos;
         if (input[pos] == '\n') {
           pos += 1;
         } else if (input[pos] == '\r') {
@@ -517,6 +530,10 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
           pos += 2;
         } else {
           return fail(opensock::error::malformed_chunk);
+        }
+        if (keep_transfer_codings_) [[unlikely]] {
+          if (!count_body(pos - end_start)) return 0;
+          on_body(std::string_view(input.data() + end_start, pos - end_start));
         }
         state_ = state::chunk_size;
         break;
@@ -527,6 +544,10 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
         if (!line) return state_ == state::failed ? 0 : line_start;
         const auto size = detail::parse_chunk_size(*line);
         if (!size) return fail(opensock::error::malformed_chunk);
+        if (keep_transfer_codings_) [[unlikely]] {
+          if (!count_body(pos - line_start)) return 0;
+          on_body(std::string_view(input.data() + line_start, pos - line_start));
+        }
         if (limits_.max_body && body_bytes_ + *size > *limits_.max_body)
           return fail(opensock::error::body_too_large);
         remaining_ = *size;

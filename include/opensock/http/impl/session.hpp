@@ -419,6 +419,7 @@ typename session<Factory>::connection_ptr session<Factory>::spare_connection() {
   auto& state = c->state;
   state.parser.set_limits(options_.limits);
   state.parser.allow_http09(options_.allow_http09);
+  state.parser.keep_transfer_codings(options_.keep_transfer_codings);
   state.read_used = 0;
   state.reusable = false;
   state.bytes_received = 0;
