@@ -928,6 +928,19 @@ TEST_CASE("a transfer coding is asked for with TE and decoded under chunked") {
 }
 #endif  // OPENSOCK_HAS_ZLIB
 
+TEST_CASE("a transfer coding not asked for is refused by the head, whatever body follows") {
+  using namespace session_decoding;
+  asio::io_context io;
+  // Not chunked at all, and coded first: 61 for the coding, as curl, not 56 for the chunks.
+  scripted_http_server server(io,
+                              "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n"
+                              "Content-Length: 19\r\n\r\nstuff server sends\n");
+  opensock::http::session session(io.get_executor());
+  auto [ec, r] = request(io, session, make_request("GET", server.url("/")));
+  CHECK(ec == opensock::error::transfer_coding_not_decoded);
+  CHECK(r.status == 200);
+}
+
 TEST_CASE("transfer codings kept: nginx's chunked gzip body as it came, both codings in it") {
   using namespace session_decoding;
   if (!opensock::test::nginx_port_or_warn()) return;

@@ -118,7 +118,7 @@ TEST_CASE("every response of the corpus parses the same at every split") {
   }
 }
 
-TEST_CASE("a Content-Length up to 2^63 - 1 is read, one past it refused") {
+TEST_CASE("a Content-Length up to 2^63 - 1 is read, one past it is no length") {
   const auto length_of = [](std::string_view value) {
     response_parser p;
     p.start();
@@ -129,8 +129,24 @@ TEST_CASE("a Content-Length up to 2^63 - 1 is read, one past it refused") {
   };
   CHECK(length_of("9223372036854775807") == 9223372036854775807ull);
   CHECK(length_of("9223372036854775807, 9223372036854775807") == 9223372036854775807ull);
-  CHECK(!length_of("9223372036854775808"));
   CHECK(length_of("922337203685477580") == 922337203685477580ull);
+  // As curl reads one: the body runs to the close, the connection is not kept; under a
+  // body limit it is over the limit (curl's 63).
+  for (const std::string_view value :
+       {"9223372036854775808", " 36893488147419103232 ", "99999999999999999999, 1"}) {
+    CAPTURE(value);
+    CHECK(!length_of(value));
+    const std::string wire =
+        "HTTP/1.1 200 OK\r\nContent-Length: " + std::string(value) + "\r\n\r\n-foo-\n";
+    const auto r = feed_whole(wire, true);
+    CHECK(!r.error);
+    CHECK(r.done);
+    CHECK(r.body == "-foo-\n");
+    CHECK(!r.keep_alive);
+    parser_limits limited;
+    limited.max_body = 2000000;
+    CHECK(feed(wire, {}, true, false, limited).error == error::body_too_large);
+  }
 }
 
 TEST_CASE("interim responses are kept for the caller") {
@@ -229,8 +245,7 @@ TEST_CASE("malformed replies end in curl's error numbers") {
       {"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", error::bad_content_length, 8},
       {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", error::bad_content_length, 8},
       {"HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n", error::bad_content_length, 8},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", error::bad_content_length, 8},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\n", error::bad_content_length, 8},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999x\r\n\r\n", error::bad_content_length, 8},
       {"HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\nabcd", error::bad_content_length, 8},
       {"HTTP/1.1 200 OK\r\nContent-Length: 3,\r\n\r\nabc", error::bad_content_length, 8},
       {"HTTP/1.1 200 OK\r\nContent-Length: ,3\r\n\r\nabc", error::bad_content_length, 8},
@@ -269,6 +284,31 @@ TEST_CASE("malformed replies end in curl's error numbers") {
       CHECK(opensock::curl_code(r.error) == c.curl);
     }
   }
+}
+
+TEST_CASE("a connection speaks one version of HTTP: another on it is refused") {
+  response_parser parser;
+  parser.allow_http09(true);
+  const auto next = [&](std::string_view wire) {
+    parser.start();
+    parser.parse(wire, [](std::string_view) {});
+    return parser.error();
+  };
+  const std::string_view ok11 = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  REQUIRE(!next(ok11));
+  CHECK(!next("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"));  // HTTP/1 still
+  CHECK(next("HTTP/2 200\r\nContent-Length: 0\r\n\r\n") == error::version_changed);
+  // Not HTTP/0.9 either, allowed or not, once the connection has answered in HTTP/1.
+  CHECK(next("Data\nData\n") == error::version_changed);
+  parser.allow_http09(false);
+  CHECK(next("Data\nData\n") == error::version_changed);
+  CHECK(opensock::curl_code(error::version_changed) == 8);
+  // A new connection starts anew.
+  parser.start_connection();
+  CHECK(next("Data\nData\n") == error::http09_not_allowed);
+  parser.start_connection();
+  REQUIRE(!next("HTTP/2 200\r\nContent-Length: 0\r\n\r\n"));
+  CHECK(next(ok11) == error::version_changed);
 }
 
 TEST_CASE("transfer codings kept: the body as it came, its end still found") {
@@ -553,6 +593,9 @@ TEST_CASE("the fields that frame a body are found in any case, with their folded
   CHECK(identity.done);
   CHECK(identity.body == "abc");
   CHECK(!identity.keep_alive);
+  // After chunked, identity is a coding after chunked too.
+  CHECK(feed_whole("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n")
+            .error == error::chunked_not_last);
   // Location fields that agree are no conflict.
   CHECK(feed_whole("HTTP/1.1 302 Found\r\nLocation: /a\r\nlocation: /a\r\nContent-Length: 0\r\n\r\n")
             .done);

@@ -129,6 +129,30 @@ TEST_CASE("a pooled connection the server reset while idle is not used") {
   CHECK(server.log.size() == 3);  // each request once
 }
 
+TEST_CASE("a response in another version of HTTP on a kept-alive connection is 8") {
+  asio::io_context io;
+  scripted_http_server server(io);
+  server.routes["/one"] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  server.routes["/two"] = "HTTP/2 200\r\nContent-Length: 2\r\n\r\nok";
+  server.routes["/nine"] = "Data\nData\n";
+  opensock::http::session_options options;
+  options.allow_http09 = true;
+  opensock::http::session session(io.get_executor(), opensock::default_socket_factory{}, options);
+  for (const char* second : {"/two", "/nine"}) {
+    CAPTURE(second);
+    REQUIRE(!request(io, session, make_request("GET", server.url("/one"))).first);
+    const auto [ec, r] = request(io, session, make_request("GET", server.url(second)));
+    CHECK(r.info.reused);
+    CHECK(ec == opensock::error::version_changed);
+    CHECK(opensock::curl_code(ec) == 8);
+  }
+  // On a connection of its own, each is read as what it is.
+  const auto [ec2, r2] = request(io, session, make_request("GET", server.url("/two")));
+  CHECK(!ec2);
+  CHECK(!r2.info.reused);
+  CHECK(r2.version == 20);
+}
+
 TEST_CASE("a request timeout ends in 28 and closes the connection through the factory") {
   asio::io_context io;
   scripted_http_server silent(io, "");

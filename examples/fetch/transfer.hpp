@@ -48,6 +48,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -97,6 +98,8 @@ struct head_reader {
   int status = 0;
   bool has_location = false;
   std::optional<std::uint64_t> content_length;
+  // A Content-Length past 2^63 - 1: no length, but more than any --max-filesize.
+  bool length_too_large = false;
   // Content-Range's first byte, read as curl reads it (the first number after the name);
   // `whole_range`: it has '*' first ("bytes */size"), which makes curl take everything.
   std::optional<std::uint64_t> range_start;
@@ -124,6 +127,7 @@ struct head_reader {
             status = status * 10 + (bare[i] - '0');
         has_location = false;
         content_length.reset();
+        length_too_large = false;
         range_start.reset();
         whole_range = false;
         last_modified.reset();
@@ -148,11 +152,16 @@ struct head_reader {
           if (http::iequals(name, "content-length") && colon != std::string_view::npos) {
             std::string_view value = bare.substr(colon + 1);
             while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+            constexpr std::uint64_t max = std::numeric_limits<std::int64_t>::max();
             std::uint64_t n = 0;
-            bool digits = !value.empty();
-            for (char c : value)
-              digits = digits && c >= '0' && c <= '9', n = n * 10 + std::uint64_t(c - '0');
-            if (digits) content_length = n;
+            bool digits = !value.empty(), too_large = false;
+            for (char c : value) {
+              digits = digits && c >= '0' && c <= '9';
+              too_large = too_large || n > (max - std::uint64_t(c - '0')) / 10;
+              if (digits && !too_large) n = n * 10 + std::uint64_t(c - '0');
+            }
+            if (digits && !too_large) content_length = n;
+            length_too_large = digits && too_large;
           }
           if (http::iequals(name, "content-range") && colon != std::string_view::npos) {
             std::string_view value = bare.substr(colon + 1);
@@ -950,7 +959,8 @@ class fetcher {
         // Judged once the fields are in, before the head's last line is written, as newer
         // curl judges it: the body of a redirect -L follows is not the file.
         const auto& length = hop.head.content_length;
-        if (o_.max_filesize != 0 && !hop.follow && length && *length > o_.max_filesize) {
+        if (o_.max_filesize != 0 && !hop.follow &&
+            ((length && *length > o_.max_filesize) || hop.head.length_too_large)) {
           hop.too_large = true;
           return;
         }

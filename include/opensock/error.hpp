@@ -215,6 +215,9 @@ enum class error : int {
   too_many_response_headers,
   /// send_error: the PROXY protocol line a route opens with could not be sent.
   proxy_protocol_send_failed,
+  /// weird_server_reply: a response in another version of HTTP than the one before it on
+  /// the same connection (curl: "Version mismatch"), HTTP/0.9 among them.
+  version_changed,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode

@@ -329,16 +329,16 @@ class response_reader {
     auto& parser = state_.parser;
     if (sink_refused_) return finish(error::write_error);
     if (decode_error_) return finish(decode_error_);
-    if (parser.error()) return finish(parser.error());
     if (!decided_ && parser.header_done() && !parser.done()) decide_body();
+    // A transfer coding not decoded would hand the body over as it was coded, unless
+    // that was asked for: refused once the head names it, whatever the body then held.
+    if (parser.header_done() && parser.transfer_coded() && !dropping_ &&
+        !decodes_transfer_codings() && !parser.keeps_transfer_codings()) [[unlikely]]
+      return finish(error::transfer_coding_not_decoded);
+    if (parser.error()) return finish(parser.error());
     // A body dropped on a connection that closes after it is not waited for: it may
     // run to a close the server never sends.
     if (dropping_ && !parser.keep_alive()) return finish({});
-    // A transfer coding not decoded would hand the body over as it was coded, unless
-    // that was asked for.
-    if (parser.transfer_coded() && !dropping_ && !decodes_transfer_codings() &&
-        !parser.keeps_transfer_codings()) [[unlikely]]
-      return finish(error::transfer_coding_not_decoded);
     if (parser.done()) return finish({});
     if (state_.interrupted) return finish(asio::error::operation_aborted);
     return true;

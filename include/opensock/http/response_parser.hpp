@@ -18,6 +18,10 @@
 
 namespace opensock::http {
 
+namespace detail {
+enum class length_reading;  // what a Content-Length value says
+}  // namespace detail
+
 struct parser_limits {
   /// One status, header or trailer line (curl: 100 KiB).
   std::size_t max_line = 100 * 1024;
@@ -60,6 +64,10 @@ class response_parser {
   /// default.
   void keep_transfer_codings(bool keep) noexcept { keep_transfer_codings_ = keep; }
   bool keeps_transfer_codings() const noexcept { return keep_transfer_codings_; }
+
+  /// Prepares for the responses of a new connection: a response in another version of
+  /// HTTP than those before it on one connection is refused (version_changed).
+  void start_connection() noexcept { connection_version_ = 0; }
 
   /// Prepares for the next response on the connection, keeping allocated capacity.
   /// `head_request`: the response to a HEAD request has no body.
@@ -193,7 +201,7 @@ class response_parser {
   bool end_of_header();
   bool start_http09();
   bool same_locations() const noexcept;
-  bool merge_content_lengths();
+  detail::length_reading merge_content_lengths();
   // Copies the field lines parsed from this input into their fields' storage.
   void close_block();
   bool count_body(std::size_t n);
@@ -211,6 +219,7 @@ class response_parser {
   std::error_code error_;
   int status_ = 0;
   int version_ = 0;
+  int connection_version_ = 0;  // of the responses on this connection so far
   std::string reason_;
   fields headers_;
   fields trailers_;

@@ -265,6 +265,9 @@ constexpr error_entry error_entry_of(error e) noexcept {
               "Weird server reply: no HTTP status line after an interim response"};
     case error::too_many_response_headers:
       return {condition::too_large, "Too many response headers"};
+    case error::version_changed:
+      return {condition::weird_server_reply,
+              "Weird server reply: another version of HTTP on the same connection"};
     case error::proxy_protocol_send_failed:
       return {condition::send_error, "Failed sending the PROXY protocol header"};
     case error::http09_without_body:

@@ -18,11 +18,15 @@ bool begins_with(std::string_view s, const char (&prefix)[N]) noexcept {
   return s.size() >= N - 1 && std::memcmp(s.data(), prefix, N - 1) == 0;
 }
 
+enum class length_reading { valid, invalid, too_large };
+
 // Takes a Content-Length field's value into `length`: a comma-separated list of decimal
-// numbers, each with optional blanks around it, no sign, none past 2^63 - 1, and every
-// one (in every such field) the same. False when one is not. One pass over the value:
-// this runs for every response.
-inline bool merge_content_length(std::string_view list, std::optional<std::uint64_t>& length) {
+// numbers, each with optional blanks around it, no sign, and every one (in every such
+// field) the same. Invalid when one is not; too_large, when it is a number past 2^63 - 1
+// (one curl does not take for a length). One pass over the value: this runs for every
+// response.
+inline length_reading merge_content_length(std::string_view list,
+                                           std::optional<std::uint64_t>& length) {
   constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   const auto blank = [](char c) { return c == ' ' || c == '\t'; };
   const char* p = list.data();
@@ -30,17 +34,20 @@ inline bool merge_content_length(std::string_view list, std::optional<std::uint6
   for (;;) {
     while (p != end && blank(*p)) ++p;
     std::uint64_t value = 0;
+    bool too_large = false;
     const char* const digits = p;
     for (; p != end && static_cast<unsigned>(*p - '0') < 10; ++p) {
       const auto digit = static_cast<std::uint64_t>(*p - '0');
-      if (value > max / 10 || (value == max / 10 && digit > max % 10)) return false;
-      value = value * 10 + digit;
+      too_large = too_large || value > max / 10 || (value == max / 10 && digit > max % 10);
+      if (!too_large) value = value * 10 + digit;
     }
-    if (p == digits || (length && *length != value)) return false;
-    length = value;
+    if (p == digits) return length_reading::invalid;
     while (p != end && blank(*p)) ++p;
-    if (p == end) return true;
-    if (*p++ != ',') return false;
+    if (too_large) return p == end || *p == ',' ? length_reading::too_large : length_reading::invalid;
+    if (length && *length != value) return length_reading::invalid;
+    length = value;
+    if (p == end) return length_reading::valid;
+    if (*p++ != ',') return length_reading::invalid;
   }
 }
 
@@ -146,9 +153,11 @@ inline std::optional<std::string_view> response_parser::take_line(std::string_vi
 inline bool response_parser::parse_status_line(std::string_view line) {
   // HTTP-version SP status-code [ SP reason-phrase ], as curl reads it.
   if (!detail::begins_with(line, "HTTP/")) {
-    // After an interim response, HTTP/0.9 is no longer a reading of it.
-    fail(interim_.empty() ? opensock::error::http09_not_allowed
-                          : opensock::error::not_http_after_interim);
+    // After an interim response, or another on the connection, HTTP/0.9 is no longer a
+    // reading of it.
+    fail(!interim_.empty()          ? opensock::error::not_http_after_interim
+         : connection_version_ != 0 ? opensock::error::version_changed
+                                    : opensock::error::http09_not_allowed);
     return false;
   }
   std::string_view rest = line;
@@ -170,6 +179,12 @@ inline bool response_parser::parse_status_line(std::string_view line) {
     fail(opensock::error::unsupported_http_version);
     return false;
   }
+  // A connection speaks one version of HTTP: 1.0 and 1.1 are the same one.
+  if (connection_version_ != 0 && connection_version_ / 10 != version_ / 10) {
+    fail(opensock::error::version_changed);
+    return false;
+  }
+  connection_version_ = version_;
   rest.remove_prefix(1);
   const bool three_digits = rest.size() >= 3 && rest[0] >= '1' && rest[0] <= '9' &&
                             rest[1] >= '0' && rest[1] <= '9' && rest[2] >= '0' && rest[2] <= '9' &&
@@ -348,7 +363,8 @@ inline bool response_parser::end_of_header() {
   // The final coding decides: chunked is read as such, anything else until close.
   // chunked anywhere else is refused, as curl refuses it: a peer that sends it means a
   // framing that no reading of the body can be sure of. As curl reads them, "identity"
-  // names no coding, and chunked repeated right after itself is chunked once.
+  // names no coding before chunked (after it, it is a coding after chunked), and chunked
+  // repeated right after itself is chunked once.
   bool chunked = false;
   bool coded = false;  // a coding other than chunked named
   if (found.transfer_encoding != framing_fields::none) {
@@ -360,7 +376,7 @@ inline bool response_parser::end_of_header() {
         const auto comma = list.find(',');
         const std::string_view coding = detail::trim_ows(list.substr(0, comma));
         list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-        if (coding.empty() || detail::iequals_lower(coding, "identity")) continue;
+        if (coding.empty() || (!chunked && detail::iequals_lower(coding, "identity"))) continue;
         const bool is_chunked = detail::iequals_lower(coding, "chunked");
         if (chunked && is_chunked) continue;
         if (chunked) {
@@ -395,9 +411,23 @@ inline bool response_parser::end_of_header() {
     keep_alive_ = false;
     return true;
   }
-  if (!merge_content_lengths()) {
-    fail(opensock::error::bad_content_length);
-    return false;
+  switch (merge_content_lengths()) {
+    case detail::length_reading::valid:
+      break;
+    case detail::length_reading::invalid:
+      fail(opensock::error::bad_content_length);
+      return false;
+    case detail::length_reading::too_large:
+      // Too large to be a length, as curl reads it: no length at all, the body running
+      // to the close; under a body limit, over it.
+      if (limits_.max_body) {
+        fail(opensock::error::body_too_large);
+        return false;
+      }
+      framing_ = body_framing::until_close;
+      state_ = state::body_until_close;
+      keep_alive_ = false;
+      return true;
   }
   if (limits_.max_body && *content_length_ > *limits_.max_body) {
     fail(opensock::error::body_too_large);
@@ -411,17 +441,19 @@ inline bool response_parser::end_of_header() {
 
 // Takes every Content-Length field into content_length_, in order, up to the first that
 // is not a valid length or disagrees with those before it.
-inline bool response_parser::merge_content_lengths() {
+inline detail::length_reading response_parser::merge_content_lengths() {
   auto field = headers_.begin() + static_cast<std::ptrdiff_t>(framing_fields_.content_length);
-  if (!detail::merge_content_length(field->value, content_length_)) return false;
-  if (!framing_fields_.more_content_lengths) return true;
+  auto reading = detail::merge_content_length(field->value, content_length_);
+  if (reading != detail::length_reading::valid || !framing_fields_.more_content_lengths)
+    return reading;
   for (++field; field != headers_.end(); ++field) {
     if (field->name.size() == detail::content_length_name.size &&
-        detail::content_length_name.matches(field->name.data()) &&
-        !detail::merge_content_length(field->value, content_length_))
-      return false;
+        detail::content_length_name.matches(field->name.data())) {
+      reading = detail::merge_content_length(field->value, content_length_);
+      if (reading != detail::length_reading::valid) return reading;
+    }
   }
-  return true;
+  return reading;
 }
 
 inline bool response_parser::count_body(std::size_t n) {
@@ -450,7 +482,7 @@ std::size_t response_parser::parse_some(std::string_view input, OnBody& on_body,
     switch (state_) {
       case state::status_line:
         // HTTP/0.9 is told by the first bytes of a response, which cannot begin "HTTP/".
-        if (allow_http09_ && header_bytes_ == 0 && interim_.empty() &&
+        if (allow_http09_ && header_bytes_ == 0 && interim_.empty() && connection_version_ == 0 &&
             !std::string_view("HTTP/").starts_with(input.substr(pos, 5))) [[unlikely]] {
           if (!start_http09()) return 0;
           break;
