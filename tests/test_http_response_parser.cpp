@@ -286,6 +286,36 @@ TEST_CASE("malformed replies end in curl's error numbers") {
   }
 }
 
+TEST_CASE("Content-Length ignored: a body not chunked runs to the close") {
+  const auto ignoring = [](std::string_view wire, bool eof) {
+    response_parser parser;
+    parser.ignore_content_length(true);
+    parser.start();
+    std::string body;
+    const std::size_t used = parser.parse(wire, [&](std::string_view b) { body.append(b); });
+    if (eof && !parser.error() && !parser.done()) parser.finish_at_eof();
+    return std::tuple(parser.error(), parser.done(), parser.keep_alive(), body, used);
+  };
+  // Longer and shorter than it says, or not a length at all: all of it, to the close.
+  for (const std::string_view length : {"677654", "3", "x"}) {
+    CAPTURE(length);
+    const std::string wire =
+        "HTTP/1.1 200 OK\r\nContent-Length: " + std::string(length) + "\r\n\r\nmuahahaha\n";
+    const auto [ec, done, keep_alive, body, used] = ignoring(wire, false);
+    CHECK(!ec);
+    CHECK(!done);
+    CHECK(body == "muahahaha\n");
+    CHECK(std::get<1>(ignoring(wire, true)));
+    CHECK(!keep_alive);
+  }
+  // Chunked framing is kept, and so is a body-less response's.
+  const auto [ec1, done1, keep1, body1, used1] = ignoring(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", false);
+  CHECK(done1);
+  CHECK(body1 == "ok");
+  CHECK(std::get<1>(ignoring("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", false)));
+}
+
 TEST_CASE("a connection speaks one version of HTTP: another on it is refused") {
   response_parser parser;
   parser.allow_http09(true);

@@ -111,6 +111,7 @@ struct options {
   bool path_as_is = false;
   bool http_1_0 = false;
   bool raw = false;  // --raw: bodies written as they came, no coding decoded
+  bool ignore_content_length = false;  // bodies not chunked run to the close
   // --proto and --proto-redir: the protocols a URL, and a redirect, may use; --proto-default:
   // the scheme of a URL written without one, in place of curl's guess.
   protocol_set protocols;
@@ -267,6 +268,7 @@ inline constexpr flag flags[] = {
     {0, "request-target", takes::value},
     {0, "path-as-is", takes::nothing},
     {0, "raw", takes::nothing},
+    {0, "ignore-content-length", takes::nothing},
     {0, "proto", takes::value},
     {0, "proto-redir", takes::value},
     {0, "proto-default", takes::value},
@@ -473,6 +475,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "remote-name-all") o.remote_name_all = on;
   if (n == "remote-time") o.remote_time = on;
   if (n == "raw") o.raw = on;
+  if (n == "ignore-content-length") o.ignore_content_length = on;
   if (n == "suppress-connect-headers") o.suppress_connect_headers = on;
   if (n == "disallow-username-in-url") o.disallow_username = on;
   if (n == "http0.9") o.http09 = on;
@@ -915,6 +918,7 @@ inline constexpr std::string_view usage_text =
      --request-target <target>  Send this target in place of the URL's path and query
      --path-as-is               Send the URL's "." and ".." segments as written
      --raw                      Write bodies as they came, no coding decoded
+     --ignore-content-length    Read bodies to the close, whatever their length says
      --proto <protocols>        Use only these protocols ([=+-]name,..., all)
      --proto-redir <protocols>  Follow redirects only to these protocols
      --proto-default <protocol> The scheme of a URL written without one

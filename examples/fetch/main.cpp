@@ -86,6 +86,7 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
   so.decode_transfer_codings = o.tr_encoding;
   // --raw: bodies as they came, transfer codings and content codings undecoded.
   so.keep_transfer_codings = o.raw;
+  so.ignore_content_length = o.ignore_content_length;
   so.allow_http09 = o.http09;
   if (o.haproxy_clientip) {
     so.proxy_header.emplace(asio::ip::make_address(*o.haproxy_clientip));

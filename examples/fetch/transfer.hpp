@@ -100,6 +100,8 @@ struct head_reader {
   std::optional<std::uint64_t> content_length;
   // A Content-Length past 2^63 - 1: no length, but more than any --max-filesize.
   bool length_too_large = false;
+  // --ignore-content-length: none is read.
+  bool ignores_length = false;
   // Content-Range's first byte, read as curl reads it (the first number after the name);
   // `whole_range`: it has '*' first ("bytes */size"), which makes curl take everything.
   std::optional<std::uint64_t> range_start;
@@ -149,7 +151,8 @@ struct head_reader {
             has_location = true;
           if (http::iequals(name, "last-modified") && colon != std::string_view::npos)
             last_modified = parse_date(bare.substr(colon + 1)).value_or(-1);
-          if (http::iequals(name, "content-length") && colon != std::string_view::npos) {
+          if (http::iequals(name, "content-length") && colon != std::string_view::npos &&
+              !ignores_length) {
             std::string_view value = bare.substr(colon + 1);
             while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
             constexpr std::uint64_t max = std::numeric_limits<std::int64_t>::max();
@@ -468,6 +471,7 @@ class fetcher {
     std::optional<std::string> referer;  // -e ;auto's, once a redirect was followed
     for (;;) {
       hop_state hop;
+      hop.head.ignores_length = o_.ignore_content_length;
       if (etags) hop.etags = &*etags;
       hop.resume = upload_file ? 0 : resume;  // an upload resumed is no download resumed
       hop.name_from_header = o_.remote_header_name && index < o_.outputs.size() &&

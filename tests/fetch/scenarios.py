@@ -1467,3 +1467,11 @@ scenario("raw_coded", "--raw", "--compressed", "{url}",
          expect_exit=0)
 scenario("raw_chunked_then_again", "--raw", "{base}/a", "{base}/b",
          server=serve(chunked(b"hello\n")), expect_exit=0)
+
+# --ignore-content-length: the body runs to the close, whatever its length says.
+scenario("ignore_content_length", "--ignore-content-length", "{url}",
+         server=serve(reply(b"200 OK", b"Content-Length: 677654", b"Connection: close",
+                            body=b"muahahaha\n", length=False)), expect_exit=0)
+scenario("ignore_content_length_short", "--ignore-content-length", "-w", "%{size_download}\n",
+         "{url}", server=serve(reply(b"200 OK", b"Content-Length: 3", b"Connection: close",
+                                     body=b"longer than three\n", length=False)), expect_exit=0)

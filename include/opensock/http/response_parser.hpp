@@ -65,6 +65,11 @@ class response_parser {
   void keep_transfer_codings(bool keep) noexcept { keep_transfer_codings_ = keep; }
   bool keeps_transfer_codings() const noexcept { return keep_transfer_codings_; }
 
+  /// Whether Content-Length is passed over (curl's --ignore-content-length): a body not
+  /// chunked then runs to the close, for a server that states a wrong length. Off by
+  /// default.
+  void ignore_content_length(bool ignore) noexcept { ignore_content_length_ = ignore; }
+
   /// Prepares for the responses of a new connection: a response in another version of
   /// HTTP than those before it on one connection is refused (version_changed).
   void start_connection() noexcept { connection_version_ = 0; }
@@ -212,6 +217,7 @@ class response_parser {
   bool connect_request_ = false;
   bool allow_http09_ = false;
   bool keep_transfer_codings_ = false;
+  bool ignore_content_length_ = false;
   bool header_done_ = false;
   bool received_any_ = false;
   bool keep_alive_ = false;

@@ -117,6 +117,9 @@ struct session_options {
   /// Hand bodies over as they came, transfer codings kept (curl's --raw, with
   /// `decompress` off): chunked framing, trailers and codings not decoded, in the body.
   bool keep_transfer_codings = false;
+  /// Pass over Content-Length (curl's --ignore-content-length): bodies not chunked run to
+  /// the close, for servers that state wrong lengths; no connection is reused after one.
+  bool ignore_content_length = false;
   /// Bounds on what decoding makes of a body (decompression bombs): by default an
   /// expansion of 1000 times past the first MiB, and no size limit.
   decoding_limits decoding;

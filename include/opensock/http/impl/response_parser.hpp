@@ -405,7 +405,7 @@ inline bool response_parser::end_of_header() {
     keep_alive_ = false;
     return true;
   }
-  if (!has_content_length) {
+  if (!has_content_length || ignore_content_length_) {
     framing_ = body_framing::until_close;
     state_ = state::body_until_close;
     keep_alive_ = false;

@@ -420,6 +420,7 @@ typename session<Factory>::connection_ptr session<Factory>::spare_connection() {
   state.parser.set_limits(options_.limits);
   state.parser.allow_http09(options_.allow_http09);
   state.parser.keep_transfer_codings(options_.keep_transfer_codings);
+  state.parser.ignore_content_length(options_.ignore_content_length);
   state.parser.start_connection();
   state.read_used = 0;
   state.reusable = false;
