@@ -1,16 +1,15 @@
 // libFuzzer target for the response parser on a kept-alive connection: responses parsed
 // one after another until one fails or ends the connection, as a session parses them.
-// Three readings of the same bytes must give the same responses: a new parser for each
-// response, fed all the bytes at once; one parser reused for every response, its heads
-// moved out with take_head() into storage that is reused too, fed in pieces cut where
-// the input says, with body bytes of a known length read past the parser as the
-// exchange reads them (direct_body_room()); and that parser fed one byte at a time.
+// Three readings of the same bytes must give the same responses, each with one parser for
+// the connection (which speaks one version of HTTP): its heads read in place, fed all the
+// bytes at once; its heads moved out with take_head() into storage that is reused, fed
+// in pieces cut where the input says, with body bytes of a known length read past the
+// parser as the exchange reads them (direct_body_room()); and fed one byte at a time.
 #include <opensock/http/response_parser.hpp>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,9 +54,9 @@ std::string describe(const fields& headers, const fields& trailers,
   return text;
 }
 
-// How a reading goes: `cuts` are where pieces end (in order), `reuse` keeps one parser
-// and one response's storage for the whole connection, `direct` reads body bytes of a
-// known length past the parser.
+// How a reading goes: `cuts` are where pieces end (in order), `reuse` moves each head
+// out into one response's storage kept for the whole connection, `direct` reads body
+// bytes of a known length past the parser.
 struct reading {
   std::vector<std::size_t> cuts;
   bool reuse = false;
@@ -74,7 +73,7 @@ std::vector<outcome> read_connection(std::string_view wire, std::uint8_t heads,
   limits.max_line = 512;  // small limits, so that the fuzzer reaches them
   limits.max_header_bytes = 2048;
   limits.max_header_count = 16;  // no body limit: fuzz_response_parser reaches it
-  response_parser reused(limits);
+  response_parser parser(limits);
   std::string reason;
   fields headers;
   fields trailers;
@@ -91,9 +90,6 @@ std::vector<outcome> read_connection(std::string_view wire, std::uint8_t heads,
   };
 
   for (std::size_t i = 0; i < max_responses; ++i) {
-    std::optional<response_parser> fresh;
-    if (!how.reuse) fresh.emplace(limits);
-    response_parser& parser = how.reuse ? reused : *fresh;
     parser.start(((heads >> (i % 8)) & 1) != 0);
     outcome out;
     const auto on_body = [&](std::string_view b) { out.body.append(b); };
