@@ -122,7 +122,7 @@ TEST_CASE("ECONNREFUSED is couldnt_connect, from the system and from Asio") {
 TEST_CASE("every opensock error compares equal to exactly one condition, and curl_code is its "
           "number") {
   const std::vector<std::error_code> errors = every_error();
-  CHECK(errors.size() == 102);
+  CHECK(errors.size() == 103);
   for (const std::error_code& ec : errors) {
     CAPTURE(ec.value(), ec.message());
     int matches = 0;
@@ -210,6 +210,7 @@ TEST_CASE("refined errors fall under their condition, with a sharper message") {
   refines(error::too_many_response_headers, condition::too_large, 100);
   refines(error::proxy_protocol_send_failed, condition::send_error, 55);
   refines(error::version_changed, condition::weird_server_reply, 8);
+  refines(error::ntlm_message_too_large, condition::too_large, 100);
   refines(error::body_too_large, condition::filesize_exceeded, 63);
   refines(error::invalid_request_field, condition::bad_function_argument, 43);
   refines(error::unframable_request_body, condition::bad_function_argument, 43);

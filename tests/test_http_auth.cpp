@@ -1,4 +1,5 @@
 #include <opensock/detail/base64.hpp>
+#include <opensock/detail/ntlm.hpp>
 #include <opensock/http/auth.hpp>
 #include <opensock/netrc.hpp>
 
@@ -13,6 +14,8 @@
 #include <system_error>
 #include <vector>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -670,6 +673,204 @@ TEST_CASE("a random cnonce is 12 bytes in base64 and new for each authenticator"
 }
 
 // ---------------------------------------------------------------------------------------
+// NTLM, with MS-NLMP §4.2's values: user "User", domain "Domain", password "Password",
+// the server's challenge 0123456789abcdef, the client's aaaaaaaaaaaaaaaa.
+
+namespace {
+
+namespace ntlm = opensock::detail::ntlm;
+
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : bytes) {
+    out += digits[static_cast<unsigned char>(c) >> 4];
+    out += digits[static_cast<unsigned char>(c) & 15];
+  }
+  return out;
+}
+
+std::string unhex(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
+    out += static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16));
+  return out;
+}
+
+std::uint32_t le32(std::string_view m, std::size_t at) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    v |= std::uint32_t(static_cast<unsigned char>(m[at + i])) << (8 * i);
+  return v;
+}
+
+// The bytes of the security buffer at `at` of an NTLM message.
+std::string_view ntlm_field(std::string_view m, std::size_t at) {
+  const std::size_t length = le32(m, at) & 0xffff;
+  return m.substr(le32(m, at + 4), length);
+}
+
+// A type-2 message with `flags`, MS-NLMP's server challenge and `target_info`.
+std::string ntlm_type2(std::uint32_t flags, std::string_view target_info = {}) {
+  std::string m("NTLMSSP\0\x02\0\0\0\0\0\0\0\x30\0\0\0", 20);
+  for (int i = 0; i < 4; ++i) m += static_cast<char>(flags >> (8 * i));
+  m += unhex("0123456789abcdef");
+  m.append(8, '\0');
+  const auto n = target_info.size();
+  m += std::string{static_cast<char>(n), static_cast<char>(n >> 8), static_cast<char>(n),
+                   static_cast<char>(n >> 8), 0x30, 0, 0, 0};
+  return m.append(target_info);
+}
+
+std::string ntlm_header(std::string_view message) {
+  return "NTLM " + opensock::detail::base64(message);
+}
+
+}  // namespace
+
+TEST_CASE("NTLM's negotiate message carries curl's flags and nothing more") {
+  CHECK(opensock::detail::base64(ntlm::negotiate_message()) ==
+        "TlRMTVNTUAABAAAABoIIAAAAAAAAAAAAAAAAAAAAAAA=");
+}
+
+TEST_CASE("NTLMv1 answers MS-NLMP section 4.2.2 byte for byte") {
+  const auto challenge = ntlm::read_challenge(ntlm_type2(0x00008201));
+  REQUIRE(challenge);
+  bool too_large = true;
+  const auto m = ntlm::answer(*challenge, "Domain\\User", "Password", too_large);
+  REQUIRE(m);
+  CHECK_FALSE(too_large);
+  CHECK(m->substr(0, 12) == std::string_view("NTLMSSP\0\x03\0\0\0", 12));
+  CHECK(hex(ntlm_field(*m, 12)) == "98def7b87f88aa5dafe2df779688a172def11c7d5ccdef13");
+  CHECK(hex(ntlm_field(*m, 20)) == "67c43011f30298a2ad35ece64f16331c44bdbed927841f94");
+  // The challenge asked for Unicode: the names are UTF-16LE, the host curl's own.
+  CHECK(ntlm_field(*m, 28) == std::string_view("D\0o\0m\0a\0i\0n\0", 12));
+  CHECK(ntlm_field(*m, 36) == std::string_view("U\0s\0e\0r\0", 8));
+  CHECK(ntlm_field(*m, 44).size() == 22);
+  CHECK(le32(*m, 60) == 0x00008201);
+  // Without Unicode, the names as they are; a slash names the domain too.
+  const auto oem = ntlm::answer(*ntlm::read_challenge(ntlm_type2(0x00008200)), "Domain/User",
+                                "Password", too_large);
+  REQUIRE(oem);
+  CHECK(ntlm_field(*oem, 28) == "Domain");
+  CHECK(ntlm_field(*oem, 36) == "User");
+  CHECK(ntlm_field(*oem, 44) == "WORKSTATION");
+}
+
+TEST_CASE("NTLMv2 answers MS-NLMP section 4.2.4 when the NTLM2 key is offered") {
+  const std::string target_info("\x02\0\x0c\0D\0o\0m\0a\0i\0n\0\0\0\0\0", 20);
+  const auto challenge = ntlm::read_challenge(ntlm_type2(0x00888201, target_info));
+  REQUIRE(challenge);
+  CHECK(challenge->target_info == target_info);
+  ntlm::answer_inputs inputs;
+  inputs.client_nonce.emplace();
+  inputs.client_nonce->fill(0xaa);
+  inputs.now = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+  bool too_large = false;
+  const auto m = ntlm::answer(*challenge, "Domain\\User", "Password", too_large, inputs);
+  REQUIRE(m);
+  CHECK(hex(ntlm_field(*m, 12)) == "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa");
+  // The NT response: the proof, then the blob with the time, the client's nonce and the
+  // target information; the proof is HMAC-MD5 under MS-NLMP's NTOWFv2.
+  const auto nt = ntlm_field(*m, 20);
+  REQUIRE(nt.size() == 16 + 28 + target_info.size() + 4);
+  const auto blob = nt.substr(16);
+  CHECK(hex(blob.substr(0, 8)) == "0101000000000000");
+  const std::uint64_t filetime = (1700000000ull + 11644473600ull) * 10000000ull;
+  CHECK(le32(blob, 8) == static_cast<std::uint32_t>(filetime));
+  CHECK(le32(blob, 12) == static_cast<std::uint32_t>(filetime >> 32));
+  CHECK(hex(blob.substr(16, 8)) == "aaaaaaaaaaaaaaaa");
+  CHECK(blob.substr(28, target_info.size()) == target_info);
+  const std::string key = unhex("0c868a403bfd7a93a3001ef22ef02e3f");
+  const std::string signed_part = unhex("0123456789abcdef") + std::string(blob);
+  unsigned char proof[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  HMAC(EVP_md5(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), proof,
+       &size);
+  CHECK(nt.substr(0, 16) == std::string_view(reinterpret_cast<const char*>(proof), size));
+}
+
+TEST_CASE("a type-2 message that is not one, or points outside itself, is not read") {
+  CHECK_FALSE(ntlm::read_challenge(""));
+  CHECK_FALSE(ntlm::read_challenge(ntlm_type2(0x00008201).substr(0, 31)));
+  std::string wrong_type = ntlm_type2(0x00008201);
+  wrong_type[8] = 3;
+  CHECK_FALSE(ntlm::read_challenge(wrong_type));
+  std::string wrong_signature = ntlm_type2(0x00008201);
+  wrong_signature[0] = 'X';
+  CHECK_FALSE(ntlm::read_challenge(wrong_signature));
+  // Target information past the end, or inside the header.
+  std::string past_end = ntlm_type2(0x00800201, "abcd");
+  past_end[40] = 5;
+  CHECK_FALSE(ntlm::read_challenge(past_end));
+  std::string in_header = ntlm_type2(0x00800201, "abcd");
+  in_header[44] = 40;
+  CHECK_FALSE(ntlm::read_challenge(in_header));
+  // Without the flag, the target information is not read at all.
+  const auto ignored = ntlm::read_challenge(past_end.replace(22, 1, 1, '\0'));
+  REQUIRE(ignored);
+  CHECK(ignored->target_info.empty());
+}
+
+TEST_CASE("an authenticator runs NTLM's handshake and gives up on a second refusal") {
+  const credentials creds("Domain\\User", "Password", auth_scheme::ntlm);
+  authenticator a;
+  const auto first = a.first_authorization(creds);
+  REQUIRE(first);
+  CHECK(*first == ntlm_header(ntlm::negotiate_message()));
+  CHECK(a.picked() == auth_scheme::ntlm);
+  CHECK(a.probes_first(creds));  // a body waits for the challenge
+  CHECK(a.binds_connection());
+  CHECK_FALSE(a.authenticates_connection());
+  const auto answer =
+      a.answer(parse_challenges(ntlm_header(ntlm_type2(0x00008201))), "GET", "/", creds);
+  REQUIRE(answer);
+  CHECK(answer->starts_with("NTLM TlRMTVNTUAADAAAA"));
+  CHECK_FALSE(a.probes_first(creds));
+  CHECK(a.authenticates_connection());
+  CHECK_FALSE(a.answer(parse_challenges("NTLM"), "GET", "/", creds));
+  CHECK(a.refused());
+  CHECK_FALSE(a.error());
+
+  // A challenge that does not decode ends it.
+  authenticator b;
+  REQUIRE(b.first_authorization(creds));
+  CHECK_FALSE(b.answer(parse_challenges("NTLM bm90IE5UTE0="), "GET", "/", creds));
+  CHECK(b.refused());
+}
+
+TEST_CASE("anyauth picks NTLM over Basic and under Digest") {
+  const credentials creds("u", "p", auth_schemes::any);
+  authenticator a;
+  CHECK_FALSE(a.first_authorization(creds));
+  const auto negotiate =
+      a.answer(parse_challenges("Basic realm=\"r\", NTLM"), "GET", "/", creds);
+  REQUIRE(negotiate);
+  CHECK(*negotiate == ntlm_header(ntlm::negotiate_message()));
+  REQUIRE(a.answer(parse_challenges(ntlm_header(ntlm_type2(0x00008201))), "GET", "/", creds));
+  authenticator b;
+  const auto digest = b.answer(parse_challenges("NTLM, " + rfc_challenge("MD5")), "GET", "/",
+                               creds);
+  REQUIRE(digest);
+  CHECK(digest->starts_with("Digest "));
+  // anysafe has NTLM.
+  authenticator c;
+  CHECK(c.answer(parse_challenges("NTLM"), "GET", "/",
+                 credentials("u", "p", auth_schemes::anysafe)));
+}
+
+TEST_CASE("an NTLM answer whose names do not fit is curl's 100") {
+  const credentials creds(std::string(1100, 'A'), "p", auth_scheme::ntlm);
+  authenticator a;
+  REQUIRE(a.first_authorization(creds));
+  CHECK_FALSE(a.answer(parse_challenges(ntlm_header(ntlm_type2(0x00008201))), "GET", "/", creds));
+  CHECK(a.refused());
+  CHECK(a.error() == opensock::error::ntlm_message_too_large);
+  CHECK(opensock::curl_code(a.error()) == 100);
+}
+
+// ---------------------------------------------------------------------------------------
 // netrc
 
 TEST_CASE("netrc: the first matching machine gives its login and password") {
@@ -1308,6 +1509,74 @@ TEST_CASE("a session answers a 401 with the scheme its credentials allow") {
     auto got = run_request(io, s, std::move(req));
     CHECK(got.r.status == 200);
     CHECK(got.last_head.find("Basic") == std::string::npos);
+  }
+}
+
+TEST_CASE("a session runs NTLM's handshake on one connection, which it then authenticates") {
+  auto server = start_digest_server();
+  if (!server) return;
+  asio::io_context io;
+  session<> s(io.get_executor());
+  const std::string base = "http://127.0.0.1:" + std::to_string(server->port());
+  const credentials ntlm("opensock", "Circle of Life", auth_scheme::ntlm);
+
+  SECTION("the negotiate message, the challenge, the answer; then nothing on the connection") {
+    auto got = run_request(io, s, with_credentials(base + "/ntlm/a", ntlm));
+    REQUIRE(!got.ec);
+    CHECK(got.r.status == 200);
+    CHECK(got.r.body == "user=opensock scheme=NTLM\n");
+    CHECK(got.heads == 2);
+    CHECK(got.first_head.find("Authorization: NTLM TlRMTVNTUAAB") != std::string::npos);
+    CHECK(got.last_head.find("Authorization: NTLM TlRMTVNTUAAD") != std::string::npos);
+    const auto connection = got.r.info.connection_id;
+    // The connection is authenticated: the next request with these credentials goes on
+    // it without them.
+    got = run_request(io, s, with_credentials(base + "/ntlm/b", ntlm));
+    CHECK(got.r.status == 200);
+    CHECK(got.r.body == "user=opensock scheme=NTLM connection\n");
+    CHECK(got.heads == 1);
+    CHECK(got.last_head.find("Authorization") == std::string::npos);
+    CHECK(got.r.info.connection_id == connection);
+    // A request without them, or with others, does not take it.
+    got = run_request(io, s, opensock::test::make_request("GET", base + "/ntlm/c"));
+    CHECK(got.r.status == 401);
+    CHECK(got.r.info.connection_id != connection);
+    got = run_request(io, s,
+                      with_credentials(base + "/ntlm/d",
+                                       credentials("opensock", "wrong", auth_scheme::ntlm)));
+    CHECK(got.r.status == 401);
+    CHECK(got.heads == 2);
+    CHECK(got.r.info.connection_id != connection);
+  }
+  SECTION("a body waits for the challenge: the negotiate message goes as a probe") {
+    auto req = with_credentials(base + "/ntlm/", ntlm);
+    req.method = "POST";
+    req.body = std::string("a body");
+    req.headers.add("Content-Type", "multipart/form-data; boundary=x");
+    auto got = run_request(io, s, std::move(req));
+    CHECK(got.r.status == 200);
+    CHECK(got.heads == 2);
+    CHECK(got.first_head.find("Content-Length: 0\r\n") != std::string::npos);
+    CHECK(got.first_head.find("Content-Type") == std::string::npos);
+    CHECK(got.last_head.find("Content-Length: 6\r\n") != std::string::npos);
+    CHECK(got.last_head.find("Content-Type: multipart/form-data") != std::string::npos);
+  }
+  SECTION("anyauth picks NTLM over Basic") {
+    auto got = run_request(io, s,
+                           with_credentials(base + "/ntlm-basic/",
+                                            credentials("opensock", "Circle of Life",
+                                                        auth_schemes::any)));
+    CHECK(got.r.status == 200);
+    CHECK(got.r.body == "user=opensock scheme=NTLM\n");
+    CHECK(got.heads == 3);
+  }
+  SECTION("names too long for an answer end the request with curl's 100") {
+    auto got = run_request(
+        io, s,
+        with_credentials(base + "/ntlm/", credentials(std::string(1100, 'A'), "p",
+                                                      auth_scheme::ntlm)));
+    CHECK(got.ec == opensock::error::ntlm_message_too_large);
+    CHECK(got.heads == 1);
   }
 }
 

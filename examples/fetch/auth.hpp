@@ -57,6 +57,7 @@ class authentication {
   explicit authentication(const options& o) : o_(o) {
     namespace http = opensock::http;
     if (o.auth_scheme == options::auth::digest) schemes_ = http::auth_scheme::digest;
+    if (o.auth_scheme == options::auth::ntlm) schemes_ = http::auth_scheme::ntlm;
     if (o.auth_scheme == options::auth::any) schemes_ = http::auth_schemes::any;
     if (o.bearer) {
       given_ = http::credentials::bearer(*o.bearer);

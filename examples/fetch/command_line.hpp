@@ -168,10 +168,10 @@ struct options {
   std::optional<std::string> cookie_jar;
   bool junk_session_cookies = false;
 
-  // Authentication: -u's user:password, the schemes allowed (--basic, --digest,
+  // Authentication: -u's user:password, the schemes allowed (--basic, --digest, --ntlm,
   // --anyauth), --oauth2-bearer, --location-trusted, and the .netrc flags.
   std::optional<std::string> user;
-  enum class auth { basic, digest, any };
+  enum class auth { basic, digest, ntlm, any };
   auth auth_scheme = auth::basic;
   std::optional<std::string> bearer;
   bool location_trusted = false;
@@ -203,9 +203,11 @@ struct options {
   std::optional<std::string> proxy;
   std::optional<std::string> preproxy;
   std::optional<std::string> proxy_user;
-  // --proxy-digest and --proxy-anyauth: the proxy's credentials wait for its 407; as in
-  // curl, each a switch of its own, --proxy-anyauth before --proxy-digest.
+  // --proxy-digest, --proxy-ntlm and --proxy-anyauth: the proxy's credentials go with
+  // another scheme than Basic; as in curl, each a switch of its own, --proxy-anyauth
+  // before --proxy-ntlm before --proxy-digest.
   bool proxy_digest = false;
+  bool proxy_ntlm = false;
   bool proxy_anyauth = false;
   bool proxytunnel = false;
   // --haproxy-protocol: the PROXY protocol line first on each connection to the server,
@@ -351,6 +353,7 @@ inline constexpr flag flags[] = {
     {0, "proxy-header", takes::value},
     {0, "proxy-basic", takes::nothing},
     {0, "proxy-digest", takes::nothing},
+    {0, "proxy-ntlm", takes::nothing},
     {0, "proxy-anyauth", takes::nothing},
     {0, "proxy1.0", takes::value},
     {0, "noproxy", takes::value},
@@ -368,6 +371,7 @@ inline constexpr flag flags[] = {
     {'u', "user", takes::value},
     {0, "basic", takes::nothing},
     {0, "digest", takes::nothing},
+    {0, "ntlm", takes::nothing},
     {0, "anyauth", takes::nothing},
     {0, "oauth2-bearer", takes::value},
     {0, "location-trusted", takes::nothing},
@@ -642,6 +646,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "proxy-header") o.proxy_headers.push_back(std::move(value));
   // --proxy-basic: Basic is curl's default, used when neither of these is on.
   if (n == "proxy-digest") o.proxy_digest = on;
+  if (n == "proxy-ntlm") o.proxy_ntlm = on;
   if (n == "proxy-anyauth") o.proxy_anyauth = on;
   if (n == "proxy1.0") {
     o.proxy = std::move(value);
@@ -661,10 +666,11 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "cookie-jar") o.cookie_jar = std::move(value);
   if (n == "junk-session-cookies") o.junk_session_cookies = on;
   if (n == "user") o.user = std::move(value);
-  // The last of --basic, --digest and --anyauth decides, as in curl; --no-digest and
-  // --no-anyauth go back to Basic.
+  // The last of --basic, --digest, --ntlm and --anyauth decides, as in curl; --no-digest,
+  // --no-ntlm and --no-anyauth go back to Basic.
   if (n == "basic") o.auth_scheme = options::auth::basic;
   if (n == "digest") o.auth_scheme = on ? options::auth::digest : options::auth::basic;
+  if (n == "ntlm") o.auth_scheme = on ? options::auth::ntlm : options::auth::basic;
   if (n == "anyauth") o.auth_scheme = on ? options::auth::any : options::auth::basic;
   if (n == "oauth2-bearer") o.bearer = std::move(value);
   if (n == "location-trusted") o.location = o.location_trusted = on;  // -L too, as in curl
@@ -945,6 +951,7 @@ inline constexpr std::string_view usage_text =
  -u, --user <user:password>     Server user and password
      --basic                    Use HTTP Basic authentication (the default)
      --digest                   Use HTTP Digest authentication
+     --ntlm                     Use HTTP NTLM authentication
      --anyauth                  Pick the safest authentication the server offers
      --oauth2-bearer <token>    Send this OAuth 2 Bearer token
      --location-trusted         Send credentials to other hosts on redirects too
@@ -1003,6 +1010,7 @@ inline constexpr std::string_view usage_text =
  -U, --proxy-user <user:password>  The proxy's user name and password
      --proxy-basic              Send them with Basic authentication (the default)
      --proxy-digest             Send them with Digest, answering the proxy's challenge
+     --proxy-ntlm               Send them with NTLM
      --proxy-anyauth            The safest scheme the proxy's challenge offers
      --proxy-insecure           Do not verify an HTTPS proxy's certificate or name
      --proxy-cacert <file>      Trust the CAs in this PEM file for an HTTPS proxy

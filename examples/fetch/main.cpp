@@ -169,6 +169,8 @@ int add_proxies(const fetch::options& o, opensock::http::session_options& so) {
     }
     if (o.proxy_anyauth) {
       p.auth = opensock::http::auth_schemes::any;
+    } else if (o.proxy_ntlm) {
+      p.auth = opensock::http::auth_scheme::ntlm;
     } else if (o.proxy_digest) {
       p.auth = opensock::http::auth_scheme::digest;
     }

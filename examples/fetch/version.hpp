@@ -4,6 +4,7 @@
 #pragma once
 
 #include <opensock/http/content_coding.hpp>
+#include <opensock/detail/ntlm.hpp>
 #include <opensock/http/cookie.hpp>
 #include <opensock/tls/options.hpp>
 #include <opensock/version.hpp>
@@ -52,6 +53,7 @@ inline std::string version_text() {
   protocols += " https";
   features.insert(features.end(), {"HTTPS-proxy", "SSL"});
 #endif
+  if (opensock::detail::ntlm::supported) features.push_back("NTLM");
 #if OPENSOCK_HAS_ZLIB
   first += std::string(" zlib/") + zlibVersion();
   features.push_back("libz");

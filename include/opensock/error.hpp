@@ -218,6 +218,9 @@ enum class error : int {
   /// weird_server_reply: a response in another version of HTTP than the one before it on
   /// the same connection (curl: "Version mismatch"), HTTP/0.9 among them.
   version_changed,
+  /// too_large: an NTLM answer whose user, domain and host names do not fit in the
+  /// 1024 bytes curl allows its messages.
+  ntlm_message_too_large,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode

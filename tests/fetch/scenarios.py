@@ -1395,6 +1395,61 @@ scenario("netrc_syntax_error", "--netrc-file", "n.netrc", "{url}",
 scenario("netrc_optional_syntax_error", "--netrc-optional", "--netrc-file", "n.netrc", "{url}",
          files={"n.netrc": b"machine 127.0.0.1 login \"joe\n"}, server=serve(OK), expect_exit=26)
 
+# NTLM: the negotiate message first, the answer to the server's challenge on the same
+# connection. The challenges offer neither the NTLM2 key nor target information, so both
+# tools answer with NTLMv1's LM and NT responses, which depend on nothing random.
+
+
+def ntlm_challenge(flags=0x00008201, nonce=b"\x01\x23\x45\x67\x89\xab\xcd\xef"):
+    """A type-2 message: no target name, `flags`, the server's nonce."""
+    import base64
+    import struct
+    message = (b"NTLMSSP\0" + struct.pack("<I", 2) + struct.pack("<HHI", 0, 0, 32) +
+               struct.pack("<I", flags) + nonce)
+    return b"NTLM " + base64.b64encode(message)
+
+
+def ntlm_refusal(challenge=None, status=b"401 Unauthorized", field=b"WWW-Authenticate"):
+    return reply(status, field + b": " + (challenge or b"NTLM"), body=b"no\n")
+
+
+scenario("ntlm", "-u", "testuser:testpass", "--ntlm", "{url}",
+         server=once(READ, send(ntlm_refusal(ntlm_challenge())), READ, send(OK)),
+         compare_connections=True, expect_exit=0)
+# The names in UTF-16 when the challenge asks for Unicode; a domain before a backslash.
+scenario("ntlm_unicode_domain", "-u", "DOM\\joe:Secret1", "--ntlm", "{url}",
+         server=once(READ, send(ntlm_refusal(ntlm_challenge(flags=0x00008205))), READ, send(OK)),
+         compare_connections=True, expect_exit=0)
+scenario("ntlm_wrong_password", "-i", "-u", "joe:wrong", "--ntlm", "{url}",
+         server=once(READ, send(ntlm_refusal(ntlm_challenge())), READ, send(ntlm_refusal())),
+         expect_exit=0)
+# A body waits for the challenge: the negotiate message goes with Content-Length: 0.
+scenario("ntlm_post_probe", "-u", "joe:pw", "--ntlm", "-d", "payload", "{url}",
+         server=once(READ, send(ntlm_refusal(ntlm_challenge())), READ, send(OK)),
+         compare_connections=True, expect_exit=0)
+scenario("ntlm_multipart_probe", "-u", "joe:pw", "--ntlm", "-F", "a=b", "{url}",
+         server=once(READ, send(ntlm_refusal(ntlm_challenge())), READ, send(OK)),
+         expect_exit=0)
+# --anyauth picks NTLM over Basic and starts its handshake with the answer to the 401.
+scenario("anyauth_picks_ntlm", "-u", "joe:pw", "--anyauth", "{url}",
+         server=once(READ, send(reply(b"401 Unauthorized", b'WWW-Authenticate: Basic realm="r"',
+                                      b"WWW-Authenticate: NTLM", body=b"no\n")),
+                     READ, send(ntlm_refusal(ntlm_challenge())), READ, send(OK)),
+         compare_connections=True, expect_exit=0)
+# A challenge that is not a type-2 message is not answered.
+scenario("ntlm_bad_challenge", "-u", "joe:pw", "--ntlm", "{url}",
+         server=once(READ, send(ntlm_refusal(b"NTLM TlRMTVNTUAACAAAA")), READ, send(OK)),
+         expect_exit=0)
+# The connection NTLM authenticated carries the redirect's request without credentials.
+scenario("ntlm_redirect_same_connection", "-L", "-u", "joe:pw", "--ntlm", "{base}/a",
+         server=once(READ, send(ntlm_refusal(ntlm_challenge())), READ,
+                     send(redirect(302, b"/b")), READ, send(OK)),
+         compare_connections=True, expect_exit=0)
+scenario("proxy_ntlm", "-x", "{url}", "-U", "joe:pw", "--proxy-ntlm", "http://127.0.0.1:1/x",
+         server=once(READ, send(ntlm_refusal(ntlm_challenge(), b"407 Proxy Authentication Required",
+                                             b"Proxy-Authenticate")), READ, send(OK)),
+         compare_connections=True, expect_exit=0)
+
 # --------------------------------------------------------------------------------------
 # Where opensock-fetch is deliberately stricter than curl.
 

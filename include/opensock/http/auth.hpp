@@ -1,8 +1,8 @@
-// HTTP authentication as curl does it: Basic (RFC 7617), Digest (RFC 7616) and Bearer
-// (RFC 6750) credentials, the challenges of WWW-Authenticate and Proxy-Authenticate
-// (RFC 9110 §11), and the scheme curl picks among them for -u, --digest and --anyauth.
-// Digest's hashes and random cnonces come from OpenSSL's libcrypto: a build without it
-// answers no Digest challenge, and --anyauth picks Basic.
+// HTTP authentication as curl does it: Basic (RFC 7617), Digest (RFC 7616), Bearer
+// (RFC 6750) and NTLM (MS-NLMP) credentials, the challenges of WWW-Authenticate and
+// Proxy-Authenticate (RFC 9110 §11), and the scheme curl picks among them for -u,
+// --digest, --ntlm and --anyauth. Digest's and NTLM's hashes and random bytes come from
+// OpenSSL's libcrypto: a build without it answers neither, and --anyauth picks Basic.
 #pragma once
 
 #include <opensock/error.hpp>
@@ -20,8 +20,9 @@
 
 namespace opensock::http {
 
-/// Who a request authenticates with, and how: a user and password for Basic and Digest
-/// (curl's -u), or a token for Bearer (--oauth2-bearer), and the schemes allowed.
+/// Who a request authenticates with, and how: a user and password for Basic, Digest and
+/// NTLM (curl's -u; NTLM reads `DOMAIN\user`), or a token for Bearer (--oauth2-bearer),
+/// and the schemes allowed.
 struct credentials {
   std::string user;
   std::string password;
@@ -120,9 +121,10 @@ enum class auth_hop { origin, proxy };
 
 /// The authentication of one request run against one origin (or proxy), as curl's
 /// per-transfer state: what to send first, the answer to a 401 (407), and what to send
-/// with the run's following requests. Digest's state (nonce, nc, cnonce, ...) lives here.
-/// It answers one refusal: a second 401 after an answer ends it, but for a Digest
-/// challenge with stale=true, which is answered once more with the new nonce.
+/// with the run's following requests. Digest's state (nonce, nc, cnonce, ...) and NTLM's
+/// handshake live here. It answers one refusal: a second 401 after an answer ends it, but
+/// for a Digest challenge with stale=true, which is answered once more with the new
+/// nonce, and NTLM's challenge to its negotiate message, answered on the same connection.
 class authenticator {
  public:
   authenticator() = default;
@@ -141,14 +143,16 @@ class authenticator {
   }
 
   /// The value to send before any challenge: Bearer when Bearer is the only scheme
-  /// allowed and a token is given; Basic when Basic is (curl's -u); nothing for Digest or
-  /// several schemes (--digest, --anyauth), which wait for the server's challenge.
+  /// allowed and a token is given; Basic when Basic is (curl's -u); NTLM's negotiate
+  /// message when NTLM is (--ntlm); nothing for Digest or several schemes (--digest,
+  /// --anyauth), which wait for the server's challenge.
   std::optional<std::string> first_authorization(const credentials& creds);
 
   /// The value to send the request again with after a 401 (407) whose headers are
   /// `response_headers`, for `method` and `request_target` (origin form, as on the
   /// request line: curl's Digest uri). Picks, of the schemes offered and allowed, Bearer
-  /// (with a token), then Digest, then Basic (with a user or password), as curl does.
+  /// (with a token), then Digest, then NTLM, then Basic (with a user or password), as curl
+  /// does. After NTLM's negotiate message, answers the challenge it brings.
   /// nullopt when nothing offered can be used (a Digest challenge that is not usable
   /// ends it, as curl's "Digest authentication problem"), or when this authenticator
   /// already answered and was refused again: the credentials are wrong and it gives up.
@@ -160,17 +164,37 @@ class authenticator {
                                     const credentials& creds);
 
   /// The value for a following request of the same run to the same origin: the picked
-  /// scheme again, Digest with the nonce reused and nc counted up, as curl does. nullopt
-  /// before a scheme was picked or after the authenticator gave up.
+  /// scheme again, Digest with the nonce reused and nc counted up, NTLM's handshake from
+  /// its start, as curl does. nullopt before a scheme was picked or after the
+  /// authenticator gave up.
   std::optional<std::string> next_authorization(std::string_view method,
                                                 std::string_view request_target);
 
   /// Whether a request with a body goes first without it (Content-Length: 0), as curl's
   /// "authneg": the one scheme allowed needs the server's challenge (Digest) and none was
-  /// answered yet, so the body would only be sent to be refused.
+  /// answered yet, or the value last made is NTLM's negotiate message, so the body would
+  /// only be sent to be refused.
   bool probes_first(const credentials& creds) const noexcept {
-    return creds.schemes == auth_scheme::digest && picked_ == auth_scheme::none && !refused_;
+    if (refused_) return false;
+    return (creds.schemes == auth_scheme::digest && picked_ == auth_scheme::none) ||
+           (picked_ == auth_scheme::ntlm && ntlm_stage_ == ntlm_stage::negotiated);
   }
+
+  /// Whether the value last made must go on the connection the challenge it answers
+  /// came on: NTLM authenticates a connection, not a request.
+  bool binds_connection() const noexcept {
+    return !refused_ && picked_ == auth_scheme::ntlm && ntlm_stage_ != ntlm_stage::none;
+  }
+
+  /// Whether the value last made, NTLM's answer, authenticates the connection it goes on:
+  /// the following requests on that connection need none, as curl sends them.
+  bool authenticates_connection() const noexcept {
+    return !refused_ && picked_ == auth_scheme::ntlm && ntlm_stage_ == ntlm_stage::answered;
+  }
+
+  /// Why it gave up, when that is an error rather than a refusal to answer:
+  /// ntlm_message_too_large (curl's 100).
+  std::error_code error() const noexcept { return error_; }
 
   /// The scheme picked so far (none before an Authorization value was made).
   auth_scheme picked() const noexcept { return picked_; }
@@ -195,6 +219,10 @@ class authenticator {
   std::optional<std::string> make_authorization(std::string_view method,
                                                 std::string_view request_target);
   std::optional<std::string> make_digest(std::string_view method, std::string_view uri);
+  std::optional<std::string> make_ntlm_answer(const std::vector<auth_challenge>& challenges);
+
+  // Where NTLM's handshake stands: the negotiate message made, its challenge answered.
+  enum class ntlm_stage { none, negotiated, answered };
 
   auth_hop hop_ = auth_hop::origin;
   std::string fixed_cnonce_;
@@ -204,6 +232,8 @@ class authenticator {
   bool refused_ = false;
   int stale_answers_ = 0;     // stale Digest challenges answered since the last request
   digest_state digest_;
+  ntlm_stage ntlm_stage_ = ntlm_stage::none;
+  std::error_code error_;
 };
 
 }  // namespace opensock::http

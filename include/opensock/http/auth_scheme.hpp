@@ -1,4 +1,4 @@
-// The authentication schemes opensock speaks (Basic, Digest, Bearer) and sets of them, as
+// The authentication schemes opensock speaks (Basic, Digest, Bearer, NTLM) and sets of them, as
 // curl's CURLOPT_HTTPAUTH and CURLOPT_PROXYAUTH bitmasks: which a request's or a proxy's
 // credentials may be sent with.
 #pragma once
@@ -6,7 +6,7 @@
 namespace opensock::http {
 
 /// An authentication scheme; `none` says that none was picked.
-enum class auth_scheme : unsigned { none = 0, basic = 1, digest = 2, bearer = 4 };
+enum class auth_scheme : unsigned { none = 0, basic = 1, digest = 2, bearer = 4, ntlm = 8 };
 
 /// A set of schemes, as curl's CURLOPT_HTTPAUTH bitmask.
 class auth_schemes {
@@ -35,7 +35,8 @@ class auth_schemes {
 
   /// No scheme (CURLAUTH_NONE).
   static const auth_schemes none;
-  /// Basic and Digest, the safest one the server offers picked (CURLAUTH_ANY, --anyauth).
+  /// Basic, Digest and NTLM, the safest one the server offers picked (CURLAUTH_ANY,
+  /// --anyauth).
   static const auth_schemes any;
   /// Any but Basic, which sends the password readable (CURLAUTH_ANYSAFE).
   static const auth_schemes anysafe;
@@ -43,7 +44,7 @@ class auth_schemes {
  private:
   static constexpr auth_schemes from_bits(unsigned bits) noexcept {
     auth_schemes s;
-    s.bits_ = bits & 7u;
+    s.bits_ = bits & 15u;
     return s;
   }
   unsigned bits_ = 0;
@@ -51,8 +52,9 @@ class auth_schemes {
 
 inline constexpr auth_schemes auth_schemes::none{};
 inline constexpr auth_schemes auth_schemes::any =
-    auth_schemes(auth_scheme::basic) | auth_scheme::digest;
-inline constexpr auth_schemes auth_schemes::anysafe = auth_scheme::digest;
+    auth_schemes(auth_scheme::basic) | auth_scheme::digest | auth_scheme::ntlm;
+inline constexpr auth_schemes auth_schemes::anysafe =
+    auth_schemes(auth_scheme::digest) | auth_scheme::ntlm;
 
 constexpr auth_schemes operator|(auth_scheme a, auth_scheme b) noexcept {
   return auth_schemes(a) | auth_schemes(b);

@@ -147,6 +147,12 @@ asio::awaitable<std::error_code> connect_tunnel(Stream& stream, const proxy& via
   };
   std::string request;
   response_parser parser(limits);
+  // What goes unasked when it is not Basic: NTLM's negotiate message.
+  if (auth && auth->authorization.empty()) {
+    if (auto first = auth->challenges.first_authorization(
+            credentials(via.user, via.password, via.auth)))
+      auth->authorization = std::move(*first);
+  }
   for (;;) {
     if (auto invalid = connect_request(via, host, port, request,
                                        auth ? std::string_view(auth->authorization) : ""))

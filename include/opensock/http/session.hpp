@@ -350,6 +350,12 @@ class session {
     bool closed = true;
     // The last response on it was HTTP/1.0: the next request goes in HTTP/1.0 too.
     bool answered_http10 = false;
+    // Whom NTLM authenticated it for, at the origin and at a forwarding proxy
+    // (request_auth::identity); empty: nobody. NTLM authenticates a connection, not a
+    // request: its requests with the same credentials go without them, and a request
+    // with others, or none, takes another connection, as in curl.
+    std::string ntlm_origin;
+    std::string ntlm_proxy;
     // While idle: whether a read wait is pending on its socket (the peer's close ends
     // it), and the count of waits started, which tells a wait's outcome from an older
     // one's. `dead`: a wait saw the peer close it, or send what no request asked for.
@@ -487,8 +493,10 @@ class session {
   std::span<const proxy> proxies_for(const http::request& req, std::error_code& ec) const;
 
   // The pool. Each of these takes shared_->mutex.
+  // `ntlm_identity`: the request's credentials (request_auth::identity), which alone may
+  // take a connection NTLM authenticated for them.
   connection_ptr take_idle(const url& to, std::span<const proxy> via, bool forward,
-                           clock::time_point now);
+                           clock::time_point now, std::string_view ntlm_identity);
   // Whether an HTTP proxy last forwards http requests now: unless tunnels are asked for,
   // or the factory guards origins (a proxy that forwards resolves the name itself).
   bool forwards() const {
@@ -591,15 +599,21 @@ class session {
         : creds(std::move(given)),
           origin(std::move(for_origin)),
           refusal(hop == auth_hop::origin ? 401 : 407),
-          answerer(hop) {}
+          answerer(hop) {
+      identity.append(origin.scheme).append("://").append(origin.host);
+      identity.append(":").append(std::to_string(origin.port));
+      identity.append(1, '\0').append(creds.user).append(1, '\0').append(creds.password);
+    }
 
-    // The value for the hop `req` is about to make: the answer to the last refusal, the
-    // value sent unasked, or the next of the scheme picked. The hop is a probe, sent
+    // The value for the hop `req` is about to make on a connection NTLM authenticated
+    // for `authenticated` (empty: for nobody): the answer to the last refusal, the value
+    // sent unasked, or the next of the scheme picked; none on a connection NTLM
+    // authenticated for these credentials. The hop is a probe, sent
     // without its body, when the one scheme allowed waits for a challenge (curl's
     // "authneg": a body would only be sent to be refused). The hop is armed to answer a
     // refusal when it is a probe or its body can be sent again; its head check is then
     // put before `head_check`.
-    std::optional<std::string> for_hop(const http::request& req,
+    std::optional<std::string> for_hop(const http::request& req, std::string& authenticated,
                                        response_head_check*& head_check) {
       method = req.method;
       target = req.url.target();
@@ -607,12 +621,23 @@ class session {
       std::optional<std::string> value;
       if (answer) {
         value = std::exchange(answer, std::nullopt);
+      } else if (probe_passed) {
+        // The server wants no credentials: none are sent again.
+      } else if (creds.schemes.contains(auth_scheme::ntlm) && authenticated == identity) {
+        // Authenticated already.
       } else if (answerer.picked() == auth_scheme::none) {
         value = answerer.first_authorization(creds);
       } else {
         value = answerer.next_authorization(req.method, target);
       }
-      probing = !value && !probe_passed && !req.body.none() && answerer.probes_first(creds);
+      if (value) {
+        if (answerer.authenticates_connection()) {
+          authenticated = identity;
+        } else {
+          authenticated.clear();
+        }
+      }
+      probing = !probe_passed && !req.body.none() && answerer.probes_first(creds);
       armed = (probing || req.body.replayable()) && !answerer.refused();
       if (armed) {
         otherwise = head_check;
@@ -624,6 +649,7 @@ class session {
     // Whether `r` is a refusal of the hop in flight that these credentials answer, or a
     // success of a probe (the server wants no credentials): the same request then goes
     // again, with the answer, or whole and without credentials, as curl sends it.
+    // answerer.error() says when the refusal ends the request in an error.
     bool answers(const response& r) {
       if (!armed) return false;
       if (probing && r.status < 300) return probe_passed = true;
@@ -641,7 +667,7 @@ class session {
         return otherwise && otherwise->drop_body(status, headers);
       answered = true;
       answer = answerer.answer(headers, method, target, creds);
-      return answer.has_value();
+      return answer.has_value() || answerer.error();
     }
 
     http::credentials creds;
@@ -659,13 +685,21 @@ class session {
     bool probing = false;
     // A probe succeeded: the request goes whole from now on.
     bool probe_passed = false;
+    // Whom they name, where: the origin, the user and the password.
+    std::string identity;
     // The value for the next hop, answering a refusal.
     std::optional<std::string> answer;
+
+    // Whether the next hop must go on the connection this one came back on (NTLM).
+    bool holds_connection() const noexcept {
+      return answer.has_value() && answerer.binds_connection();
+    }
   };
 
   // The request a hop sends in place of `r`: as a probe, no body, Content-Length: 0 in
-  // place of the caller's framing (or after the caller's fields) and no Expect; in
-  // HTTP/1.0 to a server that answered in it. As curl sends them.
+  // place of the caller's framing (or after the caller's fields), no Expect and no
+  // multipart Content-Type; in HTTP/1.0 to a server that answered in it. As curl sends
+  // them.
   static std::unique_ptr<http::request> adjusted(const http::request& r, bool probe,
                                                  bool http10);
 

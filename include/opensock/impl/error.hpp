@@ -265,6 +265,8 @@ constexpr error_entry error_entry_of(error e) noexcept {
               "Weird server reply: no HTTP status line after an interim response"};
     case error::too_many_response_headers:
       return {condition::too_large, "Too many response headers"};
+    case error::ntlm_message_too_large:
+      return {condition::too_large, "NTLM handshake failure: user name too long"};
     case error::version_changed:
       return {condition::weird_server_reply,
               "Weird server reply: another version of HTTP on the same connection"};

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <opensock/detail/base64.hpp>
+#include <opensock/detail/ntlm.hpp>
 #include <opensock/detail/percent_decoded.hpp>
 #include <opensock/http/auth.hpp>
 
@@ -308,6 +309,8 @@ inline std::optional<std::string> authenticator::first_authorization(const crede
     picked_ = auth_scheme::bearer;
   else if (allowed == auth_scheme::basic && creds.has_user())
     picked_ = auth_scheme::basic;
+  else if (allowed == auth_scheme::ntlm && creds.has_user() && opensock::detail::ntlm::supported)
+    picked_ = auth_scheme::ntlm;
   else
     return std::nullopt;
   return make_authorization({}, {});
@@ -420,6 +423,9 @@ inline std::optional<std::string> authenticator::answer(
   };
 
   if (sent_) {
+    // NTLM's negotiate message is answered with a challenge, which is answered in turn.
+    if (picked_ == auth_scheme::ntlm && ntlm_stage_ == ntlm_stage::negotiated)
+      return make_ntlm_answer(challenges);
     // Refused after an answer: the credentials are wrong, unless a Digest nonce merely
     // expired (stale=true), which is answered with the new nonce once per request.
     if (picked_ != auth_scheme::digest || stale_answers_ > 0) return end();
@@ -436,10 +442,12 @@ inline std::optional<std::string> authenticator::answer(
     if (c.is("Basic")) offered |= auth_scheme::basic;
     else if (c.is("Digest")) offered |= auth_scheme::digest;
     else if (c.is("Bearer")) offered |= auth_scheme::bearer;
+    else if (c.is("NTLM")) offered |= auth_scheme::ntlm;
   }
   auth_schemes usable = offered & creds.schemes;
   if (hop_ == auth_hop::proxy) usable = usable - auth_scheme::bearer;
   if (!detail::digest_supported) usable = usable - auth_scheme::digest;
+  if (!opensock::detail::ntlm::supported) usable = usable - auth_scheme::ntlm;
 
   if (usable.contains(auth_scheme::bearer) && !creds.bearer_token.empty()) {
     picked_ = auth_scheme::bearer;
@@ -448,6 +456,8 @@ inline std::optional<std::string> authenticator::answer(
     if (!d) return end();
     adopt(std::move(*d));
     picked_ = auth_scheme::digest;
+  } else if (usable.contains(auth_scheme::ntlm) && creds.has_user()) {
+    picked_ = auth_scheme::ntlm;
   } else if (usable.contains(auth_scheme::basic) && creds.has_user()) {
     picked_ = auth_scheme::basic;
   } else {
@@ -477,12 +487,39 @@ inline std::optional<std::string> authenticator::make_authorization(
     case auth_scheme::digest:
       value = make_digest(method, request_target);
       break;
+    case auth_scheme::ntlm:
+      // Each request of the run starts the handshake again, as curl's do.
+      value = "NTLM " + opensock::detail::base64(opensock::detail::ntlm::negotiate_message());
+      ntlm_stage_ = ntlm_stage::negotiated;
+      break;
     case auth_scheme::none:
       break;
   }
   if (!value) return end();
   sent_ = true;
   return value;
+}
+
+// The answer to the first NTLM challenge that carries a message; a challenge without
+// one, or one that does not read, ends the run (curl: "NTLM handshake failure").
+inline std::optional<std::string> authenticator::make_ntlm_answer(
+    const std::vector<auth_challenge>& challenges) {
+  namespace ntlm = opensock::detail::ntlm;
+  for (const auto& c : challenges) {
+    if (!c.is("NTLM") || c.token68.empty()) continue;
+    const auto message = opensock::detail::base64_decoded(c.token68);
+    const auto challenge = message ? ntlm::read_challenge(*message) : std::nullopt;
+    if (!challenge) break;
+    bool too_large = false;
+    const auto answer = ntlm::answer(*challenge, creds_.user, creds_.password, too_large);
+    if (!answer) {
+      if (too_large) error_ = error::ntlm_message_too_large;
+      break;
+    }
+    ntlm_stage_ = ntlm_stage::answered;
+    return "NTLM " + opensock::detail::base64(*answer);
+  }
+  return end();
 }
 
 // RFC 7616 §3.4, written as curl's auth_create_digest_http_message() writes it: the same

@@ -127,6 +127,9 @@ asio::awaitable<std::error_code> session<Factory>::perform(
   std::unique_ptr<request_auth> proxy_auth;  // made by the first hop a proxy forwards
   std::unique_ptr<http::request> adjusted_hop;  // a hop not sent as the request is
   bool answered_http10 = false;                 // by a response of this run
+  // The connection an answer to a challenge must go on (NTLM authenticates a connection),
+  // kept out of the pool for the next hop.
+  connection_ptr held;
   for (int redirects = 0, hops = 0;; ++hops) {
     if (ec) [[unlikely]] {  // the URL's userinfo does not decode
       out = response();
@@ -146,7 +149,9 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       break;
     }
     const bool forward = forwards();
-    connection_ptr conn = take_idle(req->url, via, forward, now);
+    connection_ptr conn = held ? std::move(held)
+                               : take_idle(req->url, via, forward, now,
+                                           auth ? std::string_view(auth->identity) : "");
     // A reused connection the server had closed is replaced once by a new one.
     for (bool retried = false;;) {
       const bool reused = conn != nullptr;
@@ -217,6 +222,9 @@ asio::awaitable<std::error_code> session<Factory>::perform(
           // A switch no request asked for: what follows on the connection is not HTTP.
           ec = error::unrequested_protocol_switch;
           retire(std::move(conn));
+        } else if (conn->state.reusable && ((auth && auth->holds_connection()) ||
+                                            (proxy_auth && proxy_auth->holds_connection()))) {
+          held = std::move(conn);
         } else {
           release(std::move(conn));
         }
@@ -236,11 +244,21 @@ asio::awaitable<std::error_code> session<Factory>::perform(
     // with the answer.
     if (!ec && ((auth && auth->answers(out)) || (proxy_auth && proxy_auth->answers(out))))
       continue;
+    if (held) release(std::move(held));
+    if (!ec) [[likely]] {
+      // A refusal the credentials could not answer for a reason that is an error.
+      if (auth && auth->answerer.error()) ec = auth->answerer.error();
+      if (proxy_auth && proxy_auth->answerer.error()) ec = proxy_auth->answerer.error();
+      if (ec) [[unlikely]]
+        break;
+    }
     out.redirects = redirects;
     if (!follow_redirect(first, first_url, redirects, redirected, out, ec)) break;
     req = redirected.get();
     ++redirects;
   }
+  if (held) [[unlikely]]
+    retire(std::move(held));
   run.finish(ec);
   info.total = clock::now() - run.started;
   counted.ended = true;
@@ -346,7 +364,8 @@ session<Factory>::~session() {
 
 template <class Factory>
 typename session<Factory>::connection_ptr session<Factory>::take_idle(
-    const url& to, std::span<const proxy> via, bool forward, clock::time_point now) {
+    const url& to, std::span<const proxy> via, bool forward, clock::time_point now,
+    std::string_view ntlm_identity) {
   std::lock_guard lock(shared_->mutex);
   auto& idle = shared_->idle;
   connection_ptr found;
@@ -354,6 +373,7 @@ typename session<Factory>::connection_ptr session<Factory>::take_idle(
     connection& c = **it;
     bool usable = !c.dead && now - c.idle_since < options_.idle_timeout;
     const bool wanted = usable && !found &&
+                        (c.ntlm_origin.empty() || c.ntlm_origin == ntlm_identity) &&
                         c.route->serves(to.scheme, to.host, to.port, via, forward, options_.tls);
     if (wanted) {
       if (c.watched) {
@@ -430,6 +450,8 @@ typename session<Factory>::connection_ptr session<Factory>::spare_connection() {
   c->idle_since = {};
   c->dead = false;
   c->answered_http10 = false;
+  c->ntlm_origin.clear();
+  c->ntlm_proxy.clear();
   c->watched = false;
   return c;
 }
@@ -558,7 +580,7 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req, requ
     auth->armed = false;
     if ((options_.location_trusted || req.url.origin() == auth->origin) &&
         !req.headers.contains("authorization")) {
-      if (const auto value = auth->for_hop(req, state.head_check)) {
+      if (const auto value = auth->for_hop(req, c.ntlm_origin, state.head_check)) {
         added.after_host += "Authorization: ";
         added.after_host += *value;
         added.after_host += "\r\n";
@@ -579,7 +601,7 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req, requ
       std::string& line = state.forward->authorization;
       line.clear();
       if (!req.headers.contains("proxy-authorization")) {
-        if (const auto value = proxy_auth->for_hop(req, state.head_check))
+        if (const auto value = proxy_auth->for_hop(req, c.ntlm_proxy, state.head_check))
           line.append("Proxy-Authorization: ").append(*value).append("\r\n");
       }
     }
@@ -625,6 +647,10 @@ std::unique_ptr<http::request> session<Factory>::adjusted(const http::request& r
     hop->headers.erase("transfer-encoding");
     hop->headers.erase("expect");
     hop->headers.set("Content-Length", "0");
+    // A multipart type's boundary describes the body that is not sent.
+    if (const auto type = hop->headers.get("content-type");
+        type && type->size() >= 10 && iequals(type->substr(0, 10), "multipart/"))
+      hop->headers.erase("content-type");
   } else {
     hop->body = r.body;
   }
