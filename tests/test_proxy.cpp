@@ -77,8 +77,18 @@ TEST_CASE("credentials are percent-decoded; an IPv6 host is bracketed") {
 TEST_CASE("an unknown scheme is 7 and malformed text 5, as curl says") {
   CHECK(opensock::curl_code(failure("ftp://p.test")) == 7);
   for (const char* bad : {"", "p.test:", "p.test:0", "p.test:65536", "p.test:12x", "[::1",
-                          "[nothost]:80", "p.test/path", "us%4@p.test", "p test"})
+                          "[nothost]:80", "us%4@p.test", "p test"})
     CHECK(opensock::curl_code(failure(bad)) == 5);
+}
+
+TEST_CASE("what follows a proxy's authority is left out, as curl leaves it") {
+  for (const char* text : {"http://p.test:3128/", "http://p.test:3128/path?q#f", "p.test:3128?q",
+                           "p.test:3128#f"}) {
+    CAPTURE(text);
+    const auto p = parsed(text);
+    CHECK(p.host == "p.test");
+    CHECK(p.port == 3128);
+  }
 }
 
 TEST_CASE("proxies compare by every field") {

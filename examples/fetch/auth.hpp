@@ -90,7 +90,8 @@ class authentication {
 
   /// The credentials of a hop to `to` (whose own userinfo, from the command line or a
   /// Location, is taken out: the session would read it otherwise), or none.
-  /// error::read_error (26) for a .netrc that does not parse.
+  /// error::read_error (26) for a .netrc that does not parse, no_such_file_or_directory
+  /// for one -n or --netrc-file wants that is not there.
   std::optional<opensock::http::credentials> for_hop(opensock::http::url& to,
                                                      std::error_code& ec) {
     namespace http = opensock::http;
@@ -131,7 +132,8 @@ class authentication {
   };
 
   // The entry of --netrc-file's file, or of ~/.netrc, for `host`. A file that is not
-  // there is no entry and no error in curl 7.88 (later versions fail --netrc with 26).
+  // there is no entry under --netrc-optional, and no_such_file_or_directory under -n and
+  // --netrc-file (curl's 26, as newer curl says; curl 7.88 goes on without credentials).
   std::optional<opensock::netrc_entry> netrc_entry_for(const std::string& host,
                                                        const std::string& login,
                                                        std::error_code& ec) const {
@@ -142,7 +144,10 @@ class authentication {
       path = opensock::default_netrc_path();
     }
     std::error_code ignored;
-    if (!path || !std::filesystem::exists(*path, ignored)) return std::nullopt;
+    if (!path || !std::filesystem::exists(*path, ignored)) {
+      if (!o_.netrc_optional) ec = std::make_error_code(std::errc::no_such_file_or_directory);
+      return std::nullopt;
+    }
     return opensock::find_netrc_file(*path, host, login, ec);
   }
 

@@ -16,6 +16,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -676,7 +677,14 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "location-trusted") o.location = o.location_trusted = on;  // -L too, as in curl
   if (n == "netrc") o.netrc = on;
   if (n == "netrc-optional") o.netrc_optional = on;
-  if (n == "netrc-file") o.netrc_file = std::move(value);
+  if (n == "netrc-file") {
+    // A file that is not there is a mistake on the command line, as newer curl takes it.
+    std::error_code ec;
+    if (!std::filesystem::exists(value, ec))
+      return usage_error{"The file '" + value + "' provided to --netrc-file does not exist\n" +
+                         "option " + shown(f, as_long) + ": is badly used here"};
+    o.netrc_file = std::move(value);
+  }
   if (n == "deny") o.deny.push_back(std::move(value));
   if (n == "allow") o.allow.push_back(std::move(value));
   if (n == "deny-private") o.deny_private = on;
@@ -789,6 +797,8 @@ class command_line_reader {
       auto& set = name == "proto" ? o.protocols : o.redirect_protocols;
       set = protocol_set();
       set.apply(value, warnings_);
+      // A set with no protocol at all is refused, as newer curl refuses it.
+      if (set.empty()) return usage_error{"option " + shown(f, as_long) + ": is badly used here"};
       return std::nullopt;
     }
     if (!is_global(f)) {

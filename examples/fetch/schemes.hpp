@@ -6,6 +6,7 @@
 #include <opensock/http/fields.hpp>
 #include <opensock/tls/options.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,9 @@ class protocol_set {
     return speaks(scheme) && ((scheme == "http" && http_) || (scheme == "https" && https_));
   }
 
+  /// Whether it allows no protocol at all, of those curl knows.
+  bool empty() const { return !http_ && !https_ && !every_other_ && others_.empty(); }
+
   /// Applies curl's syntax: comma-separated names, each with "+" (allow; the default),
   /// "-" (deny) or "=" (allow it alone) first; "all" for every protocol. A name curl
   /// knows but opensock-fetch does not speak changes nothing; one curl does not know
@@ -77,10 +81,25 @@ class protocol_set {
         warnings.push_back("unrecognized protocol '" + std::string(token) + "'");
         continue;
       }
-      if (action == '=') http_ = https_ = false;
+      if (action == '=') {
+        http_ = https_ = every_other_ = false;
+        others_.clear();
+      }
       const bool on = action != '-';
       if (every || opensock::http::iequals(token, "http")) http_ = on;
       if (every || opensock::http::iequals(token, "https")) https_ = on;
+      if (every) {
+        every_other_ = on;
+        others_.clear();
+      } else if (!opensock::http::iequals(token, "http") &&
+                 !opensock::http::iequals(token, "https") && !every_other_) {
+        // Every other protocol but some is never none: only a set built up from none
+        // is counted name by name.
+        const std::string name = lowered(token);
+        const auto at = std::find(others_.begin(), others_.end(), name);
+        if (on && at == others_.end()) others_.push_back(name);
+        if (!on && at != others_.end()) others_.erase(at);
+      }
     }
   }
 
@@ -94,6 +113,9 @@ class protocol_set {
 
   bool http_ = true;
   bool https_ = true;
+  // The protocols curl knows that opensock-fetch does not speak: all, or those named.
+  bool every_other_ = true;
+  std::vector<std::string> others_;
 };
 
 }  // namespace fetch

@@ -469,6 +469,7 @@ class fetcher {
     std::optional<std::int64_t> last_modified;
     std::optional<std::string> custom_method = plan_.custom_method;  // -X
     std::optional<std::string> referer;  // -e ;auto's, once a redirect was followed
+    bool answered_http10 = false;        // by a response of this transfer
     for (;;) {
       hop_state hop;
       hop.head.ignores_length = o_.ignore_content_length;
@@ -483,11 +484,20 @@ class fetcher {
       report.method = wire.method;
       wire.target = o_.request_target;
       if (o_.http_1_0) wire.version = 10;
+      // A server that answered in HTTP/1.0 is spoken to in it for the rest of the
+      // transfer, as curl speaks to it: a body of unknown length cannot go then.
+      if (answered_http10) {
+        wire.version = 10;
+        if (!wire.body.none() && !body_length(wire.body) &&
+            !wire.headers.contains("content-length"))
+          co_return fail(report, 25, "Chunky upload is not supported by HTTP 1.0");
+      }
       wire.credentials = auth_.for_hop(wire.url, ec);
       if (ec) {
-        report.errormsg = ".netrc parser error";
-        report_error(o_, opensock::curl_code(ec), report.errormsg);
-        co_return opensock::curl_code(ec);
+        const bool missing = ec == std::errc::no_such_file_or_directory;
+        report.errormsg = missing ? ".netrc error: no such file" : ".netrc parser error";
+        report_error(o_, 26, report.errormsg);
+        co_return 26;
       }
       add_cookie_field(wire);
       if (referer) set_referer(wire, *referer);
@@ -551,6 +561,7 @@ class fetcher {
       // A request that got no response (a redirect to a refused port) leaves the last
       // response's code, version and type, as curl leaves them.
       if (r.status) {
+        answered_http10 = answered_http10 || r.version == 10;
         report.http_code = r.status;
         report.http_version = r.version;
         report.content_type.reset();
@@ -643,8 +654,11 @@ class fetcher {
           report.time_redirect = clock::now() - started;
           const std::string method = req.method;
           req = http::redirected_request(req, std::move(next), r.status, o_.keep_post);
-          // --follow: -X's method goes once the redirect makes the request a GET.
-          if (o_.follow && req.method != method) custom_method.reset();
+          // --follow: -X's method goes once the redirect makes the request a GET, as a
+          // 303 makes any but HEAD.
+          if (o_.follow && (req.method != method ||
+                            (r.status == 303 && custom_method && *custom_method != "HEAD")))
+            custom_method.reset();
           // A 307 or 308 sends the form again, from its start.
           if (plan_.form && !req.body.none()) req.body = plan_.form->body();
           u = req.url;
@@ -709,8 +723,10 @@ class fetcher {
       }
     }
     if (upload_file) {
-      // -C: the file from that byte, and Content-Range saying which part it is.
-      const std::uint64_t offset = uploads_stdin(*upload_file) ? 0 : resume;
+      // -C: the file from that byte, and Content-Range saying which part it is; -C -
+      // cannot know what the server has, and sends the whole file as the range from 0.
+      const std::uint64_t offset =
+          uploads_stdin(*upload_file) || o_.continue_current ? 0 : resume;
       auto body = open_upload(*upload_file, offset);
       if (!body) {
         report.errormsg = fmt::format("Can't open '{}'!", *upload_file);
@@ -723,7 +739,7 @@ class fetcher {
       // then fails the transfer with 26, as curl does), or stdin's, of no known length.
       std::optional<std::uint64_t> sent = body->length;
       if (sent) sent = *sent - std::min(offset, *sent);
-      if (offset > 0 && sent > 0u && plan_.own_range)
+      if ((offset > 0 || o_.continue_current) && sent > 0u && plan_.own_range)
         insert_field(req.headers, 0, "Content-Range",
                      fmt::format("bytes {}-{}/{}", offset, *body->length - 1, *body->length));
       if (plan_.upload_framing) {

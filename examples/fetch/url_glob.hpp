@@ -67,23 +67,32 @@ class url_glob {
   }
 
   /// `name` with each "#N" (N from 1 to the number of globs) replaced by that glob's
-  /// value in `values`, and each "#<name>" by the value of the glob of that name; nullopt
+  /// value in `values`, and each "#<name>" by the value of the glob of that name, here
+  /// or else in `other` (-T's globs, with `other_values`), as curl looks them up; nullopt
   /// with `error` set for a name no glob has (curl's 43).
   std::optional<std::string> with_values(std::string_view name,
                                          const std::vector<std::string>& values,
-                                         glob_error& error) const {
+                                         glob_error& error, const url_glob* other = nullptr,
+                                         const std::vector<std::string>* other_values =
+                                             nullptr) const {
     std::string out;
     for (std::size_t i = 0; i < name.size(); ++i) {
       if (name.substr(i, 2) == "#<") {
         const auto close = name.find('>', i + 2);
         if (close != std::string_view::npos && is_glob_name(name.substr(i + 2, close - i - 2))) {
-          const auto named =
-              std::find(names_.begin(), names_.end(), name.substr(i + 2, close - i - 2));
-          if (named == names_.end()) {
+          const auto wanted = name.substr(i + 2, close - i - 2);
+          const auto named = std::find(names_.begin(), names_.end(), wanted);
+          const auto other_named =
+              other ? std::find(other->names_.begin(), other->names_.end(), wanted)
+                    : names_.end();
+          if (named != names_.end()) {
+            out += values[static_cast<std::size_t>(named - names_.begin())];
+          } else if (other && other_named != other->names_.end()) {
+            out += (*other_values)[static_cast<std::size_t>(other_named - other->names_.begin())];
+          } else {
             error = {"no glob exists with this name", close + 1, 43};
             return std::nullopt;
           }
-          out += values[static_cast<std::size_t>(named - names_.begin())];
           i = close;
           continue;
         }
@@ -315,21 +324,27 @@ inline std::optional<std::pair<std::string, glob_error>> expand_globs(options& o
         std::find(o.literal_urls.begin(), o.literal_urls.end(), i) != o.literal_urls.end();
     const auto glob = url_glob::parse(literal ? url_glob::escaped(o.urls[i]) : o.urls[i], error);
     if (!glob) return std::make_pair(o.urls[i], std::move(error));
-    std::vector<std::string> files(1);  // one pass without a -T file
+    // -T's files with their globs' values; one pass without a -T file.
+    std::vector<std::pair<std::string, std::vector<std::string>>> files(1);
+    std::optional<url_glob> file_glob;
     if (i < o.upload_files.size()) {
-      const auto file_glob = url_glob::parse(o.upload_files[i], error);
+      file_glob = url_glob::parse(o.upload_files[i], error);
       if (!file_glob) return std::make_pair(o.upload_files[i], std::move(error));
       files.clear();
-      for (std::uint64_t n = 0; n < file_glob->size(); ++n)
-        files.push_back(file_glob->url(n, values));
+      for (std::uint64_t n = 0; n < file_glob->size(); ++n) {
+        std::vector<std::string> file_values;
+        std::string file = file_glob->url(n, file_values);
+        files.emplace_back(std::move(file), std::move(file_values));
+      }
     }
-    for (const auto& file : files) {
+    for (const auto& [file, file_values] : files) {
       for (std::uint64_t n = 0; n < glob->size(); ++n) {
         urls.push_back(glob->url(n, values));
         if (i < o.outputs.size()) {
           output_spec spec = o.outputs[i];
           if (!spec.remote_name) {
-            auto path = glob->with_values(spec.path, values, error);
+            auto path = glob->with_values(spec.path, values, error,
+                                          file_glob ? &*file_glob : nullptr, &file_values);
             if (!path) return std::make_pair(spec.path, std::move(error));
             spec.path = std::move(*path);
           }

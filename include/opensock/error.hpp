@@ -23,6 +23,7 @@ enum class error : int {
   partial_file = 18,
   http_returned_error = 22,
   write_error = 23,
+  upload_failed = 25,
   read_error = 26,
   out_of_memory = 27,
   operation_timedout = 28,
@@ -221,6 +222,10 @@ enum class error : int {
   /// too_large: an NTLM answer whose user, domain and host names do not fit in the
   /// 1024 bytes curl allows its messages.
   ntlm_message_too_large,
+  /// upload_failed: a request body of unknown length (sent chunked) to a server that
+  /// answered in HTTP/1.0, which has no chunked coding (curl: "Chunky upload is not
+  /// supported by HTTP 1.0").
+  chunked_upload_to_http10,
 };
 
 /// What kind of failure an error code is, in libcurl's terms: each value is the CURLcode
@@ -239,6 +244,7 @@ enum class condition : int {
   partial_file = 18,
   http_returned_error = 22,
   write_error = 23,
+  upload_failed = 25,
   read_error = 26,
   out_of_memory = 27,
   operation_timedout = 28,

@@ -97,9 +97,10 @@ struct proxy {
     return kind == proxy_kind::https ? 443 : 1080;
   }
 
-  /// Reads curl's -x syntax: `[scheme://][user[:password]@]host[:port][/]`, schemes
+  /// Reads curl's -x syntax: `[scheme://][user[:password]@]host[:port][/...]`, schemes
   /// http, https, socks4 (or socks), socks4a, socks5 and socks5h in any case, http when
-  /// there is none; the user and password percent-decoded; an IPv6 host in brackets.
+  /// there is none; the user and password percent-decoded; an IPv6 host in brackets; a
+  /// path, query or fragment left out.
   /// An unknown scheme is couldnt_connect (7), as curl says; anything else malformed
   /// couldnt_resolve_proxy (5).
   static std::optional<proxy> parse(std::string_view text, std::error_code& ec);

@@ -137,7 +137,7 @@ inline std::string proxy_authorization(const proxy& via) {
 
 /// How requests are written to an HTTP proxy that forwards them, as curl writes them:
 /// the target in absolute form (scheme, host, a port that is not the default, path and
-/// query), the proxy's Basic credentials after Host, and Proxy-Connection: Keep-Alive
+/// query; a request's own target as it is), the proxy's Basic credentials after Host, and Proxy-Connection: Keep-Alive
 /// after the leading fields curl writes before it (Authorization, Range or Content-Range,
 /// User-Agent, Accept, TE, Accept-Encoding, Referer); each of the two unless the caller's
 /// fields hold one; then the proxy's forward_headers after the caller's fields.
@@ -276,8 +276,11 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
     if (!detail::is_target(u.host) || !detail::is_token(u.scheme))
       return error::invalid_request_field;
     if (!proxy_authorization_given) proxy_authorization = forward->authorization;
-    authority_size = u.scheme.size() + 3 + u.host.size() + (bracketed ? 2 : 0) +
-                     (port.empty() ? 0 : 1 + port.size()) + proxy_authorization.size();
+    // A target of the caller's goes as it is, to a proxy too, as curl sends it.
+    authority_size = r.target ? proxy_authorization.size()
+                              : u.scheme.size() + 3 + u.host.size() + (bracketed ? 2 : 0) +
+                                    (port.empty() ? 0 : 1 + port.size()) +
+                                    proxy_authorization.size();
     if (!proxy_connection_given) proxy_connection = "Proxy-Connection: Keep-Alive\r\n"sv;
   }
   char length_digits[24];
@@ -324,7 +327,7 @@ inline std::error_code serialize_head(const request& r, std::optional<std::uint6
   };
   put(r.method);
   put(" "sv);
-  if (forward) {
+  if (forward && !r.target) {
     put(u.scheme);
     put("://"sv);
     put_host_port(u.host);

@@ -29,6 +29,7 @@ constexpr const char* condition_message(condition c) noexcept {
     case condition::partial_file: return "Transferred a partial file";
     case condition::http_returned_error: return "HTTP response code said error";
     case condition::write_error: return "Failed writing received data to disk/application";
+    case condition::upload_failed: return "Upload failed (at start/before it took off)";
     case condition::read_error: return "Failed to open/read local data from file/application";
     case condition::out_of_memory: return "Out of memory";
     case condition::operation_timedout: return "Timeout was reached";
@@ -86,6 +87,7 @@ constexpr error_entry error_entry_of(error e) noexcept {
     case error::partial_file: return plain(condition::partial_file);
     case error::http_returned_error: return plain(condition::http_returned_error);
     case error::write_error: return plain(condition::write_error);
+    case error::upload_failed: return plain(condition::upload_failed);
     case error::read_error: return plain(condition::read_error);
     case error::out_of_memory: return plain(condition::out_of_memory);
     case error::operation_timedout: return plain(condition::operation_timedout);
@@ -265,6 +267,8 @@ constexpr error_entry error_entry_of(error e) noexcept {
               "Weird server reply: no HTTP status line after an interim response"};
     case error::too_many_response_headers:
       return {condition::too_large, "Too many response headers"};
+    case error::chunked_upload_to_http10:
+      return {condition::upload_failed, "Chunky upload is not supported by HTTP 1.0"};
     case error::ntlm_message_too_large:
       return {condition::too_large, "NTLM handshake failure: user name too long"};
     case error::version_changed:

@@ -55,11 +55,9 @@ inline std::optional<proxy> proxy::parse(std::string_view text, std::error_code&
     p.kind = *kind;
     text.remove_prefix(sep + 3);
   }
-  // A path after the authority says nothing to a proxy: "/" alone is allowed.
-  if (const auto slash = text.find('/'); slash != std::string_view::npos) {
-    if (slash + 1 != text.size()) return malformed();
-    text = text.substr(0, slash);
-  }
+  // A path, query or fragment after the authority says nothing to a proxy: curl leaves
+  // it out.
+  text = text.substr(0, text.find_first_of("/?#"));
   if (const auto at = text.rfind('@'); at != std::string_view::npos) {
     const auto userinfo = text.substr(0, at);
     const auto colon = userinfo.find(':');

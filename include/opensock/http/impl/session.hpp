@@ -206,6 +206,9 @@ asio::awaitable<std::error_code> session<Factory>::perform(
                               conn->state, hooks, asio::redirect_error(asio::use_awaitable, ec));
       adjusted_hop.reset();
       run.watch_connection(nullptr);
+      // A body of unknown length cannot be framed in the HTTP/1.0 the server spoke.
+      if (ec == error::unframable_request_body && in_http10) [[unlikely]]
+        ec = error::chunked_upload_to_http10;
       if (conn->state.first_byte_at) info.first_byte = *conn->state.first_byte_at - run.started;
       if (!ec) [[likely]] {
         conn->answered_http10 = out.version == 10;
