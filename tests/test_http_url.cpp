@@ -129,8 +129,8 @@ TEST_CASE("percent-encoding is kept, and bytes from 0x80 up are encoded") {
 }
 
 TEST_CASE("malformed URLs are curl's 3, unknown schemes its 1") {
-  for (const char* bad : {"", "h", "://h", "http:/h", "http//h", "1http://h", "ht tp://h",
-                          "http://", "http:///path", "http://h:99999/", "http://h:0/",
+  for (const char* bad : {"", "h", "://h", "http:h", "http//h", "1http://h", "ht tp://h",
+                          "http://", "http:////h", "http:/", "http://h:99999/", "http://h:0/",
                           "http://h:8x/", "http://[::1/", "http://[::1]x/", "http://[zz]/",
                           "http://[127.0.0.1]/", "http://h/a b", "http://h/\r\nX: y",
                           "http://h/a\x7f", "http://ex ample/", "http://h<>/", "http://h{}/",
@@ -140,6 +140,11 @@ TEST_CASE("malformed URLs are curl's 3, unknown schemes its 1") {
   }
   CHECK(parse_error("ftp://h/") == opensock::error::unsupported_protocol);
   CHECK(parse_error("gopher://h/") == opensock::error::unsupported_protocol);
+  // One to three slashes after the scheme, as curl reads them.
+  for (const char* lenient : {"http:/h:8080/p?q", "http:///h:8080/p?q", "HTTP:/h:8080/p?q"}) {
+    CAPTURE(lenient);
+    CHECK(parse_ok(lenient).to_string() == "http://h:8080/p?q");
+  }
   CHECK(opensock::curl_code(parse_error("ftp://h/")) == 1);
 }
 
@@ -266,7 +271,7 @@ TEST_CASE("schemes in any case; an unknown one is 1 only when it is a scheme at 
     CAPTURE(unknown);
     CHECK(parse_error(unknown) == opensock::error::unsupported_protocol);
   }
-  for (const char* bad : {"htt_p://h", "ht%74p://h", "http:h", "https:/h", ":", "http", "-http://h",
+  for (const char* bad : {"htt_p://h", "ht%74p://h", "http:h", "https:", ":", "http", "-http://h",
                           "+ws://h", "gopher:/h", "ws:", "wss:/"}) {
     CAPTURE(bad);
     CHECK(parse_error(bad) == opensock::error::url_malformat);

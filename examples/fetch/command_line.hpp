@@ -93,6 +93,7 @@ struct options {
   // --data-urlencode encodes them).
   std::vector<std::string> url_queries;
   bool no_progress_meter = false;
+  bool progress_bar = false;  // -#: the bar in place of the meter
   bool fail = false;
   bool fail_with_body = false;  // as -f, the body written all the same
   bool verbose = false;
@@ -296,6 +297,7 @@ inline constexpr flag flags[] = {
     {0, "post303", takes::nothing},
     {0, "url-query", takes::value},
     {0, "no-progress-meter", takes::nothing},
+    {'#', "progress-bar", takes::nothing},
     {0, "max-redirs", takes::value},
     {0, "retry", takes::value},
     {0, "retry-delay", takes::value},
@@ -393,7 +395,8 @@ inline constexpr flag flags[] = {
 inline bool is_global(const flag& f) {
   const std::string_view n = f.name;
   return n == "silent" || n == "show-error" || n == "verbose" || n == "stderr" || n == "help" ||
-         n == "version" || n == "trace" || n == "trace-ascii" || n == "trace-time";
+         n == "version" || n == "trace" || n == "trace-ascii" || n == "trace-time" ||
+         n == "progress-bar";
 }
 
 // What the global flags set, from one group into the next.
@@ -405,6 +408,7 @@ inline void copy_globals(const options& from, options& to) {
   to.trace = from.trace;
   to.trace_ascii = from.trace_ascii;
   to.trace_time = from.trace_time;
+  to.progress_bar = from.progress_bar;
   to.help = from.help;
   to.version = from.version;
 }
@@ -513,6 +517,7 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   if (n == "post303") keep_post(opensock::http::keep_post_after_303);
   if (n == "url-query") o.url_queries.push_back(std::move(value));
   if (n == "no-progress-meter") o.no_progress_meter = on;
+  if (n == "progress-bar") o.progress_bar = on;
   if (n == "max-redirs") {
     const auto parsed = parse_long(value);
     if (!parsed || *parsed < -1) return numeric_error();  // -1: no limit, as in curl
@@ -944,6 +949,7 @@ inline constexpr std::string_view usage_text =
      --http1.1                  Make HTTP/1.1 requests (the default)
  -s, --silent                   Silent mode: no progress meter, no error messages
      --no-progress-meter        No progress meter, error messages still shown
+ -#, --progress-bar             A bar of '#' for the progress in place of the meter
      --stderr <file>            Write what goes to stderr to this file ("-": stdout)
  -q, --disable                  Read no .curlrc (opensock-fetch never reads one)
  -S, --show-error               Show error messages even when -s is given

@@ -42,6 +42,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -71,11 +72,19 @@ inline void report_warning(const options& o, std::string_view message) {
   if (!o.silent) fmt::print(stderr, "Warning: {}\n", message);
 }
 
-/// A URL as curl takes it: without "scheme://", the scheme --proto-default names, or the
-/// one curl guesses from the host name (http, but ftp for "ftp.…" and so on).
+/// A URL as curl takes it: without a scheme (a letter, then letters, digits, '+', '-' or
+/// '.', then ":/"), the scheme --proto-default names, or the one curl guesses from the
+/// host name (http, but ftp for "ftp.…" and so on).
 inline std::string with_scheme(std::string_view text,
                                const std::optional<std::string>& fallback) {
-  if (text.find("://") != std::string_view::npos) return std::string(text);
+  std::size_t end = 0;
+  while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                               (end > 0 && (text[end] == '+' || text[end] == '-' ||
+                                            text[end] == '.'))))
+    ++end;
+  if (end > 0 && std::isalpha(static_cast<unsigned char>(text[0])) &&
+      text.substr(end, 2) == ":/")
+    return std::string(text);
   if (fallback) return *fallback + "://" + std::string(text);
   std::string_view host = text.substr(0, text.find_first_of("/?#"));
   if (const auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
@@ -202,7 +211,9 @@ class fetcher {
         trace_(trace),
         auth_(o),
         session_(std::move(executor), std::move(factory), std::move(session_options)),
-        meter_(!o.silent && !o.verbose && !o.no_progress_meter && ::isatty(2) == 1) {
+        meter_(!o.silent && !o.verbose && !o.no_progress_meter &&
+                   (o.progress_bar || ::isatty(2) == 1),
+               o.progress_bar ? progress_meter::style::bar : progress_meter::style::meter) {
     if (o.dump_header) heads_.emplace(*o.dump_header);
   }
 

@@ -850,6 +850,12 @@ scenario("stderr_to_file", "-s", "--stderr", "{out}", "-w", "%{stderr}code %{htt
          "{url}", server=serve(OK), expect_exit=0)
 scenario("stderr_to_stdout", "-s", "--stderr", "-", "-w", "%{stderr}code %{http_code}",
          "{url}", server=serve(OK), expect_exit=0)
+# -#: the bar, as wide as the terminal (79 without one) less the percentage, drawn on a
+# file too.
+scenario("progress_bar", "-#", "--stderr", "{out}", "{url}", server=serve(reply(body=b"x" * 300)),
+         expect_exit=0)
+scenario("progress_bar_no_length", "-#", "--stderr", "{out}", "{url}",
+         server=once(READ, send(reply(body=b"x" * 30, length=False))), expect_exit=0)
 scenario("stderr_unwritable", "-s", "--stderr", "no/such/dir/err", "{url}", server=serve(OK),
          expect_exit=0)
 scenario("disable", "-q", "{url}", server=serve(OK), expect_exit=0)
@@ -1535,6 +1541,14 @@ scenario("proto_redir_denied", "-L", "--proto-redir", "-http", "{base}/a", serve
          expect_exit=1)
 scenario("proto_redir_allowed", "-L", "--proto-redir", "=http", "{base}/a", server=hops(302),
          expect_exit=0)
+# One to three slashes after the scheme, as curl reads them, on the command line and in a
+# Location.
+scenario("url_one_slash", "http:/127.0.0.1:{port}/a", server=serve(OK), expect_exit=0)
+scenario("url_three_slashes", "http:///127.0.0.1:{port}/a", server=serve(OK), expect_exit=0)
+scenario("url_four_slashes", "http:////127.0.0.1:{port}/a", server=serve(OK), expect_exit=3)
+scenario("location_three_slashes", "-L", "{base}/a",
+         server=Server(routes={"/a": redirect(302, b"http:///127.0.0.1:{port}/b"),
+                               "/b": OK}), expect_exit=0)
 scenario("proto_default", "--proto-default", "http", "--resolve",
          "ftp.example.test:{port}:127.0.0.1", "ftp.example.test:{port}/x", server=serve(OK),
          expect_exit=0)

@@ -34,7 +34,9 @@ struct url {
   /// 3986 §5.2.4, as curl does), or keeps them as written (curl's --path-as-is).
   enum class dot_segments { remove, keep };
 
-  /// Parses an absolute URL. Controls, space and DEL are malformed anywhere, and '<',
+  /// Parses an absolute URL: its scheme, then one to three slashes before the authority
+  /// (two are right; curl takes "http:/h" and "http:///h" for "http://h"). Controls,
+  /// space and DEL are malformed anywhere, and '<',
   /// '>', '"', '{', '}', '|', '\\', '^', '`' in the userinfo and host; the path, query
   /// and fragment keep those as written, as curl sends them, and have bytes from 0x80
   /// up percent-encoded.

@@ -94,14 +94,18 @@ struct known_scheme {
 inline constexpr known_scheme known_schemes[] = {
     {"http", 80}, {"https", 443}, {"ws", 80}, {"wss", 443}};
 
-// The known scheme that starts `text`, in any case, followed by "://"; or null.
-inline const known_scheme* match_scheme(std::string_view text) noexcept {
+// The known scheme that starts `text`, in any case, followed by ':' and one to three
+// slashes, as curl reads it; or null. `prefix`: the size of all that.
+inline const known_scheme* match_scheme(std::string_view text, std::size_t& prefix) noexcept {
   for (const auto& scheme : known_schemes) {
     const std::size_t size = scheme.name.size();
-    if (text.size() < size + 3 || text.substr(size, 3) != "://") continue;
+    if (text.size() < size + 2 || text[size] != ':' || text[size + 1] != '/') continue;
     std::size_t i = 0;
     while (i < size && to_lower(text[i]) == scheme.name[i]) ++i;
-    if (i == size) return &scheme;
+    if (i != size) continue;
+    prefix = size + 2;
+    while (prefix < text.size() && prefix < size + 4 && text[prefix] == '/') ++prefix;
+    return &scheme;
   }
   return nullptr;
 }
@@ -350,7 +354,8 @@ inline std::error_code parse_into(std::string_view text, url& u, url::dot_segmen
   constexpr auto malformed = error::url_malformat;
 
   // scheme "://"
-  const known_scheme* scheme = match_scheme(text);
+  std::size_t prefix = 0;
+  const known_scheme* scheme = match_scheme(text, prefix);
   if (!scheme) {
     // Not a scheme opensock speaks: unsupported if it is a scheme at all.
     const auto colon = text.find(':');
@@ -360,7 +365,7 @@ inline std::error_code parse_into(std::string_view text, url& u, url::dot_segmen
     return error::unsupported_protocol;
   }
   u.scheme.append(scheme->name);
-  std::string_view rest = text.substr(scheme->name.size() + 3);
+  std::string_view rest = text.substr(prefix);
 
   // The authority, up to the first '/', '?' or '#': [userinfo "@"] host [":" port], the
   // host a reg-name or an IPv6 literal in brackets. A second '@' is malformed: curl reads
