@@ -671,6 +671,12 @@ opensock::http::session_options decompressing() {
 // `text` gzipped by zlib, as a server would send it.
 std::string gzipped(std::string_view text) { return zlib_deflate(text, 31, 9); }
 
+// `n` in hex, as a chunk's size is written.
+std::string hex(std::size_t n) {
+  char digits[16];
+  return std::string(digits, std::to_chars(digits, digits + 16, n, 16).ptr);
+}
+
 std::string reply_with(std::string_view fields, std::string_view body) {
   return "HTTP/1.1 200 OK\r\n" + std::string(fields) +
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
@@ -889,10 +895,6 @@ TEST_CASE("a transfer coding is asked for with TE and decoded under chunked") {
   const std::string coded = gzipped(text);
   const std::string split = coded.substr(0, 10);
   const std::string rest = coded.substr(10);
-  auto hex = [](std::size_t n) {
-    char digits[16];
-    return std::string(digits, std::to_chars(digits, digits + 16, n, 16).ptr);
-  };
   server.routes["/te"] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" +
                          hex(split.size()) + "\r\n" + split + "\r\n" + hex(rest.size()) +
                          "\r\n" + rest + "\r\n0\r\n\r\n";
@@ -925,6 +927,42 @@ TEST_CASE("a transfer coding is asked for with TE and decoded under chunked") {
   auto [ec2, r2] = request(io, plain, make_request("GET", server.url("/te")));
   CHECK(ec2 == opensock::error::transfer_coding_not_decoded);
   CHECK(opensock::curl_code(ec2) == 61);
+}
+
+TEST_CASE("a transfer coding over a content coding: the transfer coding is decoded first") {
+  using namespace session_decoding;
+  asio::io_context io;
+  scripted_http_server server(io);
+  const std::string text = "coded for its content, then for its transfer\n";
+  const std::string content_coded = zlib_deflate(text, 15, 9);  // deflate, zlib-wrapped
+  const std::string coded = gzipped(content_coded);
+  // Transfer-Encoding before Content-Encoding, as a server may write them.
+  server.routes["/both"] =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Encoding: deflate\r\n\r\n" +
+      hex(coded.size()) + "\r\n" + coded + "\r\n0\r\n\r\n";
+  opensock::http::session_options options;
+  options.decode_transfer_codings = true;
+  options.decompress = true;
+  opensock::http::session both(io.get_executor(), opensock::default_socket_factory(), options);
+  auto [ec, r] = request(io, both, make_request("GET", server.url("/both")));
+  REQUIRE(!ec);
+  CHECK(r.body == text);
+  // TE, then Accept-Encoding, then the Connection field naming TE, as newer curl writes them.
+  REQUIRE(server.heads.size() == 1);
+  const auto te = server.heads[0].find("\r\nTE: gzip\r\n");
+  const auto accept = server.heads[0].find("\r\nAccept-Encoding: ");
+  const auto connection = server.heads[0].find("\r\nConnection: TE\r\n");
+  REQUIRE(te != std::string::npos);
+  CHECK(te < accept);
+  CHECK(accept < connection);
+  CHECK(connection != std::string::npos);
+  // The transfer coding alone: the content coding is left as it came.
+  options.decompress = false;
+  opensock::http::session transfer_only(io.get_executor(), opensock::default_socket_factory(),
+                                        options);
+  auto [ec2, r2] = request(io, transfer_only, make_request("GET", server.url("/both")));
+  REQUIRE(!ec2);
+  CHECK(r2.body == content_coded);
 }
 #endif  // OPENSOCK_HAS_ZLIB
 

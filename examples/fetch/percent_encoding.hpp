@@ -2,6 +2,7 @@
 // digits, "-._~") as they are, every other byte as %XX.
 #pragma once
 
+#include <cctype>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,19 @@ inline std::string percent_encoded(std::string_view text, space_as space = space
   std::string out;
   append_percent_encoded(out, text, space);
   return out;
+}
+
+/// `text` with the hex digits of its %XX escapes in upper case, as newer curl writes the
+/// query it appends for -G and --url-query.
+inline std::string with_upper_case_escapes(std::string text) {
+  const auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t i = 0; i + 2 < text.size(); ++i) {
+    if (text[i] != '%' || !hex(text[i + 1]) || !hex(text[i + 2])) continue;
+    text[i + 1] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[i + 1])));
+    text[i + 2] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[i + 2])));
+    i += 2;
+  }
+  return text;
 }
 
 }  // namespace fetch

@@ -230,7 +230,7 @@ inline request_plan make_request_plan(const options& o, std::optional<form> form
       body += piece;
     }
     if (o.get) {
-      plan.query = std::move(body);
+      plan.query = with_upper_case_escapes(std::move(body));
     } else {
       plan.body = std::move(body);
       plan.method = "POST";
@@ -244,6 +244,7 @@ inline request_plan make_request_plan(const options& o, std::optional<form> form
       bool ok = false;
       piece = detail::url_encoded_part(part, ok);
     }
+    piece = with_upper_case_escapes(std::move(piece));
     plan.url_query = plan.url_query ? *plan.url_query + "&" + piece : piece;
   }
   if (form) plan.method = "POST";

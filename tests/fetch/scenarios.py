@@ -32,6 +32,7 @@ deliberately stricter than curl: only its exit code (and connection count) is ch
 import email.utils
 import gzip
 import time
+import zlib
 from dataclasses import dataclass, field
 
 # A first label longer than 63 characters: the resolver rejects the name without sending
@@ -1215,6 +1216,11 @@ scenario("json_own_fields", "-H", "Accept: x/y", "-H", "X-A: 1", "--json", "{}",
 # -G: the data in the query of a GET (HEAD with -I), after the URL's own query.
 scenario("get_with_data", "-G", "-d", "a=b", "-d", "c", "{base}/p", server=serve(OK),
          expect_exit=0)
+# The query -G appends has its escapes' hex digits in upper case, as newer curl writes
+# it (curl 7.88 keeps them as given); the URL's own query is left as it is.
+scenario("get_with_escapes", "-G", "-d", "a=%3d%2fz", "{base}/p?b=%3d", server=serve(OK),
+         expect_exit=0, known_difference="-G's and --url-query's escapes in upper case, as "
+         "newer curl writes them", fetch_exit=0, fetch_connections=1)
 scenario("get_with_data_and_query", "-G", "-d", "a=b", "{base}/p?x=1", server=serve(OK),
          expect_exit=0)
 scenario("get_with_urlencoded_data_head", "-G", "-I", "--data-urlencode", "q=a b", "{base}/p",
@@ -1256,6 +1262,22 @@ scenario("compressed_own_accept_encoding", "--compressed", "-H", "Accept-Encodin
 scenario("tr_encoding", "--tr-encoding", "-i", "{url}", expect_exit=0,
          server=serve(reply(b"200 OK", b"Transfer-Encoding: gzip, chunked",
                             body=b"%x\r\n%s\r\n0\r\n\r\n" % (len(GZIPPED), GZIPPED), length=False)))
+# A transfer coding over a content coding: both decoded, the transfer coding first; TE,
+# then Accept-Encoding, then the Connection field naming TE.
+DEFLATED_GZIPPED = gzip.compress(zlib.compress(b"hello, twice coded\n"), mtime=0)
+scenario("tr_encoding_and_compressed", "--tr-encoding", "--compressed", "-i", "{url}",
+         expect_exit=0,
+         server=serve(reply(b"200 OK", b"Transfer-Encoding: gzip, chunked",
+                            b"Content-Encoding: deflate",
+                            body=b"%x\r\n%s\r\n0\r\n\r\n" % (len(DEFLATED_GZIPPED),
+                                                              DEFLATED_GZIPPED),
+                            length=False)))
+scenario("tr_encoding_leaves_content_coding", "--tr-encoding", "{url}", expect_exit=0,
+         server=serve(reply(b"200 OK", b"Transfer-Encoding: gzip, chunked",
+                            b"Content-Encoding: deflate",
+                            body=b"%x\r\n%s\r\n0\r\n\r\n" % (len(DEFLATED_GZIPPED),
+                                                              DEFLATED_GZIPPED),
+                            length=False)))
 # The first -H Connection is merged with the TE it must name (a second one is kept as
 # newer curl keeps it; curl 7.88 drops it).
 scenario("tr_encoding_own_connection", "--tr-encoding", "-H", "Connection: close", "{url}",

@@ -115,9 +115,11 @@ struct connection_state {
   /// response_head_check.
   response_head_check* head_check = nullptr;
   /// Set: the content codings of the responses read from now on are decoded within these
-  /// limits (curl's --compressed), and their transfer codings too when
-  /// `decode_transfer_codings` (curl's --tr-encoding); unset, bodies come as sent.
+  /// limits (curl's --compressed) unless `decode_content_codings` is false, and their
+  /// transfer codings too when `decode_transfer_codings` (curl's --tr-encoding); unset,
+  /// bodies come as sent.
   const decoding_limits* decoding = nullptr;
+  bool decode_content_codings = true;
   bool decode_transfer_codings = false;
   /// The decoder, kept from one response to the next, and its output on the way to a body
   /// sink.
@@ -415,21 +417,25 @@ class response_reader {
     if (!state_.decoding) return;
     auto& names = state_.coding_names;
     names.clear();
-    for (const auto& f : state_.parser.headers()) {
-      if (detail::iequals_lower(f.name, "content-encoding")) {
+    if (state_.decode_content_codings) {
+      for (const auto& f : headers) {
+        if (!detail::iequals_lower(f.name, "content-encoding")) continue;
         if (!names.empty()) names += ", ";
         names += f.value;
-      } else if (decodes_transfer_codings() &&
-                 detail::iequals_lower(f.name, "transfer-encoding")) {
-        // Applied after the content codings; chunked is the parser's.
-        for (std::string_view list = f.value; !list.empty();) {
-          const auto comma = list.find(',');
-          const std::string_view coding = detail::trim_ows(list.substr(0, comma));
-          list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
-          if (coding.empty() || detail::iequals_lower(coding, "chunked")) continue;
-          if (!names.empty()) names += ", ";
-          names += coding;
-        }
+      }
+    }
+    // The transfer codings were applied after the content codings, wherever their field
+    // stands; chunked is the parser's.
+    for (const auto& f : headers) {
+      if (!decodes_transfer_codings() || !detail::iequals_lower(f.name, "transfer-encoding"))
+        continue;
+      for (std::string_view list = f.value; !list.empty();) {
+        const auto comma = list.find(',');
+        const std::string_view coding = detail::trim_ows(list.substr(0, comma));
+        list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+        if (coding.empty() || detail::iequals_lower(coding, "chunked")) continue;
+        if (!names.empty()) names += ", ";
+        names += coding;
       }
     }
     if (names.empty()) return;

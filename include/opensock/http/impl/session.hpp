@@ -573,6 +573,7 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req, requ
   state.decoding = options_.decompress || options_.decode_transfer_codings
                        ? &options_.decoding
                        : nullptr;
+  state.decode_content_codings = options_.decompress;
   state.decode_transfer_codings = options_.decode_transfer_codings;
   state.head_check = options_.follow_redirects ? &redirect_check_ : nullptr;
   added_fields& added = c.added;
@@ -609,21 +610,25 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req, requ
       }
     }
   }
-  if (options_.decode_transfer_codings && decodes("gzip") && !req.headers.contains("te")) {
-    // TE is a hop-by-hop field: Connection must name it (RFC 9110 §10.1.4); after it,
-    // the caller's own first Connection field merged in, as curl writes them.
-    added.after_leading += "TE: gzip\r\nConnection: ";
-    if (const auto own = req.headers.get("connection")) {
-      if (!own->empty()) added.after_leading.append(*own).append(", ");
-      added.merges_connection = true;
-    }
-    added.after_leading += "TE\r\n";
-  }
+  const bool asks_te =
+      options_.decode_transfer_codings && decodes("gzip") && !req.headers.contains("te");
+  if (asks_te) added.after_leading += "TE: gzip\r\n";
   if (options_.decompress && !req.headers.contains("accept-encoding") &&
       !accept_encoding().empty()) {
     added.after_leading += "Accept-Encoding: ";
     added.after_leading += accept_encoding();
     added.after_leading += "\r\n";
+  }
+  if (asks_te) {
+    // TE is a hop-by-hop field: Connection must name it (RFC 9110 §10.1.4), with the
+    // caller's own first Connection field merged in; after Accept-Encoding, as newer
+    // curl writes them.
+    added.after_leading += "Connection: ";
+    if (const auto own = req.headers.get("connection")) {
+      if (!own->empty()) added.after_leading.append(*own).append(", ");
+      added.merges_connection = true;
+    }
+    added.after_leading += "TE\r\n";
   }
   if (const auto& jar = options_.cookies) {
     const std::string cookies = jar->header_for(req.url, request_context(req.method));
