@@ -1,8 +1,10 @@
 // libFuzzer target for HTTP authentication and .netrc reading. The first byte chooses:
 // 0, the rest is a WWW-Authenticate value (or several, one a line) that an authenticator
-// answers, refused and answered again; 1, the rest is a Proxy-Authenticate value for a
-// proxy hop; 2, a .netrc looked up for a host and a login; 3, a URL's userinfo. No input
-// may crash, and no Authorization value may hold a byte that ends a header line.
+// answers, refused and answered again, and the same bytes read as an NTLM challenge
+// message; 1, the rest is a Proxy-Authenticate value for a proxy hop; 2, a .netrc looked
+// up for a host and a login; 3, a URL's userinfo. No input may crash, and no
+// Authorization value may hold a byte that ends a header line.
+#include <opensock/detail/ntlm.hpp>
 #include <opensock/http/auth.hpp>
 #include <opensock/netrc.hpp>
 
@@ -58,6 +60,16 @@ void authenticate(std::string_view text, auth_hop hop, std::uint8_t choice) {
   check_header_value(a.answer(challenges, "POST", "/", creds));
   check_header_value(a.next_authorization("GET", "/next"));
   check_header_value(a.answer(challenges, "GET", "/", creds));
+
+  // The same bytes as an NTLM challenge message: its offsets never lead outside it, and
+  // an answer stays within its limit.
+  namespace ntlm = opensock::detail::ntlm;
+  if (const auto challenge = ntlm::read_challenge(text)) {
+    if (challenge->target_info.size() > text.size()) std::abort();
+    bool too_large = false;
+    const auto answer = ntlm::answer(*challenge, "DOM\\user", "pw", too_large);
+    if (answer && (too_large || answer->size() >= ntlm::max_message_size)) std::abort();
+  }
 }
 
 void netrc(std::string_view text) {

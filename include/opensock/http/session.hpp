@@ -608,11 +608,11 @@ class session {
     // The value for the hop `req` is about to make on a connection NTLM authenticated
     // for `authenticated` (empty: for nobody): the answer to the last refusal, the value
     // sent unasked, or the next of the scheme picked; none on a connection NTLM
-    // authenticated for these credentials. The hop is a probe, sent
-    // without its body, when the one scheme allowed waits for a challenge (curl's
-    // "authneg": a body would only be sent to be refused). The hop is armed to answer a
-    // refusal when it is a probe or its body can be sent again; its head check is then
-    // put before `head_check`.
+    // authenticated for these credentials. The hop is a probe, sent without its body,
+    // when the one scheme allowed waits for a challenge (curl's "authneg": a body would
+    // only be sent to be refused). The hop is armed to answer a refusal when it is a
+    // probe or its body can be sent again; its head check is then put before
+    // `head_check`.
     std::optional<std::string> for_hop(const http::request& req, std::string& authenticated,
                                        response_head_check*& head_check) {
       method = req.method;
