@@ -42,14 +42,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -77,13 +75,10 @@ inline void report_warning(const options& o, std::string_view message) {
 /// host name (http, but ftp for "ftp.…" and so on).
 inline std::string with_scheme(std::string_view text,
                                const std::optional<std::string>& fallback) {
-  std::size_t end = 0;
-  while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
-                               (end > 0 && (text[end] == '+' || text[end] == '-' ||
-                                            text[end] == '.'))))
-    ++end;
-  if (end > 0 && std::isalpha(static_cast<unsigned char>(text[0])) &&
-      text.substr(end, 2) == ":/")
+  const auto colon = text.find(':');
+  if (colon != std::string_view::npos &&
+      opensock::http::detail::valid_scheme(text.substr(0, colon)) &&
+      text.substr(colon + 1, 1) == "/")
     return std::string(text);
   if (fallback) return *fallback + "://" + std::string(text);
   std::string_view host = text.substr(0, text.find_first_of("/?#"));
@@ -162,18 +157,12 @@ struct head_reader {
             last_modified = parse_date(bare.substr(colon + 1)).value_or(-1);
           if (http::iequals(name, "content-length") && colon != std::string_view::npos &&
               !ignores_length) {
-            std::string_view value = bare.substr(colon + 1);
-            while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-            constexpr std::uint64_t max = std::numeric_limits<std::int64_t>::max();
-            std::uint64_t n = 0;
-            bool digits = !value.empty(), too_large = false;
-            for (char c : value) {
-              digits = digits && c >= '0' && c <= '9';
-              too_large = too_large || n > (max - std::uint64_t(c - '0')) / 10;
-              if (digits && !too_large) n = n * 10 + std::uint64_t(c - '0');
-            }
-            if (digits && !too_large) content_length = n;
-            length_too_large = digits && too_large;
+            // Read as the session's parser reads it.
+            using http::detail::length_reading;
+            std::optional<std::uint64_t> length;
+            const auto reading = http::detail::merge_content_length(bare.substr(colon + 1), length);
+            if (reading == length_reading::valid) content_length = length;
+            length_too_large = reading == length_reading::too_large;
           }
           if (http::iequals(name, "content-range") && colon != std::string_view::npos) {
             std::string_view value = bare.substr(colon + 1);

@@ -29,8 +29,10 @@ fetch_exit, optionally fetch_connections) marks the few places where opensock-fe
 deliberately stricter than curl: only its exit code (and connection count) is checked there.
 """
 
+import base64
 import email.utils
 import gzip
+import struct
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -1444,8 +1446,6 @@ scenario("netrc_optional_syntax_error", "--netrc-optional", "--netrc-file", "n.n
 
 def ntlm_challenge(flags=0x00008201, nonce=b"\x01\x23\x45\x67\x89\xab\xcd\xef"):
     """A type-2 message: no target name, `flags`, the server's nonce."""
-    import base64
-    import struct
     message = (b"NTLMSSP\0" + struct.pack("<I", 2) + struct.pack("<HHI", 0, 0, 32) +
                struct.pack("<I", flags) + nonce)
     return b"NTLM " + base64.b64encode(message)

@@ -205,6 +205,7 @@ class response_parser {
   void note_framing_field(std::string_view name) noexcept;
   bool end_of_header();
   bool start_http09();
+  bool body_to_close() noexcept;
   bool same_locations() const noexcept;
   detail::length_reading merge_content_lengths();
   // Copies the field lines parsed from this input into their fields' storage.

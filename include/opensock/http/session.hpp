@@ -600,6 +600,7 @@ class session {
           origin(std::move(for_origin)),
           refusal(hop == auth_hop::origin ? 401 : 407),
           answerer(hop) {
+      if (!creds.schemes.contains(auth_scheme::ntlm)) return;
       identity.append(origin.scheme).append("://").append(origin.host);
       identity.append(":").append(std::to_string(origin.port));
       identity.append(1, '\0').append(creds.user).append(1, '\0').append(creds.password);
@@ -685,7 +686,8 @@ class session {
     bool probing = false;
     // A probe succeeded: the request goes whole from now on.
     bool probe_passed = false;
-    // Whom they name, where: the origin, the user and the password.
+    // Whom they name, where, for a connection NTLM authenticates: the origin, the user
+    // and the password; empty when NTLM is not allowed.
     std::string identity;
     // The value for the next hop, answering a refusal.
     std::optional<std::string> answer;

@@ -43,7 +43,8 @@ inline length_reading merge_content_length(std::string_view list,
     }
     if (p == digits) return length_reading::invalid;
     while (p != end && blank(*p)) ++p;
-    if (too_large) return p == end || *p == ',' ? length_reading::too_large : length_reading::invalid;
+    if (too_large)
+      return p == end || *p == ',' ? length_reading::too_large : length_reading::invalid;
     if (length && *length != value) return length_reading::invalid;
     length = value;
     if (p == end) return length_reading::valid;
@@ -320,9 +321,14 @@ inline bool response_parser::start_http09() {
   status_ = 200;
   version_ = 9;
   header_done_ = true;
-  keep_alive_ = false;
+  return body_to_close();
+}
+
+// The body runs to the close of the connection, which then carries no other response.
+inline bool response_parser::body_to_close() noexcept {
   framing_ = body_framing::until_close;
   state_ = state::body_until_close;
+  keep_alive_ = false;
   return true;
 }
 
@@ -400,16 +406,10 @@ inline bool response_parser::end_of_header() {
   // Another coding last runs to the close, but for a body kept as it came, which curl
   // takes by its Content-Length when there is one.
   if (coded && !(keep_transfer_codings_ && has_content_length)) {
-    framing_ = body_framing::until_close;
-    state_ = state::body_until_close;
-    keep_alive_ = false;
-    return true;
+    return body_to_close();
   }
   if (!has_content_length || ignore_content_length_) {
-    framing_ = body_framing::until_close;
-    state_ = state::body_until_close;
-    keep_alive_ = false;
-    return true;
+    return body_to_close();
   }
   switch (merge_content_lengths()) {
     case detail::length_reading::valid:
@@ -424,10 +424,7 @@ inline bool response_parser::end_of_header() {
         fail(opensock::error::body_too_large);
         return false;
       }
-      framing_ = body_framing::until_close;
-      state_ = state::body_until_close;
-      keep_alive_ = false;
-      return true;
+      return body_to_close();
   }
   if (limits_.max_body && *content_length_ > *limits_.max_body) {
     fail(opensock::error::body_too_large);
