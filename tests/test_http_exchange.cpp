@@ -17,6 +17,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <optional>
 #include <string>
 
 using asio::ip::tcp;
@@ -145,6 +146,28 @@ asio::awaitable<std::string> scripted_server(opensock::test::stream& peer, std::
   co_return request;
 }
 
+// Closes the client's end, then reads what the server's end has not read yet: the bytes
+// the client sent after those the server took.
+std::size_t unread_after_close(asio::io_context& io, opensock::test::stream& client,
+                               opensock::test::stream& server) {
+  std::error_code ignored;
+  client.close(ignored);
+  std::string rest;
+  return run(io, [&]() -> asio::awaitable<std::size_t> {
+    std::error_code ec;
+    auto buffer = asio::dynamic_buffer(rest);
+    co_return co_await asio::async_read(server, buffer, asio::redirect_error(asio::use_awaitable, ec));
+  }());
+}
+
+// Accepts a connection and reads a request head from it into `request`.
+asio::awaitable<tcp::socket> accept_request_head(tcp::acceptor& acceptor, std::string& request) {
+  auto peer = co_await acceptor.async_accept(asio::use_awaitable);
+  auto buffer = asio::dynamic_buffer(request);
+  co_await asio::async_read_until(peer, buffer, "\r\n\r\n", asio::use_awaitable);
+  co_return peer;
+}
+
 struct scripted_result {
   std::error_code error;
   response out;
@@ -196,15 +219,7 @@ TEST_CASE("the request goes out as serialized, and a refused field sends nothing
   response out;
   CHECK(run(io, opensock::http::exchange(client, bad, out, state)) ==
         opensock::error::invalid_request_field);
-  std::error_code ignored;
-  client.close(ignored);
-  std::string received;
-  auto drained = run(io, [&]() -> asio::awaitable<std::size_t> {
-    std::error_code ec;
-    auto buffer = asio::dynamic_buffer(received);
-    co_return co_await asio::async_read(server, buffer, asio::redirect_error(asio::use_awaitable, ec));
-  }());
-  CHECK(drained == 0);
+  CHECK(unread_after_close(io, client, server) == 0);
 }
 
 TEST_CASE("a reset while reading is a receive error, curl's 56") {
@@ -213,10 +228,8 @@ TEST_CASE("a reset while reading is a receive error, curl's 56") {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        auto peer = co_await acceptor.async_accept(asio::use_awaitable);
         std::string request;
-        auto buffer = asio::dynamic_buffer(request);
-        co_await asio::async_read_until(peer, buffer, "\r\n\r\n", asio::use_awaitable);
+        auto peer = co_await accept_request_head(acceptor, request);
         co_await asio::async_write(peer, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")),
                                    asio::use_awaitable);
         peer.set_option(asio::socket_base::linger(true, 0));  // close with RST
@@ -247,4 +260,189 @@ TEST_CASE("async_exchange takes any completion token") {
   CHECK(!ec);
   CHECK(out.status == 200);
   CHECK(out.body == "hello, opensock\n");
+}
+
+TEST_CASE("a body that asks for 100-continue waits for the 100 from nginx") {
+  nginx_connection c;
+  REQUIRE_NGINX(c);
+  auto post = make_request("POST", c.url("/echo-method"));
+  post.headers.add("Expect", "100-continue");
+  post.body = "payload";
+  // A wait that would outlast the test: only the 100 lets the body go.
+  c.state.expect_continue_timeout = std::chrono::hours(1);
+  response r;
+  REQUIRE(!c.send(post, r));
+  CHECK(r.body == "POST /echo-method\n");
+  REQUIRE(r.interim.size() == 1);
+  CHECK(r.interim[0].status == 100);
+  CHECK(!c.state.body_withheld);
+  CHECK(c.state.reusable);
+}
+
+namespace {
+
+// Plays a server that reads a request's head, answers `first`, then reads `body_size`
+// bytes of body and answers `second`: what it received after the head is returned.
+asio::awaitable<std::string> continue_server(opensock::test::stream& peer, std::string first,
+                                             std::size_t body_size, std::string second) {
+  std::string received;
+  auto buffer = asio::dynamic_buffer(received);
+  const auto head = co_await asio::async_read_until(peer, buffer, "\r\n\r\n", asio::use_awaitable);
+  received.erase(0, head);
+  if (!first.empty()) co_await asio::async_write(peer, asio::buffer(first), asio::use_awaitable);
+  if (body_size > received.size())
+    co_await asio::async_read(peer, buffer, asio::transfer_exactly(body_size - received.size()),
+                              asio::use_awaitable);
+  co_await asio::async_write(peer, asio::buffer(second), asio::use_awaitable);
+  co_return received;
+}
+
+struct continued {
+  std::error_code error;
+  response out;
+  std::string body_received;
+  bool withheld = false;
+  bool reusable = false;
+};
+
+continued expect_continue(std::string first, std::string second,
+                          std::chrono::milliseconds timeout, opensock::http::request_body body) {
+  asio::io_context io;
+  auto [client, server] = opensock::test::stream::make_pair(io.get_executor());
+  auto req = make_request("PUT", "http://h/upload");
+  req.headers.add("Expect", "100-continue");
+  req.body = std::move(body);
+  continued result;
+  asio::co_spawn(io, continue_server(server, std::move(first), 7, std::move(second)),
+                 [&](std::exception_ptr, std::string seen) { result.body_received = std::move(seen); });
+  connection_state state;
+  state.expect_continue_timeout = timeout;
+  result.error = run(io, opensock::http::exchange(client, req, result.out, state));
+  result.withheld = state.body_withheld;
+  result.reusable = state.reusable;
+  return result;
+}
+
+constexpr const char* created = "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
+
+}  // namespace
+
+TEST_CASE("a body that asks for 100-continue goes after the 100") {
+  const auto r = expect_continue("HTTP/1.1 100 Continue\r\n\r\n", created, std::chrono::hours(1),
+                                 std::string("payload"));
+  REQUIRE(!r.error);
+  CHECK(r.out.status == 201);
+  CHECK(r.out.body == "ok");
+  CHECK(r.body_received == "payload");
+  CHECK(!r.withheld);
+  CHECK(r.reusable);
+}
+
+TEST_CASE("a body that asks for 100-continue goes when no answer comes in time") {
+  // The server answers only once it has the body: the wait's end must send it.
+  const auto r = expect_continue("", created, std::chrono::milliseconds(20), std::string("payload"));
+  REQUIRE(!r.error);
+  CHECK(r.out.status == 201);
+  CHECK(r.body_received == "payload");
+  CHECK(r.out.interim.empty());
+  CHECK(r.reusable);
+}
+
+TEST_CASE("a body from a producer waits for the 100 too") {
+  bool produced = false;
+  auto producer = opensock::http::request_body::producer(
+      [&produced](asio::mutable_buffer room) -> asio::awaitable<std::size_t> {
+        if (produced) co_return 0;
+        produced = true;
+        co_return asio::buffer_copy(room, asio::buffer(std::string_view("payload")));
+      },
+      7);
+  const auto r = expect_continue("HTTP/1.1 100 Continue\r\n\r\n", created, std::chrono::hours(1),
+                                 std::move(producer));
+  REQUIRE(!r.error);
+  CHECK(r.body_received == "payload");
+  CHECK(r.out.status == 201);
+}
+
+TEST_CASE("a final response before the 100 keeps the body and the connection") {
+  asio::io_context io;
+  // Named members rather than structured bindings: clang 14 cannot capture those.
+  auto streams = opensock::test::stream::make_pair(io.get_executor());
+  auto& client = streams.first;
+  auto& server = streams.second;
+  std::string head;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto buffer = asio::dynamic_buffer(head);
+        co_await asio::async_read_until(server, buffer, "\r\n\r\n", asio::use_awaitable);
+        const std::string refusal =
+            "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 4\r\n\r\nnope";
+        co_await asio::async_write(server, asio::buffer(refusal), asio::use_awaitable);
+      },
+      asio::detached);
+  auto req = make_request("POST", "http://h/form");
+  req.headers.add("Expect", "100-continue");
+  req.body = "field=value";
+  connection_state state;
+  state.expect_continue_timeout = std::chrono::hours(1);
+  response out;
+  REQUIRE(!run(io, opensock::http::exchange(client, req, out, state)));
+  CHECK(out.status == 417);
+  CHECK(out.body == "nope");
+  CHECK(state.body_withheld);
+  CHECK(!state.reusable);
+  CHECK(head.find("Expect: 100-continue\r\n") != std::string::npos);
+  // Nothing followed the head.
+  CHECK(head.size() == head.find("\r\n\r\n") + 4);
+  CHECK(unread_after_close(io, client, server) == 0);
+}
+
+TEST_CASE("a body file that cannot be read ends a request that waits for the 100") {
+  asio::io_context io;
+  auto streams = opensock::test::stream::make_pair(io.get_executor());
+  auto& client = streams.first;
+  auto req = make_request("PUT", "http://h/upload");
+  req.headers.add("Expect", "100-continue");
+  req.body = opensock::http::request_body::file("/nonexistent/opensock-body");
+  connection_state state;
+  state.expect_continue_timeout = std::chrono::hours(1);
+  response out;
+  // The server says nothing: the read that waits for it must end with the body's error.
+  CHECK(run(io, opensock::http::exchange(client, req, out, state)) == opensock::error::read_error);
+  CHECK(!state.reusable);
+}
+
+TEST_CASE("a refusal that comes while the body goes stops the body") {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
+  std::optional<tcp::socket> held;  // open, never read again: the body cannot all go
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        std::string request;
+        auto peer = co_await accept_request_head(acceptor, request);
+        auto buffer = asio::dynamic_buffer(request);
+        const std::string go = "HTTP/1.1 100 Continue\r\n\r\n";
+        co_await asio::async_write(peer, asio::buffer(go), asio::use_awaitable);
+        co_await asio::async_read(peer, buffer, asio::transfer_at_least(1), asio::use_awaitable);
+        const std::string refusal = "HTTP/1.1 413 Too Large\r\nContent-Length: 0\r\n\r\n";
+        co_await asio::async_write(peer, asio::buffer(refusal), asio::use_awaitable);
+        held.emplace(std::move(peer));
+      },
+      asio::detached);
+  opensock::connect_only_session session(io.get_executor());
+  REQUIRE(!opensock::test::run_connect(io, session, {"127.0.0.1", acceptor.local_endpoint().port()}));
+  auto req = make_request("PUT", "http://h/big");
+  req.headers.add("Expect", "100-continue");
+  req.body = std::string(64 * 1024 * 1024, 'x');  // far more than the socket buffers hold
+  connection_state state;
+  state.expect_continue_timeout = std::chrono::hours(1);
+  response out;
+  const auto ec = run(io, opensock::http::exchange(session.stream(), req, out, state));
+  INFO(ec.message());
+  REQUIRE(!ec);
+  CHECK(out.status == 413);
+  CHECK(!state.body_withheld);
+  CHECK(!state.reusable);
 }

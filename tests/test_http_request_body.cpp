@@ -265,3 +265,43 @@ TEST_CASE("nginx reads file, chunked and sized bodies whole, and one the caller 
     CHECK(r.body == req->method + " " + std::to_string(content.size()) + "\n");
   }
 }
+
+TEST_CASE("a 417 to Expect 100-continue: the request again without it, its body not sent twice") {
+  asio::io_context io;
+  scripted_http_server server(io, ok_reply);
+  server.expectation_reply = "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n";
+  opensock::http::session session(io.get_executor());
+  const std::string content = pattern(64 * 1024 + 5);
+  // A producer: it cannot be rewound, so only a body that was never sent can go again.
+  auto req = make_request("PUT", server.url("/upload"));
+  req.headers.add("Expect", "100-continue");
+  req.body = request_body::producer(producer_of(content, 1000), content.size());
+  opensock::http::request_timeouts limits;
+  limits.expect_continue = std::chrono::hours(1);  // only a response ends the wait
+  req.timeouts = limits;
+  auto [ec, r] = request(io, session, req);
+  REQUIRE(!ec);
+  CHECK(r.status == 200);
+  CHECK(r.body == "ok");
+  REQUIRE(server.log.size() == 2);
+  CHECK(server.log[0] == "refused expectation");
+  CHECK(server.log[1] == "PUT /upload body=" + content + " auth=no");
+  CHECK(server.heads[1].find("Expect:") == std::string::npos);
+  // The refused request's connection, its body unsent, is not used again.
+  CHECK(server.connections == 2);
+}
+
+TEST_CASE("a request that waits for the 100 still ends at its time limit") {
+  asio::io_context io;
+  scripted_http_server server(io, ok_reply);  // reads the body before it answers
+  opensock::http::session session(io.get_executor());
+  auto req = make_request("POST", server.url("/upload"));
+  req.headers.add("Expect", "100-continue");
+  req.body = "payload";
+  opensock::http::request_timeouts limits;
+  limits.expect_continue = std::chrono::hours(1);
+  limits.total = std::chrono::milliseconds(200);
+  req.timeouts = limits;
+  CHECK(request(io, session, req).first == opensock::error::operation_timedout);
+  CHECK(server.log.empty());
+}

@@ -149,6 +149,7 @@ struct options {
   bool retry_connrefused = false;
   std::optional<double> max_time;
   std::optional<double> connect_timeout;
+  std::optional<double> expect100_timeout;
 
   std::vector<std::string> resolve;
   std::vector<std::string> connect_to;
@@ -307,6 +308,7 @@ inline constexpr flag flags[] = {
     {'g', "globoff", takes::nothing},
     {'m', "max-time", takes::value},
     {0, "connect-timeout", takes::value},
+    {0, "expect100-timeout", takes::value},
     {0, "resolve", takes::value},
     {0, "connect-to", takes::value},
     {0, "unix-socket", takes::value},
@@ -535,10 +537,13 @@ inline std::optional<usage_error> apply(options& o, const flag& f, bool as_long,
   }
   if (n == "retry-all-errors") o.retry_all_errors = on;
   if (n == "retry-connrefused") o.retry_connrefused = on;
-  if (n == "max-time" || n == "connect-timeout") {
+  if (n == "max-time" || n == "connect-timeout" || n == "expect100-timeout") {
     const auto parsed = parse_seconds(value);
     if (!parsed) return numeric_error();
-    (n == "max-time" ? o.max_time : o.connect_timeout) = *parsed;
+    auto& limit = n == "max-time"          ? o.max_time
+                  : n == "connect-timeout" ? o.connect_timeout
+                                           : o.expect100_timeout;
+    limit = *parsed;
   }
   if (n == "resolve") o.resolve.push_back(std::move(value));
   if (n == "connect-to") o.connect_to.push_back(std::move(value));
@@ -917,6 +922,7 @@ inline constexpr std::string_view usage_text =
      --retry-connrefused        Try again after a refused connection too
  -g, --globoff                  Read no {} or [] globs in URLs
      --connect-timeout <secs>   Maximum time allowed for each connect
+     --expect100-timeout <secs> Wait this long for a 100 before sending a body (default 1)
  -o, --output <file>            Write to file instead of stdout (one per URL)
  -D, --dump-header <file>       Write the response heads to this file ("-": stdout)
  -T, --upload-file <file>       PUT this file ("-": stdin) to the URL (one per URL)

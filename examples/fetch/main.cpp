@@ -80,6 +80,7 @@ std::optional<opensock::http::session_options> session_options_for(const fetch::
     so.connect.connect_timeout = to_ms(*o.connect_timeout);
     so.timeouts.connect = to_ms(*o.connect_timeout);
   }
+  if (o.expect100_timeout) so.timeouts.expect_continue = to_ms(*o.expect100_timeout);
   so.follow_redirects = false;  // the fetcher follows them itself (see transfer.hpp)
   // --compressed and --tr-encoding; curl sets no limit on how much a body expands.
   so.decompress = o.compressed && !o.raw;

@@ -524,6 +524,9 @@ class fetcher {
         if (o_.connect_timeout && *o_.connect_timeout > 0)
           timeouts.connect = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::duration<double>(*o_.connect_timeout));
+        if (o_.expect100_timeout)
+          timeouts.expect_continue = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::duration<double>(*o_.expect100_timeout));
         wire.timeouts = timeouts;
       }
       // -w's sizes: a body of no stated length is counted as it goes.

@@ -243,6 +243,18 @@ class Peer:
         self.requests.append(request)
         return request
 
+    def read_head(self):
+        """Reads and records the next request's head alone; its body, if one comes, is
+        left unread. None if the client sent none."""
+        deadline = time.monotonic() + READ_TIMEOUT
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            if not self._receive(deadline):
+                self.partial = self.buffer
+                return None
+        head, self.buffer = self.buffer[:end + 4], self.buffer[end + 4:]
+        self.requests.append(head)
+        return head
+
     def send(self, data):
         try:
             self.sock.sendall(data)
@@ -295,6 +307,9 @@ class Peer:
                 kind = step[0]
                 if kind == "read":
                     if self.read_request() is None:
+                        break
+                elif kind == "read_head":
+                    if self.read_head() is None:
                         break
                 elif kind == "send":
                     if not self.send(self.server.substitute(step[1])):

@@ -16,6 +16,7 @@ connection stays open for the next request, after anything else the server close
 `connections` scripts the first connections one by one instead, each a sequence of steps:
 
     READ        read one request (head, then body by Content-Length or chunked)
+    READ_HEAD   read one request's head, its body left unread
     send(b)     send raw bytes
     pause(s)    sleep s seconds
     hold(s)     answer nothing until the client leaves (at most s seconds)
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field
 LONG_HOST = "a" * 64 + ".test"
 
 READ = ("read",)
+READ_HEAD = ("read_head",)
 CLOSE = ("close",)
 RESET = ("reset",)
 SERVE = ("serve",)
@@ -513,6 +515,15 @@ scenario("http1_0_upload_file", "-0", "-T", "up.txt", "{base}/u", files={"up.txt
          server=serve(OK), expect_exit=0)
 scenario("http1_0_upload_stdin", "-0", "-T", "-", "{base}/u", stdin=b"in\n", server=serve(OK),
          expect_exit=25)
+# A body over 1 MiB asks for a 100 (Continue): sent when none comes in time, and after a
+# 417 sent again without Expect, the refused connection closed without it.
+scenario("expect_100_timeout", "-T", "big.bin", "--expect100-timeout", "0.2", "{url}",
+         files={"big.bin": BIG + b"!"}, server=serve(OK), expect_exit=0)
+scenario("expect_417_sent_again", "-T", "big.bin", "--expect100-timeout", "30", "{url}",
+         files={"big.bin": BIG + b"!"},
+         server=Server(routes={"*": OK}, connections=(
+             (READ_HEAD, send(reply(b"417 Expectation Failed")), CLOSE),)),
+         compare_connections=True, expect_exit=0)
 scenario("http1_1_after_1_0", "-0", "--http1.1", "{url}", server=serve(OK), expect_exit=0)
 scenario("request_target_star", "-X", "OPTIONS", "--request-target", "*", "{base}/x?y",
          server=serve(OK), expect_exit=0)

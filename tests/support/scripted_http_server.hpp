@@ -1,8 +1,9 @@
 // An HTTP server on 127.0.0.1 whose replies the test scripts: a reply per path, a
 // default reply, none at all (it reads the request and holds the connection, or closes
 // it: hang_up), and a number of requests after which it closes a connection (or resets
-// it). It records each request as "METHOD /path body=BODY auth=yes|no", and keeps each
-// request's head. Request bodies may come with Content-Length or chunked (the last coding).
+// it), and a reply that refuses "Expect: 100-continue". It records each request as
+// "METHOD /path body=BODY auth=yes|no", and keeps each request's head. Request bodies
+// may come with Content-Length or chunked (the last coding).
 #pragma once
 
 #include <asio/co_spawn.hpp>
@@ -55,6 +56,9 @@ class scripted_http_server {
   /// Whether a connection closed after requests_per_connection requests is reset (RST)
   /// rather than closed in order (FIN).
   bool reset_on_close = false;
+  /// Sent, with the body left unread, to a request that asks "Expect: 100-continue"
+  /// (a 417, say); empty: such a request is read and answered as any other.
+  std::string expectation_reply;
   std::vector<std::string> log;
   /// The head of each request, as received.
   std::vector<std::string> heads;
@@ -82,6 +86,13 @@ class scripted_http_server {
       const std::string head = in.substr(0, n);
       in.erase(0, n);
       heads.push_back(head);
+      if (!expectation_reply.empty() &&
+          head.find("\r\nExpect: 100-continue\r\n") != std::string::npos) {
+        log.push_back("refused expectation");
+        co_await asio::async_write(peer, asio::buffer(expectation_reply),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        co_return;  // the body, if it comes, is not read
+      }
       std::string body;
       if (chunked(head)) {
         body = co_await read_chunked(peer, in, ec);

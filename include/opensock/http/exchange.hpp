@@ -13,13 +13,18 @@
 #include <opensock/http/serializer.hpp>
 #include <opensock/http/transfer_hooks.hpp>
 
+#include <asio/associated_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/buffer.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/compose.hpp>
 #include <asio/error.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
@@ -126,6 +131,13 @@ struct connection_state {
   content_decoder decoder;
   std::string decoded;
   std::string coding_names;
+  /// How long a request that asks "Expect: 100-continue" waits for the 100 before it
+  /// sends its body anyway (curl's --expect100-timeout); 0 sends it at once.
+  std::chrono::milliseconds expect_continue_timeout = std::chrono::seconds(1);
+  /// Set when the last request asked "Expect: 100-continue" and its final response came
+  /// before its body went: the body was not sent (RFC 9110 §10.1.1), and the connection
+  /// is not reused.
+  bool body_withheld = false;
 
   const forwarding* forwarded() const noexcept { return forward ? &*forward : nullptr; }
 };
@@ -163,6 +175,90 @@ asio::awaitable<std::error_code> send(AsyncStream& stream, const Buffers& buffer
   co_return ec ? send_error_of(ec) : ec;
 }
 
+// A request that asks "Expect: 100-continue" (RFC 9110 §10.1.1) sends its head, then
+// holds its body here while its response is read: the body goes when a 100 comes or
+// when nothing has come for the time allowed, and stays unsent when a final response
+// comes first. The exchange then waits on the same timer for the body's send to end.
+// The reads and the body's send each have a cancellation signal of their own: the
+// exchange stops the one when the other makes it pointless.
+struct continue_gate {
+  explicit continue_gate(asio::any_io_executor executor) : timer(std::move(executor)) {}
+
+  enum class stage { waiting, open, withheld };
+
+  // The body goes, unless the final response came first; whether it goes.
+  bool open() {
+    if (at == stage::waiting) {
+      at = stage::open;
+      timer.cancel();
+    }
+    return at == stage::open;
+  }
+
+  void withhold() {
+    if (at == stage::waiting) {
+      at = stage::withheld;
+      timer.cancel();
+    }
+  }
+
+  // What the response read so far says: a 100 lets the body go (also when the final
+  // response came with it: the server reads the body it asked for), a final head that
+  // came without one keeps it.
+  void saw(const response_parser& parser) {
+    if (at != stage::waiting) return;
+    for (const auto& interim : parser.interim())
+      if (interim.status == 100) return void(open());
+    if (parser.header_done()) withhold();
+  }
+
+  // The rest of the body is not sent: the write under way is cancelled, and the next
+  // piece not started (the signal reaches only the operation under way).
+  void stop_body(asio::cancellation_type type = asio::cancellation_type::terminal) {
+    withhold();
+    body_stopped = true;
+    stop_sending.emit(type);
+  }
+
+  // The caller's cancellation: nothing more is sent or read.
+  void cancel(asio::cancellation_type type) {
+    stop_body(type);
+    stop_reading.emit(type);
+  }
+
+  void body_ended(std::error_code ec) {
+    body_done = true;
+    body_result = ec;
+    // A body that could not be made or framed: the server would wait for it forever.
+    if (body_failed()) stop_reading.emit(asio::cancellation_type::terminal);
+    timer.cancel();  // the exchange may be waiting for this
+  }
+
+  // Whether the body failed on this side, unasked (a peer that stops reading is not
+  // that: its response tells what happened).
+  bool body_failed() const noexcept {
+    return body_done && !body_stopped && body_result && body_result != error::send_error &&
+           body_result != asio::error::operation_aborted;
+  }
+
+  asio::steady_timer timer;
+  stage at = stage::waiting;
+  bool body_stopped = false;
+  bool body_done = false;
+  std::error_code body_result;
+  asio::cancellation_signal stop_reading;
+  asio::cancellation_signal stop_sending;
+};
+
+// Whether a request holds its body for a 100: it asks for one, has a body, and speaks
+// HTTP/1.1 (HTTP/1.0 has no 1xx responses).
+inline bool expects_continue(const request& req, const connection_state& state) {
+  if (req.body.empty() || req.version == 10 || state.expect_continue_timeout.count() <= 0)
+    return false;
+  const auto expect = req.headers.get("expect");
+  return expect && iequals(trim_ows(*expect), "100-continue");
+}
+
 // Whether a request's body is sent by send_body() rather than with its head in one
 // write: a file, a producer, or a body the caller's Transfer-Encoding asks to chunk.
 inline bool sent_in_pieces(const request& req) noexcept {
@@ -173,10 +269,13 @@ inline bool sent_in_pieces(const request& req) noexcept {
 // The head, then the body in pieces of at most body_chunk_size: as they are under a
 // known length (which a producer must meet exactly, and a file must still hold), each
 // as a chunk when the length is not known or the caller's Transfer-Encoding says so.
+// With a gate, the body waits at it after the head is sent.
 template <class AsyncStream>
 asio::awaitable<std::error_code> send_body(AsyncStream& stream, const request& req,
-                                           connection_state& state,
-                                           const transfer_hooks& hooks) {
+                                           connection_state& state, const transfer_hooks& hooks,
+                                           continue_gate* gate = nullptr) {
+  // Stopped by the gate's signal, a send returns operation_aborted rather than throwing.
+  if (gate) co_await asio::this_coro::throw_if_cancelled(false);
   const request_body& body = req.body;
   const body_producer* produce = body.producer();
   std::optional<std::uint64_t> length = body.producer_length();
@@ -201,6 +300,12 @@ asio::awaitable<std::error_code> send_body(AsyncStream& stream, const request& r
     co_return ec;
   if (hooks.on_request_head) hooks.on_request_head(state.write_buffer);
   if (auto ec = co_await send(stream, asio::buffer(state.write_buffer), state)) co_return ec;
+  if (gate) {
+    gate->timer.expires_after(state.expect_continue_timeout);
+    std::error_code waited;
+    co_await gate->timer.async_wait(asio::redirect_error(asio::use_awaitable, waited));
+    if (!gate->open()) co_return std::error_code{};
+  }
   if (file || produce) state.body_buffer.resize(body_chunk_size);
   std::uint64_t sent = 0;
   for (;;) {
@@ -228,6 +333,7 @@ asio::awaitable<std::error_code> send_body(AsyncStream& stream, const request& r
     // size was taken.
     if (length && (n == 0 ? sent != *length : sent + n > *length)) co_return error::read_error;
     if (n == 0) break;
+    if (gate && gate->body_stopped) co_return asio::error::operation_aborted;
     sent += n;
     if (!chunked) {
       if (auto ec = co_await send(stream, piece, state)) co_return ec;
@@ -605,6 +711,8 @@ class exchange_op {
           return read_response(self);
         case step::delivering:
           return self.complete(result_);
+        case step::joining:
+          return end_expecting(self, result_);
         case step::sent_body:
         case step::sinking:
           break;  // these steps end through the overloads below
@@ -638,11 +746,14 @@ class exchange_op {
   }
 
  private:
-  enum class step { start, sent_rest, sent_body, reading, sinking, delivering };
+  enum class step { start, sent_rest, sent_body, reading, sinking, delivering, joining };
 
   template <class Self>
   void start(Self& self) {
     state_.reusable = false;
+    state_.body_withheld = false;
+    if (expects_continue(req_, state_)) [[unlikely]]
+      return start_expecting(self);
     if (sent_in_pieces(req_))
       return send_streamed(self, send_body(stream_, req_, state_, hooks_));
     if (auto ec = write_memory_head(req_, state_, hooks_)) return complete(self, ec);
@@ -671,12 +782,53 @@ class exchange_op {
     asio::co_spawn(stream_.get_executor(), std::move(sending), std::move(self));
   }
 
+  // A request that asks "Expect: 100-continue": send_body() sends it, spawned, holding
+  // the body at a continue_gate, while the response is read here.
+  template <class Self>
+  void start_expecting(Self& self) {
+    const auto executor = asio::get_associated_executor(self, stream_.get_executor());
+    gate_ = std::make_shared<continue_gate>(executor);
+    // The caller's cancellation reaches the reads and the send through the gate's signals.
+    if (auto slot = self.get_cancellation_state().slot(); slot.is_connected())
+      slot.assign([gate = gate_](asio::cancellation_type type) { gate->cancel(type); });
+    state_.write_buffer.clear();
+    waited_ = true;
+    asio::co_spawn(executor, send_body(stream_, req_, state_, hooks_, gate_.get()),
+                   asio::bind_cancellation_slot(
+                       gate_->stop_sending.slot(),
+                       [gate = gate_](std::exception_ptr failed, std::error_code ec) {
+                         gate->body_ended(failed ? error::aborted_by_callback : ec);
+                       }));
+    read_response(self);
+  }
+
+  // The response has ended: the body's send, if still going, is waited for, or stopped
+  // when the response refused the request or failed (curl stops sending there too).
+  template <class Self>
+  void end_expecting(Self& self, std::error_code ec) {
+    auto& gate = *gate_;
+    if (!gate.body_done) {
+      result_ = ec;
+      gate.withhold();
+      if (ec || out_.status >= 300) gate.stop_body();
+      gate.timer.expires_at(std::chrono::steady_clock::time_point::max());
+      step_ = step::joining;
+      return gate.timer.async_wait(
+          asio::bind_cancellation_slot(asio::cancellation_slot(), std::move(self)));
+    }
+    if (gate.body_failed()) ec = gate.body_result;
+    state_.body_withheld = gate.at == continue_gate::stage::withheld;
+    if (state_.body_withheld || gate.body_result) state_.reusable = false;
+    self.complete(ec);
+  }
+
   // Parses what has been read, then gives a coroutine sink its pieces, then reads more
   // or ends.
   template <class Self>
   void read_response(Self& self) {
     if (!reader_) reader_.emplace(req_, out_, state_, hooks_);
     reader_->parse();
+    if (gate_) gate_->saw(state_.parser);
     piece_ = 0;
     give_pieces(self);
   }
@@ -688,12 +840,21 @@ class exchange_op {
       step_ = step::sinking;
       waited_ = true;
       const std::string_view piece = pieces[piece_++];
+      if (gate_)
+        return asio::co_spawn(stream_.get_executor(), hooks_.on_body.async_write(piece),
+                              asio::bind_cancellation_slot(gate_->stop_reading.slot(),
+                                                           std::move(self)));
       return asio::co_spawn(stream_.get_executor(), hooks_.on_body.async_write(piece),
                             std::move(self));
     }
-    if (!reader_->wants_more()) return complete(self, reader_->result());
+    if (!reader_->wants_more() || (gate_ && gate_->body_failed()))
+      return complete(self, reader_->result());
     step_ = step::reading;
     waited_ = true;
+    if (gate_)
+      return stream_.async_read_some(
+          reader_->read_buffer(),
+          asio::bind_cancellation_slot(gate_->stop_reading.slot(), std::move(self)));
     stream_.async_read_some(reader_->read_buffer(), std::move(self));
   }
 
@@ -701,6 +862,7 @@ class exchange_op {
   // before it has waited for anything delivers its outcome from a posted handler.
   template <class Self>
   void complete(Self& self, std::error_code ec) {
+    if (gate_) return end_expecting(self, ec);
     if (waited_) return self.complete(ec);
     result_ = ec;
     step_ = step::delivering;
@@ -714,6 +876,7 @@ class exchange_op {
   connection_state& state_;
   const transfer_hooks& hooks_;
   std::optional<response_reader> reader_;
+  std::shared_ptr<continue_gate> gate_;  // set for a request that expects a 100
   std::size_t piece_ = 0;
   step step_ = step::start;
   bool waited_ = false;

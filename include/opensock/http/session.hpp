@@ -700,10 +700,10 @@ class session {
 
   // The request a hop sends in place of `r`: as a probe, no body, Content-Length: 0 in
   // place of the caller's framing (or after the caller's fields), no Expect and no
-  // multipart Content-Type; in HTTP/1.0 to a server that answered in it. As curl sends
-  // them.
+  // multipart Content-Type; in HTTP/1.0 to a server that answered in it; without Expect
+  // after a 417. As curl sends them.
   static std::unique_ptr<http::request> adjusted(const http::request& r, bool probe,
-                                                 bool http10);
+                                                 bool http10, bool no_expect);
 
   // Before a request goes on `c`: the fields the session adds to it (credentials for the
   // origin and for a proxy that forwards it, cookies, the codings it asks for), and how

@@ -21,6 +21,9 @@ struct request_timeouts {
   /// `low_speed_time` (curl's --speed-limit and --speed-time). Off while the limit is 0.
   std::uint64_t low_speed_limit = 0;
   std::chrono::milliseconds low_speed_time = std::chrono::seconds(30);
+  /// How long a request with "Expect: 100-continue" waits for the 100 before it sends
+  /// its body anyway (curl's --expect100-timeout); 0 sends the body without waiting.
+  std::chrono::milliseconds expect_continue = std::chrono::seconds(1);
 };
 
 }  // namespace opensock::http

@@ -127,6 +127,8 @@ asio::awaitable<std::error_code> session<Factory>::perform(
   std::unique_ptr<request_auth> proxy_auth;  // made by the first hop a proxy forwards
   std::unique_ptr<http::request> adjusted_hop;  // a hop not sent as the request is
   bool answered_http10 = false;                 // by a response of this run
+  bool expectation_failed = false;              // a 417 to "Expect: 100-continue"
+  bool body_withheld = false;                   // by the last exchange, after Expect
   // The connection an answer to a challenge must go on (NTLM authenticates a connection),
   // kept out of the pool for the next hop.
   connection_ptr held;
@@ -199,13 +201,15 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       // A server that answered in HTTP/1.0, on this connection or before in this run, is
       // spoken to in HTTP/1.0 (curl's rule): it may not know chunked coding, or more.
       const bool in_http10 = req->version != 10 && (answered_http10 || conn->answered_http10);
-      if (probing || in_http10) [[unlikely]]
-        adjusted_hop = adjusted(*req, probing, in_http10);
+      if (probing || in_http10 || expectation_failed) [[unlikely]]
+        adjusted_hop = adjusted(*req, probing, in_http10, expectation_failed);
+      conn->state.expect_continue_timeout = run.timeouts.expect_continue;
       run.watch_connection(conn.get());
       co_await async_exchange(*conn->stream, adjusted_hop ? *adjusted_hop : *req, out,
                               conn->state, hooks, asio::redirect_error(asio::use_awaitable, ec));
       adjusted_hop.reset();
       run.watch_connection(nullptr);
+      body_withheld = conn->state.body_withheld;
       // A body of unknown length cannot be framed in the HTTP/1.0 the server spoke.
       if (ec == error::unframable_request_body && in_http10) [[unlikely]]
         ec = error::chunked_upload_to_http10;
@@ -243,6 +247,13 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       retried = true;
     }
     if (!ec && options_.cookies) options_.cookies->store(req->url, out.headers);
+    // A 417 to "Expect: 100-continue": the same request again without it, as curl does,
+    // when its body was not sent or can be sent again.
+    if (!ec && out.status == 417 && !expectation_failed && req->headers.contains("expect") &&
+        (body_withheld || req->body.replayable())) [[unlikely]] {
+      expectation_failed = true;
+      continue;
+    }
     // A 401 (a forwarding proxy's 407) the credentials answer: the same request again,
     // with the answer.
     if (!ec && ((auth && auth->answers(out)) || (proxy_auth && proxy_auth->answers(out))))
@@ -643,7 +654,7 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req, requ
 
 template <class Factory>
 std::unique_ptr<http::request> session<Factory>::adjusted(const http::request& r, bool probe,
-                                                          bool http10) {
+                                                          bool http10, bool no_expect) {
   // Member by member: a probe does not copy the body, perhaps large.
   auto hop = std::make_unique<http::request>(r.method, r.url, r.headers);
   hop->target = r.target;
@@ -651,9 +662,9 @@ std::unique_ptr<http::request> session<Factory>::adjusted(const http::request& r
   hop->timeouts = r.timeouts;
   hop->proxies = r.proxies;
   hop->credentials = r.credentials;
+  if (probe || no_expect) hop->headers.erase("expect");
   if (probe) {
     hop->headers.erase("transfer-encoding");
-    hop->headers.erase("expect");
     hop->headers.set("Content-Length", "0");
     // A multipart type's boundary describes the body that is not sent.
     if (const auto type = hop->headers.get("content-type");
