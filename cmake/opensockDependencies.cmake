@@ -1,11 +1,11 @@
 # Finds what opensock's headers need and provides the targets asio::asio, fmt::fmt,
 # opensock::tls (OpenSSL and OPENSOCK_HAS_TLS=1 when OpenSSL is found and
 # OPENSOCK_WITH_TLS is not OFF; empty otherwise, and https then fails with 1) and
-# opensock::zlib, opensock::brotli, opensock::zstd and opensock::psl: each links its
-# library and defines OPENSOCK_HAS_<NAME>=1 when the library is found and
+# opensock::zlib, opensock::brotli, opensock::zstd, opensock::psl and opensock::idn: each
+# links its library and defines OPENSOCK_HAS_<NAME>=1 when the library is found and
 # OPENSOCK_WITH_<NAME> is not OFF, and is empty otherwise (zlib: gzip and deflate content
 # codings and WebSocket's permessage-deflate; brotli and zstd: the br and zstd codings;
-# psl: the public-suffix check of cookie domains).
+# psl: the public-suffix check of cookie domains; idn: host names in Unicode, libidn2).
 # Used by the source tree and by the installed opensockConfig.cmake alike.
 
 include(CMakeFindDependencyMacro)
@@ -117,3 +117,4 @@ endfunction()
 _opensock_optional_library(brotli libbrotlidec)
 _opensock_optional_library(zstd libzstd)
 _opensock_optional_library(psl libpsl)
+_opensock_optional_library(idn libidn2)

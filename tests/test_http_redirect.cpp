@@ -1,5 +1,7 @@
 #include <opensock/http/redirect.hpp>
 
+#include <opensock/detail/idn.hpp>
+
 #include "support/catch.hpp"
 #include "support/http_request.hpp"
 
@@ -12,13 +14,14 @@ using opensock::test::make_request;
 
 namespace {
 
-std::string resolved(const std::string& base_text, std::string_view location) {
+std::string resolved(const std::string& base_text, std::string_view location,
+                     url::host_form form = url::host_form::ascii) {
   std::error_code ec;
   const auto base = url::parse(base_text, ec);
   REQUIRE(!ec);
   const auto next = resolve_location(base, location, ec);
   if (ec) return "error " + std::to_string(opensock::curl_code(ec));
-  return next.to_string();
+  return next.to_string(form);
 }
 
 }  // namespace
@@ -107,4 +110,15 @@ TEST_CASE("credentials stay behind when the origin changes") {
     CHECK(!away.headers.contains("cookie"));
     CHECK(away.headers.get("x-other") == "kept");
   }
+}
+
+TEST_CASE("a Location within the same authority keeps a host written in Unicode") {
+  if (!opensock::detail::has_idn) return;  // such a base does not parse (test_http_url)
+  const std::string base = "http://\xc3\xa5\xc3\xa4\xc3\xb6.se:8080/a/b";
+  const auto shown = url::host_form::as_written;
+  CHECK(resolved(base, "c") == "http://xn--4cab6c.se:8080/a/c");
+  CHECK(resolved(base, "c", shown) == "http://\xc3\xa5\xc3\xa4\xc3\xb6.se:8080/a/c");
+  CHECK(resolved(base, "/root?q", shown) == "http://\xc3\xa5\xc3\xa4\xc3\xb6.se:8080/root?q");
+  CHECK(resolved(base, "http://xn--4cab6c.se:8080/x", shown) == "http://xn--4cab6c.se:8080/x");
+  CHECK(resolved(base, "//other.test/y", shown) == "http://other.test/y");
 }

@@ -798,9 +798,12 @@ class fetcher {
     return code;
   }
 
-  // -w's %{url_effective}: the URL as curl writes it back, its fragment kept.
+  // -w's %{url_effective}: the URL as curl writes it back, its fragment kept, its host
+  // in Unicode when it was written so.
   static std::string effective_url(const http::url& u) {
-    return u.fragment.empty() ? u.to_string() : u.to_string() + "#" + u.fragment;
+    std::string shown = u.to_string(http::url::host_form::as_written);
+    if (!u.fragment.empty()) shown.append("#").append(u.fragment);
+    return shown;
   }
 
   // The bytes a request's body has (-w's %{size_upload}); none for one of no stated

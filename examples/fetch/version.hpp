@@ -31,6 +31,9 @@
 #if OPENSOCK_HAS_PSL
 #include <libpsl.h>
 #endif
+#if OPENSOCK_HAS_IDN
+#include <idn2.h>
+#endif
 
 namespace fetch {
 
@@ -67,6 +70,10 @@ inline std::string version_text() {
 #if OPENSOCK_HAS_ZSTD
   first += std::string(" zstd/") + ZSTD_versionString();
   features.push_back("zstd");
+#endif
+#if OPENSOCK_HAS_IDN
+  first += std::string(" libidn2/") + idn2_check_version(nullptr);
+  features.push_back("IDN");
 #endif
 #if OPENSOCK_HAS_PSL
   first += std::string(" libpsl/") + psl_get_version();

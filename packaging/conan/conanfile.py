@@ -2,7 +2,8 @@
 
     conan create packaging/conan --build=missing [-o opensock/*:with_tls=False ...]
 
-Options are the CMake components (with_tls, with_zlib, with_brotli, with_zstd, with_psl).
+Options are the CMake components (with_tls, with_zlib, with_brotli, with_zstd, with_psl,
+with_idn).
 The package holds the headers and opensock::separate's static library; consumers get the
 targets opensock::opensock (header-only), opensock::separate and one per component, and
 the pkg-config modules of the same names, from Conan's generators.
@@ -25,6 +26,7 @@ COMPONENTS = {
     "brotli": ("brotli/[>=1.0.9 <2]", "brotli::brotlidec", "OPENSOCK_HAS_BROTLI=1"),
     "zstd": ("zstd/[>=1.5 <2]", "zstd::libzstd", "OPENSOCK_HAS_ZSTD=1"),
     "psl": ("libpsl/[>=0.21 <1]", "libpsl::libpsl", "OPENSOCK_HAS_PSL=1"),
+    "idn": ("libidn2/[>=2.3 <3]", "libidn2::libidn2", "OPENSOCK_HAS_IDN=1"),
 }
 
 

@@ -12,6 +12,7 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     brotli OPENSOCK_WITH_BROTLI
     zstd OPENSOCK_WITH_ZSTD
     psl OPENSOCK_WITH_PSL
+    idn OPENSOCK_WITH_IDN
 )
 
 vcpkg_cmake_configure(

@@ -664,10 +664,10 @@ class Stage:
         return False
 
 
-def tool_environment(cwd):
+def tool_environment(cwd, locale="C"):
     """An empty HOME keeps a ~/.curlrc out; no proxy variable may divert a request."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env.update(HOME=cwd, XDG_CONFIG_HOME=cwd, CURL_HOME=cwd, LC_ALL="C")
+    env.update(HOME=cwd, XDG_CONFIG_HOME=cwd, CURL_HOME=cwd, LC_ALL=locale)
     return env
 
 
@@ -681,7 +681,7 @@ def run_tool(tool, scenario, args=None):
         try:
             given = ({"input": fill_bytes(scenario.stdin, stage.values)}
                      if scenario.stdin is not None else {"stdin": subprocess.DEVNULL})
-            done = subprocess.run(command, cwd=stage.cwd, env=tool_environment(stage.cwd),
+            done = subprocess.run(command, cwd=stage.cwd, env=tool_environment(stage.cwd, scenario.locale),
                                   capture_output=True, timeout=RUN_TIMEOUT, **given)
             outcome.exit_code = done.returncode
             outcome.stdout, outcome.stderr = done.stdout, done.stderr

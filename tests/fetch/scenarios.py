@@ -84,6 +84,8 @@ class Scenario:
     # What curl 7.88 runs in place of `args`, for options it does not have yet: the same
     # command line written without them (--variable's values expanded by hand).
     curl_args: tuple = None
+    # The tools' LC_ALL: curl reads a host in Unicode in the locale's encoding.
+    locale: str = "C"
 
 
 # --------------------------------------------------------------------------------------
@@ -649,6 +651,15 @@ scenario("glob_ipv6_host", "http://[::1]:{port}/{a,b}", server=serve(OK), family
 # --------------------------------------------------------------------------------------
 # Name overrides, address families, Unix sockets.
 
+# A host in Unicode goes in its IDNA form (libidn2), and -w shows it as written;
+# --connect-to takes the connection to the server without resolving the name.
+scenario("idn_host", "--connect-to", "::127.0.0.1:{port}", "-w", "%{url_effective}\n",
+         "http://\u00e5\u00e4\u00f6.test:{port}/idn", server=serve(OK), locale="C.UTF-8",
+         expect_exit=0)
+scenario("idn_host_sharp_s", "--connect-to", "::127.0.0.1:{port}", "http://stra\u00dfe.test:{port}/",
+         server=serve(OK), locale="C.UTF-8", expect_exit=0)
+scenario("idn_host_refused", "--connect-to", "::127.0.0.1:{port}", "http://a\ufffd.test:{port}/",
+         server=serve(OK), locale="C.UTF-8", expect_exit=3)
 scenario("resolve", "--resolve", "{long_host}:{port}:127.0.0.1", "http://{long_host}:{port}/",
          server=serve(OK), expect_exit=0)
 scenario("resolve_other_name", "--resolve", "other.test:{port}:127.0.0.1", "http://{long_host}:{port}/",

@@ -7,7 +7,6 @@
 #include <opensock/http/request.hpp>
 #include <opensock/http/url.hpp>
 
-#include <cctype>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,29 +56,30 @@ inline std::optional<std::string> with_spaces_encoded(std::string_view location)
 inline url resolve_location(const url& base, std::string_view location, std::error_code& ec) {
   const auto encoded = detail::with_spaces_encoded(location);
   if (encoded) location = *encoded;
-  // A scheme: a letter, then letters, digits, '+', '-' or '.', up to the first ':'.
+  // A scheme, up to the first ':'.
   const auto colon = location.find(':');
-  bool has_scheme = colon != std::string_view::npos && colon > 0 &&
-                    std::isalpha(static_cast<unsigned char>(location[0]));
-  for (std::size_t i = 1; has_scheme && i < colon; ++i) {
-    const char c = location[i];
-    has_scheme = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
-  }
-  if (has_scheme) return url::parse(location, ec);
+  if (colon != std::string_view::npos && detail::valid_scheme(location.substr(0, colon)))
+    return url::parse(location, ec);
+  if (location.substr(0, 2) == "//")
+    return url::parse(base.scheme + ":" + std::string(location), ec);
+  // The base's authority, which stays as it was written.
+  const auto same_authority = [&base](url u) {
+    u.unicode_host = base.unicode_host;
+    return u;
+  };
   std::string authority = base.scheme + "://";
   if (base.has_userinfo) authority += base.userinfo + "@";
   authority += base.host.find(':') != std::string::npos ? "[" + base.host + "]" : base.host;
   if (base.explicit_port) authority += ":" + std::to_string(base.port);
-  if (location.substr(0, 2) == "//")
-    return url::parse(base.scheme + ":" + std::string(location), ec);
   if (!location.empty() && location.front() == '/')
-    return url::parse(authority + std::string(location), ec);
+    return same_authority(url::parse(authority + std::string(location), ec));
   if (!location.empty() && location.front() == '?')
-    return url::parse(authority + base.path + std::string(location), ec);
-  if (location.empty() || location.front() == '#') return url::parse(base.to_string(), ec);
+    return same_authority(url::parse(authority + base.path + std::string(location), ec));
+  if (location.empty() || location.front() == '#')
+    return same_authority(url::parse(base.to_string(), ec));
   // A relative path replaces the last segment of the base path.
   const std::string directory = base.path.substr(0, base.path.rfind('/') + 1);
-  return url::parse(authority + directory + std::string(location), ec);
+  return same_authority(url::parse(authority + directory + std::string(location), ec));
 }
 
 /// The redirects after which a POST stays a POST, as curl's CURLOPT_POSTREDIR (--post301,

@@ -23,6 +23,9 @@ struct url {
   std::string userinfo;  ///< as written, percent-encoded; empty without '@'
   bool has_userinfo = false;  ///< an '@' ends a userinfo, which may be empty ("http://@h/")
   std::string host;      ///< lower case; an IPv6 literal without its brackets
+  /// The host was written in Unicode: `host` holds its ASCII form ("xn--" labels, IDNA
+  /// through libidn2), the one sent and resolved. Without libidn2 such a URL is malformed.
+  bool unicode_host = false;
   std::uint16_t port = 0;  ///< the explicit port, or the scheme's default
   bool explicit_port = false;
   std::string path;      ///< starts with '/', dot segments removed, percent-encoded
@@ -60,8 +63,12 @@ struct url {
 
   opensock::origin origin() const { return {host, port, scheme}; }
 
+  /// How to_string() writes a host that was written in Unicode: in the ASCII form sent
+  /// and resolved, or in Unicode again, to show a person (curl's effective URL).
+  enum class host_form { ascii, as_written };
+
   /// The URL written back, without the fragment.
-  std::string to_string() const;
+  std::string to_string(host_form form = host_form::ascii) const;
 
   static std::optional<std::uint16_t> default_port(std::string_view scheme) noexcept;
 
@@ -71,6 +78,7 @@ struct url {
     using opensock::detail::same_text;
     return a.port == b.port && a.explicit_port == b.explicit_port &&
            a.has_query == b.has_query && a.has_userinfo == b.has_userinfo &&
+           a.unicode_host == b.unicode_host &&
            same_text(a.path, b.path) && same_text(a.host, b.host) &&
            same_text(a.scheme, b.scheme) && same_text(a.query, b.query) &&
            same_text(a.userinfo, b.userinfo) && same_text(a.fragment, b.fragment);

@@ -43,6 +43,9 @@ std::string components() {
 #if OPENSOCK_HAS_PSL
   add("psl");
 #endif
+#if OPENSOCK_HAS_IDN
+  add("idn");
+#endif
   return list;
 }
 

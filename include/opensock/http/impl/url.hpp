@@ -1,6 +1,7 @@
 // Definitions for opensock/http/url.hpp.
 #pragma once
 
+#include <opensock/detail/idn.hpp>
 #include <opensock/detail/percent_decoded.hpp>
 #include <opensock/http/url.hpp>
 
@@ -173,6 +174,9 @@ inline host_and_port scan_host_and_port(std::string_view text) noexcept {
                is_hex(text[i + 2])) {
       found.may_hold_upper = true;  // in its hex digits
       i += 3;
+    } else if (static_cast<unsigned char>(text[i]) >= 0x80) {
+      found.may_hold_upper = true;  // a name in Unicode, converted when normalised
+      ++i;
     } else {
       break;
     }
@@ -310,17 +314,18 @@ inline std::optional<std::uint32_t> ipv4_of(std::string_view host) noexcept {
 }
 
 // A host that is not an IPv6 literal, as everything after the parser is to see it, and
-// as curl makes it: percent-encoded bytes decoded, letters in lower case, and an IPv4
-// address in any form written as a dotted quad. False when a decoded byte may not be in
-// a host name (a control byte, a space, a delimiter of the URL, a byte from 0x80 up).
-inline bool normalize_host(std::string& host, bool may_hold_upper) {
+// as curl makes it: percent-encoded bytes decoded, letters in lower case, a name in
+// Unicode (UTF-8, written so or percent-encoded) in its ASCII form (IDNA, through
+// libidn2; `unicode` is then set), and an IPv4 address in any form written as a dotted
+// quad. False when a decoded byte may not be in a host name (a control byte, a space, a
+// delimiter of the URL), or for a name in Unicode that IDNA does not allow or that this
+// build cannot convert.
+inline bool normalize_host(std::string& host, bool may_hold_upper, bool& unicode) {
   if (host.find('%') != std::string::npos) {
     auto decoded = opensock::detail::percent_decoded(host);
     if (!decoded) return false;
     for (char c : *decoded) {
-      // Bytes from 0x80 up would be an internationalised name, which opensock does not
-      // convert.
-      if (is_forbidden(c) || static_cast<unsigned char>(c) >= 0x80) return false;
+      if (is_forbidden(c)) return false;
       switch (c) {
         case '/': case '?': case '#': case '@': case ':': case '[': case ']': case '%':
           return false;
@@ -331,8 +336,19 @@ inline bool normalize_host(std::string& host, bool may_hold_upper) {
     host = std::move(*decoded);
     may_hold_upper = true;
   }
-  if (may_hold_upper)
-    for (char& c : host) c = to_lower(c);
+  if (may_hold_upper) {
+    bool non_ascii = false;
+    for (char& c : host) {
+      c = to_lower(c);
+      non_ascii = non_ascii || static_cast<unsigned char>(c) >= 0x80;
+    }
+    if (non_ascii) {
+      auto ascii = opensock::detail::idn_to_ascii(host);
+      if (!ascii) return false;
+      host = std::move(*ascii);
+      unicode = true;
+    }
+  }
   if (!host.empty() && is_digit(host.front())) {
     if (const auto address = ipv4_of(host)) {
       char quad[16];
@@ -428,7 +444,7 @@ inline std::error_code parse_into(std::string_view text, url& u, url::dot_segmen
   if (ipv6_literal) {
     if (lower_host)
       for (char& c : u.host) c = to_lower(c);
-  } else if (!normalize_host(u.host, lower_host)) {
+  } else if (!normalize_host(u.host, lower_host, u.unicode_host)) {
     return malformed;
   }
 
@@ -500,7 +516,7 @@ inline void url::append_target(std::string& out) const {
   if (has_query) out.append("?").append(query);
 }
 
-inline std::string url::to_string() const {
+inline std::string url::to_string(host_form form) const {
   // Appended piece by piece: `"[" + host` would build a temporary, and g++ 12 at -O3
   // warns (-Wrestrict) about the copy inside the standard library's operator+.
   std::string out = scheme;
@@ -509,9 +525,12 @@ inline std::string url::to_string() const {
     out += userinfo;
     out += '@';
   }
+  std::optional<std::string> unicode;
+  if (form == host_form::as_written && unicode_host)
+    unicode = opensock::detail::idn_to_unicode(host);
   const bool literal = host.find(':') != std::string::npos;
   if (literal) out += '[';
-  out += host;
+  out += unicode ? *unicode : host;
   if (literal) out += ']';
   if (explicit_port) {
     out += ':';
