@@ -891,7 +891,10 @@ class exchange_op {
 /// void(std::error_code). Errors carry curl's numbers: what the serializer refuses (43,
 /// nothing sent), a body file or producer that fails (26, 42), a failed write (55), a
 /// failed read (56), a sink that refuses bytes or throws (23), a hook that throws (42),
-/// and the parser's (1, 8, 18, 52, 56, 63). Afterwards `state.reusable` says whether the
+/// and the parser's (1, 8, 18, 52, 56, 63). A request with a body and "Expect:
+/// 100-continue" has its body wait for the 100 (at most `state.expect_continue_timeout`)
+/// while the response is read; `state.body_withheld` then says whether a final response
+/// came first and the body stayed unsent. Afterwards `state.reusable` says whether the
 /// connection can carry another request. Per-operation cancellation (terminal), or
 /// `state.interrupted`, ends it with operation_aborted; the connection is then not
 /// reusable. `stream`, `req`, `out`, `state` and `hooks` must outlive it.
