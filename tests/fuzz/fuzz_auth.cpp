@@ -66,9 +66,9 @@ void authenticate(std::string_view text, auth_hop hop, std::uint8_t choice) {
   namespace ntlm = opensock::detail::ntlm;
   if (const auto challenge = ntlm::read_challenge(text)) {
     if (challenge->target_info.size() > text.size()) std::abort();
-    bool too_large = false;
-    const auto answer = ntlm::answer(*challenge, "DOM\\user", "pw", too_large);
-    if (answer && (too_large || answer->size() >= ntlm::max_message_size)) std::abort();
+    std::error_code ec;
+    const auto answer = ntlm::answer(*challenge, "DOM\\user", "pw", ec);
+    if (answer && (ec || answer->size() >= ntlm::max_message_size)) std::abort();
   }
 }
 

@@ -4,6 +4,8 @@
 // OpenSSL's libcrypto: a build without it, or a libcrypto without DES or MD4, has no NTLM.
 #pragma once
 
+#include <opensock/error.hpp>
+
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -11,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #if OPENSOCK_HAS_TLS
 #include <openssl/opensslconf.h>
@@ -205,11 +208,12 @@ struct answer_inputs {
 /// with `password`, from the host "WORKSTATION", as curl names every client so as not to
 /// tell the server its own name. NTLMv2 when the challenge offers the NTLM2 key, as
 /// newer curl answers; NTLMv1's LM and NT responses otherwise. nullopt when the names do
-/// not fit in max_message_size bytes (`too_large` set) or libcrypto fails.
+/// not fit in max_message_size bytes (`ec` set to ntlm_message_too_large) or libcrypto
+/// fails.
 inline std::optional<std::string> answer(const challenge& c, std::string_view user,
-                                         std::string_view password, bool& too_large,
+                                         std::string_view password, std::error_code& ec,
                                          const answer_inputs& inputs = {}) {
-  too_large = false;
+  ec.clear();
 #if !OPENSOCK_NTLM_CRYPTO
   (void)c;
   (void)user;
@@ -271,7 +275,7 @@ inline std::optional<std::string> answer(const challenge& c, std::string_view us
   const std::size_t size =
       header + lm.size() + nt.size() + domain_bytes.size() + user_bytes.size() + host_bytes.size();
   if (size >= max_message_size) {
-    too_large = true;
+    ec = error::ntlm_message_too_large;
     return std::nullopt;
   }
   std::string out(signature);

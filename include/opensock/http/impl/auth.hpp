@@ -510,10 +510,10 @@ inline std::optional<std::string> authenticator::make_ntlm_answer(
     const auto message = opensock::detail::base64_decoded(c.token68);
     const auto challenge = message ? ntlm::read_challenge(*message) : std::nullopt;
     if (!challenge) break;
-    bool too_large = false;
-    const auto answer = ntlm::answer(*challenge, creds_.user, creds_.password, too_large);
+    std::error_code ec;
+    const auto answer = ntlm::answer(*challenge, creds_.user, creds_.password, ec);
     if (!answer) {
-      if (too_large) error_ = error::ntlm_message_too_large;
+      error_ = ec;
       break;
     }
     ntlm_stage_ = ntlm_stage::answered;
