@@ -156,7 +156,8 @@ std::size_t unread_after_close(asio::io_context& io, opensock::test::stream& cli
   return run(io, [&]() -> asio::awaitable<std::size_t> {
     std::error_code ec;
     auto buffer = asio::dynamic_buffer(rest);
-    co_return co_await asio::async_read(server, buffer, asio::redirect_error(asio::use_awaitable, ec));
+    co_return co_await asio::async_read(server, buffer,
+                                        asio::redirect_error(asio::use_awaitable, ec));
   }());
 }
 
@@ -314,7 +315,9 @@ continued expect_continue(std::string first, std::string second,
   req.body = std::move(body);
   continued result;
   asio::co_spawn(io, continue_server(server, std::move(first), 7, std::move(second)),
-                 [&](std::exception_ptr, std::string seen) { result.body_received = std::move(seen); });
+                 [&](std::exception_ptr, std::string seen) {
+                   result.body_received = std::move(seen);
+                 });
   connection_state state;
   state.expect_continue_timeout = timeout;
   result.error = run(io, opensock::http::exchange(client, req, result.out, state));
@@ -340,7 +343,8 @@ TEST_CASE("a body that asks for 100-continue goes after the 100") {
 
 TEST_CASE("a body that asks for 100-continue goes when no answer comes in time") {
   // The server answers only once it has the body: the wait's end must send it.
-  const auto r = expect_continue("", created, std::chrono::milliseconds(20), std::string("payload"));
+  const auto r =
+      expect_continue("", created, std::chrono::milliseconds(20), std::string("payload"));
   REQUIRE(!r.error);
   CHECK(r.out.status == 201);
   CHECK(r.body_received == "payload");
@@ -432,7 +436,8 @@ TEST_CASE("a refusal that comes while the body goes stops the body") {
       },
       asio::detached);
   opensock::connect_only_session session(io.get_executor());
-  REQUIRE(!opensock::test::run_connect(io, session, {"127.0.0.1", acceptor.local_endpoint().port()}));
+  const auto port = acceptor.local_endpoint().port();
+  REQUIRE(!opensock::test::run_connect(io, session, {"127.0.0.1", port}));
   auto req = make_request("PUT", "http://h/big");
   req.headers.add("Expect", "100-continue");
   req.body = std::string(64 * 1024 * 1024, 'x');  // far more than the socket buffers hold

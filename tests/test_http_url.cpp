@@ -323,7 +323,8 @@ TEST_CASE("a host in Unicode goes in its IDNA form, converted by libidn2") {
   CHECK(u.unicode_host);
   CHECK(u.host_header() == "www.xn--4cab6c.se:8080");
   CHECK(u.to_string() == "http://www.xn--4cab6c.se:8080/page");
-  CHECK(u.to_string(url::host_form::as_written) == "http://www.\xc3\xa5\xc3\xa4\xc3\xb6.se:8080/page");
+  CHECK(u.to_string(url::host_form::as_written) ==
+        "http://www.\xc3\xa5\xc3\xa4\xc3\xb6.se:8080/page");
   // Percent-encoded, in upper case, or with a sharp s that IDNA 2008 keeps (curl's result).
   CHECK(parse_ok("http://%c3%a5%c3%a4%c3%b6.se/").host == "xn--4cab6c.se");
   CHECK(parse_ok("http://\xc3\x85\xc3\x84\xc3\x96.SE/").host == "xn--4cab6c.se");

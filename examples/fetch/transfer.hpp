@@ -199,6 +199,7 @@ class fetcher {
         cookies_(cookies),
         trace_(trace),
         auth_(o),
+        timeouts_(session_options.timeouts),
         session_(std::move(executor), std::move(factory), std::move(session_options)),
         meter_(!o.silent && !o.verbose && !o.no_progress_meter &&
                    (o.progress_bar || ::isatty(2) == 1),
@@ -519,14 +520,8 @@ class fetcher {
             std::chrono::duration<double>(*o_.max_time));
         const auto spent =
             std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started);
-        http::request_timeouts timeouts;
+        http::request_timeouts timeouts = timeouts_;
         timeouts.total = std::max(limit - spent, std::chrono::milliseconds(1));
-        if (o_.connect_timeout && *o_.connect_timeout > 0)
-          timeouts.connect = std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::duration<double>(*o_.connect_timeout));
-        if (o_.expect100_timeout)
-          timeouts.expect_continue = std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::duration<double>(*o_.expect100_timeout));
         wire.timeouts = timeouts;
       }
       // -w's sizes: a body of no stated length is counted as it goes.
@@ -1088,6 +1083,8 @@ class fetcher {
   cookie_engine& cookies_;
   trace_writer* trace_;  // --trace, or null
   authentication auth_;
+  // The session's limits, which a transfer's own --max-time keeps beside its total.
+  http::request_timeouts timeouts_;
   http::session<Factory> session_;
   progress_meter meter_;
   std::optional<output> heads_;  // -D

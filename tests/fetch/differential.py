@@ -681,7 +681,8 @@ def run_tool(tool, scenario, args=None):
         try:
             given = ({"input": fill_bytes(scenario.stdin, stage.values)}
                      if scenario.stdin is not None else {"stdin": subprocess.DEVNULL})
-            done = subprocess.run(command, cwd=stage.cwd, env=tool_environment(stage.cwd, scenario.locale),
+            done = subprocess.run(command, cwd=stage.cwd,
+                                  env=tool_environment(stage.cwd, scenario.locale),
                                   capture_output=True, timeout=RUN_TIMEOUT, **given)
             outcome.exit_code = done.returncode
             outcome.stdout, outcome.stderr = done.stdout, done.stderr

@@ -656,8 +656,8 @@ scenario("glob_ipv6_host", "http://[::1]:{port}/{a,b}", server=serve(OK), family
 scenario("idn_host", "--connect-to", "::127.0.0.1:{port}", "-w", "%{url_effective}\n",
          "http://\u00e5\u00e4\u00f6.test:{port}/idn", server=serve(OK), locale="C.UTF-8",
          expect_exit=0)
-scenario("idn_host_sharp_s", "--connect-to", "::127.0.0.1:{port}", "http://stra\u00dfe.test:{port}/",
-         server=serve(OK), locale="C.UTF-8", expect_exit=0)
+scenario("idn_host_sharp_s", "--connect-to", "::127.0.0.1:{port}",
+         "http://stra\u00dfe.test:{port}/", server=serve(OK), locale="C.UTF-8", expect_exit=0)
 scenario("idn_host_refused", "--connect-to", "::127.0.0.1:{port}", "http://a\ufffd.test:{port}/",
          server=serve(OK), locale="C.UTF-8", expect_exit=3)
 scenario("resolve", "--resolve", "{long_host}:{port}:127.0.0.1", "http://{long_host}:{port}/",

@@ -137,10 +137,11 @@ inline std::string proxy_authorization(const proxy& via) {
 
 /// How requests are written to an HTTP proxy that forwards them, as curl writes them:
 /// the target in absolute form (scheme, host, a port that is not the default, path and
-/// query; a request's own target as it is), the proxy's Basic credentials after Host, and Proxy-Connection: Keep-Alive
-/// after the leading fields curl writes before it (Authorization, Range or Content-Range,
-/// User-Agent, Accept, TE, Accept-Encoding, Referer); each of the two unless the caller's
-/// fields hold one; then the proxy's forward_headers after the caller's fields.
+/// query; a request's own target as it is), the proxy's Basic credentials after Host,
+/// and Proxy-Connection: Keep-Alive after the leading fields curl writes before it
+/// (Authorization, Range or Content-Range, User-Agent, Accept, TE, Accept-Encoding,
+/// Referer); each of the two unless the caller's fields hold one; then the proxy's
+/// forward_headers after the caller's fields.
 struct forwarding {
   forwarding() = default;
   explicit forwarding(const proxy& via)
