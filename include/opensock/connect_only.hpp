@@ -158,9 +158,9 @@ class connect_only_session {
     attempts_.clear();
     alpn_.clear();
     route_connection<lowest_layer_type> made;
-    co_await detail::connect_within(factory_, route_, options_, &tls_contexts_, &watchdog_,
-                                    options_.connect_deadline(std::chrono::steady_clock::now()),
-                                    made, attempts_);
+    co_await connect_.connect_within(
+        route_, options_, &tls_contexts_, &watchdog_,
+        options_.connect_deadline(std::chrono::steady_clock::now()), made, attempts_);
     // Its timer, set for the deadline, would keep the executor busy until then.
     watchdog_.disarm();
     if (made.error) co_return made.error;
@@ -172,6 +172,8 @@ class connect_only_session {
 
   executor_type executor_;
   Factory factory_;
+  // Calls it as an any_socket_factory when it can be one: the connect compiled for that.
+  detail::connecting_factory<Factory> connect_{factory_};
   connect_options options_;
   // Watches the deadline of a connect.
   detail::request_watchdog watchdog_;

@@ -1,6 +1,6 @@
-// The sessions the tests share, each compiled here once for the suite: over the default
-// factory and any_socket_factory (as opensock::separate compiles them) and over the
-// counting factory.
+// The sessions the tests share, compiled here once for the suite: the session of TCP
+// sockets with the connects of the default factory and any_socket_factory (as
+// opensock::separate compiles them), and the counting factory's connect.
 #include <opensock/impl/src.hpp>
 
 #include "compiled_sessions.hpp"

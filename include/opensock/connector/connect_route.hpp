@@ -15,6 +15,7 @@
 #include <opensock/detail/deadline.hpp>
 #include <opensock/detail/request_watchdog.hpp>
 #include <opensock/error.hpp>
+#include <opensock/factory/any.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
@@ -43,6 +44,8 @@
 
 #include <cassert>
 #include <chrono>
+#include <concepts>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -307,6 +310,56 @@ asio::awaitable<void> connect_within(
 #pragma GCC diagnostic pop
 #endif
 
+// Whether the connector may call `Factory` as an any_socket_factory: it answers at once
+// with a TCP socket and declares nothing the connector asks of a factory's type (a close
+// step, an origin guard, skipping resolution). Not the default factory, whose connect is
+// compiled anyway and calls it directly.
+template <class Factory>
+inline constexpr bool connects_as_any_factory_v =
+    !std::same_as<Factory, default_socket_factory> &&
+    !std::same_as<Factory, any_socket_factory> &&
+    std::convertible_to<std::invoke_result_t<Factory&, open_context<asio::ip::tcp>&>,
+                        open_result<asio::ip::tcp::socket>> &&
+    !requires(Factory& f, asio::ip::tcp::socket& s) { f.close(s); } &&
+    !requires(Factory& f, asio::ip::tcp::socket& s) { f.get().close(s); } &&  // std::ref
+    !guards_origins_v<Factory> && !skips_resolution_v<Factory>;
+
+// A session's factory as its connects call it: through an any_socket_factory that refers
+// to it when connects_as_any_factory_v, so that its connect is the one compiled for
+// any_socket_factory (at the cost of a call through a std::function per connection
+// attempt), itself otherwise. It refers to the factory, which must not move.
+template <class Factory>
+  requires socket_factory<Factory, asio::ip::tcp>
+class connecting_factory {
+ public:
+  explicit connecting_factory(Factory& factory) : factory_(factory) {
+    if constexpr (as_any) held_ = any_socket_factory(std::ref(factory));
+  }
+  connecting_factory(const connecting_factory&) = delete;
+  connecting_factory& operator=(const connecting_factory&) = delete;
+
+  // connect_within() through the factory.
+  asio::awaitable<void> connect_within(
+      const route& r, const connect_options& options, tls::context_cache* contexts,
+      request_watchdog* watchdog, std::chrono::steady_clock::time_point deadline,
+      route_connection<factory_stream_t<Factory, asio::ip::tcp>>& made, tcp_attempts& attempts) {
+    if constexpr (as_any) {
+      return detail::connect_within(held_, r, options, contexts, watchdog, deadline, made,
+                                    attempts);
+    } else {
+      return detail::connect_within(factory_, r, options, contexts, watchdog, deadline, made,
+                                    attempts);
+    }
+  }
+
+ private:
+  static constexpr bool as_any = connects_as_any_factory_v<Factory>;
+  struct nothing_held {};
+
+  Factory& factory_;
+  [[no_unique_address]] std::conditional_t<as_any, any_socket_factory, nothing_held> held_;
+};
+
 }  // namespace detail
 
 /// Makes a connection for `r` through `factory`, for `why`: resolve (not for a factory
@@ -343,6 +396,21 @@ auto async_connect_route(const asio::any_io_executor& executor, Factory& factory
 }
 
 }  // namespace opensock
+
+#ifdef OPENSOCK_SEPARATE_COMPILATION
+// Compiled once, where <opensock/impl/src.hpp> is included: the connect of the default
+// factory, and that of any_socket_factory, which every factory it can hold shares.
+namespace opensock::detail {
+extern template asio::awaitable<void> connect_within<default_socket_factory>(
+    default_socket_factory&, const route&, const connect_options&, tls::context_cache*,
+    request_watchdog*, std::chrono::steady_clock::time_point,
+    route_connection<asio::ip::tcp::socket>&, tcp_attempts&, purpose, asio::cancellation_state);
+extern template asio::awaitable<void> connect_within<any_socket_factory>(
+    any_socket_factory&, const route&, const connect_options&, tls::context_cache*,
+    request_watchdog*, std::chrono::steady_clock::time_point,
+    route_connection<asio::ip::tcp::socket>&, tcp_attempts&, purpose, asio::cancellation_state);
+}  // namespace opensock::detail
+#endif
 
 // The origin's stages alone, run by the same path without TLS.
 #include <opensock/connector/connect_origin.hpp>

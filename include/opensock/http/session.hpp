@@ -190,38 +190,30 @@ struct handed_over_connection {
   asio::ip::tcp::endpoint remote;
 };
 
-/// A session over `Factory`. Its requests, from any number of coroutines, callbacks or
-/// threads at once, share its pool, its TLS context and its timer; what they share is
-/// serialised inside. Each request runs on the executor of whoever awaits it: with an
-/// io_context run by several threads, that is a strand, as for any Asio coroutine that
-/// uses timers (async_request() makes one for its own). The session must outlive its
-/// requests; io_context::run() returns once they are done, idle connections and time
-/// limits set or not.
-template <class Factory = default_socket_factory>
-class session {
-  using Protocol = asio::ip::tcp;
-  static_assert(opensock::detail::check_socket_factory<Factory, Protocol>());
-
+/// The HTTP session of every socket factory whose stream is `Stream`: its requests, its
+/// pool and its limits. A session<Factory> is one, with its factory, which it asks only
+/// for what a connection needs (to open one, to close one, to interrupt one at a time
+/// limit); so the session's code is the same for every factory of one stream type,
+/// compiled once for them all, and a function that takes a `basic_session<Stream>&`
+/// serves a session over any of them.
+///
+/// Its requests, from any number of coroutines, callbacks or threads at once, share its
+/// pool, its TLS context and its timer; what they share is serialised inside. Each
+/// request runs on the executor of whoever awaits it: with an io_context run by several
+/// threads, that is a strand, as for any Asio coroutine that uses timers
+/// (async_request() makes one for its own). The session must outlive its requests;
+/// io_context::run() returns once they are done, idle connections and time limits set
+/// or not.
+template <class Stream>
+class basic_session {
  public:
   using executor_type = asio::any_io_executor;
-  using factory_type = Factory;
-  using stream_type = factory_stream_t<Factory, Protocol>;
+  using stream_type = Stream;
   using transport_type = transport<stream_type>;
 
-  explicit session(executor_type executor)
-      : session(std::move(executor), Factory(), session_options()) {}
-  session(executor_type executor, Factory factory)
-      : session(std::move(executor), std::move(factory), session_options()) {}
-  session(executor_type executor, Factory factory, session_options options)
-      : executor_(std::move(executor)),
-        factory_(std::move(factory)),
-        options_(std::move(options)),
-        watchdog_(executor_),
-        shared_(std::make_shared<shared_state>(this)) {}
-
-  session(const session&) = delete;
-  session& operator=(const session&) = delete;
-  ~session();
+  basic_session(const basic_session&) = delete;
+  basic_session& operator=(const basic_session&) = delete;
+  virtual ~basic_session() = default;
 
   /// Sends `req` and reads its response. Completes with void(std::error_code, response).
   /// A request that finds its pooled connection closed by the server before any byte of
@@ -325,12 +317,34 @@ class session {
     shared_->idle.clear();
   }
 
-  Factory& factory() noexcept { return factory_; }
   session_options& options() noexcept { return options_; }
   executor_type get_executor() const noexcept { return executor_; }
 
- private:
+ protected:
   using clock = std::chrono::steady_clock;
+
+  basic_session(executor_type executor, session_options options)
+      : executor_(std::move(executor)),
+        options_(std::move(options)),
+        watchdog_(executor_),
+        shared_(std::make_shared<shared_state>(this)) {}
+
+  // What only the factory does, for one connection at a time (never per request):
+  // connect_within() of `r` through it, a stream closed through it, and a stream's
+  // operations stopped at a time limit (detail::interrupt_stream(): whether it closed it).
+  virtual asio::awaitable<void> connect_through_factory(
+      const opensock::route& r, const connect_options& options, tls::context_cache* contexts,
+      opensock::detail::request_watchdog* watchdog, clock::time_point deadline,
+      route_connection<Stream>& made, opensock::detail::tcp_attempts& attempts) = 0;
+  virtual void close_through_factory(Stream& stream) noexcept = 0;
+  virtual bool interrupt_through_factory(Stream& stream) noexcept = 0;
+  virtual bool factory_guards_origins() const noexcept = 0;
+
+  // Closes the idle connections and detaches the background handlers from the session:
+  // what a session<Factory>'s destructor does first, while its factory is still there.
+  void shut_down() noexcept;
+
+ private:
   using result = std::pair<std::error_code, response>;
   using watch = opensock::detail::request_watchdog::watch;
 
@@ -378,9 +392,9 @@ class session {
   // What the session's requests and its background handlers share, under `mutex`. It
   // outlives the session while a handler holds it; `owner` is null from then on.
   struct shared_state {
-    explicit shared_state(session* s) : owner(s) {}
+    explicit shared_state(basic_session* s) : owner(s) {}
     std::mutex mutex;
-    session* owner;
+    basic_session* owner;
     std::vector<connection_ptr> idle;
     std::vector<connection_ptr> spare;
     // Outside the mutex: each request changes in_flight twice, and the session runs
@@ -398,7 +412,7 @@ class session {
   // within the request's deadline by connect_within()): two turns of the watchdog's
   // lock per exchange.
   struct request_run {
-    request_run(session& owner, const transfer_hooks& hooks, const request_timeouts& limits)
+    request_run(basic_session& owner, const transfer_hooks& hooks, const request_timeouts& limits)
         : owner(&owner), hooks(&hooks), timeouts(limits) {
       if (!timeouts.connect) timeouts.connect = owner.options_.connect.connect_timeout;
       deadline = deadline_after(started, timeouts.total);
@@ -445,11 +459,11 @@ class session {
       auto* run = static_cast<request_run*>(context);
       connection* c = run->current;
       c->state.interrupted = true;
-      if (detail::interrupt_stream(run->owner->factory_, c->stream->lowest_layer()))
+      if (run->owner->interrupt_through_factory(c->stream->lowest_layer()))
         c->closed = true;
     }
 
-    session* owner;
+    basic_session* owner;
     const transfer_hooks* hooks;
     request_timeouts timeouts;
     clock::time_point started = clock::now();
@@ -474,7 +488,7 @@ class session {
   }
 
   void close(connection& c) noexcept {
-    if (!c.closed) close_stream(factory_, c.stream->lowest_layer());
+    if (!c.closed) close_through_factory(c.stream->lowest_layer());
     c.closed = true;
   }
 
@@ -500,7 +514,7 @@ class session {
   // Whether an HTTP proxy last forwards http requests now: unless tunnels are asked for,
   // or the factory guards origins (a proxy that forwards resolves the name itself).
   bool forwards() const {
-    return !options_.proxy_tunnel && !opensock::guards_origins(factory_);
+    return !options_.proxy_tunnel && !factory_guards_origins();
   }
   void release(connection_ptr c);
   void retire(connection_ptr c);
@@ -720,7 +734,6 @@ class session {
                        std::error_code& ec);
 
   executor_type executor_;
-  Factory factory_;
   session_options options_;
   redirect_check redirect_check_;
   opensock::detail::request_watchdog watchdog_;
@@ -729,14 +742,76 @@ class session {
   static constexpr std::size_t max_spare_connections = 8;
 };
 
+namespace detail {
+
+// The stream of a session over `Factory`, the factory checked first, so that a callable
+// of the wrong shape fails with check_socket_factory()'s message.
+template <class Factory, bool = opensock::detail::check_socket_factory<Factory, asio::ip::tcp>()>
+struct session_stream {
+  using type = factory_stream_t<Factory, asio::ip::tcp>;
+};
+
+}  // namespace detail
+
+/// A session over `Factory`: the basic_session of its stream, with the factory. A factory
+/// that any_socket_factory can hold (a lambda that answers at once with a TCP socket,
+/// say) is called through one, by reference, so that its connect is the one compiled for
+/// any_socket_factory (detail::connecting_factory).
+template <class Factory = default_socket_factory>
+class session final : public basic_session<typename detail::session_stream<Factory>::type> {
+  using base = basic_session<typename detail::session_stream<Factory>::type>;
+
+ public:
+  using factory_type = Factory;
+  using typename base::stream_type;
+
+  explicit session(asio::any_io_executor executor)
+      : session(std::move(executor), Factory(), session_options()) {}
+  session(asio::any_io_executor executor, Factory factory)
+      : session(std::move(executor), std::move(factory), session_options()) {}
+  session(asio::any_io_executor executor, Factory factory, session_options options)
+      : base(std::move(executor), std::move(options)), factory_(std::move(factory)) {
+    // Instantiated from here, where the session is made, rather than from the virtual
+    // table at the end of the file: g++ would otherwise take the connect's frames, which
+    // hold a lambda factory's type, for classes of a header (-Wsubobject-linkage).
+    static_cast<void>(&session::connect_through_factory);
+  }
+
+  ~session() override { this->shut_down(); }
+
+  Factory& factory() noexcept { return factory_; }
+
+ private:
+  asio::awaitable<void> connect_through_factory(
+      const opensock::route& r, const connect_options& options, tls::context_cache* contexts,
+      opensock::detail::request_watchdog* watchdog, typename base::clock::time_point deadline,
+      route_connection<stream_type>& made, opensock::detail::tcp_attempts& attempts) override {
+    return connecting_.connect_within(r, options, contexts, watchdog, deadline, made, attempts);
+  }
+  void close_through_factory(stream_type& stream) noexcept override {
+    close_stream(factory_, stream);
+  }
+  bool interrupt_through_factory(stream_type& stream) noexcept override {
+    return detail::interrupt_stream(factory_, stream);
+  }
+  bool factory_guards_origins() const noexcept override {
+    return opensock::guards_origins(factory_);
+  }
+
+  Factory factory_;
+  opensock::detail::connecting_factory<Factory> connecting_{factory_};
+};
+
 }  // namespace opensock::http
 
 #include <opensock/http/impl/session.hpp>
 
 #ifdef OPENSOCK_SEPARATE_COMPILATION
-// Compiled once, where <opensock/impl/src.hpp> is included: over the default factory, and
-// over any_socket_factory for programs whose factories are lambdas.
+// Compiled once, where <opensock/impl/src.hpp> is included: the session of TCP sockets,
+// which every factory answering with one shares (the connects are declared so in
+// connect_route.hpp).
 namespace opensock::http {
+extern template class basic_session<asio::ip::tcp::socket>;
 extern template class session<default_socket_factory>;
 extern template class session<any_socket_factory>;
 }  // namespace opensock::http

@@ -45,10 +45,10 @@ struct connect_result {
 /// and the session's own errors for the connect and the request. `hooks` are called on
 /// the way, as for any request (the connection, the request head as sent, each line of
 /// the answer). `session`, `options`, `out` and `hooks` must outlive the operation.
-template <class Factory>
+template <class Stream>
 asio::awaitable<std::error_code> connect(
-    http::session<Factory>& session, std::string_view url, const handshake_options& options,
-    stream_options behaviour, connect_result<session_stream<Factory>>& out,
+    http::basic_session<Stream>& session, std::string_view url, const handshake_options& options,
+    stream_options behaviour, connect_result<stream<transport<Stream>>>& out,
     const http::transfer_hooks& hooks = http::detail::no_transfer_hooks()) {
   http::request req;
   std::error_code ec;
@@ -57,7 +57,7 @@ asio::awaitable<std::error_code> connect(
   if (req.url.scheme != "ws" && req.url.scheme != "wss") co_return error::unsupported_protocol;
   const std::string key = make_key();
   if ((ec = make_upgrade_request(req.url, options, key, req))) co_return ec;
-  std::optional<http::handed_over_connection<typename http::session<Factory>::stream_type>> taken;
+  std::optional<http::handed_over_connection<Stream>> taken;
   if ((ec = co_await session.handed_over(req, out.response, taken, hooks))) co_return ec;
   handshake_result settled;
   if ((ec = check_upgrade_response(out.response, key, options, settled))) co_return ec;
@@ -70,11 +70,11 @@ asio::awaitable<std::error_code> connect(
 namespace detail {
 
 // connect() owning what it uses, for async_connect().
-template <class Factory>
-asio::awaitable<std::pair<std::error_code, connect_result<session_stream<Factory>>>> run_connect(
-    http::session<Factory>& session, std::string url, handshake_options options,
+template <class Stream>
+asio::awaitable<std::pair<std::error_code, connect_result<stream<transport<Stream>>>>> run_connect(
+    http::basic_session<Stream>& session, std::string url, handshake_options options,
     stream_options behaviour) {
-  connect_result<session_stream<Factory>> out;
+  connect_result<stream<transport<Stream>>> out;
   const std::error_code ec =
       co_await connect(session, url, options, std::move(behaviour), out);
   co_return std::pair(ec, std::move(out));
@@ -88,10 +88,10 @@ asio::awaitable<std::pair<std::error_code, connect_result<session_stream<Factory
 /// executor, which the stream's operations then use too: with an io_context run by
 /// several threads, give the session a strand (or await connect() on one), as the
 /// stream's read and write must not run at once on two threads.
-template <class Factory, class CompletionToken>
-auto async_connect(http::session<Factory>& session, std::string url, handshake_options options,
-                   stream_options behaviour, CompletionToken&& token) {
-  using result = connect_result<session_stream<Factory>>;
+template <class Stream, class CompletionToken>
+auto async_connect(http::basic_session<Stream>& session, std::string url,
+                   handshake_options options, stream_options behaviour, CompletionToken&& token) {
+  using result = connect_result<stream<transport<Stream>>>;
   return opensock::detail::async_spawn_value<result>(
       session.get_executor(),
       [&session, url = std::move(url), options = std::move(options),
@@ -103,9 +103,9 @@ auto async_connect(http::session<Factory>& session, std::string url, handshake_o
 }
 
 /// As above, with the stream's default behaviour.
-template <class Factory, class CompletionToken>
-auto async_connect(http::session<Factory>& session, std::string url, handshake_options options,
-                   CompletionToken&& token) {
+template <class Stream, class CompletionToken>
+auto async_connect(http::basic_session<Stream>& session, std::string url,
+                   handshake_options options, CompletionToken&& token) {
   return async_connect(session, std::move(url), std::move(options), stream_options(),
                        std::forward<CompletionToken>(token));
 }

@@ -1,7 +1,7 @@
 // Definitions of opensock/http/session.hpp's coroutines, out of the class: a member
 // defined outside its class template is not inline, so where a program built with
-// OPENSOCK_SEPARATE_COMPILATION declares the session over the default factory as
-// compiled elsewhere (opensock/impl/src.hpp), the compiler does not instantiate them.
+// OPENSOCK_SEPARATE_COMPILATION declares the session of TCP sockets as compiled
+// elsewhere (opensock/impl/src.hpp), the compiler does not instantiate them.
 #pragma once
 
 #include <opensock/http/session.hpp>
@@ -10,36 +10,37 @@ namespace opensock::http {
 
 // The forms of a request, each perform() in the end. Defined here, out of the class, so
 // that OPENSOCK_SEPARATE_COMPILATION compiles them once.
-template <class Factory>
-asio::awaitable<response> session<Factory>::request(const http::request& req,
-                                                    const transfer_hooks& hooks) {
+template <class Stream>
+asio::awaitable<response> basic_session<Stream>::request(const http::request& req,
+                                                         const transfer_hooks& hooks) {
   return returned<response>(req, hooks, std::make_unique<owned_call>());
 }
 
-template <class Factory>
-asio::awaitable<response> session<Factory>::request(http::request&& req, transfer_hooks hooks) {
+template <class Stream>
+asio::awaitable<response> basic_session<Stream>::request(http::request&& req,
+                                                         transfer_hooks hooks) {
   auto owned = std::make_unique<owned_call>();
   owned->req.emplace(std::move(req));
   owned->hooks.emplace(std::move(hooks));
   return returned_owned<response>(std::move(owned));
 }
 
-template <class Factory>
-asio::awaitable<std::error_code> session<Factory>::request(const http::request& req,
-                                                           response& out,
-                                                           const transfer_hooks& hooks) {
+template <class Stream>
+asio::awaitable<std::error_code> basic_session<Stream>::request(const http::request& req,
+                                                                response& out,
+                                                                const transfer_hooks& hooks) {
   return perform(req, hooks, out);
 }
 
-template <class Factory>
-asio::awaitable<std::error_code> session<Factory>::handed_over(
+template <class Stream>
+asio::awaitable<std::error_code> basic_session<Stream>::handed_over(
     const http::request& req, response& out,
     std::optional<handed_over_connection<stream_type>>& taken, const transfer_hooks& hooks) {
   return perform(req, hooks, out, nullptr, &taken);
 }
 
-template <class Factory>
-asio::awaitable<typename session<Factory>::result> session<Factory>::spawned_request(
+template <class Stream>
+asio::awaitable<typename basic_session<Stream>::result> basic_session<Stream>::spawned_request(
     http::request req, transfer_hooks hooks) {
   auto owned = std::make_unique<owned_call>();
   owned->req.emplace(std::move(req));
@@ -47,8 +48,8 @@ asio::awaitable<typename session<Factory>::result> session<Factory>::spawned_req
   return returned_owned<result>(std::move(owned));
 }
 
-template <class Factory>
-asio::awaitable<typename session<Factory>::result> session<Factory>::spawned_method(
+template <class Stream>
+asio::awaitable<typename basic_session<Stream>::result> basic_session<Stream>::spawned_method(
     const char* method, std::error_code parse_error, url to, request_body body) {
   if (parse_error) return failed_request(parse_error);
   auto owned = std::make_unique<owned_call>();
@@ -57,10 +58,10 @@ asio::awaitable<typename session<Factory>::result> session<Factory>::spawned_met
 }
 
 // The URL parsed where the request is kept, not moved there.
-template <class Factory>
-asio::awaitable<response> session<Factory>::method_request(const char* method,
-                                                           std::string_view text,
-                                                           fields headers, request_body body) {
+template <class Stream>
+asio::awaitable<response> basic_session<Stream>::method_request(const char* method,
+                                                                std::string_view text,
+                                                                fields headers, request_body body) {
   auto owned = std::make_unique<owned_call>();
   http::request& req = owned->req.emplace();
   if (const auto ec = detail::parse_into(text, req.url, url::dot_segments::remove))
@@ -71,17 +72,17 @@ asio::awaitable<response> session<Factory>::method_request(const char* method,
   return returned_owned<response>(std::move(owned));
 }
 
-template <class Factory>
-asio::awaitable<typename session<Factory>::result> session<Factory>::failed_request(
+template <class Stream>
+asio::awaitable<typename basic_session<Stream>::result> basic_session<Stream>::failed_request(
     std::error_code ec) {
   co_return result(ec, response());
 }
 
-template <class Factory>
+template <class Stream>
 template <class Result>
-asio::awaitable<Result> session<Factory>::returned(const http::request& req,
-                                                   const transfer_hooks& hooks,
-                                                   std::unique_ptr<owned_call> owned) {
+asio::awaitable<Result> basic_session<Stream>::returned(const http::request& req,
+                                                        const transfer_hooks& hooks,
+                                                        std::unique_ptr<owned_call> owned) {
   url* first_url = owned->req ? &owned->req->url : nullptr;
   const std::error_code ec = co_await perform(req, hooks, owned->out, first_url);
   if constexpr (std::is_same_v<Result, response>) {
@@ -92,8 +93,8 @@ asio::awaitable<Result> session<Factory>::returned(const http::request& req,
   }
 }
 
-template <class Factory>
-asio::awaitable<std::error_code> session<Factory>::perform(
+template <class Stream>
+asio::awaitable<std::error_code> basic_session<Stream>::perform(
     const http::request& first, const transfer_hooks& hooks, response& out, url* first_url,
     std::optional<handed_over_connection<stream_type>>* taken) {
   // Cancellation ends the request with operation_aborted, not an exception; the
@@ -103,11 +104,11 @@ asio::awaitable<std::error_code> session<Factory>::perform(
   // Counted in flight until it ends, also when its frame goes without ending (the
   // io_context destroyed under it).
   struct in_flight {
-    explicit in_flight(session& s) : owner(s) { owner.request_started(); }
+    explicit in_flight(basic_session& s) : owner(s) { owner.request_started(); }
     ~in_flight() {
       if (!ended) owner.request_ended(false);
     }
-    session& owner;
+    basic_session& owner;
     bool ended = false;
   } counted(*this);
   request_run run(*this, hooks, first.timeouts ? *first.timeouts : options_.timeouts);
@@ -178,8 +179,8 @@ asio::awaitable<std::error_code> session<Factory>::perform(
       } else {
         conn = spare_connection();
         const auto started = clock::now();
-        co_await opensock::detail::connect_within(
-            factory_, aim(*conn, req->url, via, forward), options_.connect, &tls_contexts_, &watchdog_,
+        co_await connect_through_factory(
+            aim(*conn, req->url, via, forward), options_.connect, &tls_contexts_, &watchdog_,
             std::min(run.deadline, deadline_after(started, run.timeouts.connect)), conn->made,
             info.attempts);
         if ((ec = connected(*conn, run, info, started))) [[unlikely]] {
@@ -281,9 +282,9 @@ asio::awaitable<std::error_code> session<Factory>::perform(
   co_return ec;
 }
 
-template <class Factory>
-std::span<const proxy> session<Factory>::proxies_for(const http::request& req,
-                                                     std::error_code& ec) const {
+template <class Stream>
+std::span<const proxy> basic_session<Stream>::proxies_for(const http::request& req,
+                                                          std::error_code& ec) const {
   if (req.proxies) return *req.proxies;
   const auto& environment = options_.environment_proxies;
   if (options_.proxies.empty() && !environment) return {};
@@ -294,9 +295,9 @@ std::span<const proxy> session<Factory>::proxies_for(const http::request& req,
   return environment->proxies_for(req.url.scheme, ec);
 }
 
-template <class Factory>
-const opensock::route& session<Factory>::aim(connection& c, const url& to,
-                                             std::span<const proxy> via, bool forward) {
+template <class Stream>
+const opensock::route& basic_session<Stream>::aim(connection& c, const url& to,
+                                                  std::span<const proxy> via, bool forward) {
   // Written over what the connection's last connect left, whose strings keep their
   // storage; TLS settings are copied only for a route that uses them.
   opensock::route& target = c.target;
@@ -324,9 +325,9 @@ const opensock::route& session<Factory>::aim(connection& c, const url& to,
   return target;
 }
 
-template <class Factory>
-std::error_code session<Factory>::connected(connection& c, request_run& run, transfer_info& info,
-                                            clock::time_point started) {
+template <class Stream>
+std::error_code basic_session<Stream>::connected(connection& c, request_run& run,
+                                                 transfer_info& info, clock::time_point started) {
   auto& made = c.made;
   // Counted from the start of the request, as curl counts its phases.
   const auto before = started - run.started;
@@ -367,8 +368,8 @@ std::error_code session<Factory>::connected(connection& c, request_run& run, tra
   return {};
 }
 
-template <class Factory>
-session<Factory>::~session() {
+template <class Stream>
+void basic_session<Stream>::shut_down() noexcept {
   std::lock_guard lock(shared_->mutex);
   shared_->owner = nullptr;
   for (auto& c : shared_->idle) close(*c);
@@ -376,8 +377,8 @@ session<Factory>::~session() {
   shared_->spare.clear();
 }
 
-template <class Factory>
-typename session<Factory>::connection_ptr session<Factory>::take_idle(
+template <class Stream>
+typename basic_session<Stream>::connection_ptr basic_session<Stream>::take_idle(
     const url& to, std::span<const proxy> via, bool forward, clock::time_point now,
     std::string_view ntlm_identity) {
   std::lock_guard lock(shared_->mutex);
@@ -411,8 +412,8 @@ typename session<Factory>::connection_ptr session<Factory>::take_idle(
   return found;
 }
 
-template <class Factory>
-void session<Factory>::release(connection_ptr c) {
+template <class Stream>
+void basic_session<Stream>::release(connection_ptr c) {
   std::lock_guard lock(shared_->mutex);
   if (c->state.reusable && !c->dead) {
     put_idle(std::move(c));
@@ -421,16 +422,16 @@ void session<Factory>::release(connection_ptr c) {
   }
 }
 
-template <class Factory>
-void session<Factory>::retire(connection_ptr c) {
+template <class Stream>
+void basic_session<Stream>::retire(connection_ptr c) {
   std::lock_guard lock(shared_->mutex);
   retire_locked(std::move(c));
 }
 
 // Closes a connection, keeping its object for a new connection to reuse: the parser's
 // and buffers' storage is then not allocated again.
-template <class Factory>
-void session<Factory>::retire_locked(connection_ptr c) {
+template <class Stream>
+void basic_session<Stream>::retire_locked(connection_ptr c) {
   close(*c);
   c->watched = false;
   c->fresh = false;
@@ -439,8 +440,8 @@ void session<Factory>::retire_locked(connection_ptr c) {
   if (shared_->spare.size() < max_spare_connections) shared_->spare.push_back(std::move(c));
 }
 
-template <class Factory>
-typename session<Factory>::connection_ptr session<Factory>::spare_connection() {
+template <class Stream>
+typename basic_session<Stream>::connection_ptr basic_session<Stream>::spare_connection() {
   connection_ptr c;
   {
     std::lock_guard lock(shared_->mutex);
@@ -470,8 +471,8 @@ typename session<Factory>::connection_ptr session<Factory>::spare_connection() {
   return c;
 }
 
-template <class Factory>
-void session<Factory>::put_idle(connection_ptr c) {
+template <class Stream>
+void basic_session<Stream>::put_idle(connection_ptr c) {
   auto& idle = shared_->idle;
   if (options_.max_idle == 0 || options_.max_idle_per_origin == 0) {
     retire_locked(std::move(c));
@@ -505,8 +506,8 @@ void session<Factory>::put_idle(connection_ptr c) {
 // (housekeeping()), so that a request that follows at once, the common case, neither
 // starts nor cancels one; it is cancelled when the connection is taken, or when the
 // session falls quiet.
-template <class Factory>
-void session<Factory>::watch_idle(const connection_ptr& c) {
+template <class Stream>
+void basic_session<Stream>::watch_idle(const connection_ptr& c) {
   if constexpr (requires(stream_type& s) {
                   s.async_wait(asio::socket_base::wait_read, [](std::error_code) {});
                 }) {
@@ -518,10 +519,10 @@ void session<Factory>::watch_idle(const connection_ptr& c) {
   }
 }
 
-template <class Factory>
-void session<Factory>::idle_wait_done(const std::shared_ptr<shared_state>& shared,
-                                      const connection_ptr& c, std::uint64_t wait,
-                                      std::error_code ec) {
+template <class Stream>
+void basic_session<Stream>::idle_wait_done(const std::shared_ptr<shared_state>& shared,
+                                           const connection_ptr& c, std::uint64_t wait,
+                                           std::error_code ec) {
   std::lock_guard lock(shared->mutex);
   // Taken, retired or watched again since: this wait says nothing of it now.
   if (wait != c->waits || !c->watched || !shared->owner) return;
@@ -537,21 +538,21 @@ void session<Factory>::idle_wait_done(const std::shared_ptr<shared_state>& share
   }
 }
 
-template <class Factory>
-void session<Factory>::request_started() {
+template <class Stream>
+void basic_session<Stream>::request_started() {
   ++shared_->in_flight;
 }
 
 // The last request in flight ended: once the handlers queued now have run, and no
 // request has started meanwhile, the session lets go of the executor (housekeeping()).
-template <class Factory>
-void session<Factory>::request_ended(bool may_post) {
+template <class Stream>
+void basic_session<Stream>::request_ended(bool may_post) {
   if (--shared_->in_flight == 0 && may_post) post_housekeeping();
 }
 
 // housekeeping() once the handlers queued now have run.
-template <class Factory>
-void session<Factory>::post_housekeeping() {
+template <class Stream>
+void basic_session<Stream>::post_housekeeping() {
   if (shared_->housekeeping_posted.exchange(true)) return;
   asio::post(executor_, [shared = shared_] { housekeeping(shared); });
 }
@@ -561,12 +562,12 @@ void session<Factory>::post_housekeeping() {
 // watchdog's timer, which would keep io_context::run() from returning, are cancelled;
 // the next request takes an idle connection by asking its socket whether the peer
 // closed it (one system call).
-template <class Factory>
-void session<Factory>::housekeeping(const std::shared_ptr<shared_state>& shared) {
+template <class Stream>
+void basic_session<Stream>::housekeeping(const std::shared_ptr<shared_state>& shared) {
   // Cleared before in_flight is read: a request that ends after the read posts again.
   shared->housekeeping_posted = false;
   std::lock_guard lock(shared->mutex);
-  session* owner = shared->owner;
+  basic_session* owner = shared->owner;
   if (!owner) return;
   const bool quiet = shared->in_flight == 0;
   for (auto& c : shared->idle) {
@@ -577,9 +578,9 @@ void session<Factory>::housekeeping(const std::shared_ptr<shared_state>& shared)
   if (quiet) owner->watchdog_.disarm();
 }
 
-template <class Factory>
-void session<Factory>::prepare_hop(connection& c, const http::request& req, request_auth* auth,
-                                   std::unique_ptr<request_auth>& proxy_auth) {
+template <class Stream>
+void basic_session<Stream>::prepare_hop(connection& c, const http::request& req, request_auth* auth,
+                                        std::unique_ptr<request_auth>& proxy_auth) {
   auto& state = c.state;
   state.decoding = options_.decompress || options_.decode_transfer_codings
                        ? &options_.decoding
@@ -652,9 +653,9 @@ void session<Factory>::prepare_hop(connection& c, const http::request& req, requ
   state.added = added.empty() ? nullptr : &added;
 }
 
-template <class Factory>
-std::unique_ptr<http::request> session<Factory>::adjusted(const http::request& r, bool probe,
-                                                          bool http10, bool no_expect) {
+template <class Stream>
+std::unique_ptr<http::request> basic_session<Stream>::adjusted(const http::request& r, bool probe,
+                                                               bool http10, bool no_expect) {
   // Member by member: a probe does not copy the body, perhaps large.
   auto hop = std::make_unique<http::request>(r.method, r.url, r.headers);
   hop->target = r.target;
@@ -676,11 +677,11 @@ std::unique_ptr<http::request> session<Factory>::adjusted(const http::request& r
   return hop;
 }
 
-template <class Factory>
-bool session<Factory>::follow_redirect(const http::request& first, url* first_url,
-                                       int redirects,
-                                       std::unique_ptr<http::request>& redirected,
-                                       response& out, std::error_code& ec) {
+template <class Stream>
+bool basic_session<Stream>::follow_redirect(const http::request& first, url* first_url,
+                                            int redirects,
+                                            std::unique_ptr<http::request>& redirected,
+                                            response& out, std::error_code& ec) {
   const http::request& from = redirected ? *redirected : first;
   const bool follow = !ec && options_.follow_redirects;
   const auto location = follow ? redirect_location(out.status, out.headers) : std::nullopt;
