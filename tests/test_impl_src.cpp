@@ -1,8 +1,8 @@
 // Linked with opensock::separate, which adds OPENSOCK_SEPARATE_COMPILATION: the session of
-// TCP sockets and the connects of the default factory and of any_socket_factory are only
-// declared here and compiled in the library (src/separate.cpp, which includes
+// TCP sockets and the connect of every factory that answers with one are only declared
+// here and compiled in the library (src/separate.cpp, which includes
 // <opensock/impl/src.hpp>). ctest also checks, with nm, that this file's object holds none
-// of their coroutines, nor any connect: a lambda factory's is any_socket_factory's.
+// of their coroutines, nor any connect of its own factories'.
 #include <opensock/http/session.hpp>
 
 #include "support/catch.hpp"
@@ -43,6 +43,8 @@ TEST_CASE("a session compiled in another file gets a file from nginx, and follow
 
 namespace {
 
+using opensock::detail::connects_by_reference_v;
+
 // Gets a file twice from nginx through a session over a lambda factory as `hold` gives it
 // to the session (as it is, or in an any_socket_factory): one socket opened, to 127.0.0.1
 // (the lambda refuses ::1), the second request on the pooled connection.
@@ -62,9 +64,8 @@ void get_twice_through_a_lambda(Hold hold) {
     ++opened;
     return opensock::default_socket_factory{}(context);
   });
-  // Either way, the connect is any_socket_factory's, compiled in the library.
-  static_assert(std::is_same_v<decltype(factory), opensock::any_socket_factory> ||
-                opensock::detail::connects_as_any_factory_v<decltype(factory)>);
+  // Either way, the connect is the one compiled in the library.
+  static_assert(connects_by_reference_v<decltype(factory)>);
   opensock::http::session session(io.get_executor(), std::move(factory));
   const std::string url = "http://localhost:" + std::to_string(*port) + "/files/hello.txt";
   auto done = asio::co_spawn(
@@ -83,21 +84,38 @@ void get_twice_through_a_lambda(Hold hold) {
   for (const auto& address : refused) CHECK(address == "::1");
 }
 
-// A factory as a user writes one, with a close step: the connector must call that, which
-// any_socket_factory would hide.
+// A factory as a user writes one, with a close step, which the connector must call for a
+// socket it gives up.
 struct closing_factory {
+  opensock::open_result<asio::ip::tcp::socket> operator()(
+      opensock::open_context<asio::ip::tcp>& context) {
+    ++*opened;
+    return opensock::default_socket_factory{}(context);
+  }
+  void close(asio::ip::tcp::socket& socket) {
+    ++*closed;
+    socket.close();
+  }
+  int* opened;
+  int* closed;
+};
+
+// One that reaches its peer by its own means: the connector's own path knows that at
+// compile time.
+struct unresolving_factory {
+  static constexpr bool skips_resolution = true;
   opensock::open_result<asio::ip::tcp::socket> operator()(
       opensock::open_context<asio::ip::tcp>& context) {
     return opensock::default_socket_factory{}(context);
   }
-  void close(asio::ip::tcp::socket& socket) { socket.close(); }
 };
 
-static_assert(!opensock::detail::connects_as_any_factory_v<closing_factory>);
-static_assert(!opensock::detail::connects_as_any_factory_v<
-              std::reference_wrapper<closing_factory>>);
-static_assert(!opensock::detail::connects_as_any_factory_v<
-              opensock::test::coroutine_function_factory>);
+static_assert(connects_by_reference_v<opensock::default_socket_factory>);
+static_assert(connects_by_reference_v<closing_factory>);
+static_assert(connects_by_reference_v<std::reference_wrapper<closing_factory>>);
+static_assert(connects_by_reference_v<opensock::test::coroutine_function_factory>);
+static_assert(!connects_by_reference_v<unresolving_factory>);
+static_assert(!connects_by_reference_v<opensock::detail::tcp_factory_ref<false>>);
 
 }  // namespace
 
@@ -105,8 +123,34 @@ TEST_CASE("a session over a lambda behind any_socket_factory is compiled in anot
   get_twice_through_a_lambda([](auto f) { return opensock::any_socket_factory(std::move(f)); });
 }
 
-TEST_CASE("a session over a lambda itself connects as any_socket_factory does") {
+TEST_CASE("a session over a lambda itself uses the connect compiled in another file") {
   get_twice_through_a_lambda([](auto f) { return f; });
+}
+
+TEST_CASE("the connect compiled in another file closes a refused socket through the factory") {
+  asio::io_context io;
+  // A port nothing listens on: its connect is refused at once.
+  asio::ip::tcp::acceptor taken(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = taken.local_endpoint().port();
+  taken.close();
+  int opened = 0;
+  int closed = 0;
+  opensock::http::session session(io.get_executor(), closing_factory{&opened, &closed});
+  auto done = asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<std::error_code> {
+        opensock::http::request req;
+        std::error_code ec;
+        req.url = opensock::http::url::parse("http://127.0.0.1:" + std::to_string(port) + "/",
+                                             ec);
+        opensock::http::response out;
+        co_return co_await session.request(req, out);
+      },
+      asio::use_future);
+  io.run();
+  CHECK(done.get() == opensock::error::couldnt_connect);
+  CHECK(opened == 1);
+  CHECK(closed == 1);
 }
 
 TEST_CASE("any_socket_factory made by default opens as the default factory does") {

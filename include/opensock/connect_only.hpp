@@ -172,7 +172,8 @@ class connect_only_session {
 
   executor_type executor_;
   Factory factory_;
-  // Calls it as an any_socket_factory when it can be one: the connect compiled for that.
+  // Calls it through a reference of one type when it answers with a TCP socket: the
+  // connect compiled for every such factory.
   detail::connecting_factory<Factory> connect_{factory_};
   connect_options options_;
   // Watches the deadline of a connect.

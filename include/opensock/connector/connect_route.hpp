@@ -15,7 +15,7 @@
 #include <opensock/detail/deadline.hpp>
 #include <opensock/detail/request_watchdog.hpp>
 #include <opensock/error.hpp>
-#include <opensock/factory/any.hpp>
+#include <opensock/detail/tcp_factory_ref.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
@@ -44,8 +44,6 @@
 
 #include <cassert>
 #include <chrono>
-#include <concepts>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -310,31 +308,14 @@ asio::awaitable<void> connect_within(
 #pragma GCC diagnostic pop
 #endif
 
-// Whether the connector may call `Factory` as an any_socket_factory: it answers at once
-// with a TCP socket and declares nothing the connector asks of a factory's type (a close
-// step, an origin guard, skipping resolution). Not the default factory, whose connect is
-// compiled anyway and calls it directly.
-template <class Factory>
-inline constexpr bool connects_as_any_factory_v =
-    !std::same_as<Factory, default_socket_factory> &&
-    !std::same_as<Factory, any_socket_factory> &&
-    std::convertible_to<std::invoke_result_t<Factory&, open_context<asio::ip::tcp>&>,
-                        open_result<asio::ip::tcp::socket>> &&
-    !requires(Factory& f, asio::ip::tcp::socket& s) { f.close(s); } &&
-    !requires(Factory& f, asio::ip::tcp::socket& s) { f.get().close(s); } &&  // std::ref
-    !guards_origins_v<Factory> && !skips_resolution_v<Factory>;
-
-// A session's factory as its connects call it: through an any_socket_factory that refers
-// to it when connects_as_any_factory_v, so that its connect is the one compiled for
-// any_socket_factory (at the cost of a call through a std::function per connection
-// attempt), itself otherwise. It refers to the factory, which must not move.
+// A factory as a session's connects call it: through a tcp_factory_ref when
+// connects_by_reference_v, so that its connect is the one compiled for every such
+// factory, itself otherwise. It refers to the factory, which must not move.
 template <class Factory>
   requires socket_factory<Factory, asio::ip::tcp>
 class connecting_factory {
  public:
-  explicit connecting_factory(Factory& factory) : factory_(factory) {
-    if constexpr (as_any) held_ = any_socket_factory(std::ref(factory));
-  }
+  explicit connecting_factory(Factory& factory) : factory_(factory), held_(factory) {}
   connecting_factory(const connecting_factory&) = delete;
   connecting_factory& operator=(const connecting_factory&) = delete;
 
@@ -342,22 +323,26 @@ class connecting_factory {
   asio::awaitable<void> connect_within(
       const route& r, const connect_options& options, tls::context_cache* contexts,
       request_watchdog* watchdog, std::chrono::steady_clock::time_point deadline,
-      route_connection<factory_stream_t<Factory, asio::ip::tcp>>& made, tcp_attempts& attempts) {
-    if constexpr (as_any) {
+      route_connection<factory_stream_t<Factory, asio::ip::tcp>>& made, tcp_attempts& attempts,
+      opensock::purpose why = purpose::origin, asio::cancellation_state stop = {}) {
+    if constexpr (by_reference) {
       return detail::connect_within(held_, r, options, contexts, watchdog, deadline, made,
-                                    attempts);
+                                    attempts, why, std::move(stop));
     } else {
       return detail::connect_within(factory_, r, options, contexts, watchdog, deadline, made,
-                                    attempts);
+                                    attempts, why, std::move(stop));
     }
   }
 
  private:
-  static constexpr bool as_any = connects_as_any_factory_v<Factory>;
-  struct nothing_held {};
+  static constexpr bool by_reference = connects_by_reference_v<Factory>;
+  struct nothing_held {
+    explicit nothing_held(Factory&) noexcept {}
+  };
 
   Factory& factory_;
-  [[no_unique_address]] std::conditional_t<as_any, any_socket_factory, nothing_held> held_;
+  [[no_unique_address]] std::conditional_t<by_reference, tcp_factory_ref_for<Factory>,
+                                           nothing_held> held_;
 };
 
 }  // namespace detail
@@ -376,9 +361,10 @@ asio::awaitable<route_connection<factory_stream_t<Factory, asio::ip::tcp>>> conn
     Factory& factory, const route& r, const connect_options& options, tls::context_cache* contexts,
     opensock::purpose why, asio::cancellation_state stop) {
   route_connection<factory_stream_t<Factory, asio::ip::tcp>> made;
-  co_await detail::connect_within(factory, r, options, contexts, nullptr,
-                                  std::chrono::steady_clock::time_point::max(), made, made.attempts,
-                                  why, std::move(stop));
+  detail::connecting_factory<Factory> connecting(factory);
+  co_await connecting.connect_within(r, options, contexts, nullptr,
+                                     std::chrono::steady_clock::time_point::max(), made,
+                                     made.attempts, why, std::move(stop));
   co_return made;
 }
 
@@ -398,15 +384,15 @@ auto async_connect_route(const asio::any_io_executor& executor, Factory& factory
 }  // namespace opensock
 
 #ifdef OPENSOCK_SEPARATE_COMPILATION
-// Compiled once, where <opensock/impl/src.hpp> is included: the connect of the default
-// factory, and that of any_socket_factory, which every factory it can hold shares.
+// Compiled once, where <opensock/impl/src.hpp> is included: the connect of every factory
+// that answers with a TCP socket, at once or from a coroutine (tcp_factory_ref).
 namespace opensock::detail {
-extern template asio::awaitable<void> connect_within<default_socket_factory>(
-    default_socket_factory&, const route&, const connect_options&, tls::context_cache*,
+extern template asio::awaitable<void> connect_within<tcp_factory_ref<false>>(
+    tcp_factory_ref<false>&, const route&, const connect_options&, tls::context_cache*,
     request_watchdog*, std::chrono::steady_clock::time_point,
     route_connection<asio::ip::tcp::socket>&, tcp_attempts&, purpose, asio::cancellation_state);
-extern template asio::awaitable<void> connect_within<any_socket_factory>(
-    any_socket_factory&, const route&, const connect_options&, tls::context_cache*,
+extern template asio::awaitable<void> connect_within<tcp_factory_ref<true>>(
+    tcp_factory_ref<true>&, const route&, const connect_options&, tls::context_cache*,
     request_watchdog*, std::chrono::steady_clock::time_point,
     route_connection<asio::ip::tcp::socket>&, tcp_attempts&, purpose, asio::cancellation_state);
 }  // namespace opensock::detail

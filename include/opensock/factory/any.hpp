@@ -1,9 +1,7 @@
 // One socket-factory type for any callable that opens TCP sockets: the callable behind a
-// std::function. The connector's path is compiled once per factory type; a session calls
-// a factory this type can hold through one, by reference, so that a program whose
-// factories are lambdas compiles one connect for them all, and opensock::separate has
-// that one compiled already. The call through the std::function is made once per
-// connection attempt, never per request.
+// std::function, so that a program can choose its factory at run time and keep one
+// session type. The call through the std::function is made once per connection attempt,
+// never per request.
 #pragma once
 
 #include <opensock/open_context.hpp>

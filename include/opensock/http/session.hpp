@@ -754,9 +754,8 @@ struct session_stream {
 }  // namespace detail
 
 /// A session over `Factory`: the basic_session of its stream, with the factory. A factory
-/// that any_socket_factory can hold (a lambda that answers at once with a TCP socket,
-/// say) is called through one, by reference, so that its connect is the one compiled for
-/// any_socket_factory (detail::connecting_factory).
+/// that answers with a TCP socket is called through a reference of one type
+/// (detail::connecting_factory), so that its connect is the one compiled for them all.
 template <class Factory = default_socket_factory>
 class session final : public basic_session<typename detail::session_stream<Factory>::type> {
   using base = basic_session<typename detail::session_stream<Factory>::type>;
@@ -808,7 +807,7 @@ class session final : public basic_session<typename detail::session_stream<Facto
 
 #ifdef OPENSOCK_SEPARATE_COMPILATION
 // Compiled once, where <opensock/impl/src.hpp> is included: the session of TCP sockets,
-// which every factory answering with one shares (the connects are declared so in
+// which every factory answering with one shares (their connect is declared so in
 // connect_route.hpp).
 namespace opensock::http {
 extern template class basic_session<asio::ip::tcp::socket>;

@@ -1,10 +1,9 @@
 // The compiled part of a program built with OPENSOCK_SEPARATE_COMPILATION defined in
 // every source file: included in exactly one of them, it compiles there, once, the HTTP
 // session of TCP sockets (basic_session, shared by every factory that answers with one)
-// and the connects of the default socket factory and of any_socket_factory (shared by
-// every factory any_socket_factory can hold). The other files only declare them, so they
-// compile in about a third of the time. The OPENSOCK_HAS_* definitions must be the same
-// in every file.
+// and the connect of every such factory (through detail::tcp_factory_ref). The other
+// files only declare them, so they compile in about a third of the time. The
+// OPENSOCK_HAS_* definitions must be the same in every file.
 #pragma once
 
 #ifndef OPENSOCK_SEPARATE_COMPILATION
@@ -14,12 +13,12 @@
 #include <opensock/http/session.hpp>
 
 namespace opensock::detail {
-template asio::awaitable<void> connect_within<default_socket_factory>(
-    default_socket_factory&, const route&, const connect_options&, tls::context_cache*,
+template asio::awaitable<void> connect_within<tcp_factory_ref<false>>(
+    tcp_factory_ref<false>&, const route&, const connect_options&, tls::context_cache*,
     request_watchdog*, std::chrono::steady_clock::time_point,
     route_connection<asio::ip::tcp::socket>&, tcp_attempts&, purpose, asio::cancellation_state);
-template asio::awaitable<void> connect_within<any_socket_factory>(
-    any_socket_factory&, const route&, const connect_options&, tls::context_cache*,
+template asio::awaitable<void> connect_within<tcp_factory_ref<true>>(
+    tcp_factory_ref<true>&, const route&, const connect_options&, tls::context_cache*,
     request_watchdog*, std::chrono::steady_clock::time_point,
     route_connection<asio::ip::tcp::socket>&, tcp_attempts&, purpose, asio::cancellation_state);
 }  // namespace opensock::detail
