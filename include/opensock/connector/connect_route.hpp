@@ -14,8 +14,8 @@
 #include <opensock/detail/async_spawn.hpp>
 #include <opensock/detail/deadline.hpp>
 #include <opensock/detail/request_watchdog.hpp>
-#include <opensock/error.hpp>
 #include <opensock/detail/tcp_factory_ref.hpp>
+#include <opensock/error.hpp>
 #include <opensock/open_context.hpp>
 #include <opensock/route.hpp>
 #include <opensock/socket_factory.hpp>
